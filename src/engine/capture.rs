@@ -1,0 +1,277 @@
+//! Capturing regalloc2's `trace!` records during one compile, on one thread.
+//!
+//! The `log` logger is process-wide; ours answers `enabled()` with true only on a
+//! thread inside [`capture`], so other compiles (and regalloc2's `log_enabled!`
+//! state dumps) cost almost nothing elsewhere. Each record is formatted into one
+//! reusable buffer and handed straight to a [`RecordSink`], which parses it into
+//! compact events: no record is stored as a string.
+//!
+//! A capture can be stopped from inside the sink (record budget or deadline): the
+//! logger then unwinds with a [`CaptureStop`] payload, which [`capture`] catches,
+//! keeping everything recorded so far.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
+use std::sync::Once;
+use std::time::Instant;
+
+/// Where a record came from, by `log` target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Dump,
+    Process,
+    Spill,
+    Merge,
+    LiveRanges,
+    Requirement,
+    Moves,
+    /// regalloc2's checker (it names the spill slots it sees).
+    Checker,
+    Other,
+    /// cranelift-codegen's `machinst::compile` (VCode text, checker errors).
+    Compile,
+}
+
+impl Source {
+    /// Classifies a `log` target; `None` for targets nobody wants.
+    pub fn from_target(target: &str) -> Option<Source> {
+        if let Some(rest) = target.strip_prefix("regalloc2") {
+            let rest = rest.strip_prefix("::ion::").unwrap_or(rest);
+            return Some(match rest {
+                "dump" => Source::Dump,
+                "process" => Source::Process,
+                "spill" => Source::Spill,
+                "merge" => Source::Merge,
+                "liveranges" => Source::LiveRanges,
+                "requirement" => Source::Requirement,
+                "moves" | "redundant_moves" => Source::Moves,
+                "::checker" => Source::Checker,
+                _ => Source::Other,
+            });
+        }
+        if target == "cranelift_codegen::machinst::compile" {
+            return Some(Source::Compile);
+        }
+        None
+    }
+}
+
+/// Receives every record of a capture, already formatted.
+pub trait RecordSink: std::any::Any {
+    /// One record. Returning `false` stops the capture.
+    fn record(&mut self, source: Source, level: log::Level, message: &str) -> bool;
+}
+
+/// Why a capture stopped before the compile finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureStop {
+    /// More records than the budget allowed.
+    RecordBudget { records: u64 },
+    /// The wall-clock limit passed.
+    Deadline { elapsed_ms: u64 },
+    /// The sink asked to stop.
+    SinkStopped,
+}
+
+/// Limits of one capture.
+#[derive(Clone, Copy, Debug)]
+pub struct CaptureLimits {
+    pub max_records: u64,
+    pub deadline: Option<Instant>,
+}
+
+impl Default for CaptureLimits {
+    fn default() -> Self {
+        CaptureLimits {
+            max_records: 50_000_000,
+            deadline: None,
+        }
+    }
+}
+
+struct Active {
+    sink: Box<dyn RecordSink>,
+    buf: String,
+    records: u64,
+    limits: CaptureLimits,
+    started: Instant,
+}
+
+/// Which sources a capture wants, as a bit set over [`Source`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sources(pub u32);
+
+impl Sources {
+    pub const ALL: Sources = Sources(u32::MAX);
+    /// Only the checker and the compile records: enough for spill slots and the
+    /// verdict, without regalloc2's state dumps.
+    pub const CHECKER_ONLY: Sources =
+        Sources(1 << Source::Checker as u32 | 1 << Source::Compile as u32);
+
+    pub fn contains(self, s: Source) -> bool {
+        self.0 & (1 << s as u32) != 0
+    }
+}
+
+thread_local! {
+    static WANTED: Cell<Sources> = const { Cell::new(Sources::ALL) };
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+    static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+}
+
+struct CaptureLogger;
+
+static LOGGER: CaptureLogger = CaptureLogger;
+static INSTALL: Once = Once::new();
+
+impl log::Log for CaptureLogger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        CAPTURING.with(|c| c.get())
+            && Source::from_target(metadata.target())
+                .is_some_and(|s| WANTED.with(|w| w.get()).contains(s))
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !CAPTURING.with(|c| c.get()) {
+            return;
+        }
+        let Some(source) = Source::from_target(record.target()) else {
+            return;
+        };
+        if !WANTED.with(|w| w.get()).contains(source) {
+            return;
+        }
+        let stop = ACTIVE.with(|a| {
+            let mut guard = a.borrow_mut();
+            let active = guard.as_mut()?;
+            active.records += 1;
+            active.buf.clear();
+            let _ = write!(active.buf, "{}", record.args());
+            if !active.sink.record(source, record.level(), &active.buf) {
+                return Some(CaptureStop::SinkStopped);
+            }
+            if active.records >= active.limits.max_records {
+                return Some(CaptureStop::RecordBudget {
+                    records: active.records,
+                });
+            }
+            // Reading the clock on every record would dominate; every 4096th is enough.
+            if active.records % 4096 == 0
+                && let Some(deadline) = active.limits.deadline
+                && Instant::now() >= deadline
+            {
+                return Some(CaptureStop::Deadline {
+                    elapsed_ms: active.started.elapsed().as_millis() as u64,
+                });
+            }
+            None
+        });
+        if let Some(stop) = stop {
+            CAPTURING.with(|c| c.set(false));
+            std::panic::panic_any(stop);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the capture logger (once per process) and a panic hook that stays
+/// quiet for capture stops. Safe to call many times.
+pub fn install() {
+    INSTALL.call_once(|| {
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(log::LevelFilter::Trace);
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<CaptureStop>().is_some() || quiet_panics() {
+                return;
+            }
+            previous(info);
+        }));
+    });
+}
+
+thread_local! {
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+fn quiet_panics() -> bool {
+    QUIET.with(|q| q.get())
+}
+
+/// Runs `f`, keeping the panic hook quiet on this thread: for compiles whose
+/// panics are caught and reported as errors.
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    let before = QUIET.with(|q| q.replace(true));
+    let r = f();
+    QUIET.with(|q| q.set(before));
+    r
+}
+
+/// The result of the captured closure.
+pub enum CaptureOutcome<R> {
+    Finished(R),
+    Stopped(CaptureStop),
+    Panicked(String),
+}
+
+/// Runs `f` on this thread with every regalloc2 record sent to `sink`, and gives
+/// the sink back with the number of records it saw.
+pub fn capture<S: RecordSink, R>(
+    sink: S,
+    limits: CaptureLimits,
+    f: impl FnOnce() -> R,
+) -> (CaptureOutcome<R>, S, u64) {
+    capture_sources(sink, limits, Sources::ALL, f)
+}
+
+/// [`capture`] restricted to some sources.
+pub fn capture_sources<S: RecordSink, R>(
+    sink: S,
+    limits: CaptureLimits,
+    sources: Sources,
+    f: impl FnOnce() -> R,
+) -> (CaptureOutcome<R>, S, u64) {
+    install();
+    WANTED.with(|w| w.set(sources));
+    ACTIVE.with(|a| {
+        *a.borrow_mut() = Some(Active {
+            sink: Box::new(sink),
+            buf: String::with_capacity(256),
+            records: 0,
+            limits,
+            started: Instant::now(),
+        })
+    });
+    CAPTURING.with(|c| c.set(true));
+    let result = quietly(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    CAPTURING.with(|c| c.set(false));
+    let active = ACTIVE
+        .with(|a| a.borrow_mut().take())
+        .expect("the capture state is set above and only cleared here");
+    let records = active.records;
+    let sink: Box<dyn std::any::Any> = active.sink;
+    let sink = *sink
+        .downcast::<S>()
+        .expect("the sink stored above has type S");
+    let outcome = match result {
+        Ok(r) => CaptureOutcome::Finished(r),
+        Err(payload) => match payload.downcast::<CaptureStop>() {
+            Ok(stop) => CaptureOutcome::Stopped(*stop),
+            Err(payload) => CaptureOutcome::Panicked(panic_message(&payload)),
+        },
+    };
+    (outcome, sink, records)
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".into()
+    }
+}

@@ -1,0 +1,25 @@
+//! The engine: everything from file bytes to "allocator state at step k".
+//! No egui here; the GUI and the CLI are two front ends over these modules.
+//!
+//! Pipeline, in order:
+//! - [`input`]: read a .wasm / .wat / .clif file, validate, list functions
+//! - [`translate`]: Wasm → CLIF with Wasmtime's translator (other bodies stubbed)
+//! - [`isa`]: targets, opt levels, Wasmtime's Cranelift flags
+//! - [`clif`]: parse CLIF text (user files and Wasmtime's output)
+//! - [`compile`]: cranelift-codegen compile, traced or not, with the checker
+//! - [`capture`]: per-thread capture of regalloc2's `trace!` records
+//! - [`trace`]: records → typed allocator events and initial/final state
+//! - [`replay`]: allocator state after any step, lineage, checkpoints
+//! - [`session`]: the whole pipeline for one chosen function
+
+pub mod capture;
+pub mod clif;
+pub mod compile;
+pub mod error;
+pub mod input;
+pub mod isa;
+pub mod raw_log;
+pub mod replay;
+pub mod session;
+pub mod trace;
+pub mod translate;

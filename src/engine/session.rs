@@ -1,0 +1,281 @@
+//! The whole pipeline for one chosen function: translate (Wasm) or parse (CLIF),
+//! build Wasmtime's ISA, compile traced and untraced, replay, compare with
+//! Wasmtime's own code.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::ir::Function;
+
+use super::capture::CaptureLimits;
+use super::clif;
+use super::compile::{self, CheckerVerdict, CompileEnd, CompiledCode, TracedCompile};
+use super::error::{EngineError, EngineResult};
+use super::input::{Input, InputKind};
+use super::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
+use super::replay::Replay;
+use super::translate::{self, Translation, WasmtimeSettings};
+
+/// Everything the user chooses besides the file and function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Settings {
+    pub target: Target,
+    pub opt: OptLevel,
+    pub algorithm: Algorithm,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            target: Target::Host,
+            opt: OptLevel::Speed,
+            algorithm: Algorithm::Backtracking,
+        }
+    }
+}
+
+impl Settings {
+    pub fn wasmtime(&self) -> WasmtimeSettings {
+        WasmtimeSettings {
+            target: self.target,
+            opt: self.opt,
+        }
+    }
+}
+
+/// The chosen function, ready to compile.
+pub struct Prepared {
+    pub func_index: u32,
+    pub label: String,
+    pub function: Function,
+    /// The CLIF our compile starts from.
+    pub clif: String,
+    pub flags: CompilerFlags,
+    /// Wasmtime's output, for Wasm inputs.
+    pub translation: Option<Translation>,
+    pub translate_elapsed: Duration,
+}
+
+fn compile_error(path: &Path, function: &str, message: impl Into<String>) -> EngineError {
+    EngineError::Compile {
+        path: path.to_path_buf(),
+        function: function.to_string(),
+        message: message.into(),
+    }
+}
+
+fn flags_from_isa(isa: &dyn cranelift_codegen::isa::TargetIsa) -> CompilerFlags {
+    let conv = |values: Vec<cranelift_codegen::settings::Value>| {
+        values
+            .into_iter()
+            .map(|v| Flag {
+                name: v.name.to_string(),
+                value: v.value_string(),
+            })
+            .collect()
+    };
+    CompilerFlags {
+        triple: isa.triple().to_string(),
+        shared: conv(isa.flags().iter().collect()),
+        isa: conv(isa.isa_flags()),
+    }
+}
+
+/// Translates or parses the function `func_index` of `input`.
+pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResult<Prepared> {
+    let started = Instant::now();
+    let info = input.select(&func_index.to_string())?;
+    let label = info.label();
+    match input.kind {
+        InputKind::Wasm | InputKind::Wat => {
+            let wasm = input.wasm.as_deref().expect("Wasm inputs carry their bytes");
+            let translation =
+                translate::translate_function(&input.path, wasm, func_index, settings.wasmtime(), true)?;
+            let file = clif::parse(&input.path, &translation.clif_optimized).map_err(|e| {
+                compile_error(&input.path, &label, format!("Wasmtime's CLIF does not re-parse: {e}"))
+            })?;
+            let (function, _) = file
+                .functions
+                .into_iter()
+                .next()
+                .ok_or_else(|| compile_error(&input.path, &label, "Wasmtime's CLIF file is empty"))?;
+            Ok(Prepared {
+                func_index,
+                label,
+                function,
+                clif: translation.clif_optimized.clone(),
+                flags: translation.flags.clone(),
+                translation: Some(translation),
+                translate_elapsed: started.elapsed(),
+            })
+        }
+        InputKind::Clif => {
+            let text = input.clif_text.as_deref().expect("CLIF inputs carry their text");
+            let file = clif::parse(&input.path, text)?;
+            let flags = if let Some(isa) = file.isas.first() {
+                flags_from_isa(&**isa)
+            } else {
+                let triple = match settings.target.triple() {
+                    Some(t) => t.to_string(),
+                    None => target_lexicon::Triple::host().to_string(),
+                };
+                let shared = file.flags.as_ref().expect("no target means flags");
+                CompilerFlags {
+                    triple,
+                    shared: shared
+                        .iter()
+                        .map(|v| Flag {
+                            name: v.name.to_string(),
+                            value: v.value_string(),
+                        })
+                        .collect(),
+                    isa: Vec::new(),
+                }
+            };
+            let (function, line) = file
+                .functions
+                .into_iter()
+                .nth(func_index as usize)
+                .ok_or_else(|| compile_error(&input.path, &label, "no such function"))?;
+            let clif = function_text(text, line);
+            Ok(Prepared {
+                func_index,
+                label,
+                function,
+                clif,
+                flags,
+                translation: None,
+                translate_elapsed: started.elapsed(),
+            })
+        }
+    }
+}
+
+/// The text of the function starting at `line` (1-based) of a CLIF file.
+fn function_text(text: &str, line: usize) -> String {
+    let mut out = String::new();
+    let mut depth = 0i32;
+    let mut started = false;
+    for l in text.lines().skip(line.saturating_sub(1)) {
+        out.push_str(l);
+        out.push('\n');
+        depth += l.matches('{').count() as i32 - l.matches('}').count() as i32;
+        if l.contains('{') {
+            started = true;
+        }
+        if started && depth <= 0 {
+            break;
+        }
+    }
+    out
+}
+
+impl Prepared {
+    /// The ISA for our compile: Wasmtime's flags, opt level `none` for
+    /// Wasmtime's already-optimized CLIF (Cranelift's opt level only gates the
+    /// e-graph pass, which Wasmtime already ran), the algorithm, and the checker.
+    pub fn isa(
+        &self,
+        path: &Path,
+        algorithm: Algorithm,
+        checker: bool,
+    ) -> EngineResult<cranelift_codegen::isa::OwnedTargetIsa> {
+        let mut overrides: Vec<(&str, &str)> = vec![
+            ("regalloc_algorithm", algorithm.name()),
+            ("regalloc_checker", if checker { "true" } else { "false" }),
+        ];
+        if self.translation.is_some() {
+            overrides.push(("opt_level", "none"));
+        }
+        self.flags
+            .build_isa(&overrides)
+            .map_err(|m| compile_error(path, &self.label, m))
+    }
+}
+
+/// A traced compile with its replay.
+pub struct FunctionTrace {
+    pub prepared: Prepared,
+    pub traced: TracedCompile,
+    pub replay: Replay,
+    pub trace_elapsed: Duration,
+}
+
+impl FunctionTrace {
+    pub fn checker(&self) -> &CheckerVerdict {
+        &self.traced.checker
+    }
+
+    pub fn code(&self) -> Option<&CompiledCode> {
+        match &self.traced.end {
+            CompileEnd::Done(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// Translates and compiles one function with the allocator traced.
+pub fn trace_function(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    let prepared = prepare(input, func_index, settings)?;
+    let isa = prepared.isa(&input.path, settings.algorithm, true)?;
+    let started = Instant::now();
+    let traced = compile::compile_traced(&prepared.function, &*isa, limits);
+    let trace_elapsed = started.elapsed();
+    if let CompileEnd::Error(e) = &traced.end {
+        return Err(compile_error(&input.path, &prepared.label, e.clone()));
+    }
+    if let (CompileEnd::Panicked(p), CheckerVerdict::NotRun) = (&traced.end, &traced.checker) {
+        return Err(EngineError::Panicked {
+            path: input.path.clone(),
+            function: prepared.label.clone(),
+            message: p.clone(),
+        });
+    }
+    let replay = Replay::new(&traced.trace);
+    Ok(FunctionTrace {
+        prepared,
+        traced,
+        replay,
+        trace_elapsed,
+    })
+}
+
+/// An untraced compile of one function.
+pub struct FunctionCompile {
+    pub prepared: Prepared,
+    pub code: CompiledCode,
+}
+
+/// Translates and compiles one function without tracing.
+pub fn compile_function(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    checker: bool,
+) -> EngineResult<FunctionCompile> {
+    let prepared = prepare(input, func_index, settings)?;
+    let isa = prepared.isa(&input.path, settings.algorithm, checker)?;
+    match compile::compile_untraced(&prepared.function, &*isa) {
+        CompileEnd::Done(code) => Ok(FunctionCompile { prepared, code }),
+        CompileEnd::Error(e) => Err(compile_error(&input.path, &prepared.label, e)),
+        CompileEnd::Panicked(p) => Err(EngineError::Panicked {
+            path: input.path.clone(),
+            function: prepared.label.clone(),
+            message: p,
+        }),
+        CompileEnd::Stopped(_) => unreachable!("untraced compiles have no budget"),
+    }
+}
+
+/// Applies `limits` default: a record budget scaled to the function's size.
+pub fn default_limits(clif: &str) -> CaptureLimits {
+    CaptureLimits {
+        max_records: 2_000_000u64.max(clif.len() as u64 * 400),
+        deadline: None,
+    }
+}
