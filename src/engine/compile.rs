@@ -134,7 +134,8 @@ pub fn compile_traced(
     limits: CaptureLimits,
 ) -> TracedCompile {
     let checker_on = isa.flags().regalloc_checker();
-    let (outcome, builder, records) = capture::capture(TraceBuilder::new(), limits, || run(func, isa));
+    let (outcome, builder, records) =
+        capture::capture(TraceBuilder::new(), limits, || run(func, isa));
     let mut trace = builder.finish();
     let end = match outcome {
         CaptureOutcome::Finished(Ok(c)) => CompileEnd::Done(c),
@@ -161,4 +162,35 @@ pub fn compile_traced(
         checker,
         records,
     }
+}
+
+/// Compiles with only the checker's and the compile's records captured: no
+/// allocator trace, but the checker verdict and the spill slots in use.
+pub fn compile_checked(
+    func: &Function,
+    isa: &dyn TargetIsa,
+) -> (CompileEnd, CheckerVerdict, usize) {
+    let (outcome, builder, _) = capture::capture_sources(
+        TraceBuilder::new(),
+        CaptureLimits::default(),
+        capture::Sources::CHECKER_ONLY,
+        || run(func, isa),
+    );
+    let trace = builder.finish();
+    let end = match outcome {
+        CaptureOutcome::Finished(Ok(c)) => CompileEnd::Done(c),
+        CaptureOutcome::Finished(Err(e)) => CompileEnd::Error(e),
+        CaptureOutcome::Panicked(p) => CompileEnd::Panicked(p),
+        CaptureOutcome::Stopped(s) => CompileEnd::Stopped(s),
+    };
+    let checker = if !isa.flags().regalloc_checker() {
+        CheckerVerdict::NotRun
+    } else if let Some(err) = trace.checker_error {
+        CheckerVerdict::Failed(err)
+    } else if matches!(end, CompileEnd::Done(_)) {
+        CheckerVerdict::Ok
+    } else {
+        CheckerVerdict::NotRun
+    };
+    (end, checker, trace.spill_slots.len())
 }

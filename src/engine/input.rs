@@ -132,12 +132,13 @@ impl Input {
                     message: format!("not UTF-8 at byte offset {}", e.utf8_error().valid_up_to()),
                 })?;
                 let wat_buf = wat::Parser::new();
-                let wasm = wat_buf
-                    .parse_str(Some(path), &text)
-                    .map_err(|e| EngineError::InvalidWat {
-                        path: path_buf.clone(),
-                        message: e.to_string(),
-                    })?;
+                let wasm =
+                    wat_buf
+                        .parse_str(Some(path), &text)
+                        .map_err(|e| EngineError::InvalidWat {
+                            path: path_buf.clone(),
+                            message: e.to_string(),
+                        })?;
                 Input::from_wasm(path_buf, InputKind::Wat, wasm)
             }
             InputKind::Clif => {

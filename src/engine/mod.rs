@@ -16,6 +16,7 @@ pub mod capture;
 pub mod clif;
 pub mod compile;
 pub mod error;
+pub mod explain;
 pub mod input;
 pub mod isa;
 pub mod raw_log;

@@ -88,17 +88,27 @@ pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResu
     let label = info.label();
     match input.kind {
         InputKind::Wasm | InputKind::Wat => {
-            let wasm = input.wasm.as_deref().expect("Wasm inputs carry their bytes");
-            let translation =
-                translate::translate_function(&input.path, wasm, func_index, settings.wasmtime(), true)?;
+            let wasm = input
+                .wasm
+                .as_deref()
+                .expect("Wasm inputs carry their bytes");
+            let translation = translate::translate_function(
+                &input.path,
+                wasm,
+                func_index,
+                settings.wasmtime(),
+                true,
+            )?;
             let file = clif::parse(&input.path, &translation.clif_optimized).map_err(|e| {
-                compile_error(&input.path, &label, format!("Wasmtime's CLIF does not re-parse: {e}"))
+                compile_error(
+                    &input.path,
+                    &label,
+                    format!("Wasmtime's CLIF does not re-parse: {e}"),
+                )
             })?;
-            let (function, _) = file
-                .functions
-                .into_iter()
-                .next()
-                .ok_or_else(|| compile_error(&input.path, &label, "Wasmtime's CLIF file is empty"))?;
+            let (function, _) = file.functions.into_iter().next().ok_or_else(|| {
+                compile_error(&input.path, &label, "Wasmtime's CLIF file is empty")
+            })?;
             Ok(Prepared {
                 func_index,
                 label,
@@ -110,7 +120,10 @@ pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResu
             })
         }
         InputKind::Clif => {
-            let text = input.clif_text.as_deref().expect("CLIF inputs carry their text");
+            let text = input
+                .clif_text
+                .as_deref()
+                .expect("CLIF inputs carry their text");
             let file = clif::parse(&input.path, text)?;
             let flags = if let Some(isa) = file.isas.first() {
                 flags_from_isa(&**isa)
@@ -222,6 +235,16 @@ pub fn trace_function(
     limits: CaptureLimits,
 ) -> EngineResult<FunctionTrace> {
     let prepared = prepare(input, func_index, settings)?;
+    trace_prepared(input, prepared, settings, limits)
+}
+
+/// [`trace_function`] for a function already prepared.
+pub fn trace_prepared(
+    input: &Input,
+    prepared: Prepared,
+    settings: Settings,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
     let isa = prepared.isa(&input.path, settings.algorithm, true)?;
     let started = Instant::now();
     let traced = compile::compile_traced(&prepared.function, &*isa, limits);
@@ -249,6 +272,9 @@ pub fn trace_function(
 pub struct FunctionCompile {
     pub prepared: Prepared,
     pub code: CompiledCode,
+    pub checker: CheckerVerdict,
+    /// Spill slots in use (known when the checker ran).
+    pub spill_slots: usize,
 }
 
 /// Translates and compiles one function without tracing.
@@ -260,8 +286,29 @@ pub fn compile_function(
 ) -> EngineResult<FunctionCompile> {
     let prepared = prepare(input, func_index, settings)?;
     let isa = prepared.isa(&input.path, settings.algorithm, checker)?;
-    match compile::compile_untraced(&prepared.function, &*isa) {
-        CompileEnd::Done(code) => Ok(FunctionCompile { prepared, code }),
+    let (end, verdict, spill_slots) = if checker {
+        compile::compile_checked(&prepared.function, &*isa)
+    } else {
+        (
+            compile::compile_untraced(&prepared.function, &*isa),
+            CheckerVerdict::NotRun,
+            0,
+        )
+    };
+    match end {
+        CompileEnd::Done(code) => Ok(FunctionCompile {
+            prepared,
+            code,
+            checker: verdict,
+            spill_slots,
+        }),
+        CompileEnd::Panicked(p) if matches!(verdict, CheckerVerdict::Failed(_)) => {
+            Err(compile_error(
+                &input.path,
+                &prepared.label,
+                format!("regalloc2's checker failed: {p}"),
+            ))
+        }
         CompileEnd::Error(e) => Err(compile_error(&input.path, &prepared.label, e)),
         CompileEnd::Panicked(p) => Err(EngineError::Panicked {
             path: input.path.clone(),
@@ -278,4 +325,17 @@ pub fn default_limits(clif: &str) -> CaptureLimits {
         max_records: 2_000_000u64.max(clif.len() as u64 * 400),
         deadline: None,
     }
+}
+
+/// regalloc2's records for one compile, as `env_logger` would print them.
+pub fn raw_log(
+    prepared: &Prepared,
+    isa: &dyn cranelift_codegen::isa::TargetIsa,
+    limits: CaptureLimits,
+) -> String {
+    let sink = super::raw_log::RawLogSink::new(usize::MAX);
+    let (_, sink, _) = super::capture::capture(sink, limits, || {
+        compile::compile_untraced(&prepared.function, isa)
+    });
+    sink.text
 }

@@ -329,9 +329,16 @@ pub enum Phase {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Allocated { preg: PReg },
-    Split { at: Point, children: Vec<BundleId> },
-    Spilled { how: SpillKind },
+    Allocated {
+        preg: PReg,
+    },
+    Split {
+        at: Point,
+        children: Vec<BundleId>,
+    },
+    Spilled {
+        how: SpillKind,
+    },
     /// The trace stopped inside this step.
     Incomplete,
 }
@@ -585,10 +592,7 @@ fn operand_in(s: &str) -> Option<(bool, bool, Option<VRegId>, Constraint)> {
         None => def,
     };
     let rest = rest.trim();
-    let vreg = rest
-        .strip_prefix('v')
-        .and_then(number_at)
-        .map(|(n, _)| n);
+    let vreg = rest.strip_prefix('v').and_then(number_at).map(|(n, _)| n);
     let constraint_text = rest.split_once(' ').map(|(_, c)| c.trim()).unwrap_or("");
     let constraint = if constraint_text.starts_with("any") {
         Constraint::Any
@@ -849,7 +853,9 @@ impl TraceBuilder {
                     .split_once("weight=")
                     .map(|(_, w)| {
                         w.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '-')
-                            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+                            .split(|c: char| {
+                                !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e')
+                            })
                             .next()
                             .unwrap_or("0")
                             .parse::<f32>()
@@ -898,7 +904,10 @@ impl TraceBuilder {
                 && let Some(ss) = self.spillset_of.get(&step.bundle).copied()
                 && let Some(&spill) = self.spill_bundle_of.get(&ss)
             {
-                let moved = self.segs.insert(step.bundle, Vec::new()).unwrap_or_default();
+                let moved = self
+                    .segs
+                    .insert(step.bundle, Vec::new())
+                    .unwrap_or_default();
                 let mut target = self.segs.get(&spill).cloned().unwrap_or_default();
                 target.extend(moved.iter().copied());
                 target.sort_by_key(|s| s.from);
@@ -1002,7 +1011,13 @@ impl TraceBuilder {
         self.split = None;
     }
 
-    fn trim_last(&mut self, bundle: BundleId, at: Option<Point>, spill: BundleId, new_lr: Option<RangeId>) {
+    fn trim_last(
+        &mut self,
+        bundle: BundleId,
+        at: Option<Point>,
+        spill: BundleId,
+        new_lr: Option<RangeId>,
+    ) {
         let mut segs = self.segs.get(&bundle).cloned().unwrap_or_default();
         let Some(last) = segs.pop() else {
             return;
@@ -1021,7 +1036,13 @@ impl TraceBuilder {
         self.move_to_spill(bundle, spill, moved, segs);
     }
 
-    fn trim_first(&mut self, bundle: BundleId, at: Option<Point>, spill: BundleId, new_lr: Option<RangeId>) {
+    fn trim_first(
+        &mut self,
+        bundle: BundleId,
+        at: Option<Point>,
+        spill: BundleId,
+        new_lr: Option<RangeId>,
+    ) {
         let mut segs = self.segs.get(&bundle).cloned().unwrap_or_default();
         if segs.is_empty() {
             return;
@@ -1041,7 +1062,13 @@ impl TraceBuilder {
         self.move_to_spill(bundle, spill, moved, segs);
     }
 
-    fn move_to_spill(&mut self, bundle: BundleId, spill: BundleId, moved: Seg, remaining: Vec<Seg>) {
+    fn move_to_spill(
+        &mut self,
+        bundle: BundleId,
+        spill: BundleId,
+        moved: Seg,
+        remaining: Vec<Seg>,
+    ) {
         self.note_spill_bundle(bundle, spill);
         self.set_segs(bundle, remaining);
         let mut target = self.segs.get(&spill).cloned().unwrap_or_default();
@@ -1188,7 +1215,8 @@ impl TraceBuilder {
             }
             return;
         }
-        if t.starts_with("removing LR") || t.starts_with("PReg range") || t.starts_with("range LR") {
+        if t.starts_with("removing LR") || t.starts_with("PReg range") || t.starts_with("range LR")
+        {
             return;
         }
         if let Some(rest) = t.strip_prefix("prio ") {
@@ -1287,7 +1315,9 @@ impl TraceBuilder {
             if let (Some(spill), Some(bundle)) = (spill, bundle) {
                 // The cut is at the instruction after the last use.
                 let segs = self.segs.get(&bundle).cloned().unwrap_or_default();
-                let at = segs.last().and_then(|last| last_use_cut(self, bundle, last));
+                let at = segs
+                    .last()
+                    .and_then(|last| last_use_cut(self, bundle, last));
                 self.trim_last(bundle, at, spill, lr);
             } else {
                 self.unparsed(message);
@@ -1296,7 +1326,10 @@ impl TraceBuilder {
         }
         if t.starts_with("bundle ") && t.contains("first use implies split point") {
             // regalloc2 prints the use's point; the cut is before its instruction.
-            if let (Some(split), Some(p)) = (self.split.as_mut(), point_in(t.split_once("split point").map(|x| x.1).unwrap_or(""))) {
+            if let (Some(split), Some(p)) = (
+                self.split.as_mut(),
+                point_in(t.split_once("split point").map(|x| x.1).unwrap_or("")),
+            ) {
                 split.adjusted_first = Some(Point::new(p.inst(), false));
             }
             return;
@@ -1333,13 +1366,18 @@ impl TraceBuilder {
             self.minimal_vreg = first_after(rest, "VRegIndex(");
             return;
         }
-        if t.starts_with("use ") || t.starts_with("migrating this") || t.starts_with("moving the spill range") {
+        if t.starts_with("use ")
+            || t.starts_with("migrating this")
+            || t.starts_with("moving the spill range")
+        {
             return;
         }
         if let Some(rest) = t.strip_prefix("created new LR ") {
             let lr = first_after(rest, "LiveRangeIndex(");
             let pts = points_in(rest);
-            let bundle = rest.split_once("new bundle").and_then(|(_, b)| bundle_in(b));
+            let bundle = rest
+                .split_once("new bundle")
+                .and_then(|(_, b)| bundle_in(b));
             let parent = self.split.as_ref().map(|s| s.bundle);
             if let (Some(lr), 2, Some(bundle), Some(parent)) = (lr, pts.len(), bundle, parent) {
                 if let Some(v) = self.minimal_vreg {
@@ -1365,7 +1403,9 @@ impl TraceBuilder {
         if let Some(rest) = t.strip_prefix("added spill range ") {
             let pts = points_in(rest);
             let lr = first_after(rest, "LiveRangeIndex(");
-            let spill = rest.split_once("spill bundle").and_then(|(_, b)| bundle_in(b));
+            let spill = rest
+                .split_once("spill bundle")
+                .and_then(|(_, b)| bundle_in(b));
             let parent = self.split.as_ref().map(|s| s.bundle);
             if let (2, Some(lr), Some(spill), Some(parent)) = (pts.len(), lr, spill, parent) {
                 if let Some(v) = self.minimal_vreg {
@@ -1386,13 +1426,20 @@ impl TraceBuilder {
             self.props_for = bundle_in(rest).map(|b| (b, 0));
             return;
         }
-        if t.starts_with("use: ") || t.starts_with("fixed operand at") || t.starts_with("is fixed def")
-            || t.starts_with("stack operand at") || t.starts_with("uses spill weight") || t.starts_with("minimal: ")
+        if t.starts_with("use: ")
+            || t.starts_with("fixed operand at")
+            || t.starts_with("is fixed def")
+            || t.starts_with("stack operand at")
+            || t.starts_with("uses spill weight")
+            || t.starts_with("minimal: ")
             || t.starts_with("no vreg; minimal and fixed")
         {
             return;
         }
-        if t.starts_with("fixed and minimal") || t.starts_with("non-fixed and minimal") || t.starts_with("limited(") {
+        if t.starts_with("fixed and minimal")
+            || t.starts_with("non-fixed and minimal")
+            || t.starts_with("limited(")
+        {
             if let Some((bundle, prio)) = self.props_for.take() {
                 let (weight, fixed) = if t.starts_with("fixed") {
                     (MINIMAL_FIXED_WEIGHT, true)
@@ -1418,12 +1465,19 @@ impl TraceBuilder {
             self.push_event(Event::TooManyLiveRegs);
             return;
         }
-        if t.starts_with("PR ") || t.starts_with("min bundle") || t.starts_with("non-min bundle")
-            || t.starts_with("fixed bundle") || t.starts_with("total ")
-            || t.starts_with("maximum_spill_weight_in_bundle_set") || t.starts_with("max: ")
-            || t.starts_with("btree contains range") || t.starts_with("from vreg")
-            || t.starts_with("conflict bundle") || t.starts_with("reached high cost")
-            || t.starts_with("conflict with fixed reservation") || t.starts_with("no more PReg allocations")
+        if t.starts_with("PR ")
+            || t.starts_with("min bundle")
+            || t.starts_with("non-min bundle")
+            || t.starts_with("fixed bundle")
+            || t.starts_with("total ")
+            || t.starts_with("maximum_spill_weight_in_bundle_set")
+            || t.starts_with("max: ")
+            || t.starts_with("btree contains range")
+            || t.starts_with("from vreg")
+            || t.starts_with("conflict bundle")
+            || t.starts_with("reached high cost")
+            || t.starts_with("conflict with fixed reservation")
+            || t.starts_with("no more PReg allocations")
             || t.starts_with("has no allocation")
             || t.starts_with("alloc map for")
             || t.starts_with("next PReg allocation is at")
@@ -1557,7 +1611,12 @@ const MINIMAL_WEIGHT: u32 = 1_800_000;
 /// the last use of its last range. The uses come from the initial dump by vreg.
 fn last_use_cut(b: &TraceBuilder, _bundle: BundleId, last: &Seg) -> Option<Point> {
     let vreg = b.vreg_of_range.get(&last.range)?;
-    let uses = b.trace.initial.ranges.iter().filter(|r| r.vreg == Some(*vreg));
+    let uses = b
+        .trace
+        .initial
+        .ranges
+        .iter()
+        .filter(|r| r.vreg == Some(*vreg));
     let last_use = uses
         .flat_map(|r| r.uses.iter())
         .filter(|u| u.pos >= last.from && u.pos < last.to)
@@ -1611,7 +1670,10 @@ impl RecordSink for TraceBuilder {
         self.trace.records += 1;
         match source {
             Source::Dump => {
-                if !self.in_steps && self.dump_section == DumpSection::None && message.trim() != "Bundles:" {
+                if !self.in_steps
+                    && self.dump_section == DumpSection::None
+                    && message.trim() != "Bundles:"
+                {
                     // Records from dump.rs outside a dump: none are expected.
                     self.unparsed(message);
                 } else {

@@ -106,7 +106,9 @@ pub fn stub_module(path: &Path, wasm: &[u8], keep: Option<u32>) -> EngineResult<
                 continue;
             }
             Payload::CodeSectionEntry(body) => {
-                let (remaining, data) = code.as_mut().expect("code entries follow the section start");
+                let (remaining, data) = code
+                    .as_mut()
+                    .expect("code entries follow the section start");
                 if Some(next_func) == keep {
                     let r = body.range();
                     write_leb_u32(data, (r.end - r.start) as u32);
@@ -186,12 +188,10 @@ fn find_clif_file(dir: &Path, func_index: u32) -> Option<PathBuf> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| {
-                    n == format!("{prefix}.clif")
-                        || n.strip_prefix(&prefix).is_some_and(|r| r.starts_with("--"))
-                })
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n == format!("{prefix}.clif")
+                    || n.strip_prefix(&prefix).is_some_and(|r| r.starts_with("--"))
+            })
         })
 }
 
@@ -230,10 +230,11 @@ pub fn translate_function(
     })?;
     let artifact = precompile(path, &module, settings, Some(dir.path()))?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
-    let clif_path = find_clif_file(dir.path(), func_index).ok_or_else(|| EngineError::Wasmtime {
-        path: path.to_path_buf(),
-        message: format!("Wasmtime wrote no CLIF for function {func_index}"),
-    })?;
+    let clif_path =
+        find_clif_file(dir.path(), func_index).ok_or_else(|| EngineError::Wasmtime {
+            path: path.to_path_buf(),
+            message: format!("Wasmtime wrote no CLIF for function {func_index}"),
+        })?;
     let clif_optimized = std::fs::read_to_string(&clif_path).map_err(|e| EngineError::Io {
         path: path.to_path_buf(),
         message: format!("reading Wasmtime's CLIF output: {e}"),

@@ -1,0 +1,55 @@
+//! `spillscope list FILE`: every function with its index, name, and size.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::engine::input::Input;
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  spillscope list sample-modules/calls.wat\n  spillscope list module.wasm --json"
+)]
+pub struct ListArgs {
+    /// Input: .wasm, .wat or .clif
+    pub file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    index: u32,
+    name: Option<&'a str>,
+    imported: bool,
+    body_bytes: u32,
+}
+
+pub fn run(args: ListArgs) -> anyhow::Result<()> {
+    let input = Input::load(&args.file)?;
+    if args.json {
+        let rows: Vec<Row> = input
+            .functions
+            .iter()
+            .map(|f| Row {
+                index: f.index,
+                name: f.name.as_deref(),
+                imported: f.imported,
+                body_bytes: f.body_bytes,
+            })
+            .collect();
+        return super::print_json(&rows);
+    }
+    println!("{:>6}  {:>8}  {:<8}  name", "index", "bytes", "kind");
+    for f in &input.functions {
+        println!(
+            "{:>6}  {:>8}  {:<8}  {}",
+            f.index,
+            f.body_bytes,
+            if f.imported { "import" } else { "defined" },
+            f.name.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}

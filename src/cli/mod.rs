@@ -1,0 +1,76 @@
+//! The command-line front end: one file per subcommand, all over the engine.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::engine::isa::{Algorithm, OptLevel, Target};
+use crate::engine::session::Settings;
+
+pub mod compile;
+pub mod list;
+pub mod trace;
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every function of a module or CLIF file.
+    List(list::ListArgs),
+    /// Compile one function without tracing; report code size and checker verdict.
+    Compile(compile::CompileArgs),
+    /// Compile one function with regalloc2 traced; print every allocator step.
+    Trace(trace::TraceArgs),
+}
+
+/// Options shared by the subcommands that compile a function.
+#[derive(Args, Debug, Clone)]
+pub struct FunctionArgs {
+    /// Input: .wasm, .wat or .clif
+    pub file: PathBuf,
+    /// Function: an index in the module's function index space, or a name
+    #[arg(long = "func")]
+    pub func: String,
+    /// Target: host, x86_64, aarch64, riscv64, s390x
+    #[arg(long, default_value = "host")]
+    pub target: Target,
+    /// Cranelift opt level: none, speed, speed_and_size
+    #[arg(long, default_value = "speed")]
+    pub opt: OptLevel,
+    /// Register allocator: backtracking or single_pass
+    #[arg(long, default_value = "backtracking", value_parser = parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    Algorithm::ALL
+        .into_iter()
+        .find(|a| a.name() == s)
+        .ok_or_else(|| format!("unknown algorithm `{s}` (backtracking, single_pass)"))
+}
+
+impl FunctionArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            target: self.target,
+            opt: self.opt,
+            algorithm: self.algorithm,
+        }
+    }
+}
+
+/// Runs a subcommand; errors go to stderr from `main`.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::List(a) => list::run(a),
+        Command::Compile(a) => compile::run(a),
+        Command::Trace(a) => trace::run(a),
+    }
+}
+
+/// Writes `value` as pretty JSON to stdout.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
