@@ -17,6 +17,7 @@ pub mod clif;
 pub mod compile;
 pub mod error;
 pub mod explain;
+pub mod fidelity;
 pub mod input;
 pub mod isa;
 pub mod raw_log;

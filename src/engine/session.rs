@@ -99,25 +99,9 @@ pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResu
                 settings.wasmtime(),
                 true,
             )?;
-            let file = clif::parse(&input.path, &translation.clif_optimized).map_err(|e| {
-                compile_error(
-                    &input.path,
-                    &label,
-                    format!("Wasmtime's CLIF does not re-parse: {e}"),
-                )
-            })?;
-            let (function, _) = file.functions.into_iter().next().ok_or_else(|| {
-                compile_error(&input.path, &label, "Wasmtime's CLIF file is empty")
-            })?;
-            Ok(Prepared {
-                func_index,
-                label,
-                function,
-                clif: translation.clif_optimized.clone(),
-                flags: translation.flags.clone(),
-                translation: Some(translation),
-                translate_elapsed: started.elapsed(),
-            })
+            let mut p = prepare_translation(&input.path, label, translation)?;
+            p.translate_elapsed = started.elapsed();
+            Ok(p)
         }
         InputKind::Clif => {
             let text = input
@@ -162,6 +146,31 @@ pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResu
             })
         }
     }
+}
+
+/// Prepares a function from Wasmtime's translation of it.
+pub fn prepare_translation(
+    path: &Path,
+    label: String,
+    translation: Translation,
+) -> EngineResult<Prepared> {
+    let file = clif::parse(path, &translation.clif_optimized).map_err(|e| {
+        compile_error(path, &label, format!("Wasmtime's CLIF does not re-parse: {e}"))
+    })?;
+    let (function, _) = file
+        .functions
+        .into_iter()
+        .next()
+        .ok_or_else(|| compile_error(path, &label, "Wasmtime's CLIF file is empty"))?;
+    Ok(Prepared {
+        func_index: translation.func_index,
+        label,
+        function,
+        clif: translation.clif_optimized.clone(),
+        flags: translation.flags.clone(),
+        translation: Some(translation),
+        translate_elapsed: Duration::ZERO,
+    })
 }
 
 /// The text of the function starting at `line` (1-based) of a CLIF file.

@@ -1635,7 +1635,8 @@ fn decide_outcome(step: &Step) -> Outcome {
     for e in &step.events {
         match e {
             Event::Assigned { bundle, preg } if *bundle == step.bundle => assigned = Some(*preg),
-            Event::SplitPoint { at } if split_at.is_none() => split_at = Some(*at),
+            // The real split point, after regalloc2's adjustments, wins.
+            Event::SplitPoint { at } => split_at = Some(*at),
             Event::Split { bundle, at, .. } if *bundle == step.bundle && split_at.is_none() => {
                 split_at = Some(*at)
             }

@@ -66,7 +66,8 @@ fn write_leb_u32(out: &mut Vec<u8>, mut v: u32) {
 }
 
 /// A copy of `wasm` where every defined function but `keep` (an index in the
-/// function index space) has the body `unreachable`. `keep = None` stubs all.
+/// function index space) has the body `unreachable`, padded with `nop` to its
+/// original size so that every byte offset is unchanged. `keep = None` stubs all.
 pub fn stub_module(path: &Path, wasm: &[u8], keep: Option<u32>) -> EngineResult<Vec<u8>> {
     use wasmparser::Payload;
     let err = |e: wasmparser::BinaryReaderError| EngineError::InvalidWasm {
@@ -109,13 +110,19 @@ pub fn stub_module(path: &Path, wasm: &[u8], keep: Option<u32>) -> EngineResult<
                 let (remaining, data) = code
                     .as_mut()
                     .expect("code entries follow the section start");
-                if Some(next_func) == keep {
-                    let r = body.range();
-                    write_leb_u32(data, (r.end - r.start) as u32);
-                    data.extend_from_slice(&wasm[r]);
+                let r = body.range();
+                // The body's size prefix ends where the body starts.
+                let size_prefix_start = size_prefix_start(wasm, r.start);
+                if Some(next_func) == keep || r.len() < 3 {
+                    data.extend_from_slice(&wasm[size_prefix_start..r.end]);
                 } else {
-                    // No locals; `unreachable`; `end`.
-                    data.extend_from_slice(&[3, 0x00, 0x00, 0x0b]);
+                    // Same size as the original, so every later byte offset (and
+                    // with it every source location Wasmtime records) stays put:
+                    // no locals; `unreachable`; `nop`s; `end`.
+                    data.extend_from_slice(&wasm[size_prefix_start..r.start]);
+                    data.extend_from_slice(&[0x00, 0x00]);
+                    data.extend(std::iter::repeat_n(0x01, r.len() - 3));
+                    data.push(0x0b);
                 }
                 next_func += 1;
                 *remaining -= 1;
@@ -137,6 +144,17 @@ pub fn stub_module(path: &Path, wasm: &[u8], keep: Option<u32>) -> EngineResult<
         }
     }
     Ok(out)
+}
+
+/// The offset where the LEB128 size of the function body starting at
+/// `body_start` begins: the last byte of a LEB128 has its top bit clear, the
+/// ones before it have it set.
+fn size_prefix_start(wasm: &[u8], body_start: usize) -> usize {
+    let mut i = body_start - 1;
+    while i > 0 && wasm[i - 1] & 0x80 != 0 {
+        i -= 1;
+    }
+    i
 }
 
 /// Compiles `wasm` with Wasmtime, writing CLIF into `clif_dir`; returns the artifact.
@@ -272,4 +290,46 @@ pub fn translated_clif(
         true,
     )?;
     Ok(t.clif_optimized)
+}
+
+/// Every defined function of a module, translated by one Wasmtime compile of
+/// the whole module (for corpus runs and scans, where per-function stubbing
+/// would compile the module once per function).
+pub fn translate_module(
+    path: &Path,
+    wasm: &[u8],
+    settings: WasmtimeSettings,
+) -> EngineResult<Vec<Translation>> {
+    let dir = tempfile::tempdir().map_err(|e| EngineError::Io {
+        path: path.to_path_buf(),
+        message: format!("cannot create a temporary folder for CLIF: {e}"),
+    })?;
+    let artifact = precompile(path, wasm, settings, Some(dir.path()))?;
+    let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
+    let functions = super::input::list_wasm_functions(path, wasm)?;
+    let mut out = Vec::new();
+    for f in functions.iter().filter(|f| !f.imported) {
+        let Some(clif_path) = find_clif_file(dir.path(), f.index) else {
+            return Err(EngineError::Wasmtime {
+                path: path.to_path_buf(),
+                message: format!("Wasmtime wrote no CLIF for function {}", f.index),
+            });
+        };
+        let clif_optimized = std::fs::read_to_string(&clif_path).map_err(|e| EngineError::Io {
+            path: path.to_path_buf(),
+            message: format!("reading Wasmtime's CLIF output: {e}"),
+        })?;
+        let code = function_code(&artifact, f.index);
+        out.push(Translation {
+            func_index: f.index,
+            symbol: code
+                .as_ref()
+                .map(|(s, _)| s.clone())
+                .unwrap_or_else(|| symbol_prefix(f.index)),
+            clif_optimized,
+            flags: flags.clone(),
+            wasmtime_code: code.map(|(_, c)| c),
+        });
+    }
+    Ok(out)
 }

@@ -1,0 +1,130 @@
+//! The final allocation summary: counts over the whole trace, the checker's
+//! verdict and the size of the code.
+
+use egui::{Color32, RichText};
+
+use crate::engine::compile::CheckerVerdict;
+use crate::engine::replay::Status;
+use crate::engine::session::FunctionTrace;
+use crate::engine::trace::Outcome;
+
+/// Counts computed once per compile (on the worker).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub steps: usize,
+    pub bundles: usize,
+    pub allocated: usize,
+    pub splits: usize,
+    pub evictions: usize,
+    pub spilled: usize,
+    pub spill_slots: usize,
+    /// Bundles that end in a register / on the stack after the last step.
+    pub final_in_register: usize,
+    pub final_on_stack: usize,
+    pub checker: CheckerVerdict,
+    pub code_bytes: Option<usize>,
+    pub vcode_insts: Option<usize>,
+    pub records: u64,
+    pub unparsed_records: u64,
+    pub stopped: Option<String>,
+    pub trace_ms: u128,
+}
+
+impl Summary {
+    pub fn new(t: &FunctionTrace) -> Summary {
+        let trace = &t.traced.trace;
+        let count = |f: fn(&Outcome) -> bool| trace.steps.iter().filter(|s| f(&s.outcome)).count();
+        let last = t.replay.state_at(t.replay.len());
+        let final_in_register = last
+            .bundles
+            .iter()
+            .filter(|b| matches!(b.status, Status::Allocated(_)) && !b.segs.is_empty())
+            .count();
+        let final_on_stack = last
+            .bundles
+            .iter()
+            .filter(|b| {
+                matches!(b.status, Status::Spilled(_) | Status::SpillBundle) && !b.segs.is_empty()
+            })
+            .count();
+        Summary {
+            steps: trace.steps.len(),
+            bundles: trace.bundle_count(),
+            allocated: count(|o| matches!(o, Outcome::Allocated { .. })),
+            splits: count(|o| matches!(o, Outcome::Split { .. })),
+            evictions: trace.steps.iter().map(|s| s.evicted().len()).sum(),
+            spilled: count(|o| matches!(o, Outcome::Spilled { .. })),
+            spill_slots: trace.spill_slots.len(),
+            final_in_register,
+            final_on_stack,
+            checker: t.checker().clone(),
+            code_bytes: t.code().map(|c| c.code.len()),
+            vcode_insts: t.code().map(|c| c.vcode_insts),
+            records: trace.records,
+            unparsed_records: trace.unparsed,
+            stopped: trace.stopped.as_ref().map(|s| format!("{s:?}")),
+            trace_ms: t.trace_elapsed.as_millis(),
+        }
+    }
+}
+
+/// The summary grid.
+pub fn summary_ui(ui: &mut egui::Ui, s: &Summary) {
+    egui::Grid::new("summary_grid")
+        .num_columns(4)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("steps");
+            ui.strong(s.steps.to_string());
+            ui.label("bundles");
+            ui.strong(s.bundles.to_string());
+            ui.end_row();
+            ui.label("allocated");
+            ui.strong(s.allocated.to_string());
+            ui.label("splits");
+            ui.strong(s.splits.to_string());
+            ui.end_row();
+            ui.label("evictions");
+            ui.strong(s.evictions.to_string());
+            ui.label("spilled");
+            ui.strong(s.spilled.to_string());
+            ui.end_row();
+            ui.label("spill slots");
+            ui.strong(s.spill_slots.to_string());
+            ui.label("code bytes");
+            ui.strong(s.code_bytes.map(|b| b.to_string()).unwrap_or("-".into()));
+            ui.end_row();
+        });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("checker:");
+        match &s.checker {
+            CheckerVerdict::Ok => {
+                ui.label(RichText::new("ok").color(Color32::from_rgb(90, 200, 110)).strong());
+            }
+            CheckerVerdict::NotRun => {
+                ui.label(RichText::new("not run").weak());
+            }
+            CheckerVerdict::Failed(e) => {
+                ui.label(
+                    RichText::new(format!("FAILED: {e}"))
+                        .color(Color32::from_rgb(235, 90, 80))
+                        .strong(),
+                );
+            }
+        }
+    });
+    ui.label(
+        RichText::new(format!(
+            "{} records ({} not understood), traced in {} ms",
+            s.records, s.unparsed_records, s.trace_ms
+        ))
+        .small()
+        .weak(),
+    );
+    if let Some(stop) = &s.stopped {
+        ui.colored_label(
+            Color32::from_rgb(230, 170, 60),
+            format!("trace stopped early: {stop}"),
+        );
+    }
+}

@@ -1,0 +1,368 @@
+//! The compile worker: one background thread that loads files and runs traced
+//! compiles, so no frame ever waits for I/O or Cranelift.
+//!
+//! Every request carries a generation number. The worker skips requests that a
+//! newer one superseded before it started them, and checks between stages
+//! whether it should give up; the app ignores replies from old generations.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::time::Instant;
+
+use crate::engine::input::{Input, InputKind};
+use crate::engine::session::{self, FunctionTrace, Settings};
+use crate::engine::translate;
+
+use super::chart::ChartModel;
+use super::summary::Summary;
+
+/// The WAT sample opened when no file is given.
+pub const SAMPLE_NAME: &str = "pressure.wat (built-in sample)";
+pub const SAMPLE_FUNC: &str = "pressure";
+const SAMPLE_BYTES: &[u8] = include_bytes!("../../sample-modules/pressure.wat");
+
+/// Where a file to open comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// The embedded sample.
+    Sample,
+    Path(PathBuf),
+    /// Bytes already read (a dropped file on a platform without paths).
+    Bytes(PathBuf, Vec<u8>),
+}
+
+impl Source {
+    pub fn name(&self) -> String {
+        match self {
+            Source::Sample => SAMPLE_NAME.into(),
+            Source::Path(p) | Source::Bytes(p, _) => p.display().to_string(),
+        }
+    }
+}
+
+/// What the app asks of the worker.
+pub enum Job {
+    /// Load a file, then compile `func` (or the default function) in it.
+    Open {
+        source: Source,
+        func: Option<String>,
+        settings: Settings,
+    },
+    /// Compile another function, or the same one with other settings.
+    Compile {
+        input: Arc<Input>,
+        func_index: u32,
+        settings: Settings,
+    },
+}
+
+/// A traced compile and everything the panels precompute from it.
+pub struct Compiled {
+    pub func_index: u32,
+    pub label: String,
+    pub settings: Settings,
+    pub trace: FunctionTrace,
+    pub chart: ChartModel,
+    pub summary: Summary,
+    /// One line per step for the event list.
+    pub headlines: Vec<String>,
+}
+
+/// The slower code views, sent after the trace so the stepper is ready first.
+pub struct Extras {
+    pub wasm_text: Result<String, String>,
+    pub clif_translated: Result<String, String>,
+}
+
+/// What the worker reports.
+pub enum Reply {
+    Progress {
+        generation: u64,
+        stage: String,
+    },
+    Opened {
+        generation: u64,
+        source: Source,
+        input: Arc<Input>,
+    },
+    Compiled {
+        generation: u64,
+        compiled: Box<Compiled>,
+    },
+    Extras {
+        generation: u64,
+        extras: Box<Extras>,
+    },
+    /// The request failed; `loading` tells whether the file itself did not load.
+    Failed {
+        generation: u64,
+        loading: bool,
+        message: String,
+    },
+    Done {
+        generation: u64,
+        elapsed_ms: u128,
+    },
+}
+
+impl Reply {
+    pub fn generation(&self) -> u64 {
+        match self {
+            Reply::Progress { generation, .. }
+            | Reply::Opened { generation, .. }
+            | Reply::Compiled { generation, .. }
+            | Reply::Extras { generation, .. }
+            | Reply::Failed { generation, .. }
+            | Reply::Done { generation, .. } => *generation,
+        }
+    }
+}
+
+/// The app's end of the worker.
+pub struct Worker {
+    jobs: Sender<(u64, Job)>,
+    pub replies: Receiver<Reply>,
+    latest: Arc<AtomicU64>,
+}
+
+impl Worker {
+    /// Starts the thread; `repaint` is called after every reply.
+    pub fn start(repaint: impl Fn() + Send + 'static) -> Worker {
+        let (jobs, job_rx) = std::sync::mpsc::channel::<(u64, Job)>();
+        let (reply_tx, replies) = std::sync::mpsc::channel();
+        let latest = Arc::new(AtomicU64::new(0));
+        let latest_w = latest.clone();
+        let spawned = std::thread::Builder::new()
+            .name("spillscope-worker".into())
+            .spawn(move || worker_loop(job_rx, reply_tx, latest_w, repaint));
+        if let Err(e) = spawned {
+            // Without a worker the app still draws; every request reports this.
+            log::error!("cannot start the worker thread: {e}");
+        }
+        Worker {
+            jobs,
+            replies,
+            latest,
+        }
+    }
+
+    /// Queues `job` as generation `generation`, superseding older requests.
+    pub fn submit(&self, generation: u64, job: Job) -> Result<(), String> {
+        self.latest.store(generation, Ordering::SeqCst);
+        self.jobs
+            .send((generation, job))
+            .map_err(|_| "the worker thread is not running".to_string())
+    }
+}
+
+struct Ctx<'a> {
+    generation: u64,
+    latest: &'a AtomicU64,
+    tx: &'a Sender<Reply>,
+    repaint: &'a dyn Fn(),
+}
+
+impl Ctx<'_> {
+    fn send(&self, reply: Reply) {
+        // The app may be gone at shutdown; nothing to do then.
+        let _ = self.tx.send(reply);
+        (self.repaint)();
+    }
+    fn progress(&self, stage: impl Into<String>) {
+        self.send(Reply::Progress {
+            generation: self.generation,
+            stage: stage.into(),
+        });
+    }
+    fn superseded(&self) -> bool {
+        self.latest.load(Ordering::SeqCst) != self.generation
+    }
+    fn fail(&self, loading: bool, message: String) {
+        self.send(Reply::Failed {
+            generation: self.generation,
+            loading,
+            message,
+        });
+    }
+}
+
+fn worker_loop(
+    jobs: Receiver<(u64, Job)>,
+    tx: Sender<Reply>,
+    latest: Arc<AtomicU64>,
+    repaint: impl Fn(),
+) {
+    while let Ok(mut next) = jobs.recv() {
+        // Only the newest queued request matters.
+        loop {
+            match jobs.try_recv() {
+                Ok(newer) => next = newer,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        let (generation, job) = next;
+        let ctx = Ctx {
+            generation,
+            latest: &latest,
+            tx: &tx,
+            repaint: &repaint,
+        };
+        let started = Instant::now();
+        run_job(&ctx, job);
+        ctx.send(Reply::Done {
+            generation,
+            elapsed_ms: started.elapsed().as_millis(),
+        });
+    }
+}
+
+fn load(source: &Source) -> Result<Input, String> {
+    let r = match source {
+        Source::Sample => Input::from_bytes(&PathBuf::from(SAMPLE_NAME), SAMPLE_BYTES.to_vec()),
+        Source::Path(p) => Input::load(p),
+        Source::Bytes(p, bytes) => Input::from_bytes(p, bytes.clone()),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+fn run_job(ctx: &Ctx, job: Job) {
+    let (input, func_index, settings) = match job {
+        Job::Open {
+            source,
+            func,
+            settings,
+        } => {
+            ctx.progress(format!("reading {}", source.name()));
+            let input = match load(&source) {
+                Ok(i) => Arc::new(i),
+                Err(e) => return ctx.fail(true, e),
+            };
+            ctx.send(Reply::Opened {
+                generation: ctx.generation,
+                source,
+                input: input.clone(),
+            });
+            let chosen = match func.as_deref() {
+                Some(sel) => input.select(sel).map(|f| f.index).map_err(|e| e.to_string()),
+                None => input.default_function().map(|f| f.index).ok_or_else(|| {
+                    format!(
+                        "{}: defines no function to compile",
+                        input.path.display()
+                    )
+                }),
+            };
+            match chosen {
+                Ok(i) => (input, i, settings),
+                Err(e) => return ctx.fail(false, e),
+            }
+        }
+        Job::Compile {
+            input,
+            func_index,
+            settings,
+        } => (input, func_index, settings),
+    };
+    if ctx.superseded() {
+        return;
+    }
+    let compiled = match compile(ctx, &input, func_index, settings) {
+        Ok(c) => c,
+        Err(e) => return ctx.fail(false, e),
+    };
+    ctx.send(Reply::Compiled {
+        generation: ctx.generation,
+        compiled: Box::new(compiled),
+    });
+    if ctx.superseded() {
+        return;
+    }
+    let extras = extras(ctx, &input, func_index, settings);
+    ctx.send(Reply::Extras {
+        generation: ctx.generation,
+        extras: Box::new(extras),
+    });
+}
+
+fn compile(
+    ctx: &Ctx,
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+) -> Result<Compiled, String> {
+    let label = input
+        .functions
+        .iter()
+        .find(|f| f.index == func_index)
+        .map(|f| f.label())
+        .unwrap_or_else(|| format!("func[{func_index}]"));
+    ctx.progress(match input.kind {
+        InputKind::Clif => format!("parsing CLIF of {label}"),
+        _ => format!(
+            "translating {label} with Wasmtime ({}, opt {})",
+            settings.target.name(),
+            settings.opt.name()
+        ),
+    });
+    let prepared = session::prepare(input, func_index, settings).map_err(|e| e.to_string())?;
+    if ctx.superseded() {
+        return Err("superseded".into());
+    }
+    ctx.progress(format!(
+        "allocating registers ({}) with the trace on",
+        settings.algorithm.name()
+    ));
+    let limits = session::default_limits(&prepared.clif);
+    let trace = session::trace_prepared(input, prepared, settings, limits)
+        .map_err(|e| e.to_string())?;
+    ctx.progress("building the chart");
+    let chart = ChartModel::new(&trace);
+    let summary = Summary::new(&trace);
+    let headlines = trace
+        .replay
+        .steps
+        .iter()
+        .map(crate::engine::explain::headline)
+        .collect();
+    Ok(Compiled {
+        func_index,
+        label,
+        settings,
+        trace,
+        chart,
+        summary,
+        headlines,
+    })
+}
+
+fn extras(ctx: &Ctx, input: &Input, func_index: u32, settings: Settings) -> Extras {
+    let Some(wasm) = input.wasm.as_deref() else {
+        let text = "This input is CLIF text: there is no Wasm, and the translated CLIF is the file's own function.";
+        return Extras {
+            wasm_text: Err(text.into()),
+            clif_translated: Err(text.into()),
+        };
+    };
+    ctx.progress("printing the Wasm text");
+    let wasm_text = translate::stub_module(&input.path, wasm, Some(func_index))
+        .map_err(|e| e.to_string())
+        .and_then(|stub| {
+            wasmprinter::print_bytes(stub)
+                .map_err(|e| format!("{}: cannot print as text: {e:#}", input.path.display()))
+        });
+    if ctx.superseded() {
+        return Extras {
+            wasm_text,
+            clif_translated: Err("superseded".into()),
+        };
+    }
+    ctx.progress("translating again at opt level none for the CLIF as translated");
+    let clif_translated = translate::translated_clif(&input.path, wasm, func_index, settings.target)
+        .map_err(|e| e.to_string());
+    Extras {
+        wasm_text,
+        clif_translated,
+    }
+}

@@ -1,0 +1,80 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use spillscope::engine::input::{Input, InputKind};
+
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules")
+}
+
+/// Every sample module, loaded.
+pub fn samples() -> Vec<Input> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+        .expect("sample-modules exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("wat" | "wasm" | "clif")
+            )
+        })
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| Input::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+pub fn wasm_samples() -> Vec<Input> {
+    samples()
+        .into_iter()
+        .filter(|i| i.kind != InputKind::Clif)
+        .collect()
+}
+
+/// The shared corpus folder beside the project, if present.
+pub fn spec_corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join("corpora")
+        .join("spec-testsuite");
+    dir.is_dir().then_some(dir)
+}
+
+/// Whether golden files should be rewritten (`BLESS=1`).
+pub fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| v != "0")
+}
+
+/// Compares `actual` with the golden file at `path`, or rewrites it when blessing.
+pub fn check_golden(path: &Path, actual: &str) {
+    if blessing() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden {}; run with BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff_line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the output at line {} (run with BLESS=1 to accept):\nexpected: {:?}\nactual:   {:?}",
+            path.display(),
+            diff_line + 1,
+            expected.lines().nth(diff_line),
+            actual.lines().nth(diff_line)
+        );
+    }
+}
