@@ -88,9 +88,7 @@ pub fn explain(step: &Step, replay: Option<&Replay>) -> Vec<String> {
     let mut probes = 0;
     for e in &step.events {
         match e {
-            Event::RequirementConflict => out.push(format!(
-                "Its uses ask for incompatible locations (for example a fixed register and a stack slot), so it must be split before anything else."
-            )),
+            Event::RequirementConflict => out.push("Its uses ask for incompatible locations (for example a fixed register and a stack slot), so it must be split before anything else.".to_string()),
             Event::Attempt { n, req } => {
                 if *n > 1 {
                     out.push(format!("Attempt {n}: it needs {}.", req.text()));

@@ -1562,7 +1562,6 @@ impl TraceBuilder {
         }
         if t.starts_with("spillslot allocator done") {
             self.close_current();
-            return;
         }
         // Slot search details are not steps.
     }
@@ -1580,13 +1579,12 @@ impl TraceBuilder {
             self.trace.initial_queue.pop();
             return;
         }
-        if let Some(rest) = t.strip_prefix("prio ") {
-            if let Some((prio, _)) = number_at(rest)
+        if let Some(rest) = t.strip_prefix("prio ")
+            && let Some((prio, _)) = number_at(rest)
                 && let Some((b, _)) = self.props_for
             {
                 self.props_for = Some((b, prio));
             }
-        }
     }
 
     fn compile_record(&mut self, level: log::Level, message: &str) {
