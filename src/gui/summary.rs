@@ -9,7 +9,7 @@ use crate::engine::session::FunctionTrace;
 use crate::engine::trace::Outcome;
 
 /// Counts computed once per compile (on the worker).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     pub steps: usize,
     pub bundles: usize,
@@ -99,7 +99,11 @@ pub fn summary_ui(ui: &mut egui::Ui, s: &Summary) {
         ui.label("checker:");
         match &s.checker {
             CheckerVerdict::Ok => {
-                ui.label(RichText::new("ok").color(Color32::from_rgb(90, 200, 110)).strong());
+                ui.label(
+                    RichText::new("ok")
+                        .color(Color32::from_rgb(90, 200, 110))
+                        .strong(),
+                );
             }
             CheckerVerdict::NotRun => {
                 ui.label(RichText::new("not run").weak());

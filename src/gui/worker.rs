@@ -246,12 +246,12 @@ fn run_job(ctx: &Ctx, job: Job) {
                 input: input.clone(),
             });
             let chosen = match func.as_deref() {
-                Some(sel) => input.select(sel).map(|f| f.index).map_err(|e| e.to_string()),
+                Some(sel) => input
+                    .select(sel)
+                    .map(|f| f.index)
+                    .map_err(|e| e.to_string()),
                 None => input.default_function().map(|f| f.index).ok_or_else(|| {
-                    format!(
-                        "{}: defines no function to compile",
-                        input.path.display()
-                    )
+                    format!("{}: defines no function to compile", input.path.display())
                 }),
             };
             match chosen {
@@ -315,8 +315,8 @@ fn compile(
         settings.algorithm.name()
     ));
     let limits = session::default_limits(&prepared.clif);
-    let trace = session::trace_prepared(input, prepared, settings, limits)
-        .map_err(|e| e.to_string())?;
+    let trace =
+        session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
     ctx.progress("building the chart");
     let chart = ChartModel::new(&trace);
     let summary = Summary::new(&trace);
@@ -359,8 +359,9 @@ fn extras(ctx: &Ctx, input: &Input, func_index: u32, settings: Settings) -> Extr
         };
     }
     ctx.progress("translating again at opt level none for the CLIF as translated");
-    let clif_translated = translate::translated_clif(&input.path, wasm, func_index, settings.target)
-        .map_err(|e| e.to_string());
+    let clif_translated =
+        translate::translated_clif(&input.path, wasm, func_index, settings.target)
+            .map_err(|e| e.to_string());
     Extras {
         wasm_text,
         clif_translated,

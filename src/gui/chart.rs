@@ -1,0 +1,1105 @@
+//! The live-range chart: one row per virtual register (or per physical
+//! register, with lanes for what has none), x = program points, block
+//! boundaries from Cranelift's VCode listing, colour by bundle status.
+//!
+//! Drawn like puffin's flamegraph: one allocated rect and one `Response`; rows
+//! and segments outside the visible range are skipped, the fills go out as one
+//! mesh, segments narrower than a pixel become one-pixel lines, and labels are
+//! added only where they fit.
+
+use std::collections::HashMap;
+
+use egui::{Align2, Color32, FontId, Mesh, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, Vec2};
+
+use crate::engine::replay::{State, Status};
+use crate::engine::session::FunctionTrace;
+use crate::engine::trace::{
+    BundleId, Event, Outcome, PReg, Point, RangeDump, RangeId, RegClass, SpillKind, Step, VRegId,
+};
+
+use super::Command;
+
+/// Where a block starts in the VCode listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockStart {
+    pub block: u32,
+    pub inst: u32,
+}
+
+/// What the chart needs from a compile, built once on the worker.
+pub struct ChartModel {
+    /// Program points on the x axis: `0..points`.
+    pub points: u32,
+    pub blocks: Vec<BlockStart>,
+    /// Instruction text from the VCode before allocation, by instruction index.
+    pub insts: Vec<Option<String>>,
+    /// Rows in per-vreg mode, in vreg order.
+    pub vregs: Vec<VRegId>,
+    row_of_vreg: HashMap<VRegId, u32>,
+    /// Registers any step allocated, in class and number order.
+    pub pregs: Vec<PReg>,
+    row_of_preg: HashMap<PReg, u32>,
+    /// Live ranges with their uses: the initial dump, then ranges that only the
+    /// final dump knows (created by splits).
+    ranges: HashMap<RangeId, RangeDump>,
+    vreg_of_range: HashMap<RangeId, VRegId>,
+}
+
+/// Parses Cranelift's VCode listing: `Block N(...):` and `  Inst K: text` lines.
+pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<String>>) {
+    let mut blocks = Vec::new();
+    let mut insts: Vec<Option<String>> = Vec::new();
+    let mut pending_block: Option<u32> = None;
+    for line in vcode.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("Block ") {
+            let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            if let Ok(b) = digits.parse() {
+                pending_block = Some(b);
+            }
+        } else if let Some(rest) = t.strip_prefix("Inst ")
+            && let Some((num, text)) = rest.split_once(':')
+            && let Ok(i) = num.trim().parse::<u32>()
+        {
+            if let Some(block) = pending_block.take() {
+                blocks.push(BlockStart { block, inst: i });
+            }
+            let i = i as usize;
+            if insts.len() <= i {
+                insts.resize(i + 1, None);
+            }
+            insts[i] = Some(text.trim().to_string());
+        }
+    }
+    (blocks, insts)
+}
+
+fn preg_order(p: &PReg) -> (u8, u8) {
+    let class = match p.class {
+        RegClass::Int => 0,
+        RegClass::Float => 1,
+        RegClass::Vector => 2,
+    };
+    (class, p.hw)
+}
+
+impl ChartModel {
+    pub fn new(t: &FunctionTrace) -> ChartModel {
+        let trace = &t.traced.trace;
+        let (blocks, insts) = trace
+            .vcode_before
+            .as_deref()
+            .map(parse_vcode)
+            .unwrap_or_default();
+        let mut max_point = insts.len() as u32 * 2;
+        let mut see = |to: Point| max_point = max_point.max(to.0 + 1);
+        for b in &trace.initial.bundles {
+            b.segs.iter().for_each(|s| see(s.to));
+        }
+        let mut pregs: Vec<PReg> = Vec::new();
+        for s in &trace.steps {
+            for e in &s.events {
+                match e {
+                    Event::Ranges { segs, .. } => segs.iter().for_each(|s| see(s.to)),
+                    Event::Assigned { preg, .. } => pregs.push(*preg),
+                    _ => {}
+                }
+            }
+            if let Outcome::Allocated { preg } = s.outcome {
+                pregs.push(preg);
+            }
+        }
+        pregs.sort_by_key(preg_order);
+        pregs.dedup();
+        let mut ranges: HashMap<RangeId, RangeDump> = trace
+            .initial
+            .ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as RangeId, r.clone()))
+            .collect();
+        let mut vreg_of_range = trace.vreg_of_range.clone();
+        if let Some(f) = &trace.final_state {
+            for (i, r) in f.ranges.iter().enumerate() {
+                let i = i as RangeId;
+                if let Some(v) = r.vreg {
+                    vreg_of_range.entry(i).or_insert(v);
+                }
+                ranges.entry(i).or_insert_with(|| r.clone());
+            }
+        }
+        let mut vregs: Vec<VRegId> = vreg_of_range.values().copied().collect();
+        vregs.sort_unstable();
+        vregs.dedup();
+        ChartModel {
+            points: max_point.max(2),
+            row_of_vreg: vregs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (*v, i as u32))
+                .collect(),
+            vregs,
+            row_of_preg: pregs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (*p, i as u32))
+                .collect(),
+            pregs,
+            blocks,
+            insts,
+            ranges,
+            vreg_of_range,
+        }
+    }
+
+    /// The block holding instruction `inst`.
+    pub fn block_of(&self, inst: u32) -> Option<u32> {
+        let i = self.blocks.partition_point(|b| b.inst <= inst);
+        i.checked_sub(1).map(|i| self.blocks[i].block)
+    }
+
+    pub fn inst_text(&self, inst: u32) -> Option<&str> {
+        self.insts.get(inst as usize)?.as_deref()
+    }
+
+    pub fn vreg_of(&self, range: RangeId) -> Option<VRegId> {
+        self.vreg_of_range.get(&range).copied()
+    }
+
+    /// `inst 14 (pre) in block 2: movl …`
+    pub fn point_text(&self, p: Point) -> String {
+        let mut s = format!(
+            "inst {} ({})",
+            p.inst(),
+            if p.is_post() { "post" } else { "pre" }
+        );
+        if let Some(b) = self.block_of(p.inst()) {
+            s.push_str(&format!(" in block {b}"));
+        }
+        if let Some(t) = self.inst_text(p.inst()) {
+            s.push_str(": ");
+            s.push_str(t);
+        }
+        s
+    }
+}
+
+/// What a row stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum RowMode {
+    /// One row per virtual register; splits show as several bundles in a row.
+    #[default]
+    VReg,
+    /// One row per physical register, then lanes for bundles without one.
+    PReg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RowLabel {
+    VReg(VRegId),
+    PReg(PReg),
+    Lane(&'static str),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    from: u32,
+    to: u32,
+    bundle: BundleId,
+    range: RangeId,
+    status: Status,
+}
+
+/// `(from, to, bundle)` of a bundle without a register, for lane packing.
+type Span = (u32, u32, BundleId);
+
+/// Rows and the items in them, for one state and mode.
+struct Layout {
+    rows: Vec<RowLabel>,
+    /// Items of row r: `items[row_start[r]..row_start[r + 1]]`.
+    items: Vec<Item>,
+    row_start: Vec<usize>,
+    /// First row of each bundle (for scrolling to it).
+    row_of_bundle: HashMap<BundleId, u32>,
+}
+
+impl Layout {
+    fn build(model: &ChartModel, state: &State, mode: RowMode) -> Layout {
+        let mut placed: Vec<(u32, Item)> = Vec::new();
+        let mut rows: Vec<RowLabel> = match mode {
+            RowMode::VReg => model.vregs.iter().map(|v| RowLabel::VReg(*v)).collect(),
+            RowMode::PReg => model.pregs.iter().map(|p| RowLabel::PReg(*p)).collect(),
+        };
+        // Bundles without a register, packed into lanes per status (preg mode).
+        let mut lanes: Vec<(&'static str, Vec<Span>)> = Vec::new();
+        for (b, bs) in state.bundles.iter().enumerate() {
+            let b = b as BundleId;
+            if bs.segs.is_empty() {
+                continue;
+            }
+            let item = |s: &crate::engine::trace::Seg| Item {
+                from: s.from.0,
+                to: s.to.0.max(s.from.0 + 1),
+                bundle: b,
+                range: s.range,
+                status: bs.status,
+            };
+            match mode {
+                RowMode::VReg => {
+                    for s in &bs.segs {
+                        if let Some(&r) = model
+                            .vreg_of(s.range)
+                            .and_then(|v| model.row_of_vreg.get(&v))
+                        {
+                            placed.push((r, item(s)));
+                        }
+                    }
+                }
+                RowMode::PReg => {
+                    if let Status::Allocated(p) = bs.status
+                        && let Some(&r) = model.row_of_preg.get(&p)
+                    {
+                        placed.extend(bs.segs.iter().map(|s| (r, item(s))));
+                        continue;
+                    }
+                    let group = match bs.status {
+                        Status::Queued | Status::Allocated(_) => "queued",
+                        Status::SpillBundle => "spill bundle",
+                        Status::Spilled(_) => "stack",
+                        Status::Idle | Status::Dissolved => "idle",
+                    };
+                    let from = bs.segs.iter().map(|s| s.from.0).min().unwrap_or(0);
+                    let to = bs.segs.iter().map(|s| s.to.0).max().unwrap_or(from) + 1;
+                    match lanes.iter_mut().find(|(g, _)| *g == group) {
+                        Some((_, v)) => v.push((from, to, b)),
+                        None => lanes.push((group, vec![(from, to, b)])),
+                    }
+                }
+            }
+        }
+        const GROUP_ORDER: [&str; 4] = ["queued", "spill bundle", "stack", "idle"];
+        lanes.sort_by_key(|(g, _)| GROUP_ORDER.iter().position(|o| o == g));
+        for (group, mut spans) in lanes {
+            spans.sort_unstable();
+            let first_row = rows.len() as u32;
+            let mut lane_end: Vec<u32> = Vec::new();
+            for (from, to, b) in spans {
+                let lane = match lane_end.iter().position(|&e| e <= from) {
+                    Some(l) => {
+                        lane_end[l] = to;
+                        l
+                    }
+                    None => {
+                        lane_end.push(to);
+                        rows.push(RowLabel::Lane(group));
+                        lane_end.len() - 1
+                    }
+                };
+                let bs = &state.bundles[b as usize];
+                for s in &bs.segs {
+                    placed.push((
+                        first_row + lane as u32,
+                        Item {
+                            from: s.from.0,
+                            to: s.to.0.max(s.from.0 + 1),
+                            bundle: b,
+                            range: s.range,
+                            status: bs.status,
+                        },
+                    ));
+                }
+            }
+        }
+        placed.sort_by_key(|(r, i)| (*r, i.from));
+        let mut row_start = vec![0usize; rows.len() + 1];
+        for (r, _) in &placed {
+            row_start[*r as usize + 1] += 1;
+        }
+        for i in 1..row_start.len() {
+            row_start[i] += row_start[i - 1];
+        }
+        let mut row_of_bundle = HashMap::new();
+        for (r, i) in &placed {
+            row_of_bundle.entry(i.bundle).or_insert(*r);
+        }
+        Layout {
+            rows,
+            items: placed.into_iter().map(|(_, i)| i).collect(),
+            row_start,
+            row_of_bundle,
+        }
+    }
+
+    fn row_items(&self, row: usize) -> &[Item] {
+        match (self.row_start.get(row), self.row_start.get(row + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a..b],
+            _ => &[],
+        }
+    }
+}
+
+/// The bundles a step touched, for highlighting.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Focus {
+    pub bundle: Option<BundleId>,
+    /// Bundles found in the way on a probed register.
+    pub conflicts: Vec<BundleId>,
+    pub evicted: Vec<BundleId>,
+    /// Bundles a split created.
+    pub children: Vec<BundleId>,
+    pub split_at: Option<Point>,
+    pub conflict_points: Vec<Point>,
+}
+
+impl Focus {
+    pub fn of(step: &Step) -> Focus {
+        let mut f = Focus {
+            bundle: Some(step.bundle),
+            evicted: step.evicted(),
+            ..Focus::default()
+        };
+        for e in &step.events {
+            match e {
+                Event::Conflict { bundles, point, .. } => {
+                    f.conflicts.extend(bundles.iter().copied());
+                    f.conflict_points.push(*point);
+                }
+                Event::ConflictFixed { point, .. } => f.conflict_points.push(*point),
+                Event::NewBundle { bundle, .. } => f.children.push(*bundle),
+                _ => {}
+            }
+        }
+        if let Outcome::Split { at, .. } = &step.outcome {
+            f.split_at = Some(*at);
+        }
+        f.conflicts.sort_unstable();
+        f.conflicts.dedup();
+        f.conflicts
+            .retain(|b| !f.evicted.contains(b) && Some(*b) != f.bundle);
+        f.conflict_points.sort_unstable();
+        f.conflict_points.dedup();
+        f
+    }
+}
+
+/// Zoom, pan and mode: view state the chart owns.
+pub struct ChartView {
+    pub mode: RowMode,
+    /// Visible program points `[x_min, x_max)`.
+    x_min: f32,
+    x_max: f32,
+    /// First visible row (fractional while scrolling).
+    y_top: f32,
+    row_h: f32,
+    /// Identity of the compile the view was fitted to.
+    fitted_for: Option<u64>,
+    /// The step the view last scrolled to.
+    followed: Option<(usize, RowMode)>,
+    cache: Option<(u64, usize, RowMode, Layout)>,
+}
+
+impl Default for ChartView {
+    fn default() -> Self {
+        ChartView {
+            mode: RowMode::VReg,
+            x_min: 0.0,
+            x_max: 1.0,
+            y_top: 0.0,
+            row_h: 16.0,
+            fitted_for: None,
+            followed: None,
+            cache: None,
+        }
+    }
+}
+
+const GUTTER_W: f32 = 58.0;
+const HEADER_H: f32 = 30.0;
+const FOOTER_H: f32 = 18.0;
+
+/// Colour of a physical register: hues spread by the golden ratio.
+pub fn preg_color(p: PReg) -> Color32 {
+    let h = (p.hw as f32 * 0.618_034 + 0.13).fract();
+    let (s, v) = match p.class {
+        RegClass::Int => (0.55, 0.88),
+        RegClass::Float => (0.35, 0.95),
+        RegClass::Vector => (0.75, 0.70),
+    };
+    egui::ecolor::Hsva::new(h, s, v, 1.0).into()
+}
+
+pub fn status_color(s: Status) -> Color32 {
+    match s {
+        Status::Allocated(p) => preg_color(p),
+        Status::Queued => Color32::from_rgb(120, 126, 138),
+        Status::SpillBundle => Color32::from_rgb(214, 140, 50),
+        Status::Spilled(SpillKind::Deferred | SpillKind::IntoSpillBundle) => {
+            Color32::from_rgb(180, 110, 60)
+        }
+        Status::Spilled(_) => Color32::from_rgb(190, 55, 60),
+        Status::Idle | Status::Dissolved => Color32::from_rgb(70, 72, 78),
+    }
+}
+
+const CURRENT: Color32 = Color32::from_rgb(255, 255, 255);
+const EVICTED: Color32 = Color32::from_rgb(255, 70, 70);
+const CONFLICT: Color32 = Color32::from_rgb(255, 170, 40);
+const CHILD: Color32 = Color32::from_rgb(80, 220, 255);
+
+fn legend_ui(ui: &mut egui::Ui) {
+    let swatch = |ui: &mut egui::Ui, fill: Color32, stroke: Option<Color32>, text: &str| {
+        let (r, _) = ui.allocate_exact_size(Vec2::new(18.0, 10.0), Sense::hover());
+        ui.painter().rect_filled(r, 2.0, fill);
+        if let Some(s) = stroke {
+            ui.painter()
+                .rect_stroke(r, 2.0, Stroke::new(2.0, s), StrokeKind::Inside);
+        }
+        ui.label(egui::RichText::new(text).small());
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        swatch(ui, status_color(Status::Queued), None, "queued");
+        let p = |hw| PReg {
+            hw,
+            class: RegClass::Int,
+        };
+        let (r, _) = ui.allocate_exact_size(Vec2::new(18.0, 10.0), Sense::hover());
+        for (i, hw) in [0u8, 1, 2].into_iter().enumerate() {
+            let w = r.width() / 3.0;
+            let rr = Rect::from_min_size(
+                Pos2::new(r.left() + w * i as f32, r.top()),
+                Vec2::new(w, r.height()),
+            );
+            ui.painter().rect_filled(rr, 0.0, preg_color(p(hw)));
+        }
+        ui.label(egui::RichText::new("allocated (colour = register)").small());
+        swatch(ui, status_color(Status::SpillBundle), None, "spill bundle");
+        swatch(
+            ui,
+            status_color(Status::Spilled(SpillKind::NoRegisterLeft)),
+            None,
+            "stack slot",
+        );
+        ui.add_space(8.0);
+        swatch(ui, Color32::TRANSPARENT, Some(CURRENT), "this step");
+        swatch(ui, Color32::TRANSPARENT, Some(EVICTED), "evicted");
+        swatch(ui, Color32::TRANSPARENT, Some(CONFLICT), "in the way");
+        swatch(ui, Color32::TRANSPARENT, Some(CHILD), "split off");
+    });
+}
+
+/// The whole chart: toolbar, legend and canvas. Returns a command when the user
+/// clicks a bundle (jump to its next step).
+#[allow(clippy::too_many_arguments)]
+pub fn chart_ui(
+    ui: &mut egui::Ui,
+    view: &mut ChartView,
+    model: &ChartModel,
+    compile_id: u64,
+    state: &State,
+    focus: &Focus,
+    steps: &[Step],
+) -> Option<Command> {
+    let mut command = None;
+    ui.horizontal(|ui| {
+        ui.label("Rows:");
+        ui.selectable_value(&mut view.mode, RowMode::VReg, "per vreg");
+        ui.selectable_value(&mut view.mode, RowMode::PReg, "per register");
+        ui.separator();
+        if ui.button("Fit").on_hover_text("Show the whole function (or double-click the chart)").clicked() {
+            view.fitted_for = None;
+        }
+        if ui.button("−").on_hover_text("Zoom out (Ctrl + wheel)").clicked() {
+            zoom_x(view, model, 1.5, 0.5);
+        }
+        if ui.button("+").on_hover_text("Zoom in (Ctrl + wheel)").clicked() {
+            zoom_x(view, model, 1.0 / 1.5, 0.5);
+        }
+        ui.label(
+            egui::RichText::new("drag to pan · wheel scrolls rows · Ctrl+wheel zooms · click a bundle to jump to its step")
+                .small()
+                .weak(),
+        );
+    });
+    legend_ui(ui);
+
+    let stale = !matches!(&view.cache, Some((id, k, m, _)) if *id == compile_id && *k == state.applied && *m == view.mode);
+    if stale {
+        view.cache = Some((
+            compile_id,
+            state.applied,
+            view.mode,
+            Layout::build(model, state, view.mode),
+        ));
+    }
+    let (_, _, _, layout) = view.cache.take()?;
+    let r = canvas_ui(ui, view, model, compile_id, &layout, state, focus, steps);
+    view.cache = Some((compile_id, state.applied, view.mode, layout));
+    if let Some(c) = r {
+        command = Some(c);
+    }
+    command
+}
+
+fn zoom_x(view: &mut ChartView, model: &ChartModel, factor: f32, anchor: f32) {
+    let span = view.x_max - view.x_min;
+    let new_span = (span * factor).clamp(4.0, model.points as f32 * 1.05 + 4.0);
+    let at = view.x_min + span * anchor;
+    view.x_min = at - new_span * anchor;
+    view.x_max = view.x_min + new_span;
+    clamp_x(view, model);
+}
+
+fn clamp_x(view: &mut ChartView, model: &ChartModel) {
+    let span = view.x_max - view.x_min;
+    let lo = -span * 0.05 - 1.0;
+    let hi = model.points as f32 + span * 0.05 + 1.0;
+    if view.x_min < lo {
+        view.x_min = lo;
+        view.x_max = lo + span;
+    }
+    if view.x_max > hi {
+        view.x_max = hi;
+        view.x_min = (hi - span).max(lo);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn canvas_ui(
+    ui: &mut egui::Ui,
+    view: &mut ChartView,
+    model: &ChartModel,
+    compile_id: u64,
+    layout: &Layout,
+    state: &State,
+    focus: &Focus,
+    steps: &[Step],
+) -> Option<Command> {
+    let size = ui.available_size().max(Vec2::new(200.0, 120.0));
+    let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
+    let plot = Rect::from_min_max(
+        Pos2::new(rect.left() + GUTTER_W, rect.top() + HEADER_H),
+        Pos2::new(rect.right() - 4.0, rect.bottom() - FOOTER_H),
+    );
+    let visuals = ui.visuals().clone();
+    let dark = visuals.dark_mode;
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
+
+    if view.fitted_for != Some(compile_id) || response.double_clicked() {
+        view.fitted_for = Some(compile_id);
+        view.x_min = -1.0;
+        view.x_max = model.points as f32 + 1.0;
+        view.y_top = 0.0;
+        view.row_h = if layout.rows.len() as f32 * 16.0 <= plot.height() {
+            16.0
+        } else {
+            14.0
+        };
+    }
+    let visible_rows = (plot.height() / view.row_h).max(1.0);
+    let max_top = (layout.rows.len() as f32 - visible_rows + 1.0).max(0.0);
+
+    // Interaction: drag pans, wheel scrolls rows, Ctrl+wheel or pinch zooms x.
+    if response.dragged() {
+        let d = response.drag_delta();
+        let ppp = plot.width() / (view.x_max - view.x_min);
+        view.x_min -= d.x / ppp;
+        view.x_max -= d.x / ppp;
+        view.y_top -= d.y / view.row_h;
+    }
+    if let Some(hover) = response.hover_pos() {
+        let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta()));
+        if zoom != 1.0 {
+            let anchor = ((hover.x - plot.left()) / plot.width()).clamp(0.0, 1.0);
+            zoom_x(view, model, 1.0 / zoom, anchor);
+        } else if scroll != Vec2::ZERO {
+            view.y_top -= scroll.y / view.row_h;
+            let ppp = plot.width() / (view.x_max - view.x_min);
+            view.x_min -= scroll.x / ppp;
+            view.x_max -= scroll.x / ppp;
+        }
+    }
+    clamp_x(view, model);
+
+    // Follow the current step: bring its bundle into view once per step.
+    let follow_key = (state.applied, view.mode);
+    if view.followed != Some(follow_key) {
+        view.followed = Some(follow_key);
+        if let Some(b) = focus.bundle
+            && let Some(&row) = layout.row_of_bundle.get(&b)
+        {
+            let row = row as f32;
+            if row < view.y_top || row >= view.y_top + visible_rows - 1.0 {
+                view.y_top = row - visible_rows / 3.0;
+            }
+            if let Some(bs) = state.bundles.get(b as usize) {
+                let from = bs.segs.iter().map(|s| s.from.0).min().unwrap_or(0) as f32;
+                let to = bs.segs.iter().map(|s| s.to.0).max().unwrap_or(0) as f32;
+                if !bs.segs.is_empty() && (to < view.x_min || from > view.x_max) {
+                    let span = view.x_max - view.x_min;
+                    view.x_min = (from + to) / 2.0 - span / 2.0;
+                    view.x_max = view.x_min + span;
+                    clamp_x(view, model);
+                }
+            }
+        }
+    }
+    view.y_top = view.y_top.clamp(0.0, max_top);
+
+    let span = view.x_max - view.x_min;
+    let ppp = plot.width() / span;
+    let x_of = |p: f32| plot.left() + (p - view.x_min) * ppp;
+    let row_y = |r: usize| plot.top() + (r as f32 - view.y_top) * view.row_h;
+    let text_color = visuals.text_color();
+    let weak = visuals.weak_text_color();
+    let grid = if dark {
+        Color32::from_gray(48)
+    } else {
+        Color32::from_gray(215)
+    };
+    let block_line = if dark {
+        Color32::from_gray(120)
+    } else {
+        Color32::from_gray(110)
+    };
+    let font = FontId::monospace(10.0);
+
+    // Instruction grid, x-axis ticks and labels.
+    let inst_px = ppp * 2.0;
+    let tick_every = [
+        1u32, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000,
+    ]
+    .into_iter()
+    .find(|t| *t as f32 * inst_px >= 44.0)
+    .unwrap_or(50000);
+    let first_inst = (view.x_min / 2.0).floor().max(0.0) as u32;
+    let last_inst = ((view.x_max / 2.0).ceil().max(0.0) as u32).min(model.points / 2 + 1);
+    let mut shapes: Vec<Shape> = Vec::new();
+    if inst_px >= 6.0 {
+        for i in first_inst..=last_inst {
+            let x = x_of(i as f32 * 2.0);
+            shapes.push(Shape::line_segment(
+                [Pos2::new(x, plot.top()), Pos2::new(x, plot.bottom())],
+                Stroke::new(1.0, grid),
+            ));
+        }
+    }
+    let mut i = first_inst.div_ceil(tick_every) * tick_every;
+    while i <= last_inst {
+        let x = x_of(i as f32 * 2.0);
+        if x >= plot.left() && x <= plot.right() {
+            shapes.push(Shape::line_segment(
+                [Pos2::new(x, plot.top() - 4.0), Pos2::new(x, plot.top())],
+                Stroke::new(1.0, weak),
+            ));
+            painter.text(
+                Pos2::new(x, plot.top() - 4.0),
+                Align2::CENTER_BOTTOM,
+                i.to_string(),
+                font.clone(),
+                weak,
+            );
+        }
+        i += tick_every;
+    }
+    // Block boundaries: a line over the whole plot and the block's name on top.
+    let mut last_label_x = f32::NEG_INFINITY;
+    for b in &model.blocks {
+        let x = x_of(b.inst as f32 * 2.0);
+        if x < plot.left() - 1.0 || x > plot.right() + 1.0 {
+            continue;
+        }
+        shapes.push(Shape::line_segment(
+            [Pos2::new(x, rect.top() + 2.0), Pos2::new(x, plot.bottom())],
+            Stroke::new(1.0, block_line),
+        ));
+        if x - last_label_x > 26.0 {
+            painter.text(
+                Pos2::new(x + 2.0, rect.top() + 1.0),
+                Align2::LEFT_TOP,
+                format!("b{}", b.block),
+                FontId::proportional(11.0),
+                text_color,
+            );
+            last_label_x = x;
+        }
+    }
+    painter.extend(shapes);
+
+    // Rows: labels in the gutter, zebra background, segment fills as one mesh.
+    let first_row = view.y_top.floor().max(0.0) as usize;
+    let last_row = ((view.y_top + visible_rows).ceil() as usize).min(layout.rows.len());
+    let mut mesh = Mesh::default();
+    let mut outlines: Vec<Shape> = Vec::new();
+    let mut labels: Vec<(Pos2, String, Color32)> = Vec::new();
+    let focus_rows: Vec<usize> = (first_row..last_row)
+        .filter(|r| {
+            layout
+                .row_items(*r)
+                .iter()
+                .any(|i| Some(i.bundle) == focus.bundle)
+        })
+        .collect();
+    let plot_painter = ui.painter_at(plot);
+    let gutter_painter = ui.painter_at(Rect::from_min_max(
+        Pos2::new(rect.left(), plot.top()),
+        Pos2::new(plot.left(), plot.bottom()),
+    ));
+    let mut prev_lane: Option<&str> = None;
+    for r in first_row..last_row {
+        let y = row_y(r);
+        let row_rect = Rect::from_min_max(
+            Pos2::new(plot.left(), y),
+            Pos2::new(plot.right(), y + view.row_h),
+        );
+        if focus_rows.contains(&r) {
+            mesh.add_colored_rect(
+                row_rect,
+                if dark {
+                    Color32::from_rgba_unmultiplied(255, 255, 255, 14)
+                } else {
+                    Color32::from_rgba_unmultiplied(0, 0, 0, 14)
+                },
+            );
+        } else if r % 2 == 1 {
+            mesh.add_colored_rect(
+                row_rect,
+                if dark {
+                    Color32::from_rgba_unmultiplied(255, 255, 255, 5)
+                } else {
+                    Color32::from_rgba_unmultiplied(0, 0, 0, 6)
+                },
+            );
+        }
+        let (label, color) = match layout.rows[r] {
+            RowLabel::VReg(v) => (format!("v{v}"), text_color),
+            RowLabel::PReg(p) => (p.text(), preg_color(p)),
+            RowLabel::Lane(g) => {
+                let l = if prev_lane == Some(g) {
+                    String::new()
+                } else {
+                    g.to_string()
+                };
+                prev_lane = Some(g);
+                (l, weak)
+            }
+        };
+        if view.row_h >= 9.0 && !label.is_empty() {
+            gutter_painter.text(
+                Pos2::new(plot.left() - 4.0, y + view.row_h / 2.0),
+                Align2::RIGHT_CENTER,
+                label,
+                FontId::monospace((view.row_h - 4.0).min(11.0)),
+                color,
+            );
+        }
+        let pad = if view.row_h >= 8.0 { 2.0 } else { 0.5 };
+        for item in layout.row_items(r) {
+            if (item.to as f32) < view.x_min || (item.from as f32) > view.x_max {
+                continue;
+            }
+            let x0 = x_of(item.from as f32).max(plot.left() - 2.0);
+            let mut x1 = x_of(item.to as f32).min(plot.right() + 2.0);
+            if x1 - x0 < 1.0 {
+                x1 = x0 + 1.0;
+            }
+            let seg_rect =
+                Rect::from_min_max(Pos2::new(x0, y + pad), Pos2::new(x1, y + view.row_h - pad));
+            mesh.add_colored_rect(seg_rect, status_color(item.status));
+            let highlight = if Some(item.bundle) == focus.bundle {
+                Some((CURRENT, 2.0))
+            } else if focus.evicted.contains(&item.bundle) {
+                Some((EVICTED, 2.0))
+            } else if focus.children.contains(&item.bundle) {
+                Some((CHILD, 1.5))
+            } else if focus.conflicts.contains(&item.bundle) {
+                Some((CONFLICT, 1.5))
+            } else {
+                None
+            };
+            if let Some((c, w)) = highlight {
+                let c = if !dark && c == CURRENT {
+                    Color32::BLACK
+                } else {
+                    c
+                };
+                outlines.push(Shape::rect_stroke(
+                    seg_rect,
+                    1.0,
+                    Stroke::new(w, c),
+                    StrokeKind::Outside,
+                ));
+            }
+            if x1 - x0 > 34.0 && view.row_h >= 12.0 {
+                let text = match view.mode {
+                    RowMode::VReg => format!("b{}", item.bundle),
+                    RowMode::PReg => match model.vreg_of(item.range) {
+                        Some(v) => format!("v{v} b{}", item.bundle),
+                        None => format!("b{}", item.bundle),
+                    },
+                };
+                if (text.len() as f32) * 6.2 + 6.0 < x1 - x0 {
+                    labels.push((
+                        Pos2::new(x0.max(plot.left()) + 3.0, y + view.row_h / 2.0),
+                        text,
+                        Color32::from_gray(20),
+                    ));
+                }
+            }
+            // Use and def ticks once there is room to tell them apart.
+            if inst_px >= 10.0
+                && let Some(rd) = model.ranges.get(&item.range)
+            {
+                for u in &rd.uses {
+                    if u.pos.0 < item.from || u.pos.0 >= item.to.max(item.from + 1) {
+                        continue;
+                    }
+                    let x = x_of(u.pos.0 as f32 + 0.5);
+                    let c = Color32::from_gray(15);
+                    if u.def {
+                        outlines.push(Shape::convex_polygon(
+                            vec![
+                                Pos2::new(x - 3.0, seg_rect.bottom()),
+                                Pos2::new(x + 3.0, seg_rect.bottom()),
+                                Pos2::new(x, seg_rect.bottom() - 5.0),
+                            ],
+                            c,
+                            Stroke::NONE,
+                        ));
+                    } else {
+                        outlines.push(Shape::line_segment(
+                            [
+                                Pos2::new(x, seg_rect.top()),
+                                Pos2::new(x, seg_rect.bottom()),
+                            ],
+                            Stroke::new(1.5, c),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    plot_painter.add(Shape::mesh(mesh));
+    plot_painter.extend(outlines);
+    for (pos, text, color) in labels {
+        plot_painter.text(
+            pos,
+            Align2::LEFT_CENTER,
+            text,
+            FontId::monospace(10.0),
+            color,
+        );
+    }
+    // Where this step split, and where it found conflicts.
+    if let Some(at) = focus.split_at {
+        let x = x_of(at.0 as f32);
+        plot_painter.add(Shape::dashed_line(
+            &[Pos2::new(x, plot.top()), Pos2::new(x, plot.bottom())],
+            Stroke::new(1.5, CHILD),
+            5.0,
+            4.0,
+        ));
+    }
+    for p in &focus.conflict_points {
+        let x = x_of(p.0 as f32 + 0.5);
+        plot_painter.add(Shape::convex_polygon(
+            vec![
+                Pos2::new(x - 5.0, plot.top()),
+                Pos2::new(x + 5.0, plot.top()),
+                Pos2::new(x, plot.top() + 7.0),
+            ],
+            CONFLICT,
+            Stroke::NONE,
+        ));
+    }
+    if layout.rows.is_empty() {
+        painter.text(
+            plot.center(),
+            Align2::CENTER_CENTER,
+            "no live ranges to show",
+            FontId::proportional(14.0),
+            weak,
+        );
+    }
+
+    // Hover: crosshair, instruction text in the footer, tooltip for a segment.
+    let mut command = None;
+    let footer = Rect::from_min_max(
+        Pos2::new(rect.left() + 4.0, plot.bottom()),
+        rect.right_bottom(),
+    );
+    let hover = response.hover_pos().filter(|p| plot.contains(*p));
+    let footer_text = match hover {
+        Some(pos) => {
+            let p = Point((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32);
+            plot_painter.add(Shape::line_segment(
+                [
+                    Pos2::new(pos.x, plot.top()),
+                    Pos2::new(pos.x, plot.bottom()),
+                ],
+                Stroke::new(1.0, weak),
+            ));
+            model.point_text(p)
+        }
+        None => format!(
+            "{} rows · {} program points · {} blocks",
+            layout.rows.len(),
+            model.points,
+            model.blocks.len()
+        ),
+    };
+    painter.text(
+        footer.left_center(),
+        Align2::LEFT_CENTER,
+        footer_text,
+        FontId::monospace(11.0),
+        text_color,
+    );
+    let hit = hover.and_then(|pos| {
+        let row = (view.y_top + (pos.y - plot.top()) / view.row_h).floor();
+        if row < 0.0 {
+            return None;
+        }
+        let p = view.x_min + (pos.x - plot.left()) / ppp;
+        let slack = 2.0 / ppp;
+        layout
+            .row_items(row as usize)
+            .iter()
+            .find(|i| i.from as f32 - slack <= p && p < i.to as f32 + slack)
+            .copied()
+            .map(|i| (i, Point(p.max(0.0) as u32)))
+    });
+    if let Some((item, at)) = hit {
+        if response.clicked() {
+            command = next_step_of(steps, state.applied, item.bundle).map(Command::Jump);
+        }
+        response.on_hover_ui_at_pointer(|ui| tooltip_ui(ui, model, state, &item, at, focus));
+    }
+    command
+}
+
+/// The cursor position that shows the next step processing `bundle` after
+/// `applied` steps, wrapping around to its first step.
+fn next_step_of(steps: &[Step], applied: usize, bundle: BundleId) -> Option<usize> {
+    let after = steps
+        .iter()
+        .enumerate()
+        .skip(applied)
+        .find(|(_, s)| s.bundle == bundle);
+    let any = || steps.iter().enumerate().find(|(_, s)| s.bundle == bundle);
+    after.or_else(any).map(|(i, _)| i + 1)
+}
+
+fn tooltip_ui(
+    ui: &mut egui::Ui,
+    model: &ChartModel,
+    state: &State,
+    item: &Item,
+    at: Point,
+    focus: &Focus,
+) {
+    ui.set_max_width(460.0);
+    let status = match item.status {
+        Status::Allocated(p) => format!("allocated to {}", p.text()),
+        Status::Spilled(k) => format!("spilled ({k:?})"),
+        s => s.name().to_string(),
+    };
+    ui.strong(format!("bundle {} — {status}", item.bundle));
+    let role = if Some(item.bundle) == focus.bundle {
+        Some("the bundle this step processed")
+    } else if focus.evicted.contains(&item.bundle) {
+        Some("evicted by this step")
+    } else if focus.children.contains(&item.bundle) {
+        Some("split off by this step")
+    } else if focus.conflicts.contains(&item.bundle) {
+        Some("was in the way of this step's bundle")
+    } else {
+        None
+    };
+    if let Some(r) = role {
+        ui.label(r);
+    }
+    if let Some(b) = state.bundles.get(item.bundle as usize) {
+        let vregs: Vec<String> = {
+            let mut v: Vec<u32> = b
+                .segs
+                .iter()
+                .filter_map(|s| model.vreg_of(s.range))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v.into_iter().map(|v| format!("v{v}")).collect()
+        };
+        ui.label(format!(
+            "{} segment{} · vregs {}{}",
+            b.segs.len(),
+            if b.segs.len() == 1 { "" } else { "s" },
+            vregs.join(", "),
+            if b.evictions > 0 {
+                format!(" · evicted {}×", b.evictions)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    ui.monospace(format!(
+        "range r{} of {}: {} .. {}",
+        item.range,
+        model
+            .vreg_of(item.range)
+            .map(|v| format!("v{v}"))
+            .unwrap_or("?".into()),
+        Point(item.from).text(),
+        Point(item.to).text()
+    ));
+    if let Some(rd) = model.ranges.get(&item.range) {
+        let uses: Vec<_> = rd
+            .uses
+            .iter()
+            .filter(|u| u.pos.0 >= item.from && u.pos.0 < item.to)
+            .collect();
+        if uses.is_empty() {
+            ui.label("no uses in this segment");
+        } else {
+            ui.label(format!("uses (spill weight {:.0}):", rd.weight));
+            for u in uses.iter().take(12) {
+                let inst = model
+                    .inst_text(u.pos.inst())
+                    .map(|t| format!("   ← {t}"))
+                    .unwrap_or_default();
+                ui.monospace(format!("  {}{inst}", u.text()));
+            }
+            if uses.len() > 12 {
+                ui.label(format!("  … {} more", uses.len() - 12));
+            }
+        }
+    }
+    ui.separator();
+    ui.monospace(model.point_text(at));
+    ui.label(
+        egui::RichText::new("click: jump to this bundle's next step")
+            .small()
+            .weak(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_blocks_and_instructions() {
+        let vcode = "VCode {\n  Entry block: 0\nBlock 0([]):\n    (original IR block: block0)\n  Inst 0: args %v192=%rdi\n  Inst 1: movq 0x38(%v192), %v253\nBlock 1([VReg(vreg = 213, class = Int)]):\n  Inst 2: cmpl %v194, %v213\n}";
+        let (blocks, insts) = parse_vcode(vcode);
+        assert_eq!(
+            blocks,
+            vec![
+                BlockStart { block: 0, inst: 0 },
+                BlockStart { block: 1, inst: 2 }
+            ]
+        );
+        assert_eq!(insts.len(), 3);
+        assert_eq!(insts[1].as_deref(), Some("movq 0x38(%v192), %v253"));
+    }
+}

@@ -1,0 +1,58 @@
+//! The event list: one row per step (number, bundle, outcome headline);
+//! clicking a row jumps there.
+
+use egui::RichText;
+
+use crate::engine::trace::Outcome;
+
+use super::chart::{preg_color, status_color};
+use super::{Command, Loaded};
+
+const ROW_H: f32 = 18.0;
+
+pub fn events_ui(
+    ui: &mut egui::Ui,
+    loaded: Option<&Loaded>,
+    scroll_to_cursor: &mut bool,
+    commands: &mut Vec<Command>,
+) {
+    ui.strong("Steps");
+    let Some(l) = loaded else {
+        return;
+    };
+    let steps = &l.compiled.trace.replay.steps;
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt("events")
+        .auto_shrink([false, false]);
+    if std::mem::take(scroll_to_cursor) {
+        // Keep the current row a few rows from the top.
+        let row = l.cursor.saturating_sub(4) as f32;
+        area = area.vertical_scroll_offset(row * (ROW_H + ui.spacing().item_spacing.y));
+    }
+    area.show_rows(ui, ROW_H, steps.len(), |ui, rows| {
+        for i in rows {
+            let step = &steps[i];
+            let k = i + 1;
+            let dot = match &step.outcome {
+                Outcome::Allocated { preg } => preg_color(*preg),
+                Outcome::Split { .. } => egui::Color32::from_rgb(80, 220, 255),
+                Outcome::Spilled { .. } => status_color(crate::engine::replay::Status::Spilled(
+                    crate::engine::trace::SpillKind::NoRegisterLeft,
+                )),
+                Outcome::Incomplete => egui::Color32::GRAY,
+            };
+            ui.horizontal(|ui| {
+                ui.set_height(ROW_H);
+                ui.label(RichText::new("●").monospace().color(dot));
+                let text = format!("{k:>5}  {}", l.compiled.headlines[i]);
+                let r = ui.add(egui::Button::selectable(
+                    l.cursor == k,
+                    RichText::new(text).monospace().size(11.5),
+                ));
+                if r.clicked() {
+                    commands.push(Command::Jump(k));
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,92 @@
+//! The current step in plain words (the engine's `explain`), with the state of
+//! its bundle after the step.
+
+use egui::RichText;
+
+use crate::engine::explain;
+use crate::engine::replay::Status;
+use crate::engine::trace::Phase;
+
+use super::Loaded;
+
+pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
+    ui.add_space(4.0);
+    let Some(l) = loaded else {
+        ui.strong("Step");
+        ui.label(RichText::new("nothing compiled yet").weak());
+        return;
+    };
+    let replay = &l.compiled.trace.replay;
+    if replay.is_empty() {
+        ui.strong("No steps");
+        ui.label(format!(
+            "{} with {} logs no per-bundle steps; the summary and the final code show its result.",
+            l.compiled.label,
+            l.compiled.settings.algorithm.name()
+        ));
+        return;
+    }
+    let Some(i) = l.cursor.checked_sub(1) else {
+        ui.strong(format!("Before step 1 of {}", replay.len()));
+        let queued = l
+            .state
+            .bundles
+            .iter()
+            .filter(|b| b.status == Status::Queued)
+            .count();
+        ui.label(format!(
+            "Initial state of {}: {} bundles, {} of them in the allocation queue. \
+             Press Forward (or →) to let the allocator take the first one.",
+            l.compiled.label,
+            l.state.bundles.len(),
+            queued
+        ));
+        return;
+    };
+    let step = &replay.steps[i];
+    ui.horizontal(|ui| {
+        ui.strong(format!("Step {} of {}", l.cursor, replay.len()));
+        ui.label(
+            RichText::new(match step.phase {
+                Phase::Main => "main queue",
+                Phase::SpillBundles => "spill-bundle pass",
+            })
+            .weak(),
+        );
+    });
+    ui.label(RichText::new(explain::headline(step)).strong());
+    egui::ScrollArea::vertical()
+        .id_salt("explain_scroll")
+        .max_height(200.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for line in explain::explain(step, Some(replay)) {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("•");
+                    ui.label(line);
+                });
+            }
+            if let Some(b) = l.state.bundles.get(step.bundle as usize) {
+                let vregs = replay.vregs_of(&b.segs);
+                let vregs: Vec<String> = vregs.iter().map(|v| format!("v{v}")).collect();
+                ui.label(
+                    RichText::new(format!(
+                        "Now: bundle {} is {}, {} segment{}{}",
+                        step.bundle,
+                        match b.status {
+                            Status::Allocated(p) => format!("in {}", p.text()),
+                            s => s.name().to_string(),
+                        },
+                        b.segs.len(),
+                        if b.segs.len() == 1 { "" } else { "s" },
+                        if vregs.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" of {}", vregs.join(", "))
+                        }
+                    ))
+                    .weak(),
+                );
+            }
+        });
+}

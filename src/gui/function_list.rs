@@ -1,0 +1,73 @@
+//! The function list: every function of the open file with its index, name
+//! and body size, filtered by a search box; clicking one compiles it.
+
+use egui::RichText;
+
+use crate::engine::input::Input;
+
+use super::Command;
+
+const ROW_H: f32 = 18.0;
+
+pub fn function_list_ui(
+    ui: &mut egui::Ui,
+    input: Option<&Input>,
+    selected: Option<u32>,
+    filter: &mut String,
+    commands: &mut Vec<Command>,
+) {
+    ui.add_space(4.0);
+    ui.strong("Functions");
+    let Some(input) = input else {
+        ui.label(RichText::new("no file open").weak());
+        return;
+    };
+    ui.add(
+        egui::TextEdit::singleline(filter)
+            .hint_text("filter by name or index")
+            .desired_width(f32::INFINITY),
+    );
+    let needle = filter.trim().to_lowercase();
+    let shown: Vec<_> = input
+        .functions
+        .iter()
+        .filter(|f| {
+            needle.is_empty()
+                || f.label().to_lowercase().contains(&needle)
+                || f.index.to_string() == needle
+        })
+        .collect();
+    let defined = input.functions.iter().filter(|f| !f.imported).count();
+    ui.label(
+        RichText::new(format!(
+            "{} of {} shown · {} defined",
+            shown.len(),
+            input.functions.len(),
+            defined
+        ))
+        .small()
+        .weak(),
+    );
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .id_salt("function_list")
+        .auto_shrink([false, false])
+        .show_rows(ui, ROW_H, shown.len(), |ui, rows| {
+            for f in &shown[rows] {
+                let size = if f.imported {
+                    "import".to_string()
+                } else {
+                    format!("{} B", f.body_bytes)
+                };
+                let text = format!("{:>4}  {}  ·  {size}", f.index, f.label());
+                let is_sel = selected == Some(f.index);
+                let label = egui::Button::selectable(is_sel, RichText::new(text).monospace());
+                let resp = ui
+                    .add_enabled(!f.imported, label)
+                    .on_disabled_hover_text("an imported function has no body to compile");
+                if resp.clicked() && !is_sel {
+                    commands.push(Command::SelectFunction(f.index));
+                }
+            }
+        });
+}

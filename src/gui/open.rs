@@ -1,0 +1,135 @@
+//! The toolbar (open by dialog, by typed path, the built-in sample; target, opt
+//! level and algorithm; the worker's progress) and the error banner.
+
+use egui::{Color32, RichText};
+
+use crate::engine::isa::{Algorithm, OptLevel, Target};
+use crate::engine::session::Settings;
+
+use super::worker::Source;
+use super::{Busy, Command, ViewState};
+
+/// The path field's id, so the app can focus it when the dialog fails.
+pub fn path_field_id() -> egui::Id {
+    egui::Id::unique("open_path_field")
+}
+
+pub fn toolbar_ui(
+    ui: &mut egui::Ui,
+    view: &mut ViewState,
+    settings: Settings,
+    source: Option<&Source>,
+    busy: Option<&Busy>,
+    last_elapsed_ms: Option<u128>,
+    commands: &mut Vec<Command>,
+) {
+    ui.add_space(2.0);
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new("spillscope").strong());
+        ui.separator();
+        if ui
+            .button("Open…")
+            .on_hover_text("Open a .wasm, .wat or .clif file (or drop one on the window)")
+            .clicked()
+        {
+            commands.push(Command::OpenDialog);
+        }
+        let path_label = ui.label("Path");
+        let field = egui::TextEdit::singleline(&mut view.path_text)
+            .id(path_field_id())
+            .hint_text("type a path to a .wasm, .wat or .clif file")
+            .desired_width(320.0);
+        let resp = ui
+            .add(field)
+            .labelled_by(path_label.id)
+            .on_hover_text("Path of the file to open; Enter opens it");
+        if view.focus_path_field {
+            resp.request_focus();
+            view.focus_path_field = false;
+        }
+        let entered = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let path = view.path_text.trim().to_string();
+        if (ui.button("Open path").clicked() || entered) && !path.is_empty() {
+            view.dialog_note = None;
+            commands.push(Command::OpenPath(path.into()));
+        }
+        if ui
+            .button("Sample")
+            .on_hover_text("Reopen the built-in sample (pressure.wat)")
+            .clicked()
+        {
+            commands.push(Command::OpenSample);
+        }
+        ui.separator();
+        settings_ui(ui, settings, commands);
+    });
+    ui.horizontal(|ui| {
+        match busy {
+            Some(b) => {
+                ui.spinner();
+                ui.label(format!(
+                    "{} ({:.1} s)",
+                    b.stage,
+                    b.started.elapsed().as_secs_f32()
+                ));
+            }
+            None => {
+                let file = source.map(Source::name).unwrap_or_else(|| "no file".into());
+                let took = last_elapsed_ms
+                    .map(|ms| format!(" · last compile {ms} ms"))
+                    .unwrap_or_default();
+                ui.label(RichText::new(format!("{file}{took}")).weak());
+            }
+        }
+        if let Some(note) = &view.dialog_note {
+            ui.separator();
+            ui.colored_label(Color32::from_rgb(230, 170, 60), note);
+        }
+    });
+    ui.add_space(2.0);
+}
+
+fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command>) {
+    let mut s = settings;
+    egui::ComboBox::from_label("target")
+        .selected_text(s.target.name())
+        .show_ui(ui, |ui| {
+            for t in Target::ALL {
+                ui.selectable_value(&mut s.target, t, t.name());
+            }
+        });
+    egui::ComboBox::from_label("opt")
+        .selected_text(s.opt.name())
+        .show_ui(ui, |ui| {
+            for o in OptLevel::ALL {
+                ui.selectable_value(&mut s.opt, o, o.name());
+            }
+        });
+    egui::ComboBox::from_label("allocator")
+        .selected_text(s.algorithm.name())
+        .show_ui(ui, |ui| {
+            for a in Algorithm::ALL {
+                ui.selectable_value(&mut s.algorithm, a, a.name());
+            }
+        });
+    if s != settings {
+        commands.push(Command::SetSettings(s));
+    }
+}
+
+/// A red strip naming the file and the problem, with a dismiss button.
+pub fn error_banner_ui(ui: &mut egui::Ui, error: &str, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        if ui.button("Dismiss").clicked() {
+            commands.push(Command::DismissError);
+        }
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Error: {error}"))
+                    .color(Color32::from_rgb(255, 225, 220))
+                    .strong(),
+            )
+            .wrap(),
+        );
+    });
+}

@@ -1,0 +1,180 @@
+//! The desktop app driven through egui_kittest: real compiles on the worker,
+//! real clicks and keys, assertions on visible text and on the app's state.
+
+use std::time::{Duration, Instant};
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spillscope::gui::App;
+
+/// Runs frames until `done` holds, sleeping between them; fails after 120 s.
+fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let started = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A few more frames so the panels show the new state.
+    harness.run_steps(3);
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+}
+
+fn ready(app: &App) -> bool {
+    !app.is_busy() && app.cursor().is_some()
+}
+
+fn sample_harness() -> Harness<'static, App> {
+    let mut h = harness(App::new(None, None, None));
+    run_until(&mut h, "the built-in sample to compile", ready);
+    h
+}
+
+#[test]
+fn default_sample_compiles_and_steps_forward() {
+    let mut h = sample_harness();
+    assert_eq!(h.state().loaded_function(), Some("pressure"));
+    let (k, steps) = h.state().cursor().expect("compiled");
+    assert_eq!(k, 0);
+    assert!(
+        steps > 50,
+        "pressure.wat should take many steps, got {steps}"
+    );
+    // The stepper and the explanation are on screen.
+    h.get_by_label_contains(&format!("Step 0 / {steps}"));
+    h.get_by_label_contains("Before step 1 of");
+    assert_eq!(h.state().highlighted_bundle(), None);
+
+    h.get_by_label("Forward >").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    let first = h.state().highlighted_bundle().expect("step 1 has a bundle");
+    h.get_by_label_contains(&format!("Step 1 of {steps}"));
+    h.get_by_label_contains(&format!("The allocator took bundle {first} from the queue"));
+    assert!(h.query_by_label_contains("Before step 1 of").is_none());
+
+    // The keyboard moves the cursor too, and the highlight follows.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((2, steps)));
+    let second = h.state().highlighted_bundle().expect("step 2 has a bundle");
+    assert_ne!(
+        first, second,
+        "steps 1 and 2 of pressure take different bundles"
+    );
+    h.get_by_label_contains(&format!("Step 2 of {steps}"));
+    h.get_by_label_contains(&format!(
+        "The allocator took bundle {second} from the queue"
+    ));
+
+    h.key_press(Key::ArrowLeft);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    assert_eq!(h.state().highlighted_bundle(), Some(first));
+
+    h.key_press(Key::End);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((steps, steps)));
+    h.get_by_label("« First").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((0, steps)));
+}
+
+#[test]
+fn event_list_rows_jump_to_their_step() {
+    let mut h = sample_harness();
+    let (_, steps) = h.state().cursor().expect("compiled");
+    // Row 3 of the event list: its number and headline.
+    h.get_by_label_contains("    3  bundle ").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((3, steps)));
+    h.get_by_label_contains(&format!("Step 3 of {steps}"));
+}
+
+#[test]
+fn summary_shows_counts_and_checker_verdict() {
+    let h = sample_harness();
+    h.get_by_label("Final allocation");
+    h.get_by_label("spill slots");
+    h.get_by_label("ok");
+}
+
+#[test]
+fn a_bad_file_shows_a_banner_and_keeps_the_previous_function() {
+    let mut h = sample_harness();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("x.wasm");
+    std::fs::write(&bad, b"this is not wasm at all").expect("write temp file");
+
+    let field = h.get_by_label("Path");
+    field.focus();
+    field.type_text(&bad.display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Open path").click();
+    h.step();
+    run_until(&mut h, "the bad file to fail", |app| {
+        !app.is_busy() && app.error().is_some()
+    });
+    let err = h.state().error().expect("an error").to_string();
+    assert!(err.contains("x.wasm"), "the banner names the file: {err}");
+    assert!(
+        err.contains("magic"),
+        "the banner says what is wrong: {err}"
+    );
+    h.get_by_label_contains("Error:");
+    // The sample is still loaded and usable.
+    assert_eq!(h.state().loaded_function(), Some("pressure"));
+    assert_eq!(
+        h.state().open_file().as_deref(),
+        Some("pressure.wat (built-in sample)")
+    );
+    h.get_by_label("Forward >").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor().map(|c| c.0), Some(1));
+
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().error().is_none());
+    assert!(h.query_by_label_contains("Error:").is_none());
+}
+
+#[test]
+fn a_path_argument_opens_that_file_and_function() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/fib.clif");
+    let mut h = harness(App::new(None, Some(path), Some("fib".into())));
+    run_until(&mut h, "fib.clif to compile", ready);
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    assert_eq!(h.state().loaded_function(), Some("%fib"));
+    assert!(
+        h.state()
+            .open_file()
+            .is_some_and(|f| f.ends_with("fib.clif"))
+    );
+}
+
+#[test]
+fn single_pass_shows_a_note_instead_of_steps() {
+    let mut h = sample_harness();
+    let mut s = h.state().settings();
+    s.algorithm = spillscope::engine::isa::Algorithm::SinglePass;
+    assert!(
+        h.state_mut()
+            .apply(spillscope::gui::Command::SetSettings(s))
+    );
+    h.step();
+    run_until(&mut h, "the single_pass compile", |app| {
+        ready(app) && app.cursor().map(|c| c.1) == Some(0)
+    });
+    h.get_by_label_contains("no allocator steps to chart");
+    h.get_by_label_contains("logs no per-bundle steps");
+    h.get_by_label("ok");
+}
