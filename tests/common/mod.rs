@@ -9,19 +9,30 @@ pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules")
 }
 
-/// Every sample module, loaded.
-pub fn samples() -> Vec<Input> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(samples_dir())
-        .expect("sample-modules exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            matches!(
+/// Paths of every sample input, in sample-modules/ and its folders.
+pub fn sample_paths() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("sample folder exists").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if matches!(
                 p.extension().and_then(|e| e.to_str()),
                 Some("wat" | "wasm" | "clif")
-            )
-        })
-        .collect();
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&samples_dir(), &mut paths);
     paths.sort();
+    paths
+}
+
+/// Every sample module, loaded.
+pub fn samples() -> Vec<Input> {
+    let paths = sample_paths();
     paths
         .iter()
         .map(|p| Input::load(p).unwrap_or_else(|e| panic!("{e}")))
