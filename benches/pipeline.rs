@@ -1,1 +1,105 @@
-fn main() {}
+//! Speed of the pipeline, on real samples:
+//! - traced vs untraced compile of the same function (target: traced ≤ 2×);
+//! - jump to any step of the largest sample trace;
+//! - from choosing a function in the largest module to its first step.
+//!
+//! Run with `cargo bench --bench pipeline`.
+
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use spillscope::engine::capture::CaptureLimits;
+use spillscope::engine::compile;
+use spillscope::engine::input::Input;
+use spillscope::engine::isa::{Algorithm, Target};
+use spillscope::engine::session::{self, Settings};
+
+fn load(name: &str) -> Input {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-modules")
+        .join(name);
+    Input::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn settings() -> Settings {
+    Settings {
+        target: Target::X86_64,
+        ..Settings::default()
+    }
+}
+
+/// (file, function): a small hand-written sample and the largest function of
+/// the largest sample (printf's core from wasi-libc, about 9 KB of Wasm).
+const FUNCTIONS: [(&str, &str); 2] = [
+    ("pressure.wat", "pressure"),
+    ("c/kernels.wasm", "printf_core"),
+];
+
+fn traced_vs_untraced(c: &mut Criterion) {
+    for (file, func) in FUNCTIONS {
+        let input = load(file);
+        let index = input.select(func).unwrap().index;
+        let prepared = session::prepare(&input, index, settings()).unwrap();
+        let plain = prepared
+            .isa(&input.path, Algorithm::Backtracking, false)
+            .unwrap();
+        let checked = prepared
+            .isa(&input.path, Algorithm::Backtracking, true)
+            .unwrap();
+        let mut group = c.benchmark_group(format!("compile/{func}"));
+        group.sample_size(20);
+        group.bench_function("untraced", |b| {
+            b.iter(|| compile::compile_untraced(&prepared.function, &*plain))
+        });
+        group.bench_function("traced", |b| {
+            b.iter(|| {
+                compile::compile_traced(&prepared.function, &*plain, CaptureLimits::default())
+            })
+        });
+        group.bench_function("traced_with_checker", |b| {
+            b.iter(|| {
+                compile::compile_traced(&prepared.function, &*checked, CaptureLimits::default())
+            })
+        });
+        group.finish();
+    }
+}
+
+fn jump_to_step(c: &mut Criterion) {
+    let input = load("c/kernels.wasm");
+    let index = input.select("printf_core").unwrap().index;
+    let t = session::trace_function(&input, index, settings(), CaptureLimits::default()).unwrap();
+    let r = &t.replay;
+    let n = r.len();
+    let mut group = c.benchmark_group(format!("replay/printf_core_{n}_steps"));
+    group.bench_function("jump_to_middle", |b| b.iter(|| r.state_at(n / 2)));
+    group.bench_function("jump_to_last", |b| b.iter(|| r.state_at(n)));
+    let mut state = r.state_at(n / 2);
+    group.bench_function("step_forward_and_back", |b| {
+        b.iter(|| {
+            r.seek(&mut state, n / 2 + 1);
+            r.seek(&mut state, n / 2);
+        })
+    });
+    group.finish();
+}
+
+fn choose_function_to_first_step(c: &mut Criterion) {
+    let input = load("c/kernels.wasm");
+    let mut group = c.benchmark_group("choose_to_first_step");
+    group.sample_size(10);
+    for func in ["printf_core", "sha256_block"] {
+        let index = input.select(func).unwrap().index;
+        group.bench_function(func, |b| {
+            b.iter(|| {
+                let t = session::trace_function(&input, index, settings(), CaptureLimits::default())
+                    .unwrap();
+                t.replay.state_at(1)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, traced_vs_untraced, jump_to_step, choose_function_to_first_step);
+criterion_main!(benches);

@@ -15,7 +15,9 @@ fn spillscope(args: &[&str]) -> Output {
 }
 
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cli")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("cli")
 }
 
 fn check(args: &[&str], golden: &str) {
@@ -33,7 +35,13 @@ fn check(args: &[&str], golden: &str) {
 
 #[test]
 fn list_json_goldens() {
-    for sample in ["pressure.wat", "calls.wat", "loop.wat", "memory.wat", "fib.clif"] {
+    for sample in [
+        "pressure.wat",
+        "calls.wat",
+        "loop.wat",
+        "memory.wat",
+        "fib.clif",
+    ] {
         let path = format!("sample-modules/{sample}");
         check(&["list", &path, "--json"], &format!("list-{sample}.json"));
     }
@@ -41,25 +49,47 @@ fn list_json_goldens() {
 
 #[test]
 fn compile_json_goldens() {
-    for (sample, func) in [("pressure.wat", "pressure"), ("calls.wat", "calls"), ("fib.clif", "fib")] {
+    for (sample, func) in [
+        ("pressure.wat", "pressure"),
+        ("calls.wat", "calls"),
+        ("fib.clif", "fib"),
+    ] {
         let path = format!("sample-modules/{sample}");
         check(
-            &["compile", &path, "--func", func, "--target", "x86_64", "--json"],
+            &[
+                "compile", &path, "--func", func, "--target", "x86_64", "--json",
+            ],
             &format!("compile-{sample}-{func}.json"),
         );
     }
     check(
-        &["compile", "sample-modules/loop.wat", "--func", "1", "--target", "aarch64", "--opt", "none", "--json"],
+        &[
+            "compile",
+            "sample-modules/loop.wat",
+            "--func",
+            "1",
+            "--target",
+            "aarch64",
+            "--opt",
+            "none",
+            "--json",
+        ],
         "compile-loop.wat-1-aarch64-none.json",
     );
 }
 
 #[test]
 fn trace_json_goldens() {
-    for (sample, func) in [("calls.wat", "calls"), ("loop.wat", "loop"), ("fib.clif", "%fib")] {
+    for (sample, func) in [
+        ("calls.wat", "calls"),
+        ("loop.wat", "loop"),
+        ("fib.clif", "%fib"),
+    ] {
         let path = format!("sample-modules/{sample}");
         check(
-            &["trace", &path, "--func", func, "--target", "x86_64", "--json"],
+            &[
+                "trace", &path, "--func", func, "--target", "x86_64", "--json",
+            ],
             &format!("trace-{sample}-{}.json", func.trim_start_matches('%')),
         );
     }
@@ -67,16 +97,30 @@ fn trace_json_goldens() {
 
 #[test]
 fn trace_json_has_the_documented_shape() {
-    let out = spillscope(&["trace", "sample-modules/pressure.wat", "--func", "pressure", "--target", "x86_64", "--json"]);
+    let out = spillscope(&[
+        "trace",
+        "sample-modules/pressure.wat",
+        "--func",
+        "pressure",
+        "--target",
+        "x86_64",
+        "--json",
+    ]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = v["steps"].as_array().unwrap();
-    assert_eq!(v["summary"]["steps"].as_u64().unwrap() as usize, steps.len());
+    assert_eq!(
+        v["summary"]["steps"].as_u64().unwrap() as usize,
+        steps.len()
+    );
     assert_eq!(v["summary"]["checker"], "ok");
     let mut evictions = 0;
     for s in steps {
         let outcome = s["outcome"].as_str().unwrap();
-        assert!(["allocated", "split", "spilled", "evicted"].contains(&outcome), "{outcome}");
+        assert!(
+            ["allocated", "split", "spilled", "evicted"].contains(&outcome),
+            "{outcome}"
+        );
         match outcome {
             "allocated" => assert!(s["preg"].is_string()),
             "split" => {
@@ -88,7 +132,10 @@ fn trace_json_has_the_documented_shape() {
         evictions += s["evicted"].as_array().map(|a| a.len()).unwrap_or(0);
         assert!(s["bundle"].is_u64() && s["step"].is_u64());
     }
-    assert_eq!(v["summary"]["evictions"].as_u64().unwrap() as usize, evictions);
+    assert_eq!(
+        v["summary"]["evictions"].as_u64().unwrap() as usize,
+        evictions
+    );
     assert!(evictions > 0);
 }
 
@@ -97,7 +144,10 @@ fn expect_error(args: &[&str], needles: &[&str]) {
     assert!(!out.status.success(), "{args:?} should fail");
     let stderr = String::from_utf8_lossy(&out.stderr);
     for n in needles {
-        assert!(stderr.contains(n), "{args:?}: stderr {stderr:?} lacks {n:?}");
+        assert!(
+            stderr.contains(n),
+            "{args:?}: stderr {stderr:?} lacks {n:?}"
+        );
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -110,7 +160,10 @@ fn bad_inputs_fail_with_clear_errors() {
         std::fs::write(&p, bytes).unwrap();
         p.to_string_lossy().to_string()
     };
-    expect_error(&["list", "no/such/file.wasm"], &["no/such/file.wasm", "cannot read"]);
+    expect_error(
+        &["list", "no/such/file.wasm"],
+        &["no/such/file.wasm", "cannot read"],
+    );
     let garbage = write("garbage.wasm", b"\x7fELF not wasm at all");
     expect_error(&["list", &garbage], &["garbage.wasm", "magic"]);
     // A valid module cut short in the middle of its code section.
@@ -119,14 +172,34 @@ fn bad_inputs_fail_with_clear_errors() {
     expect_error(&["list", &truncated], &["truncated.wasm", "byte offset"]);
     let invalid = write("invalid.wat", b"(module (func (result i32) (i64.const 1)))");
     expect_error(&["list", &invalid], &["invalid.wat", "type mismatch"]);
-    let clif = write("bad.clif", b"function %f() {\nblock0:\n    v0 = frobnicate.i32 1\n    return\n}\n");
+    let clif = write(
+        "bad.clif",
+        b"function %f() {\nblock0:\n    v0 = frobnicate.i32 1\n    return\n}\n",
+    );
     expect_error(&["list", &clif], &["bad.clif", "line 3"]);
     let empty = write("empty.wasm", b"");
     expect_error(&["list", &empty], &["empty.wasm", "empty"]);
     expect_error(
         &["trace", "sample-modules/calls.wat", "--func", "nope"],
-        &["calls.wat", "no function matches `nope`", "defined: 1 callee"],
+        &[
+            "calls.wat",
+            "no function matches `nope`",
+            "defined: 1 callee",
+        ],
     );
-    expect_error(&["compile", "sample-modules/calls.wat", "--func", "0"], &["imported"]);
-    expect_error(&["trace", "sample-modules/calls.wat", "--func", "calls", "--target", "mips"], &["unknown target"]);
+    expect_error(
+        &["compile", "sample-modules/calls.wat", "--func", "0"],
+        &["imported"],
+    );
+    expect_error(
+        &[
+            "trace",
+            "sample-modules/calls.wat",
+            "--func",
+            "calls",
+            "--target",
+            "mips",
+        ],
+        &["unknown target"],
+    );
 }

@@ -13,7 +13,12 @@ fn our_code_matches_wasmtime_for_every_sample_function() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for input in common::wasm_samples() {
-        for target in [Target::Host, Target::Aarch64, Target::Riscv64, Target::S390x] {
+        for target in [
+            Target::Host,
+            Target::Aarch64,
+            Target::Riscv64,
+            Target::S390x,
+        ] {
             for opt in [OptLevel::Speed, OptLevel::None] {
                 let settings = Settings {
                     target,
@@ -24,10 +29,13 @@ fn our_code_matches_wasmtime_for_every_sample_function() {
                     let c = session::compile_function(&input, f.index, settings, false)
                         .unwrap_or_else(|e| panic!("{e}"));
                     let t = c.prepared.translation.as_ref().expect("Wasm input");
-                    let theirs = t
-                        .wasmtime_code
-                        .as_ref()
-                        .unwrap_or_else(|| panic!("{}: no Wasmtime code for {}", input.path.display(), t.symbol));
+                    let theirs = t.wasmtime_code.as_ref().unwrap_or_else(|| {
+                        panic!(
+                            "{}: no Wasmtime code for {}",
+                            input.path.display(),
+                            t.symbol
+                        )
+                    });
                     let report = fidelity::compare(&c.code, theirs);
                     compared += 1;
                     if !report.identical() {
@@ -55,10 +63,13 @@ fn stubbing_other_functions_does_not_change_the_clif() {
         let wasm = input.wasm.as_deref().unwrap();
         for f in input.functions.iter().filter(|f| !f.imported) {
             let settings = Settings::default().wasmtime();
-            let stubbed = translate::translate_function(&input.path, wasm, f.index, settings, true).unwrap();
-            let full = translate::translate_function(&input.path, wasm, f.index, settings, false).unwrap();
+            let stubbed =
+                translate::translate_function(&input.path, wasm, f.index, settings, true).unwrap();
+            let full =
+                translate::translate_function(&input.path, wasm, f.index, settings, false).unwrap();
             assert_eq!(
-                stubbed.clif_optimized, full.clif_optimized,
+                stubbed.clif_optimized,
+                full.clif_optimized,
                 "{} {}: CLIF changed by stubbing",
                 input.path.display(),
                 f.label()

@@ -120,7 +120,8 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
                     }
                 };
                 let isa = prepared.isa(path, Algorithm::Backtracking, true).unwrap();
-                let traced = compile::compile_traced(&prepared.function, &*isa, CaptureLimits::default());
+                let traced =
+                    compile::compile_traced(&prepared.function, &*isa, CaptureLimits::default());
                 match (&traced.end, &traced.checker) {
                     (CompileEnd::Done(_), CheckerVerdict::Ok) => {}
                     (end, verdict) => {
@@ -129,7 +130,10 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
                     }
                 }
                 if traced.trace.unparsed > 0 {
-                    failures.push(format!("{label}: unparsed {:?}", traced.trace.unparsed_samples));
+                    failures.push(format!(
+                        "{label}: unparsed {:?}",
+                        traced.trace.unparsed_samples
+                    ));
                 }
                 let replay = Replay::new(&traced.trace);
                 counts.functions_traced += 1;
@@ -142,9 +146,13 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
             let path = Path::new(&name);
             let result = std::panic::catch_unwind(|| match Input::from_bytes(path, bytes) {
                 Err(e) => Some(e.to_string()),
-                Ok(input) => translate::translate_module(path, input.wasm.as_deref().unwrap(), settings.wasmtime())
-                    .err()
-                    .map(|e| e.to_string()),
+                Ok(input) => translate::translate_module(
+                    path,
+                    input.wasm.as_deref().unwrap(),
+                    settings.wasmtime(),
+                )
+                .err()
+                .map(|e| e.to_string()),
             });
             match result {
                 Ok(Some(msg)) => {
@@ -157,6 +165,11 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
         }
     }
     eprintln!("spec corpus: {counts:#?}");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(counts.functions_traced > 1000, "{counts:?}");
 }

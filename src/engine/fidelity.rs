@@ -42,7 +42,11 @@ impl Fidelity {
 pub fn compare(ours: &CompiledCode, wasmtime: &[u8]) -> Fidelity {
     let mut masked = vec![false; ours.code.len()];
     for r in &ours.reloc_sites {
-        for m in masked.iter_mut().take(r.end.min(ours.code.len())).skip(r.start) {
+        for m in masked
+            .iter_mut()
+            .take(r.end.min(ours.code.len()))
+            .skip(r.start)
+        {
             *m = true;
         }
     }

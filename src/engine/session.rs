@@ -155,7 +155,11 @@ pub fn prepare_translation(
     translation: Translation,
 ) -> EngineResult<Prepared> {
     let file = clif::parse(path, &translation.clif_optimized).map_err(|e| {
-        compile_error(path, &label, format!("Wasmtime's CLIF does not re-parse: {e}"))
+        compile_error(
+            path,
+            &label,
+            format!("Wasmtime's CLIF does not re-parse: {e}"),
+        )
     })?;
     let (function, _) = file
         .functions

@@ -1581,10 +1581,10 @@ impl TraceBuilder {
         }
         if let Some(rest) = t.strip_prefix("prio ")
             && let Some((prio, _)) = number_at(rest)
-                && let Some((b, _)) = self.props_for
-            {
-                self.props_for = Some((b, prio));
-            }
+            && let Some((b, _)) = self.props_for
+        {
+            self.props_for = Some((b, prio));
+        }
     }
 
     fn compile_record(&mut self, level: log::Level, message: &str) {
