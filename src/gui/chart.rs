@@ -654,9 +654,9 @@ fn canvas_ui(
     let text_color = visuals.text_color();
     let weak = visuals.weak_text_color();
     let grid = if dark {
-        Color32::from_gray(48)
+        Color32::from_gray(34)
     } else {
-        Color32::from_gray(215)
+        Color32::from_gray(228)
     };
     let block_line = if dark {
         Color32::from_gray(120)

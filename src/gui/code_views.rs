@@ -69,6 +69,8 @@ fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
 }
 
 pub fn code_views_ui(ui: &mut egui::Ui, tab: &mut CodeTab, loaded: Option<&Loaded>, busy: bool) {
+    // Fill the panel: egui remembers a panel's size from what its content used.
+    ui.set_min_height(ui.available_height());
     ui.horizontal(|ui| {
         for t in CodeTab::ALL {
             ui.selectable_value(tab, t, t.title());

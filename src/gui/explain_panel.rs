@@ -57,7 +57,7 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
     ui.label(RichText::new(explain::headline(step)).strong());
     egui::ScrollArea::vertical()
         .id_salt("explain_scroll")
-        .max_height(200.0)
+        .max_height(260.0)
         .auto_shrink([false, true])
         .show(ui, |ui| {
             for line in explain::explain(step, Some(replay)) {

@@ -16,6 +16,8 @@ pub fn function_list_ui(
     filter: &mut String,
     commands: &mut Vec<Command>,
 ) {
+    // Fill the panel: egui remembers a panel's size from what its content used.
+    ui.set_min_width(ui.available_width());
     ui.add_space(4.0);
     ui.strong("Functions");
     let Some(input) = input else {

@@ -569,6 +569,7 @@ impl App {
             .resizable(true)
             .default_size(400.0)
             .show(ui, |ui| {
+                ui.set_min_width(ui.available_width());
                 explain_panel::explain_panel_ui(ui, self.loaded.as_ref());
                 ui.separator();
                 if let Some(l) = &self.loaded {
@@ -585,7 +586,8 @@ impl App {
             });
         egui::Panel::bottom("code")
             .resizable(true)
-            .default_size(250.0)
+            .default_size(260.0)
+            .min_size(140.0)
             .show(ui, |ui| {
                 code_views::code_views_ui(
                     ui,

@@ -91,27 +91,36 @@ pub fn toolbar_ui(
 
 fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command>) {
     let mut s = settings;
-    egui::ComboBox::from_label("target")
+    let target_label = ui.label("Target");
+    egui::ComboBox::from_id_salt("target")
         .selected_text(s.target.name())
         .show_ui(ui, |ui| {
             for t in Target::ALL {
                 ui.selectable_value(&mut s.target, t, t.name());
             }
-        });
-    egui::ComboBox::from_label("opt")
+        })
+        .response
+        .labelled_by(target_label.id);
+    let opt_label = ui.label("Opt");
+    egui::ComboBox::from_id_salt("opt")
         .selected_text(s.opt.name())
         .show_ui(ui, |ui| {
             for o in OptLevel::ALL {
                 ui.selectable_value(&mut s.opt, o, o.name());
             }
-        });
-    egui::ComboBox::from_label("allocator")
+        })
+        .response
+        .labelled_by(opt_label.id);
+    let allocator_label = ui.label("Allocator");
+    egui::ComboBox::from_id_salt("allocator")
         .selected_text(s.algorithm.name())
         .show_ui(ui, |ui| {
             for a in Algorithm::ALL {
                 ui.selectable_value(&mut s.algorithm, a, a.name());
             }
-        });
+        })
+        .response
+        .labelled_by(allocator_label.id);
     if s != settings {
         commands.push(Command::SetSettings(s));
     }
