@@ -178,3 +178,66 @@ fn single_pass_shows_a_note_instead_of_steps() {
     h.get_by_label_contains("logs no per-bundle steps");
     h.get_by_label("ok");
 }
+
+#[test]
+fn choosing_a_target_recompiles_for_it() {
+    use spillscope::engine::isa::Target;
+    let mut h = sample_harness();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Target")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("aarch64").click();
+    h.step();
+    assert!(h.state().is_busy(), "a new target starts a compile");
+    run_until(&mut h, "the aarch64 compile", |app| {
+        ready(app) && app.loaded_settings().map(|s| s.target) == Some(Target::Aarch64)
+    });
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    assert_eq!(h.state().settings().target, Target::Aarch64);
+    assert_eq!(h.state().cursor().map(|c| c.0), Some(0));
+}
+
+/// A storage in memory, standing in for eframe's file.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn file_function_and_settings_persist_across_restarts() {
+    use spillscope::engine::isa::{OptLevel, Target};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
+    let mut h = harness(App::new(None, Some(path.clone()), None));
+    run_until(&mut h, "calls.wat to compile", ready);
+    let first = h.state().loaded_function().map(str::to_string);
+    let mut s = h.state().settings();
+    s.target = Target::X86_64;
+    s.opt = OptLevel::None;
+    h.state_mut()
+        .apply(spillscope::gui::Command::SetSettings(s));
+    h.step();
+    run_until(&mut h, "the opt-none compile", |app| {
+        ready(app) && app.loaded_settings() == Some(s)
+    });
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+
+    // A restart with no argument reopens the same file, function and settings.
+    let mut h = harness(App::new(Some(&storage), None, None));
+    run_until(&mut h, "the reopened file to compile", ready);
+    assert_eq!(h.state().open_file(), Some(path.display().to_string()));
+    assert_eq!(h.state().loaded_function().map(str::to_string), first);
+    assert_eq!(h.state().loaded_settings(), Some(s));
+}

@@ -31,8 +31,9 @@ pub struct ChartModel {
     /// Program points on the x axis: `0..points`.
     pub points: u32,
     pub blocks: Vec<BlockStart>,
-    /// Instruction text from the VCode before allocation, by instruction index.
-    pub insts: Vec<Option<String>>,
+    /// Instruction text from the VCode before allocation, by instruction
+    /// index, with the line of the listing it is on.
+    pub insts: Vec<Option<(String, usize)>>,
     /// Rows in per-vreg mode, in vreg order.
     pub vregs: Vec<VRegId>,
     row_of_vreg: HashMap<VRegId, u32>,
@@ -46,11 +47,11 @@ pub struct ChartModel {
 }
 
 /// Parses Cranelift's VCode listing: `Block N(...):` and `  Inst K: text` lines.
-pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<String>>) {
+pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<(String, usize)>>) {
     let mut blocks = Vec::new();
-    let mut insts: Vec<Option<String>> = Vec::new();
+    let mut insts: Vec<Option<(String, usize)>> = Vec::new();
     let mut pending_block: Option<u32> = None;
-    for line in vcode.lines() {
+    for (line_index, line) in vcode.lines().enumerate() {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix("Block ") {
             let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
@@ -68,7 +69,7 @@ pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<String>>) {
             if insts.len() <= i {
                 insts.resize(i + 1, None);
             }
-            insts[i] = Some(text.trim().to_string());
+            insts[i] = Some((text.trim().to_string(), line_index));
         }
     }
     (blocks, insts)
@@ -159,7 +160,32 @@ impl ChartModel {
     }
 
     pub fn inst_text(&self, inst: u32) -> Option<&str> {
-        self.insts.get(inst as usize)?.as_deref()
+        self.insts
+            .get(inst as usize)?
+            .as_ref()
+            .map(|(t, _)| t.as_str())
+    }
+
+    /// The line of instruction `inst` in the VCode listing.
+    pub fn inst_line(&self, inst: u32) -> Option<usize> {
+        self.insts.get(inst as usize)?.as_ref().map(|(_, l)| *l)
+    }
+
+    /// Instructions where the ranges of `segs` have uses or defs, in order.
+    pub fn use_insts(&self, segs: &[crate::engine::trace::Seg]) -> Vec<u32> {
+        let mut v: Vec<u32> = segs
+            .iter()
+            .filter_map(|s| Some((s, self.ranges.get(&s.range)?)))
+            .flat_map(|(s, r)| {
+                r.uses
+                    .iter()
+                    .filter(move |u| u.pos >= s.from && u.pos < s.to.max(Point(s.from.0 + 1)))
+                    .map(|u| u.pos.inst())
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     pub fn vreg_of(&self, range: RangeId) -> Option<VRegId> {
@@ -413,7 +439,6 @@ impl Default for ChartView {
     }
 }
 
-const GUTTER_W: f32 = 58.0;
 const HEADER_H: f32 = 30.0;
 const FOOTER_H: f32 = 18.0;
 
@@ -577,8 +602,20 @@ fn canvas_ui(
 ) -> Option<Command> {
     let size = ui.available_size().max(Vec2::new(200.0, 120.0));
     let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
+    // The gutter fits the longest row label.
+    let longest = layout
+        .rows
+        .iter()
+        .map(|r| match r {
+            RowLabel::VReg(v) => 1 + v.to_string().len(),
+            RowLabel::PReg(p) => p.text().len(),
+            RowLabel::Lane(g) => g.len(),
+        })
+        .max()
+        .unwrap_or(4);
+    let gutter_w = (longest as f32 * 6.8 + 12.0).clamp(40.0, 110.0);
     let plot = Rect::from_min_max(
-        Pos2::new(rect.left() + GUTTER_W, rect.top() + HEADER_H),
+        Pos2::new(rect.left() + gutter_w, rect.top() + HEADER_H),
         Pos2::new(rect.right() - 4.0, rect.bottom() - FOOTER_H),
     );
     let visuals = ui.visuals().clone();
@@ -1100,6 +1137,6 @@ mod tests {
             ]
         );
         assert_eq!(insts.len(), 3);
-        assert_eq!(insts[1].as_deref(), Some("movq 0x38(%v192), %v253"));
+        assert_eq!(insts[1], Some(("movq 0x38(%v192), %v253".to_string(), 5)));
     }
 }

@@ -68,7 +68,19 @@ fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
     }
 }
 
-pub fn code_views_ui(ui: &mut egui::Ui, tab: &mut CodeTab, loaded: Option<&Loaded>, busy: bool) {
+/// Scroll state of the code panel: which step it last followed.
+#[derive(Default)]
+pub struct CodeFollow {
+    followed: Option<(u64, usize)>,
+}
+
+pub fn code_views_ui(
+    ui: &mut egui::Ui,
+    tab: &mut CodeTab,
+    follow: &mut CodeFollow,
+    loaded: Option<&Loaded>,
+    busy: bool,
+) {
     // Fill the panel: egui remembers a panel's size from what its content used.
     ui.set_min_height(ui.available_height());
     ui.horizontal(|ui| {
@@ -81,16 +93,61 @@ pub fn code_views_ui(ui: &mut egui::Ui, tab: &mut CodeTab, loaded: Option<&Loade
         ui.label(RichText::new("nothing compiled yet").weak());
         return;
     };
+    // In the VCode listing, mark the instructions where the current step's
+    // bundle has uses, and scroll to the first when the step changes.
+    let marked: Vec<usize> = match (*tab, l.focus.bundle) {
+        (CodeTab::VCode, Some(b)) => {
+            let chart = &l.compiled.chart;
+            let segs = l
+                .state
+                .bundles
+                .get(b as usize)
+                .map(|s| s.segs.as_slice())
+                .unwrap_or_default();
+            chart
+                .use_insts(segs)
+                .into_iter()
+                .filter_map(|i| chart.inst_line(i))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     match tab_text(*tab, l, busy) {
         Ok(text) => {
+            if let (CodeTab::VCode, Some(b)) = (*tab, l.focus.bundle) {
+                ui.label(
+                    RichText::new(format!(
+                        "highlighted: the {} instruction{} where bundle {b} has uses or defs",
+                        marked.len(),
+                        if marked.len() == 1 { "" } else { "s" }
+                    ))
+                    .small()
+                    .weak(),
+                );
+            }
             let lines: Vec<&str> = text.lines().collect();
             let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
+            let row_step = row_h + ui.spacing().item_spacing.y;
             let digits = lines.len().max(1).to_string().len();
-            egui::ScrollArea::both()
+            let mut area = egui::ScrollArea::both()
                 .id_salt(("code", *tab as u8))
-                .auto_shrink([false, false])
-                .show_rows(ui, row_h, lines.len(), |ui, rows| {
-                    for i in rows {
+                .auto_shrink([false, false]);
+            let key = (l.id, l.cursor);
+            if *tab == CodeTab::VCode && follow.followed != Some(key) {
+                follow.followed = Some(key);
+                if let Some(first) = marked.first() {
+                    area = area.vertical_scroll_offset(first.saturating_sub(3) as f32 * row_step);
+                }
+            }
+            let mark = ui.visuals().selection.bg_fill.gamma_multiply(0.45);
+            area.show_rows(ui, row_h, lines.len(), |ui, rows| {
+                for i in rows {
+                    let frame = if marked.contains(&i) {
+                        egui::Frame::new().fill(mark)
+                    } else {
+                        egui::Frame::new()
+                    };
+                    frame.show(ui, |ui| {
                         ui.horizontal(|ui| {
                             ui.spacing_mut().item_spacing.x = 8.0;
                             ui.label(
@@ -100,8 +157,9 @@ pub fn code_views_ui(ui: &mut egui::Ui, tab: &mut CodeTab, loaded: Option<&Loade
                             );
                             ui.add(egui::Label::new(RichText::new(lines[i]).monospace()).extend());
                         });
-                    }
-                });
+                    });
+                }
+            });
         }
         Err(why) => {
             ui.label(RichText::new(why).weak());

@@ -103,6 +103,7 @@ pub struct ViewState {
     pub filter: String,
     pub path_text: String,
     pub tab: CodeTab,
+    pub code_follow: code_views::CodeFollow,
     pub chart: ChartView,
     /// Set when the file dialog could not be shown: focus the path field.
     pub focus_path_field: bool,
@@ -157,6 +158,7 @@ impl App {
             filter: String::new(),
             path_text: String::new(),
             tab: CodeTab::VCode,
+            code_follow: code_views::CodeFollow::default(),
             chart: ChartView::default(),
             focus_path_field: false,
             dialog_note: None,
@@ -238,6 +240,11 @@ impl App {
 
     pub fn settings(&self) -> Settings {
         self.settings
+    }
+
+    /// The settings of the compile on screen.
+    pub fn loaded_settings(&self) -> Option<Settings> {
+        self.loaded.as_ref().map(|l| l.compiled.settings)
     }
 
     pub fn is_playing(&self) -> bool {
@@ -592,6 +599,7 @@ impl App {
                 code_views::code_views_ui(
                     ui,
                     &mut self.view.tab,
+                    &mut self.view.code_follow,
                     self.loaded.as_ref(),
                     self.busy.is_some(),
                 );
