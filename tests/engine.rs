@@ -70,9 +70,9 @@ fn every_sample_function_traces_fully_and_the_checker_passes() {
                 "{what}"
             );
             assert!(
-            !t.replay.is_empty() || t.traced.trace.initial_queue.is_empty(),
-            "{what}: bundles were queued but no step was seen"
-        );
+                !t.replay.is_empty() || t.traced.trace.initial_queue.is_empty(),
+                "{what}: bundles were queued but no step was seen"
+            );
             traced += 1;
         },
     );
@@ -266,7 +266,10 @@ fn golden_step_lists() {
     each_sample_trace(&[Target::X86_64], |input, index, _, t| {
         let stem = input.path.file_stem().unwrap().to_string_lossy();
         if stem == "kernels" {
-            let name = input.functions[index as usize].name.as_deref().unwrap_or("");
+            let name = input.functions[index as usize]
+                .name
+                .as_deref()
+                .unwrap_or("");
             if !kernels.contains(&name) {
                 return;
             }

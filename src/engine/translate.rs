@@ -46,6 +46,25 @@ pub struct Translation {
     pub wasmtime_code: Option<Vec<u8>>,
 }
 
+/// A temporary folder for Wasmtime's CLIF output. Wasmtime writes every function
+/// (stubs included) unbuffered, so on a big module this is tens of thousands of
+/// small writes: a RAM-backed folder keeps them cheap where there is one.
+fn clif_tempdir(path: &Path) -> EngineResult<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::Builder::new()
+            .prefix("spillscope-clif-")
+            .tempdir_in(shm)
+            .or_else(|_| tempfile::tempdir())
+    } else {
+        tempfile::tempdir()
+    };
+    dir.map_err(|e| EngineError::Io {
+        path: path.to_path_buf(),
+        message: format!("cannot create a temporary folder for CLIF: {e}"),
+    })
+}
+
 fn wasmtime_error(path: &Path, e: impl std::fmt::Display) -> EngineError {
     EngineError::Wasmtime {
         path: path.to_path_buf(),
@@ -242,10 +261,7 @@ pub fn translate_function(
     } else {
         wasm.to_vec()
     };
-    let dir = tempfile::tempdir().map_err(|e| EngineError::Io {
-        path: path.to_path_buf(),
-        message: format!("cannot create a temporary folder for CLIF: {e}"),
-    })?;
+    let dir = clif_tempdir(path)?;
     let artifact = precompile(path, &module, settings, Some(dir.path()))?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
     let clif_path =
@@ -300,10 +316,7 @@ pub fn translate_module(
     wasm: &[u8],
     settings: WasmtimeSettings,
 ) -> EngineResult<Vec<Translation>> {
-    let dir = tempfile::tempdir().map_err(|e| EngineError::Io {
-        path: path.to_path_buf(),
-        message: format!("cannot create a temporary folder for CLIF: {e}"),
-    })?;
+    let dir = clif_tempdir(path)?;
     let artifact = precompile(path, wasm, settings, Some(dir.path()))?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
     let functions = super::input::list_wasm_functions(path, wasm)?;
