@@ -673,7 +673,14 @@ fn canvas_ui(
             if let Some(bs) = state.bundles.get(b as usize) {
                 let from = bs.segs.iter().map(|s| s.from.0).min().unwrap_or(0) as f32;
                 let to = bs.segs.iter().map(|s| s.to.0).max().unwrap_or(0) as f32;
-                if !bs.segs.is_empty() && (to < view.x_min || from > view.x_max) {
+                // In a big function, zoom to the bundle when it is a sliver.
+                let span = view.x_max - view.x_min;
+                if !bs.segs.is_empty() && model.points > 600 && (to - from) * 20.0 < span {
+                    let new_span = ((to - from) * 4.0).max(120.0);
+                    view.x_min = (from + to) / 2.0 - new_span / 2.0;
+                    view.x_max = view.x_min + new_span;
+                    clamp_x(view, model);
+                } else if !bs.segs.is_empty() && (to < view.x_min || from > view.x_max) {
                     let span = view.x_max - view.x_min;
                     view.x_min = (from + to) / 2.0 - span / 2.0;
                     view.x_max = view.x_min + span;
@@ -740,18 +747,40 @@ fn canvas_ui(
         }
         i += tick_every;
     }
-    // Block boundaries: a line over the whole plot and the block's name on top.
+    // Block boundaries: a line over the whole plot and the block's name on top;
+    // when blocks are denser than a few pixels, only a tick in the header.
+    let first_block = model
+        .blocks
+        .partition_point(|b| (b.inst as f32 * 2.0) < view.x_min);
+    let last_block = model
+        .blocks
+        .partition_point(|b| (b.inst as f32 * 2.0) <= view.x_max);
+    let visible_blocks = last_block.saturating_sub(first_block);
+    let dense = visible_blocks as f32 * 6.0 > plot.width();
     let mut last_label_x = f32::NEG_INFINITY;
-    for b in &model.blocks {
+    let mut last_line_x = f32::NEG_INFINITY;
+    for b in &model.blocks[first_block..last_block] {
         let x = x_of(b.inst as f32 * 2.0);
-        if x < plot.left() - 1.0 || x > plot.right() + 1.0 {
+        if x - last_line_x < 3.0 {
             continue;
         }
-        shapes.push(Shape::line_segment(
-            [Pos2::new(x, rect.top() + 2.0), Pos2::new(x, plot.bottom())],
-            Stroke::new(1.0, block_line),
-        ));
-        if x - last_label_x > 26.0 {
+        last_line_x = x;
+        // A line through the rows when blocks are far enough apart to tell
+        // apart; otherwise only the labelled ones get a tick by their name.
+        if !dense {
+            shapes.push(Shape::line_segment(
+                [Pos2::new(x, plot.top()), Pos2::new(x, plot.bottom())],
+                Stroke::new(1.0, block_line),
+            ));
+        }
+        if x - last_label_x > 10.0 + 7.0 * (1 + b.block.to_string().len()) as f32 {
+            shapes.push(Shape::line_segment(
+                [
+                    Pos2::new(x, rect.top() + 1.0),
+                    Pos2::new(x, rect.top() + 14.0),
+                ],
+                Stroke::new(1.0, block_line),
+            ));
             painter.text(
                 Pos2::new(x + 2.0, rect.top() + 1.0),
                 Align2::LEFT_TOP,

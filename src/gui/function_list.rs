@@ -61,12 +61,17 @@ pub fn function_list_ui(
                 } else {
                     format!("{} B", f.body_bytes)
                 };
-                let text = format!("{:>4}  {}  ·  {size}", f.index, f.label());
+                let text = format!("{:>4} {size:>8}  {}", f.index, f.label());
                 let is_sel = selected == Some(f.index);
-                let label = egui::Button::selectable(is_sel, RichText::new(text).monospace());
+                let label = egui::Button::selectable(is_sel, RichText::new(text).monospace())
+                    .wrap_mode(egui::TextWrapMode::Truncate);
                 let resp = ui
                     .add_enabled(!f.imported, label)
-                    .on_disabled_hover_text("an imported function has no body to compile");
+                    .on_hover_text(f.label())
+                    .on_disabled_hover_text(format!(
+                        "{}: imported, so it has no body to compile",
+                        f.label()
+                    ));
                 if resp.clicked() && !is_sel {
                     commands.push(Command::SelectFunction(f.index));
                 }

@@ -562,7 +562,7 @@ impl App {
         }
         egui::Panel::left("functions")
             .resizable(true)
-            .default_size(230.0)
+            .default_size(270.0)
             .show(ui, |ui| {
                 function_list::function_list_ui(
                     ui,
@@ -574,7 +574,7 @@ impl App {
             });
         egui::Panel::right("step_panel")
             .resizable(true)
-            .default_size(400.0)
+            .default_size(360.0)
             .show(ui, |ui| {
                 ui.set_min_width(ui.available_width());
                 explain_panel::explain_panel_ui(ui, self.loaded.as_ref());

@@ -13,7 +13,9 @@ pub fn stepper_ui(
 ) {
     let (cursor, steps) = loaded.map(|l| (l.cursor, l.steps())).unwrap_or((0, 0));
     let enabled = steps > 0;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("Step {cursor} / {steps}"));
+        ui.separator();
         ui.add_enabled_ui(enabled, |ui| {
             if ui
                 .button("« First")
@@ -63,12 +65,10 @@ pub fn stepper_ui(
                 commands.push(Command::SetSpeed(speed));
             }
         });
-        ui.separator();
-        ui.strong(format!("Step {cursor} / {steps}"));
     });
     ui.add_enabled_ui(enabled, |ui| {
         let mut k = cursor;
-        ui.spacing_mut().slider_width = (ui.available_width() - 80.0).max(100.0);
+        ui.spacing_mut().slider_width = (ui.available_width() - 120.0).max(100.0);
         let r = ui.add(egui::Slider::new(&mut k, 0..=steps.max(1)).text("step"));
         if r.changed() {
             commands.push(Command::Jump(k));
