@@ -56,10 +56,23 @@ impl Source {
     }
 }
 
+/// What a sink wants after seeing a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Continue,
+    /// Stop the capture.
+    Stop,
+    /// Records from this call site are never of interest: the logger skips them
+    /// from now on without formatting them. (A call site always logs the same
+    /// message template; some, like regalloc2's dump of a register's whole
+    /// allocation map on every probe, are costly to format.)
+    IgnoreSite,
+}
+
 /// Receives every record of a capture, already formatted.
 pub trait RecordSink: std::any::Any {
-    /// One record. Returning `false` stops the capture.
-    fn record(&mut self, source: Source, level: log::Level, message: &str) -> bool;
+    /// One record.
+    fn record(&mut self, source: Source, level: log::Level, message: &str) -> Verdict;
 }
 
 /// Why a capture stopped before the compile finished.
@@ -91,6 +104,8 @@ impl Default for CaptureLimits {
 
 struct Active {
     sink: Box<dyn RecordSink>,
+    /// Call sites (file address, line) the sink ignores.
+    ignored_sites: std::collections::HashSet<(usize, u32)>,
     buf: String,
     records: u64,
     limits: CaptureLimits,
@@ -145,10 +160,22 @@ impl log::Log for CaptureLogger {
             let mut guard = a.borrow_mut();
             let active = guard.as_mut()?;
             active.records += 1;
-            active.buf.clear();
-            let _ = write!(active.buf, "{}", record.args());
-            if !active.sink.record(source, record.level(), &active.buf) {
-                return Some(CaptureStop::SinkStopped);
+            let site = record
+                .file_static()
+                .zip(record.line())
+                .map(|(f, l)| (f.as_ptr() as usize, l));
+            if !site.is_some_and(|s| active.ignored_sites.contains(&s)) {
+                active.buf.clear();
+                let _ = write!(active.buf, "{}", record.args());
+                match active.sink.record(source, record.level(), &active.buf) {
+                    Verdict::Continue => {}
+                    Verdict::Stop => return Some(CaptureStop::SinkStopped),
+                    Verdict::IgnoreSite => {
+                        if let Some(s) = site {
+                            active.ignored_sites.insert(s);
+                        }
+                    }
+                }
             }
             if active.records >= active.limits.max_records {
                 return Some(CaptureStop::RecordBudget {
@@ -238,6 +265,7 @@ pub fn capture_sources<S: RecordSink, R>(
     ACTIVE.with(|a| {
         *a.borrow_mut() = Some(Active {
             sink: Box::new(sink),
+            ignored_sites: Default::default(),
             buf: String::with_capacity(256),
             records: 0,
             limits,

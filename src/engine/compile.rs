@@ -137,6 +137,8 @@ pub fn compile_traced(
     let (outcome, builder, records) =
         capture::capture(TraceBuilder::new(), limits, || run(func, isa));
     let mut trace = builder.finish();
+    // Every record counts, including those whose call site the parser skips.
+    trace.records = records;
     let end = match outcome {
         CaptureOutcome::Finished(Ok(c)) => CompileEnd::Done(c),
         CaptureOutcome::Finished(Err(e)) => CompileEnd::Error(e),

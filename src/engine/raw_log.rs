@@ -1,7 +1,7 @@
 //! A record sink that keeps the text of every record, in the format
 //! `env_logger` prints (`[TRACE target] message`): for exporting a log.
 
-use super::capture::{RecordSink, Source};
+use super::capture::{RecordSink, Source, Verdict};
 
 /// Collects records as `env_logger`-style lines.
 #[derive(Default)]
@@ -35,9 +35,13 @@ fn target_of(source: Source) -> &'static str {
 }
 
 impl RecordSink for RawLogSink {
-    fn record(&mut self, source: Source, level: log::Level, message: &str) -> bool {
+    fn record(&mut self, source: Source, level: log::Level, message: &str) -> Verdict {
         use std::fmt::Write as _;
         let _ = writeln!(self.text, "[{} {}] {}", level, target_of(source), message);
-        self.text.len() < self.max_bytes
+        if self.text.len() < self.max_bytes {
+            Verdict::Continue
+        } else {
+            Verdict::Stop
+        }
     }
 }

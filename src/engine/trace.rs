@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::capture::{CaptureStop, RecordSink, Source};
+use super::capture::{CaptureStop, RecordSink, Source, Verdict};
 
 pub type BundleId = u32;
 pub type RangeId = u32;
@@ -675,6 +675,8 @@ pub struct TraceBuilder {
     minimal_vreg: Option<VRegId>,
     pending_enqueue: Option<BundleId>,
     last_probe: Option<PReg>,
+    /// Set when the current record's kind is never of interest.
+    ignore_site: bool,
 }
 
 impl Default for TraceBuilder {
@@ -702,6 +704,7 @@ impl TraceBuilder {
             minimal_vreg: None,
             pending_enqueue: None,
             last_probe: None,
+            ignore_site: false,
         }
     }
 
@@ -1217,6 +1220,7 @@ impl TraceBuilder {
         }
         if t.starts_with("removing LR") || t.starts_with("PReg range") || t.starts_with("range LR")
         {
+            self.ignore_site = true;
             return;
         }
         if let Some(rest) = t.strip_prefix("prio ") {
@@ -1485,6 +1489,7 @@ impl TraceBuilder {
             || (t.starts_with("range") && t.contains(": use Use"))
             || (t.starts_with("bundle") && t.contains(": ") && number_at(&t[6..]).is_some())
         {
+            self.ignore_site = true;
             return;
         }
         self.unparsed(message);
@@ -1665,8 +1670,9 @@ fn decide_outcome(step: &Step) -> Outcome {
 }
 
 impl RecordSink for TraceBuilder {
-    fn record(&mut self, source: Source, level: log::Level, message: &str) -> bool {
+    fn record(&mut self, source: Source, level: log::Level, message: &str) -> Verdict {
         self.trace.records += 1;
+        self.ignore_site = false;
         match source {
             Source::Dump => {
                 if !self.in_steps
@@ -1699,8 +1705,13 @@ impl RecordSink for TraceBuilder {
             }
             Source::LiveRanges | Source::Requirement | Source::Moves | Source::Other => {
                 self.close_dump();
+                self.ignore_site = true;
             }
         }
-        true
+        if self.ignore_site {
+            Verdict::IgnoreSite
+        } else {
+            Verdict::Continue
+        }
     }
 }
