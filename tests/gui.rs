@@ -241,3 +241,31 @@ fn file_function_and_settings_persist_across_restarts() {
     assert_eq!(h.state().loaded_function().map(str::to_string), first);
     assert_eq!(h.state().loaded_settings(), Some(s));
 }
+
+#[test]
+fn play_advances_the_cursor_until_paused() {
+    let mut h = sample_harness();
+    h.state_mut().apply(spillscope::gui::Command::SetSpeed(4.0));
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    assert!(h.state().is_playing());
+    let mut k = 0;
+    for _ in 0..600 {
+        h.step();
+        k = h.state().cursor().expect("compiled").0;
+        if k >= 3 {
+            break;
+        }
+    }
+    assert!(
+        k >= 3,
+        "playback should have moved the cursor, it is at {k}"
+    );
+    assert!(h.state().is_playing());
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
+    assert!(!h.state().is_playing());
+    let paused_at = h.state().cursor();
+    h.run_steps(30);
+    assert_eq!(h.state().cursor(), paused_at, "paused playback stays put");
+}

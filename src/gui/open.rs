@@ -76,7 +76,7 @@ pub fn toolbar_ui(
             None => {
                 let file = source.map(Source::name).unwrap_or_else(|| "no file".into());
                 let took = last_elapsed_ms
-                    .map(|ms| format!(" · last compile {ms} ms"))
+                    .map(|ms| format!(" · last request took {ms} ms"))
                     .unwrap_or_default();
                 ui.label(RichText::new(format!("{file}{took}")).weak());
             }
