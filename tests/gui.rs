@@ -269,3 +269,33 @@ fn play_advances_the_cursor_until_paused() {
     h.run_steps(30);
     assert_eq!(h.state().cursor(), paused_at, "paused playback stays put");
 }
+
+/// A file dropped on the window, as eframe hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_file_opens_it() {
+    let mut h = sample_harness();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/loop.wat");
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
+    h.step();
+    run_until(&mut h, "the dropped file to compile", |app| {
+        ready(app) && app.open_file() == Some(path.display().to_string())
+    });
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    assert_eq!(h.state().loaded_function(), Some("loop"));
+    // The function list shows the new file: index, body size and name.
+    h.get_by_label_contains("87 B  loop");
+}
