@@ -299,3 +299,28 @@ fn dropping_a_file_opens_it() {
     // The function list shows the new file: index, body size and name.
     h.get_by_label_contains("87 B  loop");
 }
+
+#[test]
+fn the_function_list_filters_and_selects() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
+    let mut h = harness(App::new(None, Some(path), None));
+    run_until(&mut h, "calls.wat to compile", ready);
+    // The largest function is compiled first.
+    assert_eq!(h.state().loaded_function(), Some("calls"));
+    h.get_by_label_contains("10 B  callee");
+    h.get_by_label_contains("import  log");
+
+    let filter = h.get_by_label("Filter");
+    filter.focus();
+    filter.type_text("call");
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("import  log").is_none());
+    h.get_by_label_contains("2 of 3 shown");
+
+    h.get_by_label_contains("10 B  callee").click();
+    h.step();
+    run_until(&mut h, "callee to compile", |app| {
+        ready(app) && app.loaded_function() == Some("callee")
+    });
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+}

@@ -24,11 +24,15 @@ pub fn function_list_ui(
         ui.label(RichText::new("no file open").weak());
         return;
     };
-    ui.add(
-        egui::TextEdit::singleline(filter)
-            .hint_text("filter by name or index")
-            .desired_width(f32::INFINITY),
-    );
+    ui.horizontal(|ui| {
+        let label = ui.label("Filter");
+        ui.add(
+            egui::TextEdit::singleline(filter)
+                .hint_text("name or index")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+    });
     let needle = filter.trim().to_lowercase();
     let shown: Vec<_> = input
         .functions
