@@ -26,13 +26,21 @@ struct Counts {
     steps: usize,
     expected_invalid: usize,
     expected_invalid_rejected: usize,
+    /// Scripts the `wast` parser could not read.
+    scripts_not_parsed: Vec<String>,
     /// What Wasmtime refused, and why.
     wasmtime_refused: Vec<String>,
 }
 
-/// The module binaries of a script: `(module ...)` directives (to be accepted)
-/// and `assert_invalid`/`assert_malformed` modules (to be rejected).
-fn modules_of(path: &Path) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), String> {
+/// The module binaries of a script.
+struct ScriptModules {
+    /// `(module ...)` directives: to be accepted.
+    good: Vec<Vec<u8>>,
+    /// `assert_invalid` and `assert_malformed` modules: to be rejected.
+    bad: Vec<Vec<u8>>,
+}
+
+fn modules_of(path: &Path) -> Result<ScriptModules, String> {
     use wast::parser::{self, ParseBuffer};
     use wast::{QuoteWat, Wast, WastDirective};
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
@@ -60,7 +68,7 @@ fn modules_of(path: &Path) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), String> {
             _ => {}
         }
     }
-    Ok((good, bad))
+    Ok(ScriptModules { good, bad })
 }
 
 #[test]
@@ -83,8 +91,12 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
     };
     for script in &scripts {
         counts.scripts += 1;
-        let Ok((good, bad)) = modules_of(script) else {
-            continue;
+        let ScriptModules { good, bad } = match modules_of(script) {
+            Ok(m) => m,
+            Err(e) => {
+                counts.scripts_not_parsed.push(format!("{}: {e}", script.display()));
+                continue;
+            }
         };
         let stem = script.file_stem().unwrap().to_string_lossy().to_string();
         for (i, bytes) in good.into_iter().enumerate() {
