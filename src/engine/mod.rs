@@ -11,6 +11,7 @@
 //! - [`trace`]: records → typed allocator events and initial/final state
 //! - [`replay`]: allocator state after any step, lineage, checkpoints
 //! - [`session`]: the whole pipeline for one chosen function
+//! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
 
 pub mod capture;
 pub mod clif;
@@ -20,6 +21,7 @@ pub mod explain;
 pub mod fidelity;
 pub mod input;
 pub mod isa;
+pub mod layout;
 pub mod raw_log;
 pub mod replay;
 pub mod session;
