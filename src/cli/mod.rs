@@ -8,6 +8,7 @@ use crate::engine::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
 pub mod compile;
+pub mod layout;
 pub mod list;
 pub mod trace;
 
@@ -19,6 +20,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Compile one function with regalloc2 traced; print every allocator step.
     Trace(trace::TraceArgs),
+    /// Lay out a module's linear memory under runtime profiles; show where they differ.
+    Layout(layout::LayoutArgs),
 }
 
 /// Options shared by the subcommands that compile a function.
@@ -66,6 +69,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::List(a) => list::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Trace(a) => trace::run(a),
+        Command::Layout(a) => layout::run(a),
     }
 }
 
