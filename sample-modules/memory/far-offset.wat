@@ -1,8 +1,9 @@
 (module
   ;; Constant access offsets against Wasmtime's 32 MiB guard. With the default
   ;; 4 GiB reservation a 32-bit memory needs no bounds check as long as
-  ;; offset + access size <= 32 MiB: the i64.load at offset 32 MiB - 8 still
-  ;; fits, the i32.load at offset 40 MiB (41943040) does not and keeps an
+  ;; offset + access size <= 32 MiB + 1 (the largest index is 4 GiB - 1): the
+  ;; i64.load at offset 32 MiB - 8 fits, the i32.load at offset 40 MiB
+  ;; (41943040) does not and keeps an
   ;; explicit check under every profile; with signals-based traps off
   ;; ("explicit") every access is checked.
   (memory (export "memory") 1)
