@@ -28,7 +28,7 @@ pub fn human_bytes(size_bytes: u128) -> String {
     if rest == 0 {
         return format!("{whole} {unit}");
     }
-    if rest % KIB == 0 {
+    if rest.is_multiple_of(KIB) {
         let rest_text = human_bytes(rest);
         if !rest_text.contains('+') {
             return format!("{whole} {unit} + {rest_text}");
