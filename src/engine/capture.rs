@@ -102,35 +102,99 @@ impl Default for CaptureLimits {
     }
 }
 
-struct Active {
-    sink: Box<dyn RecordSink>,
-    /// Call sites (file address, line) the sink ignores.
-    ignored_sites: std::collections::HashSet<(usize, u32)>,
-    buf: String,
-    records: u64,
-    limits: CaptureLimits,
-    started: Instant,
-}
-
 /// Which sources a capture wants, as a bit set over [`Source`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sources(pub u32);
 
 impl Sources {
     pub const ALL: Sources = Sources(u32::MAX);
-    /// Only the checker and the compile records: enough for spill slots and the
-    /// verdict, without regalloc2's state dumps.
-    pub const CHECKER_ONLY: Sources =
-        Sources(1 << Source::Checker as u32 | 1 << Source::Compile as u32);
+    /// Only the move-insertion and compile records: enough for the spill slots
+    /// and the checker's verdict, without regalloc2's state dumps.
+    pub const SUMMARY_ONLY: Sources =
+        Sources(1 << Source::Moves as u32 | 1 << Source::Compile as u32);
 
     pub fn contains(self, s: Source) -> bool {
         self.0 & (1 << s as u32) != 0
     }
 }
 
+/// What the logger does with records from one call site.
+#[derive(Clone, Copy)]
+enum Site {
+    Skip,
+    Deliver(Source),
+}
+
+struct Active {
+    sink: Box<dyn RecordSink>,
+    wanted: Sources,
+    /// Call sites (file address, line) already classified. A call site always
+    /// logs the same target and message template, so classifying it once saves
+    /// the target comparison, and for sites the sink ignores, the formatting.
+    sites: rustc_hash::FxHashMap<(usize, u32), Site>,
+    buf: String,
+    records: u64,
+    limits: CaptureLimits,
+    started: Instant,
+}
+
+impl Active {
+    fn site(&mut self, record: &log::Record) -> (Site, Option<(usize, u32)>) {
+        let key = record
+            .file_static()
+            .zip(record.line())
+            .map(|(f, l)| (f.as_ptr() as usize, l));
+        if let Some(k) = key
+            && let Some(site) = self.sites.get(&k)
+        {
+            return (*site, key);
+        }
+        let site = match Source::from_target(record.target()) {
+            Some(s) if self.wanted.contains(s) => Site::Deliver(s),
+            _ => Site::Skip,
+        };
+        if let Some(k) = key {
+            self.sites.insert(k, site);
+        }
+        (site, key)
+    }
+
+    /// Handles one record; `Some` when the capture must stop.
+    fn log(&mut self, record: &log::Record) -> Option<CaptureStop> {
+        self.records += 1;
+        let (site, key) = self.site(record);
+        if let Site::Deliver(source) = site {
+            self.buf.clear();
+            let _ = write!(self.buf, "{}", record.args());
+            match self.sink.record(source, record.level(), &self.buf) {
+                Verdict::Continue => {}
+                Verdict::Stop => return Some(CaptureStop::SinkStopped),
+                Verdict::IgnoreSite => {
+                    if let Some(k) = key {
+                        self.sites.insert(k, Site::Skip);
+                    }
+                }
+            }
+        }
+        if self.records >= self.limits.max_records {
+            return Some(CaptureStop::RecordBudget {
+                records: self.records,
+            });
+        }
+        // Reading the clock on every record would dominate; every 4096th is enough.
+        if self.records % 4096 == 0
+            && let Some(deadline) = self.limits.deadline
+            && Instant::now() >= deadline
+        {
+            return Some(CaptureStop::Deadline {
+                elapsed_ms: self.started.elapsed().as_millis() as u64,
+            });
+        }
+        None
+    }
+}
+
 thread_local! {
-    static WANTED: Cell<Sources> = const { Cell::new(Sources::ALL) };
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
     static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
 }
 
@@ -141,60 +205,34 @@ static INSTALL: Once = Once::new();
 
 impl log::Log for CaptureLogger {
     fn enabled(&self, metadata: &log::Metadata) -> bool {
-        CAPTURING.with(|c| c.get())
-            && Source::from_target(metadata.target())
-                .is_some_and(|s| WANTED.with(|w| w.get()).contains(s))
+        ACTIVE.with(|a| {
+            a.try_borrow().is_ok_and(|g| {
+                g.as_ref().is_some_and(|active| {
+                    Source::from_target(metadata.target())
+                        .is_some_and(|s| active.wanted.contains(s))
+                })
+            })
+        })
     }
 
     fn log(&self, record: &log::Record) {
-        if !CAPTURING.with(|c| c.get()) {
-            return;
-        }
-        let Some(source) = Source::from_target(record.target()) else {
-            return;
-        };
-        if !WANTED.with(|w| w.get()).contains(source) {
-            return;
-        }
+        // One thread-local access per record; other threads find `None`.
         let stop = ACTIVE.with(|a| {
-            let mut guard = a.borrow_mut();
-            let active = guard.as_mut()?;
-            active.records += 1;
-            let site = record
-                .file_static()
-                .zip(record.line())
-                .map(|(f, l)| (f.as_ptr() as usize, l));
-            if !site.is_some_and(|s| active.ignored_sites.contains(&s)) {
-                active.buf.clear();
-                let _ = write!(active.buf, "{}", record.args());
-                match active.sink.record(source, record.level(), &active.buf) {
-                    Verdict::Continue => {}
-                    Verdict::Stop => return Some(CaptureStop::SinkStopped),
-                    Verdict::IgnoreSite => {
-                        if let Some(s) = site {
-                            active.ignored_sites.insert(s);
-                        }
-                    }
-                }
-            }
-            if active.records >= active.limits.max_records {
-                return Some(CaptureStop::RecordBudget {
-                    records: active.records,
-                });
-            }
-            // Reading the clock on every record would dominate; every 4096th is enough.
-            if active.records % 4096 == 0
-                && let Some(deadline) = active.limits.deadline
-                && Instant::now() >= deadline
-            {
-                return Some(CaptureStop::Deadline {
-                    elapsed_ms: active.started.elapsed().as_millis() as u64,
-                });
-            }
-            None
+            let mut guard = a.try_borrow_mut().ok()?;
+            guard.as_mut()?.log(record)
         });
         if let Some(stop) = stop {
-            CAPTURING.with(|c| c.set(false));
+            // Nothing more is recorded on the way out.
+            ACTIVE.with(|a| {
+                if let Ok(mut g) = a.try_borrow_mut()
+                    && let Some(active) = g.as_mut()
+                {
+                    active.wanted = Sources(0);
+                    active.limits.max_records = u64::MAX;
+                    active.limits.deadline = None;
+                    active.sites.clear();
+                }
+            });
             std::panic::panic_any(stop);
         }
     }
@@ -261,20 +299,18 @@ pub fn capture_sources<S: RecordSink, R>(
     f: impl FnOnce() -> R,
 ) -> (CaptureOutcome<R>, S, u64) {
     install();
-    WANTED.with(|w| w.set(sources));
     ACTIVE.with(|a| {
         *a.borrow_mut() = Some(Active {
             sink: Box::new(sink),
-            ignored_sites: Default::default(),
+            wanted: sources,
+            sites: Default::default(),
             buf: String::with_capacity(256),
             records: 0,
             limits,
             started: Instant::now(),
         })
     });
-    CAPTURING.with(|c| c.set(true));
     let result = quietly(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    CAPTURING.with(|c| c.set(false));
     let active = ACTIVE
         .with(|a| a.borrow_mut().take())
         .expect("the capture state is set above and only cleared here");

@@ -166,7 +166,7 @@ pub fn compile_traced(
     }
 }
 
-/// Compiles with only the checker's and the compile's records captured: no
+/// Compiles with only the move-insertion and compile records captured: no
 /// allocator trace, but the checker verdict and the spill slots in use.
 pub fn compile_checked(
     func: &Function,
@@ -175,7 +175,7 @@ pub fn compile_checked(
     let (outcome, builder, _) = capture::capture_sources(
         TraceBuilder::new(),
         CaptureLimits::default(),
-        capture::Sources::CHECKER_ONLY,
+        capture::Sources::SUMMARY_ONLY,
         || run(func, isa),
     );
     let trace = builder.finish();

@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::capture::{CaptureStop, RecordSink, Source, Verdict};
 
 pub type BundleId = u32;
@@ -414,7 +416,7 @@ pub struct Trace {
     pub vcode_before: Option<String>,
     pub checker_error: Option<String>,
     pub stopped: Option<CaptureStop>,
-    /// Spill slots the checker saw in use (`stackN` allocations).
+    /// Spill slots regalloc2 gave to spilled ranges (its `SpillSlotIndex`es).
     pub spill_slots: std::collections::BTreeSet<u32>,
     /// Records seen and records not understood.
     pub records: u64,
@@ -664,10 +666,10 @@ pub struct TraceBuilder {
     in_spill_pass: bool,
     current: Option<Step>,
     /// Each bundle's current live ranges.
-    segs: HashMap<BundleId, Vec<Seg>>,
-    spillset_of: HashMap<BundleId, u32>,
-    spill_bundle_of: HashMap<u32, BundleId>,
-    vreg_of_range: HashMap<RangeId, VRegId>,
+    segs: FxHashMap<BundleId, Vec<Seg>>,
+    spillset_of: FxHashMap<BundleId, u32>,
+    spill_bundle_of: FxHashMap<u32, BundleId>,
+    vreg_of_range: FxHashMap<RangeId, VRegId>,
     split: Option<PendingSplit>,
     /// Bundle whose properties are being recomputed, with its prio so far.
     props_for: Option<(BundleId, u32)>,
@@ -695,10 +697,10 @@ impl TraceBuilder {
             in_steps: false,
             in_spill_pass: false,
             current: None,
-            segs: HashMap::new(),
-            spillset_of: HashMap::new(),
-            spill_bundle_of: HashMap::new(),
-            vreg_of_range: HashMap::new(),
+            segs: FxHashMap::default(),
+            spillset_of: FxHashMap::default(),
+            spill_bundle_of: FxHashMap::default(),
+            vreg_of_range: FxHashMap::default(),
             split: None,
             props_for: None,
             minimal_vreg: None,
@@ -720,7 +722,7 @@ impl TraceBuilder {
             };
             self.trace.steps.push(step);
         }
-        self.trace.vreg_of_range = self.vreg_of_range;
+        self.trace.vreg_of_range = self.vreg_of_range.into_iter().collect();
         self.trace
     }
 
@@ -1098,9 +1100,9 @@ impl TraceBuilder {
             return;
         }
         if t.starts_with("try_to_allocate_bundle_to_reg:") {
-            if let Some((_, r)) = t.split_once("->") {
-                self.last_probe = preg_in(r);
-            }
+            // "trying preg" (main loop) and "trying bundle .. to preg" (spill
+            // pass) name the register already.
+            self.ignore_site = true;
             return;
         }
         if let Some(rest) = t.strip_prefix("attempt ") {
@@ -1138,6 +1140,7 @@ impl TraceBuilder {
             return;
         }
         if t.starts_with("allocated to any") {
+            self.ignore_site = true;
             return;
         }
         if let Some(rest) = t.strip_prefix("conflict with bundles ") {
@@ -1278,6 +1281,7 @@ impl TraceBuilder {
             || t.starts_with("first use loc is")
             || t.starts_with("spans only one inst")
         {
+            self.ignore_site = true;
             return;
         }
         if let Some(rest) = t.strip_prefix("splitting LR ") {
@@ -1310,6 +1314,7 @@ impl TraceBuilder {
         }
         if t.starts_with("bundle ") && t.contains("last use implies split point") {
             // The trailing region moves in the next record, which names the new LR.
+            self.ignore_site = true;
             return;
         }
         if let Some(rest) = t.strip_prefix("moving trailing empty region to new spill bundle ") {
@@ -1374,6 +1379,7 @@ impl TraceBuilder {
             || t.starts_with("migrating this")
             || t.starts_with("moving the spill range")
         {
+            self.ignore_site = true;
             return;
         }
         if let Some(rest) = t.strip_prefix("created new LR ") {
@@ -1438,6 +1444,7 @@ impl TraceBuilder {
             || t.starts_with("minimal: ")
             || t.starts_with("no vreg; minimal and fixed")
         {
+            self.ignore_site = true;
             return;
         }
         if t.starts_with("fixed and minimal")
@@ -1698,12 +1705,21 @@ impl RecordSink for TraceBuilder {
             }
             Source::Merge => self.merge_record(message),
             Source::Compile => self.compile_record(level, message),
-            Source::Checker => {
-                for slot in all_after(message, "stack") {
-                    self.trace.spill_slots.insert(slot);
+            Source::Moves => {
+                // `get_alloc_for_range` names the spill slot of every spilled
+                // range it applies (ion/moves.rs); the rest of move insertion
+                // is not followed.
+                let t = message.trim_start().trim_start_matches("-> ");
+                match t.strip_prefix("spill slot ") {
+                    Some(rest) => {
+                        if let Some(slot) = first_after(rest, "SpillSlotIndex(") {
+                            self.trace.spill_slots.insert(slot);
+                        }
+                    }
+                    None => self.ignore_site = true,
                 }
             }
-            Source::LiveRanges | Source::Requirement | Source::Moves | Source::Other => {
+            Source::LiveRanges | Source::Requirement | Source::Checker | Source::Other => {
                 self.close_dump();
                 self.ignore_site = true;
             }
