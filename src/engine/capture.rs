@@ -125,13 +125,55 @@ enum Site {
     Deliver(Source),
 }
 
+/// A direct-mapped table from call site to [`Site`], with a map behind it for
+/// collisions: one probe per record in the common case.
+#[derive(Default)]
+struct SiteCache {
+    slots: Vec<Option<((usize, u32), Site)>>,
+    overflow: rustc_hash::FxHashMap<(usize, u32), Site>,
+}
+
+impl SiteCache {
+    const SLOTS: usize = 4096;
+
+    fn slot(key: (usize, u32)) -> usize {
+        (key.1 as usize ^ (key.0 >> 3).wrapping_mul(31)) % Self::SLOTS
+    }
+
+    fn get(&self, key: (usize, u32)) -> Option<Site> {
+        match self.slots.get(Self::slot(key)) {
+            Some(Some((k, site))) if *k == key => Some(*site),
+            _ => self.overflow.get(&key).copied(),
+        }
+    }
+
+    fn insert(&mut self, key: (usize, u32), site: Site) {
+        if self.slots.is_empty() {
+            self.slots = vec![None; Self::SLOTS];
+        }
+        let slot = &mut self.slots[Self::slot(key)];
+        match slot {
+            Some((k, s)) if *k == key => *s = site,
+            None => *slot = Some((key, site)),
+            Some(_) => {
+                self.overflow.insert(key, site);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.overflow.clear();
+    }
+}
+
 struct Active {
     sink: Box<dyn RecordSink>,
     wanted: Sources,
     /// Call sites (file address, line) already classified. A call site always
     /// logs the same target and message template, so classifying it once saves
     /// the target comparison, and for sites the sink ignores, the formatting.
-    sites: rustc_hash::FxHashMap<(usize, u32), Site>,
+    sites: SiteCache,
     buf: String,
     records: u64,
     limits: CaptureLimits,
@@ -145,9 +187,9 @@ impl Active {
             .zip(record.line())
             .map(|(f, l)| (f.as_ptr() as usize, l));
         if let Some(k) = key
-            && let Some(site) = self.sites.get(&k)
+            && let Some(site) = self.sites.get(k)
         {
-            return (*site, key);
+            return (site, key);
         }
         let site = match Source::from_target(record.target()) {
             Some(s) if self.wanted.contains(s) => Site::Deliver(s),

@@ -456,11 +456,17 @@ fn number_at(s: &str) -> Option<(u32, &str)> {
     Some((s[..end].parse().ok()?, &s[end..]))
 }
 
+/// Position of `key` in `s` (SIMD substring search; the scanners below run on
+/// every record).
+fn find(s: &str, key: &str) -> Option<usize> {
+    memchr::memmem::find(s.as_bytes(), key.as_bytes())
+}
+
 /// Every number that directly follows `key` in `s`.
 fn all_after(s: &str, key: &str) -> Vec<u32> {
     let mut out = Vec::new();
     let mut rest = s;
-    while let Some(i) = rest.find(key) {
+    while let Some(i) = find(rest, key) {
         rest = &rest[i + key.len()..];
         if let Some((n, r)) = number_at(rest) {
             out.push(n);
@@ -470,8 +476,19 @@ fn all_after(s: &str, key: &str) -> Vec<u32> {
     out
 }
 
+/// `s.split_once(key)`, with the SIMD search.
+fn split_key<'a>(s: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(s, key)?;
+    Some((&s[..i], &s[i + key.len()..]))
+}
+
+/// `s.contains(key)`, with the SIMD search.
+fn has(s: &str, key: &str) -> bool {
+    find(s, key).is_some()
+}
+
 fn first_after(s: &str, key: &str) -> Option<u32> {
-    let i = s.find(key)?;
+    let i = find(s, key)?;
     number_at(&s[i + key.len()..]).map(|(n, _)| n)
 }
 
@@ -486,7 +503,7 @@ fn bundle_in(s: &str) -> Option<BundleId> {
 fn points_in(s: &str) -> Vec<Point> {
     let mut out = Vec::new();
     let mut rest = s;
-    while let Some(i) = rest.find("progpoint") {
+    while let Some(i) = find(rest, "progpoint") {
         rest = &rest[i + "progpoint".len()..];
         if let Some((n, r)) = number_at(rest) {
             let post = r.starts_with("-post");
@@ -504,10 +521,10 @@ fn point_in(s: &str) -> Option<Point> {
 /// Parses `PReg(hw = 3, class = Int, index = 3)`, `PRegIndex(67)` or `p3i`;
 /// `None` for regalloc2's invalid register.
 fn preg_in(s: &str) -> Option<PReg> {
-    if let Some(i) = s.find("PReg(hw = ") {
+    if let Some(i) = find(s, "PReg(hw = ") {
         let rest = &s[i + "PReg(hw = ".len()..];
         let (hw, rest) = number_at(rest)?;
-        let class_start = rest.find("class = ")? + "class = ".len();
+        let class_start = find(rest, "class = ")? + "class = ".len();
         let class_name: String = rest[class_start..]
             .chars()
             .take_while(|c| c.is_ascii_alphabetic())
@@ -583,7 +600,7 @@ fn operand_in(s: &str) -> Option<(bool, bool, Option<VRegId>, Constraint)> {
         let p = short_preg(rest)?;
         return Some((false, false, None, Constraint::Fixed(p)));
     }
-    let (head, rest) = s.split_once(": ")?;
+    let (head, rest) = split_key(s, ": ")?;
     let (kind, pos) = match head.split_once('@') {
         Some((k, p)) => (k, Some(p)),
         None => (head, None),
@@ -790,9 +807,8 @@ impl TraceBuilder {
         if let Some(rest) = t.strip_prefix("* range ") {
             // ` * range progpointA -- progpointB: rangeN`
             let pts = points_in(rest);
-            let range = rest
-                .rsplit_once("range")
-                .and_then(|(_, n)| number_at(n))
+            let range = memchr::memmem::rfind(rest.as_bytes(), b"range")
+                .and_then(|i| number_at(&rest[i + "range".len()..]))
                 .map(|(n, _)| n);
             if let (2, Some(range)) = (pts.len(), range) {
                 let seg = Seg {
@@ -819,7 +835,7 @@ impl TraceBuilder {
         if let Some(rest) = t.strip_prefix("* use at ") {
             let pos = point_in(rest);
             let slot = first_after(rest, "(slot ").unwrap_or(0) as u16;
-            let operand = rest.split_once("): ").and_then(|(_, o)| operand_in(o));
+            let operand = split_key(rest, "): ").and_then(|(_, o)| operand_in(o));
             if let (Some(pos), Some((def, late, vreg, constraint))) = (pos, operand)
                 && let Some(r) = self.dump.ranges.last_mut()
             {
@@ -839,8 +855,7 @@ impl TraceBuilder {
         match self.dump_section {
             DumpSection::Bundles if t.starts_with("bundle") => {
                 let spillset = first_after(t, "SpillSetIndex(").unwrap_or(0);
-                let alloc = t
-                    .split_once("alloc=")
+                let alloc = split_key(t, "alloc=")
                     .map(|(_, a)| a.trim().to_string())
                     .unwrap_or_default();
                 self.dump.bundles.push(BundleDump {
@@ -854,8 +869,7 @@ impl TraceBuilder {
                 let pts = points_in(t);
                 let vreg = first_after(t, "VRegIndex(");
                 let bundle = first_after(t, "LiveBundleIndex(");
-                let weight = t
-                    .split_once("weight=")
+                let weight = split_key(t, "weight=")
                     .map(|(_, w)| {
                         w.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '-')
                             .split(|c: char| {
@@ -1092,7 +1106,7 @@ impl TraceBuilder {
         let t = t.strip_prefix("-> ").unwrap_or(t);
         if let Some(rest) = t.strip_prefix("process_bundle: bundle ") {
             let bundle = bundle_in(rest);
-            let hint = rest.split_once("hint").and_then(|(_, h)| preg_in(h));
+            let hint = split_key(rest, "hint").and_then(|(_, h)| preg_in(h));
             match bundle {
                 Some(b) => self.start_step(b, hint, Phase::Main),
                 None => self.unparsed(message),
@@ -1107,7 +1121,7 @@ impl TraceBuilder {
         }
         if let Some(rest) = t.strip_prefix("attempt ") {
             let n = number_at(rest).map(|(n, _)| n).unwrap_or(0);
-            match rest.split_once("req ").and_then(|(_, r)| requirement_in(r)) {
+            match split_key(rest, "req ").and_then(|(_, r)| requirement_in(r)) {
                 Some(req) => self.push_event(Event::Attempt { n, req }),
                 None => self.unparsed(message),
             }
@@ -1128,10 +1142,10 @@ impl TraceBuilder {
             return;
         }
         if let Some(rest) = t.strip_prefix("bundle ")
-            && rest.contains("assigned to preg")
+            && has(rest, "assigned to preg")
         {
             let bundle = bundle_in(rest);
-            let preg = rest.split_once("preg").and_then(|(_, p)| preg_in(p));
+            let preg = split_key(rest, "preg").and_then(|(_, p)| preg_in(p));
             if let (Some(bundle), Some(preg)) = (bundle, preg) {
                 self.push_event(Event::Assigned { bundle, preg });
             } else {
@@ -1144,7 +1158,7 @@ impl TraceBuilder {
             return;
         }
         if let Some(rest) = t.strip_prefix("conflict with bundles ") {
-            let (set, at) = rest.split_once("first conflict at").unwrap_or((rest, ""));
+            let (set, at) = split_key(rest, "first conflict at").unwrap_or((rest, ""));
             let bundles = bundles_in(set);
             match point_in(at) {
                 Some(point) => self.push_event(Event::Conflict {
@@ -1169,7 +1183,7 @@ impl TraceBuilder {
             return;
         }
         if let Some(rest) = t.strip_prefix("lowest cost evict: set ") {
-            let (set, cost) = rest.split_once("cost").unwrap_or((rest, ""));
+            let (set, cost) = split_key(rest, "cost").unwrap_or((rest, ""));
             self.push_event(Event::LowestEvict {
                 bundles: bundles_in(set),
                 cost: option_number(cost),
@@ -1177,8 +1191,8 @@ impl TraceBuilder {
             return;
         }
         if let Some(rest) = t.strip_prefix("lowest cost split: cost ") {
-            let (cost, rest) = rest.split_once("point").unwrap_or((rest, ""));
-            let (point, reg) = rest.split_once("reg").unwrap_or((rest, ""));
+            let (cost, rest) = split_key(rest, "point").unwrap_or((rest, ""));
+            let (point, reg) = split_key(rest, "reg").unwrap_or((rest, ""));
             match point_in(point) {
                 Some(point) => self.push_event(Event::LowestSplit {
                     cost: option_number(cost),
@@ -1204,7 +1218,7 @@ impl TraceBuilder {
         if let Some(rest) = t.strip_prefix("evicting bundle ") {
             // `evicting bundle B: alloc p3i`: the register it loses.
             if let Some(bundle) = bundle_in(rest) {
-                let from = rest.split_once("alloc").and_then(|(_, a)| short_preg(a));
+                let from = split_key(rest, "alloc").and_then(|(_, a)| short_preg(a));
                 if let Some(step) = self.current.as_mut()
                     && let Some(Event::Evict { bundle: b, from: f }) = step.events.last_mut()
                     && *b == bundle
@@ -1228,7 +1242,7 @@ impl TraceBuilder {
         }
         if let Some(rest) = t.strip_prefix("prio ") {
             // `-> prio N; back into queue` (eviction) or `-> prio N` (merge.rs).
-            if rest.contains("back into queue") {
+            if has(rest, "back into queue") {
                 return;
             }
             if let Some((prio, _)) = number_at(rest)
@@ -1240,8 +1254,8 @@ impl TraceBuilder {
         }
         if let Some(rest) = t.strip_prefix("split bundle ") {
             let bundle = bundle_in(rest);
-            let at = rest.split_once(" at ").and_then(|(_, a)| point_in(a));
-            let hint = rest.split_once("hint").and_then(|(_, h)| preg_in(h));
+            let at = split_key(rest, " at ").and_then(|(_, a)| point_in(a));
+            let hint = split_key(rest, "hint").and_then(|(_, h)| preg_in(h));
             if let (Some(bundle), Some(at)) = (bundle, at) {
                 self.split = Some(PendingSplit {
                     bundle,
@@ -1298,7 +1312,7 @@ impl TraceBuilder {
             self.apply_split();
             return;
         }
-        if t.starts_with("bundle ") && t.contains(": no uses; moving to spill bundle") {
+        if t.starts_with("bundle ") && has(t, ": no uses; moving to spill bundle") {
             let bs = bundles_in(t);
             if let [bundle, spill] = bs.as_slice() {
                 let is_new = self.split.as_ref().and_then(|s| s.new_bundle) == Some(*bundle);
@@ -1312,7 +1326,7 @@ impl TraceBuilder {
             }
             return;
         }
-        if t.starts_with("bundle ") && t.contains("last use implies split point") {
+        if t.starts_with("bundle ") && has(t, "last use implies split point") {
             // The trailing region moves in the next record, which names the new LR.
             self.ignore_site = true;
             return;
@@ -1333,11 +1347,11 @@ impl TraceBuilder {
             }
             return;
         }
-        if t.starts_with("bundle ") && t.contains("first use implies split point") {
+        if t.starts_with("bundle ") && has(t, "first use implies split point") {
             // regalloc2 prints the use's point; the cut is before its instruction.
             if let (Some(split), Some(p)) = (
                 self.split.as_mut(),
-                point_in(t.split_once("split point").map(|x| x.1).unwrap_or("")),
+                point_in(split_key(t, "split point").map(|x| x.1).unwrap_or("")),
             ) {
                 split.adjusted_first = Some(Point::new(p.inst(), false));
             }
@@ -1493,8 +1507,8 @@ impl TraceBuilder {
             || t.starts_with("alloc map for")
             || t.starts_with("next PReg allocation is at")
             || t.starts_with("Skipping PReg range")
-            || (t.starts_with("range") && t.contains(": use Use"))
-            || (t.starts_with("bundle") && t.contains(": ") && number_at(&t[6..]).is_some())
+            || (t.starts_with("range") && has(t, ": use Use"))
+            || (t.starts_with("bundle") && has(t, ": ") && number_at(&t[6..]).is_some())
         {
             self.ignore_site = true;
             return;
@@ -1537,7 +1551,7 @@ impl TraceBuilder {
         }
         if let Some(rest) = t.strip_prefix("trying bundle ") {
             let bundle = bundle_in(rest);
-            let preg = rest.split_once("preg").and_then(|(_, p)| preg_in(p));
+            let preg = split_key(rest, "preg").and_then(|(_, p)| preg_in(p));
             if let Some(bundle) = bundle {
                 let same = self
                     .current
