@@ -92,8 +92,9 @@ fn choose_function_to_first_step(c: &mut Criterion) {
         let index = input.select(func).unwrap().index;
         group.bench_function(func, |b| {
             b.iter(|| {
-                let t = session::trace_function(&input, index, settings(), CaptureLimits::default())
-                    .unwrap();
+                let t =
+                    session::trace_function(&input, index, settings(), CaptureLimits::default())
+                        .unwrap();
                 t.replay.state_at(1)
             })
         });
@@ -101,5 +102,10 @@ fn choose_function_to_first_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, traced_vs_untraced, jump_to_step, choose_function_to_first_step);
+criterion_group!(
+    benches,
+    traced_vs_untraced,
+    jump_to_step,
+    choose_function_to_first_step
+);
 criterion_main!(benches);

@@ -94,7 +94,9 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
         let ScriptModules { good, bad } = match modules_of(script) {
             Ok(m) => m,
             Err(e) => {
-                counts.scripts_not_parsed.push(format!("{}: {e}", script.display()));
+                counts
+                    .scripts_not_parsed
+                    .push(format!("{}: {e}", script.display()));
                 continue;
             }
         };

@@ -12,7 +12,10 @@ pub fn samples_dir() -> PathBuf {
 /// Paths of every sample input, in sample-modules/ and its folders.
 pub fn sample_paths() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).expect("sample folder exists").flatten() {
+        for e in std::fs::read_dir(dir)
+            .expect("sample folder exists")
+            .flatten()
+        {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, out);
