@@ -83,6 +83,17 @@ fn flags_from_isa(isa: &dyn cranelift_codegen::isa::TargetIsa) -> CompilerFlags 
 
 /// Translates or parses the function `func_index` of `input`.
 pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResult<Prepared> {
+    prepare_with(input, func_index, settings, None)
+}
+
+/// [`prepare`] with extra Wasmtime configuration (for example a memory
+/// profile's knobs); CLIF inputs ignore it.
+pub fn prepare_with(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    hook: Option<translate::ConfigHook>,
+) -> EngineResult<Prepared> {
     let started = Instant::now();
     let info = input.select(&func_index.to_string())?;
     let label = info.label();
@@ -92,12 +103,13 @@ pub fn prepare(input: &Input, func_index: u32, settings: Settings) -> EngineResu
                 .wasm
                 .as_deref()
                 .expect("Wasm inputs carry their bytes");
-            let translation = translate::translate_function(
+            let translation = translate::translate_function_with(
                 &input.path,
                 wasm,
                 func_index,
                 settings.wasmtime(),
                 true,
+                hook,
             )?;
             let mut p = prepare_translation(&input.path, label, translation)?;
             p.translate_elapsed = started.elapsed();
@@ -298,6 +310,16 @@ pub fn compile_function(
     checker: bool,
 ) -> EngineResult<FunctionCompile> {
     let prepared = prepare(input, func_index, settings)?;
+    compile_prepared(input, prepared, settings, checker)
+}
+
+/// [`compile_function`] for a function already prepared.
+pub fn compile_prepared(
+    input: &Input,
+    prepared: Prepared,
+    settings: Settings,
+    checker: bool,
+) -> EngineResult<FunctionCompile> {
     let isa = prepared.isa(&input.path, settings.algorithm, checker)?;
     let (end, verdict, spill_slots) = if checker {
         compile::compile_checked(&prepared.function, &*isa)

@@ -176,18 +176,26 @@ fn size_prefix_start(wasm: &[u8], body_start: usize) -> usize {
     i
 }
 
+/// Extra Wasmtime configuration for a compile, such as a memory profile's knobs;
+/// applied after the target and opt level.
+pub type ConfigHook<'a> = &'a dyn Fn(&mut wasmtime::Config) -> Result<(), String>;
+
 /// Compiles `wasm` with Wasmtime, writing CLIF into `clif_dir`; returns the artifact.
 fn precompile(
     path: &Path,
     wasm: &[u8],
     settings: WasmtimeSettings,
     clif_dir: Option<&Path>,
+    hook: Option<ConfigHook>,
 ) -> EngineResult<Vec<u8>> {
     let mut config = wasmtime::Config::new();
     if let Some(triple) = settings.target.triple() {
         config.target(triple).map_err(|e| wasmtime_error(path, e))?;
     }
     config.cranelift_opt_level(settings.opt.wasmtime());
+    if let Some(hook) = hook {
+        hook(&mut config).map_err(|e| wasmtime_error(path, e))?;
+    }
     if let Some(dir) = clif_dir {
         config.emit_clif(dir);
     }
@@ -256,13 +264,25 @@ pub fn translate_function(
     settings: WasmtimeSettings,
     stub_others: bool,
 ) -> EngineResult<Translation> {
+    translate_function_with(path, wasm, func_index, settings, stub_others, None)
+}
+
+/// [`translate_function`] with extra Wasmtime configuration.
+pub fn translate_function_with(
+    path: &Path,
+    wasm: &[u8],
+    func_index: u32,
+    settings: WasmtimeSettings,
+    stub_others: bool,
+    hook: Option<ConfigHook>,
+) -> EngineResult<Translation> {
     let module = if stub_others {
         stub_module(path, wasm, Some(func_index))?
     } else {
         wasm.to_vec()
     };
     let dir = clif_tempdir(path)?;
-    let artifact = precompile(path, &module, settings, Some(dir.path()))?;
+    let artifact = precompile(path, &module, settings, Some(dir.path()), hook)?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
     let clif_path =
         find_clif_file(dir.path(), func_index).ok_or_else(|| EngineError::Wasmtime {
@@ -317,7 +337,7 @@ pub fn translate_module(
     settings: WasmtimeSettings,
 ) -> EngineResult<Vec<Translation>> {
     let dir = clif_tempdir(path)?;
-    let artifact = precompile(path, wasm, settings, Some(dir.path()))?;
+    let artifact = precompile(path, wasm, settings, Some(dir.path()), None)?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
     let functions = super::input::list_wasm_functions(path, wasm)?;
     let mut out = Vec::new();
