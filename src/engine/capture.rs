@@ -282,13 +282,38 @@ impl log::Log for CaptureLogger {
     fn flush(&self) {}
 }
 
+/// Captures running in the process; the log level is `Trace` while any runs.
+static ACTIVE_CAPTURES: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+
+/// Raises the global log level for the life of a capture.
+struct LevelGuard;
+
+impl LevelGuard {
+    fn raise() -> LevelGuard {
+        let mut n = ACTIVE_CAPTURES.lock().unwrap_or_else(|p| p.into_inner());
+        *n += 1;
+        log::set_max_level(log::LevelFilter::Trace);
+        LevelGuard
+    }
+}
+
+impl Drop for LevelGuard {
+    fn drop(&mut self) {
+        let mut n = ACTIVE_CAPTURES.lock().unwrap_or_else(|p| p.into_inner());
+        *n -= 1;
+        if *n == 0 {
+            log::set_max_level(log::LevelFilter::Off);
+        }
+    }
+}
+
 /// Installs the capture logger (once per process) and a panic hook that stays
 /// quiet for capture stops. Safe to call many times.
 pub fn install() {
     INSTALL.call_once(|| {
-        if log::set_logger(&LOGGER).is_ok() {
-            log::set_max_level(log::LevelFilter::Trace);
-        }
+        // The level stays `Off` outside captures, so compiles that nobody
+        // traces pay one atomic load per `trace!` call and nothing more.
+        let _ = log::set_logger(&LOGGER);
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if info.payload().downcast_ref::<CaptureStop>().is_some() || quiet_panics() {
@@ -341,6 +366,7 @@ pub fn capture_sources<S: RecordSink, R>(
     f: impl FnOnce() -> R,
 ) -> (CaptureOutcome<R>, S, u64) {
     install();
+    let _level = LevelGuard::raise();
     ACTIVE.with(|a| {
         *a.borrow_mut() = Some(Active {
             sink: Box::new(sink),
