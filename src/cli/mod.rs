@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use crate::engine::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
+pub mod compare;
 pub mod compile;
 pub mod layout;
 pub mod list;
@@ -22,6 +23,8 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Lay out a module's linear memory under runtime profiles; show where they differ.
     Layout(layout::LayoutArgs),
+    /// Compile one function under several memory profiles; compare checks, code and allocator work.
+    Compare(compare::CompareArgs),
 }
 
 /// Options shared by the subcommands that compile a function.
@@ -70,6 +73,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compile(a) => compile::run(a),
         Command::Trace(a) => trace::run(a),
         Command::Layout(a) => layout::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }
 

@@ -10,10 +10,12 @@
 //! - [`checks`]: when Wasmtime keeps an explicit bounds check, and which
 //! - [`map`]: per-profile address maps relative to the memory base
 //! - [`diff`]: differences across profiles, in sentences
+//! - [`effect`]: what each profile does to one function's compiled code
 //! - [`units`]: sizes and addresses in words
 
 pub mod checks;
 pub mod diff;
+pub mod effect;
 pub mod map;
 pub mod model;
 pub mod profile;
