@@ -224,7 +224,7 @@ impl Active {
             });
         }
         // Reading the clock on every record would dominate; every 4096th is enough.
-        if self.records % 4096 == 0
+        if self.records.is_multiple_of(4096)
             && let Some(deadline) = self.limits.deadline
             && Instant::now() >= deadline
         {
