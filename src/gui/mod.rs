@@ -10,6 +10,7 @@ pub mod code_views;
 pub mod events;
 pub mod explain_panel;
 pub mod function_list;
+pub mod layout_view;
 pub mod open;
 pub mod stepper;
 pub mod summary;
@@ -20,12 +21,16 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::engine::input::Input;
+use crate::engine::isa::Target;
+use crate::engine::layout::Profile;
+use crate::engine::layout::model::ModuleLayout;
 use crate::engine::replay::State;
 use crate::engine::session::Settings;
 use crate::engine::trace::BundleId;
 
 use chart::{ChartView, Focus, RowMode};
 use code_views::CodeTab;
+use layout_view::{CentralTab, Effects, LayoutModel, LayoutViewState, PresetChoice};
 use worker::{Compiled, Extras, Job, Reply, Source, Worker};
 
 /// Everything that changes the model: UI code produces these, [`App::apply`]
@@ -49,6 +54,16 @@ pub enum Command {
     /// Ask the system file dialog (on a thread; it may be unavailable).
     OpenDialog,
     DismissError,
+    /// Show the allocator view or the memory layout.
+    SetCentral(CentralTab),
+    /// Turn preset memory profiles on or off.
+    SetPresets(PresetChoice),
+    /// Replace a profile (same key) with edited knobs.
+    EditProfile(Profile),
+    /// Drop a profile's edits.
+    ResetProfile(String),
+    /// Show row `n` of the code-effect table in the allocator view.
+    OpenProfileTrace(usize),
 }
 
 /// What survives a restart.
@@ -110,6 +125,7 @@ pub struct ViewState {
     pub dialog_note: Option<String>,
     /// Scroll the event list to the cursor on the next frame.
     pub scroll_events: bool,
+    pub layout: LayoutViewState,
 }
 
 /// The app: state, worker handle, and the one function that applies commands.
@@ -134,6 +150,12 @@ pub struct App {
     /// How long the last request took, for the status line.
     last_elapsed_ms: Option<u128>,
     fonts_installed: bool,
+    /// The open module's memory layout (Wasm inputs).
+    layout: Option<LayoutModel>,
+    /// A code-effect compile waits for the worker to finish its current job.
+    compare_wanted: bool,
+    /// What the compare on the worker was asked for.
+    pending_compare: Option<(u32, Vec<Profile>, Settings)>,
 }
 
 impl App {
@@ -163,6 +185,7 @@ impl App {
             focus_path_field: false,
             dialog_note: None,
             scroll_events: false,
+            layout: LayoutViewState::default(),
         };
         view.chart.mode = persisted.row_mode;
         let mut app = App {
@@ -187,6 +210,9 @@ impl App {
             view,
             last_elapsed_ms: None,
             fonts_installed: false,
+            layout: None,
+            compare_wanted: false,
+            pending_compare: None,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -251,6 +277,41 @@ impl App {
         self.playing
     }
 
+    pub fn central_tab(&self) -> CentralTab {
+        self.view.layout.central
+    }
+
+    /// The memory tab's difference sentences.
+    pub fn layout_differences(&self) -> Vec<String> {
+        self.layout.as_ref().map_or_else(Vec::new, |m| {
+            m.report
+                .differences
+                .iter()
+                .map(|d| d.text.clone())
+                .collect()
+        })
+    }
+
+    /// Keys of the profiles in the memory tab.
+    pub fn layout_profiles(&self) -> Vec<String> {
+        self.layout.as_ref().map_or_else(Vec::new, |m| {
+            m.profiles.iter().map(|p| p.key.clone()).collect()
+        })
+    }
+
+    /// The code-effect table's rows: profile key and bounds checks (None when
+    /// the row did not compile).
+    pub fn layout_effects(&self) -> Option<Vec<(String, Option<u32>)>> {
+        let e = self.layout.as_ref()?.effects.as_ref()?;
+        Some(
+            e.report
+                .rows
+                .iter()
+                .map(|r| (r.profile.clone(), r.effect().map(|e| e.bounds_checks)))
+                .collect(),
+        )
+    }
+
     // ---- commands ----
 
     fn submit(&mut self, job: Job, stage: String) {
@@ -292,6 +353,78 @@ impl App {
             },
             "compiling".into(),
         );
+    }
+
+    /// Settings as the code-effect table uses them: the target comes from
+    /// each profile.
+    fn compare_settings(&self) -> Settings {
+        Settings {
+            target: Target::Host,
+            ..self.settings
+        }
+    }
+
+    /// Compiles the selected function under every memory profile, when the
+    /// memory tab shows and the table is not current; waits for a busy worker.
+    fn request_compare(&mut self) {
+        self.compare_wanted = false;
+        if self.view.layout.central != CentralTab::Memory {
+            return;
+        }
+        let settings = self.compare_settings();
+        let (Some(input), Some(func_index), Some(model)) =
+            (self.input.clone(), self.selected, self.layout.as_ref())
+        else {
+            return;
+        };
+        if model.profiles.is_empty() || model.effects_current(func_index, settings) {
+            return;
+        }
+        if self.busy.is_some() {
+            self.compare_wanted = true;
+            return;
+        }
+        let profiles = model.profiles.clone();
+        let job = Job::Compare {
+            input,
+            module: model.module.clone(),
+            func_index,
+            profiles: profiles.clone(),
+            settings,
+        };
+        self.pending_compare = Some((func_index, profiles, settings));
+        self.submit(job, "compiling under each memory profile".into());
+    }
+
+    /// Gives the allocator view's compile back to its code-effect row, if it
+    /// came from one.
+    fn return_opened_row(&mut self) {
+        let Some(model) = self.layout.as_mut() else {
+            return;
+        };
+        if let (Some(row), Some(effects)) = (model.opened_row.take(), model.effects.as_mut())
+            && let Some(l) = self.loaded.take()
+            && let Some(slot) = effects.compiled.get_mut(row)
+        {
+            *slot = Some(l.compiled);
+        }
+    }
+
+    fn show_compiled(&mut self, generation: u64, compiled: Box<Compiled>) {
+        self.selected = Some(compiled.func_index);
+        let state = compiled.trace.replay.initial().clone();
+        let mut l = Loaded {
+            id: generation,
+            compiled,
+            extras: None,
+            cursor: 0,
+            state,
+            focus: Focus::default(),
+        };
+        l.seek(0);
+        self.loaded = Some(l);
+        self.error = None;
+        self.view.scroll_events = true;
     }
 
     /// Applies one command; returns whether a repaint is needed.
@@ -404,6 +537,58 @@ impl App {
                 self.error = None;
                 true
             }
+            Command::SetCentral(tab) => {
+                self.view.layout.central = tab;
+                self.request_compare();
+                true
+            }
+            Command::SetPresets(p) => {
+                let Some(model) = self.layout.as_mut() else {
+                    return false;
+                };
+                model.presets = p;
+                model.rebuild();
+                self.request_compare();
+                true
+            }
+            Command::EditProfile(p) => {
+                let Some(model) = self.layout.as_mut() else {
+                    return false;
+                };
+                model.edit(p);
+                self.request_compare();
+                true
+            }
+            Command::ResetProfile(key) => {
+                let Some(model) = self.layout.as_mut() else {
+                    return false;
+                };
+                model.edits.remove(&key);
+                model.rebuild();
+                self.request_compare();
+                true
+            }
+            Command::OpenProfileTrace(row) => {
+                self.return_opened_row();
+                let Some(model) = self.layout.as_mut() else {
+                    return false;
+                };
+                let Some(compiled) = model
+                    .effects
+                    .as_mut()
+                    .and_then(|e| e.compiled.get_mut(row))
+                    .and_then(Option::take)
+                else {
+                    return false;
+                };
+                model.opened_row = Some(row);
+                self.playing = false;
+                // An id no worker compile has, so the chart refits.
+                let id = (1 << 40) + self.generation * 64 + row as u64;
+                self.show_compiled(id, compiled);
+                self.view.layout.central = CentralTab::Allocator;
+                true
+            }
         }
     }
 
@@ -421,30 +606,44 @@ impl App {
             }
             Reply::Opened { source, input, .. } => {
                 self.source = Some(source);
-                self.input = Some(input);
                 self.loaded = None;
                 self.selected = None;
                 self.view.filter.clear();
+                let presets = self.layout.take().map(|m| m.presets).unwrap_or_default();
+                self.layout = input
+                    .wasm
+                    .as_deref()
+                    .and_then(|w| ModuleLayout::from_wasm(&input.path, w).ok())
+                    .map(|m| LayoutModel::new(m, presets));
+                self.input = Some(input);
             }
             Reply::Compiled {
                 generation,
                 compiled,
             } => {
-                self.selected = Some(compiled.func_index);
+                self.return_opened_row();
                 self.settings = compiled.settings;
-                let state = compiled.trace.replay.initial().clone();
-                let mut l = Loaded {
-                    id: generation,
-                    compiled,
-                    extras: None,
-                    cursor: 0,
-                    state,
-                    focus: Focus::default(),
-                };
-                l.seek(0);
-                self.loaded = Some(l);
-                self.error = None;
-                self.view.scroll_events = true;
+                self.show_compiled(generation, compiled);
+                self.compare_wanted = true;
+            }
+            Reply::Compared {
+                report, compiled, ..
+            } => {
+                if let (Some(model), Some((func_index, profiles, settings))) =
+                    (self.layout.as_mut(), self.pending_compare.take())
+                {
+                    if model.opened_row.is_some() {
+                        // The allocator view keeps that compile; the row is new.
+                        model.opened_row = None;
+                    }
+                    model.effects = Some(Effects {
+                        func_index,
+                        profiles,
+                        settings,
+                        report,
+                        compiled,
+                    });
+                }
             }
             Reply::Extras { extras, .. } => {
                 if let Some(l) = self.loaded.as_mut() {
@@ -468,6 +667,9 @@ impl App {
             Reply::Done { elapsed_ms, .. } => {
                 self.busy = None;
                 self.last_elapsed_ms = Some(elapsed_ms);
+                if self.compare_wanted {
+                    self.request_compare();
+                }
             }
         }
     }
@@ -572,39 +774,63 @@ impl App {
                     &mut commands,
                 );
             });
-        egui::Panel::right("step_panel")
-            .resizable(true)
-            .default_size(360.0)
-            .show(ui, |ui| {
-                ui.set_min_width(ui.available_width());
-                explain_panel::explain_panel_ui(ui, self.loaded.as_ref());
-                ui.separator();
-                if let Some(l) = &self.loaded {
-                    ui.strong("Final allocation");
-                    summary::summary_ui(ui, &l.compiled.summary);
+        let allocator_tab = self.view.layout.central == CentralTab::Allocator;
+        if allocator_tab {
+            egui::Panel::right("step_panel")
+                .resizable(true)
+                .default_size(360.0)
+                .show(ui, |ui| {
+                    ui.set_min_width(ui.available_width());
+                    explain_panel::explain_panel_ui(ui, self.loaded.as_ref());
                     ui.separator();
-                }
-                events::events_ui(
+                    if let Some(l) = &self.loaded {
+                        ui.strong("Final allocation");
+                        summary::summary_ui(ui, &l.compiled.summary);
+                        ui.separator();
+                    }
+                    events::events_ui(
+                        ui,
+                        self.loaded.as_ref(),
+                        &mut self.view.scroll_events,
+                        &mut commands,
+                    );
+                });
+            egui::Panel::bottom("code")
+                .resizable(true)
+                .default_size(260.0)
+                .min_size(140.0)
+                .show(ui, |ui| {
+                    code_views::code_views_ui(
+                        ui,
+                        &mut self.view.tab,
+                        &mut self.view.code_follow,
+                        self.loaded.as_ref(),
+                        self.busy.is_some(),
+                    );
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            let mut tab = self.view.layout.central;
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut tab, CentralTab::Allocator, "Allocator");
+                ui.selectable_value(&mut tab, CentralTab::Memory, "Memory layout");
+            });
+            if tab != self.view.layout.central {
+                commands.push(Command::SetCentral(tab));
+            }
+            ui.separator();
+            if !allocator_tab {
+                let is_wasm = self.input.as_ref().is_some_and(|i| i.wasm.is_some());
+                layout_view::layout_view_ui(
                     ui,
-                    self.loaded.as_ref(),
-                    &mut self.view.scroll_events,
+                    &mut self.view.layout,
+                    self.layout.as_ref(),
+                    is_wasm,
+                    self.busy.is_some(),
                     &mut commands,
                 );
-            });
-        egui::Panel::bottom("code")
-            .resizable(true)
-            .default_size(260.0)
-            .min_size(140.0)
-            .show(ui, |ui| {
-                code_views::code_views_ui(
-                    ui,
-                    &mut self.view.tab,
-                    &mut self.view.code_follow,
-                    self.loaded.as_ref(),
-                    self.busy.is_some(),
-                );
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
+                return;
+            }
             stepper::stepper_ui(
                 ui,
                 self.loaded.as_ref(),

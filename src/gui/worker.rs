@@ -12,6 +12,9 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
 use crate::engine::input::{Input, InputKind};
+use crate::engine::layout::Profile;
+use crate::engine::layout::effect::{self, CompareReport};
+use crate::engine::layout::model::ModuleLayout;
 use crate::engine::session::{self, FunctionTrace, Settings};
 use crate::engine::translate;
 
@@ -56,6 +59,15 @@ pub enum Job {
         func_index: u32,
         settings: Settings,
     },
+    /// Compile one function under each memory profile (the layout view's
+    /// code-effect table), keeping every trace for the allocator view.
+    Compare {
+        input: Arc<Input>,
+        module: Arc<ModuleLayout>,
+        func_index: u32,
+        profiles: Vec<Profile>,
+        settings: Settings,
+    },
 }
 
 /// A traced compile and everything the panels precompute from it.
@@ -95,6 +107,12 @@ pub enum Reply {
         generation: u64,
         extras: Box<Extras>,
     },
+    /// The code-effect table and, per row, the compile for its allocator view.
+    Compared {
+        generation: u64,
+        report: CompareReport,
+        compiled: Vec<Option<Box<Compiled>>>,
+    },
     /// The request failed; `loading` tells whether the file itself did not load.
     Failed {
         generation: u64,
@@ -114,6 +132,7 @@ impl Reply {
             | Reply::Opened { generation, .. }
             | Reply::Compiled { generation, .. }
             | Reply::Extras { generation, .. }
+            | Reply::Compared { generation, .. }
             | Reply::Failed { generation, .. }
             | Reply::Done { generation, .. } => *generation,
         }
@@ -264,6 +283,13 @@ fn run_job(ctx: &Ctx, job: Job) {
             func_index,
             settings,
         } => (input, func_index, settings),
+        Job::Compare {
+            input,
+            module,
+            func_index,
+            profiles,
+            settings,
+        } => return compare(ctx, &input, &module, func_index, &profiles, settings),
     };
     if ctx.superseded() {
         return;
@@ -318,6 +344,16 @@ fn compile(
     let trace =
         session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
     ctx.progress("building the chart");
+    Ok(compiled_from_trace(func_index, label, settings, trace))
+}
+
+/// The panels' precomputed views of a trace.
+fn compiled_from_trace(
+    func_index: u32,
+    label: String,
+    settings: Settings,
+    trace: FunctionTrace,
+) -> Compiled {
     let chart = ChartModel::new(&trace);
     let summary = Summary::new(&trace);
     let headlines = trace
@@ -326,7 +362,7 @@ fn compile(
         .iter()
         .map(crate::engine::explain::headline)
         .collect();
-    Ok(Compiled {
+    Compiled {
         func_index,
         label,
         settings,
@@ -334,7 +370,48 @@ fn compile(
         chart,
         summary,
         headlines,
-    })
+    }
+}
+
+fn compare(
+    ctx: &Ctx,
+    input: &Input,
+    module: &ModuleLayout,
+    func_index: u32,
+    profiles: &[Profile],
+    settings: Settings,
+) {
+    ctx.progress(format!(
+        "compiling function {func_index} under {} memory profiles",
+        profiles.len()
+    ));
+    let (report, traces) = match effect::compare(input, module, func_index, profiles, settings) {
+        Ok(r) => r,
+        Err(e) => return ctx.fail(false, e.to_string()),
+    };
+    if ctx.superseded() {
+        return;
+    }
+    ctx.progress("building the charts");
+    let compiled = traces
+        .into_iter()
+        .zip(profiles)
+        .map(|(t, p)| {
+            t.map(|t| {
+                let settings = Settings {
+                    target: effect::target_for(p),
+                    ..settings
+                };
+                let label = format!("{} — {}", report.function, p.name);
+                Box::new(compiled_from_trace(func_index, label, settings, t))
+            })
+        })
+        .collect();
+    ctx.send(Reply::Compared {
+        generation: ctx.generation,
+        report,
+        compiled,
+    });
 }
 
 fn extras(ctx: &Ctx, input: &Input, func_index: u32, settings: Settings) -> Extras {
