@@ -184,7 +184,7 @@ impl LayoutModel {
 // ---------------------------------------------------------------------------
 // Drawing
 
-const BAND_H: f32 = 34.0;
+const BAND_H: f32 = 44.0;
 const NAME_H: f32 = 18.0;
 const ROW_GAP: f32 = 8.0;
 const RULER_H: f32 = 30.0;
@@ -217,16 +217,13 @@ pub fn layout_view_ui(
         ui.vertical(|ui| {
             bands_ui(ui, view, model);
             ui.separator();
-            let h = ui.available_height();
-            ui.columns(2, |cols| {
-                cols[0].set_max_height(h);
-                cols[0].strong("Differences");
-                egui::ScrollArea::vertical()
-                    .id_salt("layout_differences")
-                    .show(&mut cols[0], |ui| differences_ui(ui, &model.report));
-                cols[1].set_max_height(h);
-                effects_ui(&mut cols[1], model, busy, commands);
-            });
+            ui.strong("Differences");
+            egui::ScrollArea::vertical()
+                .id_salt("layout_differences")
+                .max_height((ui.available_height() * 0.45).max(80.0))
+                .show(ui, |ui| differences_ui(ui, &model.report));
+            ui.separator();
+            effects_ui(ui, model, busy, commands);
         });
     });
 }
@@ -634,7 +631,8 @@ fn draw_bands(
         );
         let text = if *b == 0 { "base".to_string() } else { hex(*b) };
         let galley = painter.layout_no_wrap(text, small.clone(), visuals.weak_text_color());
-        let left = x - galley.size().x / 2.0;
+        let left = (x - galley.size().x / 2.0)
+            .clamp(rect.left() + 2.0, rect.right() - galley.size().x - 2.0);
         if left > last_right + 6.0 {
             last_right = left + galley.size().x;
             painter.galley(Pos2::new(left, ruler_y + 1.0), galley, text_color);
@@ -658,7 +656,11 @@ fn draw_bands(
         pos.y >= b.top() - NAME_H && pos.y <= b.bottom() + ROW_GAP
     });
     response.clone().on_hover_ui_at_pointer(|ui| {
-        ui.label(format!("address base + {}", hex(addr)));
+        ui.label(if addr < 0 {
+            format!("address base − {}", hex(-addr))
+        } else {
+            format!("address base + {}", hex(addr))
+        });
         let Some(row) = row else { return };
         let pl = &model.report.profiles[row];
         ui.strong(&pl.profile.name);
