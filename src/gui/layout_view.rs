@@ -474,11 +474,11 @@ fn bands_ui(ui: &mut egui::Ui, view: &mut LayoutViewState, model: &LayoutModel) 
         .show(ui, |ui| {
             let width = (full_w * view.zoom).max(200.0);
             let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
-            draw_bands(ui, rect, &response, model, view.memory);
+            bands_canvas_ui(ui, rect, &response, model, view.memory);
         });
 }
 
-fn draw_bands(
+fn bands_canvas_ui(
     ui: &egui::Ui,
     rect: Rect,
     response: &egui::Response,
@@ -764,15 +764,19 @@ fn effects_ui(ui: &mut egui::Ui, model: &LayoutModel, busy: bool, commands: &mut
                                 if ui.selectable_label(open, &row.name).clicked() && !open {
                                     commands.push(Command::OpenProfileTrace(i));
                                 }
+                                // Where the CLIF's checks come from; a modelled
+                                // check with none in the CLIF was proved in
+                                // bounds or shared with another by Wasmtime.
                                 let sites: Vec<String> = e
                                     .check_sites
                                     .iter()
-                                    .filter(|s| s.check_instructions > 0)
                                     .map(|s| {
                                         format!(
-                                            "0x{:04x} {}",
+                                            "0x{:04x} {}: {} in the CLIF; model: {}",
                                             s.module_offset,
-                                            s.instruction.as_deref().unwrap_or("?")
+                                            s.instruction.as_deref().unwrap_or("?"),
+                                            s.check_instructions,
+                                            s.modelled.map_or("-", |k| k.describe())
                                         )
                                     })
                                     .collect();
