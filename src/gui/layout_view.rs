@@ -462,6 +462,7 @@ fn bands_ui(ui: &mut egui::Ui, view: &mut LayoutViewState, model: &LayoutModel) 
         .labelled_by(label.id);
         ui.label("axis: broken, width grows with log(size); hover for addresses");
     });
+    legend_ui(ui);
     let rows = model.report.profiles.len();
     if rows == 0 {
         ui.label("Choose a profile on the left.");
@@ -693,6 +694,34 @@ fn bands_canvas_ui(
                     ui.colored_label(Color32::from_rgb(240, 120, 110), p);
                 }
             }
+        }
+    });
+}
+
+/// Colour swatches for the bands.
+fn legend_ui(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        let items = [
+            (region_color(RegionKind::GuardBefore), "guard"),
+            (region_color(RegionKind::Committed), "initial pages"),
+            (region_color(RegionKind::Growable), "growable"),
+            (
+                region_color(RegionKind::ReservedUnused),
+                "reserved, unusable",
+            ),
+            (marker_color(MarkerKind::DataSegment), "data segment"),
+            (marker_color(MarkerKind::Stack), "stack (inferred)"),
+            (marker_color(MarkerKind::HeapBase), "heap base"),
+            (
+                Color32::from_rgb(255, 80, 70),
+                "misplaced under this profile",
+            ),
+        ];
+        for (color, word) in items {
+            let (r, _) = ui.allocate_exact_size(Vec2::new(12.0, 12.0), Sense::hover());
+            ui.painter().rect_filled(r, 2.0, color);
+            ui.small(word);
+            ui.add_space(6.0);
         }
     });
 }
