@@ -196,7 +196,6 @@ pub struct RangeDump {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct StateDump {
     pub bundles: Vec<BundleDump>,
-    pub vregs: Vec<Vec<Seg>>,
     pub ranges: Vec<RangeDump>,
 }
 
@@ -822,11 +821,9 @@ impl TraceBuilder {
                             b.segs.push(seg);
                         }
                     }
-                    DumpSection::VRegs => {
-                        if let Some(v) = self.dump.vregs.last_mut() {
-                            v.push(seg);
-                        }
-                    }
+                    // The per-vreg lists repeat the ranges (each range names its
+                    // vreg); that call site is skipped from now on.
+                    DumpSection::VRegs => self.ignore_site = true,
                     _ => self.unparsed(message),
                 }
                 return;
@@ -864,7 +861,7 @@ impl TraceBuilder {
                     segs: Vec::new(),
                 });
             }
-            DumpSection::VRegs if t.starts_with("vreg") => self.dump.vregs.push(Vec::new()),
+            DumpSection::VRegs if t.starts_with("vreg") => self.ignore_site = true,
             DumpSection::Ranges if t.starts_with("range") => {
                 let pts = points_in(t);
                 let vreg = first_after(t, "VRegIndex(");
@@ -1583,7 +1580,9 @@ impl TraceBuilder {
             return;
         }
         if t.starts_with("allocate spillslot") {
+            // The first one ends the spill-bundle pass; the rest say nothing new.
             self.close_current();
+            self.ignore_site = true;
             return;
         }
         if t.starts_with("spillslot allocator done") {
