@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use spillscope::engine::capture::CaptureLimits;
+use spillscope::engine::capture::{self, CaptureLimits, RecordSink, Source, Verdict};
 use spillscope::engine::compile;
 use spillscope::engine::input::Input;
 use spillscope::engine::isa::{Algorithm, Target};
@@ -35,6 +35,17 @@ const FUNCTIONS: [(&str, &str); 2] = [
     ("c/kernels.wasm", "printf_core"),
 ];
 
+/// A sink that wants nothing: every call site is skipped after its first record.
+/// A capture with it costs what regalloc2's `trace!` calls cost by themselves,
+/// the floor under any traced compile that observes regalloc2 through its log.
+struct NullSink;
+
+impl RecordSink for NullSink {
+    fn record(&mut self, _: Source, _: log::Level, _: &str) -> Verdict {
+        Verdict::IgnoreSite
+    }
+}
+
 fn traced_vs_untraced(c: &mut Criterion) {
     for (file, func) in FUNCTIONS {
         let input = load(file);
@@ -50,6 +61,14 @@ fn traced_vs_untraced(c: &mut Criterion) {
         group.sample_size(20);
         group.bench_function("untraced", |b| {
             b.iter(|| compile::compile_untraced(&prepared.function, &*plain))
+        });
+        group.bench_function("log_calls_only", |b| {
+            b.iter(|| {
+                capture::capture(NullSink, CaptureLimits::default(), || {
+                    compile::compile_untraced(&prepared.function, &*plain)
+                })
+                .2
+            })
         });
         group.bench_function("traced", |b| {
             b.iter(|| {
