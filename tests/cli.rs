@@ -203,3 +203,33 @@ fn bad_inputs_fail_with_clear_errors() {
         &["unknown target"],
     );
 }
+
+#[test]
+fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("loop.log");
+    let log = log.to_str().unwrap();
+    let live = spillscope(&[
+        "trace",
+        "sample-modules/loop.wat",
+        "--func",
+        "loop",
+        "--target",
+        "x86_64",
+        "--json",
+        "--raw-log",
+        log,
+    ]);
+    assert!(live.status.success());
+    let replayed = spillscope(&["trace", "--log", log, "--json"]);
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let live: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
+    let replayed: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(live["steps"], replayed["steps"]);
+    assert_eq!(replayed["import"]["not_understood"], 0);
+    assert_eq!(replayed["import"]["truncated"], false);
+}

@@ -49,7 +49,7 @@ pub struct FunctionArgs {
     pub json: bool,
 }
 
-fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+pub(crate) fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     Algorithm::ALL
         .into_iter()
         .find(|a| a.name() == s)

@@ -15,8 +15,28 @@ use crate::engine::trace::{Outcome, Trace};
     after_help = "Examples:\n  spillscope trace sample-modules/pressure.wat --func pressure\n  spillscope trace module.wasm --func 3 --target aarch64 --json\n  spillscope trace sample-modules/fib.clif --func fib --raw-log fib.log"
 )]
 pub struct TraceArgs {
-    #[command(flatten)]
-    pub common: super::FunctionArgs,
+    /// Input: .wasm, .wat or .clif
+    #[arg(required_unless_present = "log")]
+    pub file: Option<PathBuf>,
+    /// Function: an index in the module's function index space, or a name
+    #[arg(long = "func", required_unless_present = "log")]
+    pub func: Option<String>,
+    /// Target: host, x86_64, aarch64, riscv64, s390x
+    #[arg(long, default_value = "host")]
+    pub target: crate::engine::isa::Target,
+    /// Cranelift opt level: none, speed, speed_and_size
+    #[arg(long, default_value = "speed")]
+    pub opt: crate::engine::isa::OptLevel,
+    /// Register allocator: backtracking or single_pass
+    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
+    pub algorithm: crate::engine::isa::Algorithm,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Replay a regalloc2 trace log (RUST_LOG=regalloc2=trace output of any
+    /// build) instead of compiling
+    #[arg(long, conflicts_with_all = ["file", "func", "raw_log", "budget"])]
+    pub log: Option<PathBuf>,
     /// Stop the allocation after this many log records
     #[arg(long)]
     pub budget: Option<u64>,
@@ -66,6 +86,20 @@ pub struct TraceReport {
     pub target: String,
     pub steps: Vec<StepRow>,
     pub summary: Summary,
+    /// For `--log`: what the import read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportSummary>,
+}
+
+#[derive(serde::Serialize)]
+pub struct ImportSummary {
+    pub lines: u64,
+    pub records: u64,
+    pub other_targets: u64,
+    pub stray_lines: u64,
+    pub not_understood: u64,
+    pub not_understood_samples: Vec<String>,
+    pub truncated: bool,
 }
 
 /// Builds the report rows from a trace and its replay.
@@ -137,24 +171,31 @@ pub fn summarize(trace: &Trace, checker: String, bundles: usize) -> Summary {
     }
 }
 
-pub fn run(args: TraceArgs) -> anyhow::Result<()> {
-    let a = &args.common;
-    let input = Input::load(&a.file)?;
-    let index = input.select(&a.func)?.index;
-    let prepared = session::prepare(&input, index, a.settings())?;
+fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
+    let (Some(file), Some(func)) = (&args.file, &args.func) else {
+        anyhow::bail!("trace needs FILE and --func, or --log FILE");
+    };
+    let settings = crate::engine::session::Settings {
+        target: args.target,
+        opt: args.opt,
+        algorithm: args.algorithm,
+    };
+    let input = Input::load(file)?;
+    let index = input.select(func)?.index;
+    let prepared = session::prepare(&input, index, settings)?;
     let mut limits = session::default_limits(&prepared.clif);
     if let Some(b) = args.budget {
         limits.max_records = b;
     }
     if let Some(path) = &args.raw_log {
-        let isa = prepared.isa(&input.path, a.algorithm, true)?;
+        let isa = prepared.isa(&input.path, args.algorithm, true)?;
         let text = session::raw_log(&prepared, &*isa, limits);
         std::fs::write(path, text)
             .map_err(|e| anyhow::anyhow!("{}: cannot write the log: {e}", path.display()))?;
     }
-    let t = session::trace_prepared(&input, prepared, a.settings(), limits)?;
+    let t = session::trace_prepared(&input, prepared, settings, limits)?;
     let trace = &t.traced.trace;
-    let report = TraceReport {
+    Ok(TraceReport {
         function: t.prepared.label.clone(),
         index,
         target: t.prepared.flags.triple.clone(),
@@ -164,6 +205,54 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
             t.checker().text(),
             t.replay.state_at(t.replay.len()).bundles.len(),
         ),
+        import: None,
+    })
+}
+
+fn run_log(args: &TraceArgs, path: &std::path::Path) -> anyhow::Result<TraceReport> {
+    let text = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read file: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    let imported = crate::engine::import::import_log(path, &text)?;
+    let trace = &imported.trace;
+    let replay = Replay::new(trace);
+    let truncated = trace.final_state.is_none();
+    let _ = args;
+    Ok(TraceReport {
+        function: path.display().to_string(),
+        index: 0,
+        target: "from log".into(),
+        steps: step_rows(trace, &replay),
+        summary: summarize(
+            trace,
+            if truncated {
+                "not run (log)".into()
+            } else {
+                trace
+                    .checker_error
+                    .clone()
+                    .unwrap_or_else(|| "not in log".into())
+            },
+            replay.state_at(replay.len()).bundles.len(),
+        ),
+        import: Some(ImportSummary {
+            lines: imported.lines,
+            records: imported.records,
+            other_targets: imported.other_targets,
+            stray_lines: imported.stray_lines,
+            not_understood: trace.unparsed,
+            not_understood_samples: trace.unparsed_samples.clone(),
+            truncated,
+        }),
+    })
+}
+
+pub fn run(args: TraceArgs) -> anyhow::Result<()> {
+    let a = &args;
+    let report = if let Some(log) = &args.log {
+        run_log(&args, log)?
+    } else {
+        run_compile(&args)?
     };
     if a.json {
         return super::print_json(&report);

@@ -19,6 +19,7 @@ pub mod compile;
 pub mod error;
 pub mod explain;
 pub mod fidelity;
+pub mod import;
 pub mod input;
 pub mod isa;
 pub mod layout;
