@@ -3,25 +3,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn spillscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spillscope"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("cli")
-}
-
 fn check(args: &[&str], golden: &str) {
-    let out = spillscope(args);
+    let out = common::spillscope(args);
     assert!(
         out.status.success(),
         "{args:?} failed: {}",
@@ -30,7 +13,7 @@ fn check(args: &[&str], golden: &str) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     // JSON must parse, not just look right.
     let _: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    common::check_golden(&golden_dir().join(golden), &stdout);
+    common::check_golden(&common::golden_dir("cli").join(golden), &stdout);
 }
 
 #[test]
@@ -97,7 +80,7 @@ fn trace_json_goldens() {
 
 #[test]
 fn trace_json_has_the_documented_shape() {
-    let out = spillscope(&[
+    let out = common::spillscope(&[
         "trace",
         "sample-modules/pressure.wat",
         "--func",
@@ -140,7 +123,7 @@ fn trace_json_has_the_documented_shape() {
 }
 
 fn expect_error(args: &[&str], needles: &[&str]) {
-    let out = spillscope(args);
+    let out = common::spillscope(args);
     assert!(!out.status.success(), "{args:?} should fail");
     let stderr = String::from_utf8_lossy(&out.stderr);
     for n in needles {
@@ -209,7 +192,7 @@ fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("loop.log");
     let log = log.to_str().unwrap();
-    let live = spillscope(&[
+    let live = common::spillscope(&[
         "trace",
         "sample-modules/loop.wat",
         "--func",
@@ -221,7 +204,7 @@ fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
         log,
     ]);
     assert!(live.status.success());
-    let replayed = spillscope(&["trace", "--log", log, "--json"]);
+    let replayed = common::spillscope(&["trace", "--log", log, "--json"]);
     assert!(
         replayed.status.success(),
         "{}",

@@ -1,27 +1,12 @@
 //! The desktop app driven through egui_kittest: real compiles on the worker,
 //! real clicks and keys, assertions on visible text and on the app's state.
 
-use std::time::{Duration, Instant};
+mod common;
 
 use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
-
-/// Runs frames until `done` holds, sleeping between them; fails after 120 s.
-fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let started = Instant::now();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // A few more frames so the panels show the new state.
-    harness.run_steps(3);
-}
 
 fn harness(app: App) -> Harness<'static, App> {
     Harness::builder()
@@ -35,7 +20,7 @@ fn ready(app: &App) -> bool {
 
 fn sample_harness() -> Harness<'static, App> {
     let mut h = harness(App::new(None, None, None));
-    run_until(&mut h, "the built-in sample to compile", ready);
+    common::gui::run_until(&mut h, "the built-in sample to compile", ready);
     h
 }
 
@@ -121,7 +106,7 @@ fn a_bad_file_shows_a_banner_and_keeps_the_previous_function() {
     h.run_steps(2);
     h.get_by_label("Open path").click();
     h.step();
-    run_until(&mut h, "the bad file to fail", |app| {
+    common::gui::run_until(&mut h, "the bad file to fail", |app| {
         !app.is_busy() && app.error().is_some()
     });
     let err = h.state().error().expect("an error").to_string();
@@ -151,7 +136,7 @@ fn a_bad_file_shows_a_banner_and_keeps_the_previous_function() {
 fn a_path_argument_opens_that_file_and_function() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/fib.clif");
     let mut h = harness(App::new(None, Some(path), Some("fib".into())));
-    run_until(&mut h, "fib.clif to compile", ready);
+    common::gui::run_until(&mut h, "fib.clif to compile", ready);
     assert!(h.state().error().is_none(), "{:?}", h.state().error());
     assert_eq!(h.state().loaded_function(), Some("%fib"));
     assert!(
@@ -171,7 +156,7 @@ fn single_pass_shows_a_note_instead_of_steps() {
             .apply(spillscope::gui::Command::SetSettings(s))
     );
     h.step();
-    run_until(&mut h, "the single_pass compile", |app| {
+    common::gui::run_until(&mut h, "the single_pass compile", |app| {
         ready(app) && app.cursor().map(|c| c.1) == Some(0)
     });
     h.get_by_label_contains("no allocator steps to chart");
@@ -189,7 +174,7 @@ fn choosing_a_target_recompiles_for_it() {
     h.get_by_label("aarch64").click();
     h.step();
     assert!(h.state().is_busy(), "a new target starts a compile");
-    run_until(&mut h, "the aarch64 compile", |app| {
+    common::gui::run_until(&mut h, "the aarch64 compile", |app| {
         ready(app) && app.loaded_settings().map(|s| s.target) == Some(Target::Aarch64)
     });
     assert!(h.state().error().is_none(), "{:?}", h.state().error());
@@ -219,7 +204,7 @@ fn file_function_and_settings_persist_across_restarts() {
     use spillscope::engine::isa::{OptLevel, Target};
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
     let mut h = harness(App::new(None, Some(path.clone()), None));
-    run_until(&mut h, "calls.wat to compile", ready);
+    common::gui::run_until(&mut h, "calls.wat to compile", ready);
     let first = h.state().loaded_function().map(str::to_string);
     let mut s = h.state().settings();
     s.target = Target::X86_64;
@@ -227,7 +212,7 @@ fn file_function_and_settings_persist_across_restarts() {
     h.state_mut()
         .apply(spillscope::gui::Command::SetSettings(s));
     h.step();
-    run_until(&mut h, "the opt-none compile", |app| {
+    common::gui::run_until(&mut h, "the opt-none compile", |app| {
         ready(app) && app.loaded_settings() == Some(s)
     });
     let mut storage = MemoryStorage::default();
@@ -236,7 +221,7 @@ fn file_function_and_settings_persist_across_restarts() {
 
     // A restart with no argument reopens the same file, function and settings.
     let mut h = harness(App::new(Some(&storage), None, None));
-    run_until(&mut h, "the reopened file to compile", ready);
+    common::gui::run_until(&mut h, "the reopened file to compile", ready);
     assert_eq!(h.state().open_file(), Some(path.display().to_string()));
     assert_eq!(h.state().loaded_function().map(str::to_string), first);
     assert_eq!(h.state().loaded_settings(), Some(s));
@@ -291,7 +276,7 @@ fn dropping_a_file_opens_it() {
         .dropped_files
         .push(std::sync::Arc::new(Dropped(path.clone())));
     h.step();
-    run_until(&mut h, "the dropped file to compile", |app| {
+    common::gui::run_until(&mut h, "the dropped file to compile", |app| {
         ready(app) && app.open_file() == Some(path.display().to_string())
     });
     assert!(h.state().error().is_none(), "{:?}", h.state().error());
@@ -304,7 +289,7 @@ fn dropping_a_file_opens_it() {
 fn the_function_list_filters_and_selects() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
     let mut h = harness(App::new(None, Some(path), None));
-    run_until(&mut h, "calls.wat to compile", ready);
+    common::gui::run_until(&mut h, "calls.wat to compile", ready);
     // The largest function is compiled first.
     assert_eq!(h.state().loaded_function(), Some("calls"));
     h.get_by_label_contains("10 B  callee");
@@ -319,7 +304,7 @@ fn the_function_list_filters_and_selects() {
 
     h.get_by_label_contains("10 B  callee").click();
     h.step();
-    run_until(&mut h, "callee to compile", |app| {
+    common::gui::run_until(&mut h, "callee to compile", |app| {
         ready(app) && app.loaded_function() == Some("callee")
     });
     assert!(h.state().error().is_none(), "{:?}", h.state().error());

@@ -1,27 +1,15 @@
 //! The memory-layout tab driven through egui_kittest: a real module, real
 //! clicks and typing; assertions on visible text and the app's state.
 
+mod common;
+
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
 use spillscope::gui::layout_view::CentralTab;
-
-fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let started = Instant::now();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    harness.run_steps(3);
-}
 
 fn page_limit_harness() -> Harness<'static, App> {
     let path =
@@ -30,7 +18,7 @@ fn page_limit_harness() -> Harness<'static, App> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
         .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
-    run_until(&mut h, "page-limit.wat to compile", |a| {
+    common::gui::run_until(&mut h, "page-limit.wat to compile", |a| {
         !a.is_busy() && a.cursor().is_some()
     });
     h
@@ -85,7 +73,7 @@ fn enabling_a_page_limit_changes_the_difference_list() {
 fn code_effect_rows_open_their_allocator_view() {
     let mut h = page_limit_harness();
     h.get_by_label("Memory layout").click();
-    run_until(&mut h, "the per-profile compiles", |a| {
+    common::gui::run_until(&mut h, "the per-profile compiles", |a| {
         !a.is_busy() && a.layout_effects().is_some()
     });
     let rows = h.state().layout_effects().unwrap();

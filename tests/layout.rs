@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use spillscope::engine::input::Input;
 use spillscope::engine::isa::{OptLevel, Target};
@@ -540,20 +539,6 @@ fn explicit_check_count_matches_wasmtime_clif() {
 // ---------------------------------------------------------------------------
 // The CLI
 
-fn spillscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spillscope"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("layout")
-}
-
 #[test]
 fn layout_json_goldens() {
     // Explicit targets only, so the goldens hold on any host.
@@ -592,7 +577,7 @@ fn layout_json_goldens() {
             args.push("--profile");
             args.push(p);
         }
-        let out = spillscope(&args);
+        let out = common::spillscope(&args);
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -601,13 +586,13 @@ fn layout_json_goldens() {
         let stdout = String::from_utf8(out.stdout).unwrap();
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(v["profiles"].as_array().unwrap().len(), profiles.len());
-        common::check_golden(&golden_dir().join(golden), &stdout);
+        common::check_golden(&common::golden_dir("layout").join(golden), &stdout);
     }
 }
 
 #[test]
 fn text_output_is_readable() {
-    let out = spillscope(&[
+    let out = common::spillscope(&[
         "layout",
         "sample-modules/memory/page-limit.wat",
         "--profile",
@@ -631,7 +616,7 @@ fn text_output_is_readable() {
 
 #[test]
 fn no_memory_is_a_clear_line_not_an_error() {
-    let out = spillscope(&["layout", "sample-modules/memory/no-memory.wat"]);
+    let out = common::spillscope(&["layout", "sample-modules/memory/no-memory.wat"]);
     assert!(
         out.status.success(),
         "{}",
@@ -664,7 +649,7 @@ fn bad_inputs_and_profiles_fail_clearly() {
             vec!["no/such/file.wasm", "cannot read"],
         ),
     ] {
-        let out = spillscope(&args);
+        let out = common::spillscope(&args);
         assert!(!out.status.success(), "{args:?} should fail");
         let stderr = String::from_utf8_lossy(&out.stderr);
         for n in needles {

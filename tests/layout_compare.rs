@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use spillscope::engine::input::Input;
 use spillscope::engine::layout::Profile;
@@ -133,20 +132,6 @@ fn wasmedge_rows_say_they_are_not_compiled() {
 // ---------------------------------------------------------------------------
 // The CLI
 
-fn spillscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spillscope"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("layout")
-}
-
 #[test]
 fn compare_json_goldens() {
     // Explicit targets only, so the goldens hold on any host.
@@ -171,7 +156,7 @@ fn compare_json_goldens() {
             args.push("--profile");
             args.push(p);
         }
-        let out = spillscope(&args);
+        let out = common::spillscope(&args);
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -180,13 +165,13 @@ fn compare_json_goldens() {
         let stdout = String::from_utf8(out.stdout).unwrap();
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(v["rows"].as_array().unwrap().len(), profiles.len());
-        common::check_golden(&golden_dir().join(golden), &stdout);
+        common::check_golden(&common::golden_dir("layout").join(golden), &stdout);
     }
 }
 
 #[test]
 fn compare_text_and_errors() {
-    let out = spillscope(&[
+    let out = common::spillscope(&[
         "compare",
         "sample-modules/memory.wat",
         "--func",
@@ -204,7 +189,7 @@ fn compare_text_and_errors() {
     );
     assert!(text.contains("0x004a  i32.load8_u"), "{text}");
 
-    let out = spillscope(&["compare", "sample-modules/fib.clif", "--func", "0"]);
+    let out = common::spillscope(&["compare", "sample-modules/fib.clif", "--func", "0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a WebAssembly module"));
 }

@@ -149,20 +149,14 @@ pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
 
 /// Counts for the summary.
 pub fn summarize(trace: &Trace, checker: String, bundles: usize) -> Summary {
-    let count = |name: &str| {
-        trace
-            .steps
-            .iter()
-            .filter(|s| s.outcome.name() == name)
-            .count()
-    };
+    let c = trace.counts();
     Summary {
-        steps: trace.steps.len(),
-        allocated: count("allocated"),
-        splits: count("split"),
-        evictions: trace.steps.iter().map(|s| s.evicted().len()).sum(),
-        spilled: count("spilled"),
-        spill_slots: trace.spill_slots.len(),
+        steps: c.steps,
+        allocated: c.allocated,
+        splits: c.splits,
+        evictions: c.evictions,
+        spilled: c.spilled,
+        spill_slots: c.spill_slots,
         bundles,
         records: trace.records,
         unparsed_records: trace.unparsed,
@@ -209,7 +203,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     })
 }
 
-fn run_log(args: &TraceArgs, path: &std::path::Path) -> anyhow::Result<TraceReport> {
+fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
     let text = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read file: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&text);
@@ -217,7 +211,6 @@ fn run_log(args: &TraceArgs, path: &std::path::Path) -> anyhow::Result<TraceRepo
     let trace = &imported.trace;
     let replay = Replay::new(trace);
     let truncated = trace.final_state.is_none();
-    let _ = args;
     Ok(TraceReport {
         function: path.display().to_string(),
         index: 0,
@@ -248,13 +241,12 @@ fn run_log(args: &TraceArgs, path: &std::path::Path) -> anyhow::Result<TraceRepo
 }
 
 pub fn run(args: TraceArgs) -> anyhow::Result<()> {
-    let a = &args;
     let report = if let Some(log) = &args.log {
-        run_log(&args, log)?
+        run_log(log)?
     } else {
         run_compile(&args)?
     };
-    if a.json {
+    if args.json {
         return super::print_json(&report);
     }
     println!(

@@ -126,6 +126,26 @@ pub fn compile_untraced(func: &Function, isa: &dyn TargetIsa) -> CompileEnd {
     }
 }
 
+fn end_of(outcome: CaptureOutcome<Result<CompiledCode, String>>) -> CompileEnd {
+    match outcome {
+        CaptureOutcome::Finished(Ok(c)) => CompileEnd::Done(c),
+        CaptureOutcome::Finished(Err(e)) => CompileEnd::Error(e),
+        CaptureOutcome::Panicked(p) => CompileEnd::Panicked(p),
+        CaptureOutcome::Stopped(s) => CompileEnd::Stopped(s),
+    }
+}
+
+/// The checker's verdict: its error if it logged one, ok if the compile
+/// finished with it on.
+fn verdict(checker_on: bool, trace: &Trace, end: &CompileEnd) -> CheckerVerdict {
+    match (&trace.checker_error, end) {
+        _ if !checker_on => CheckerVerdict::NotRun,
+        (Some(err), _) => CheckerVerdict::Failed(err.clone()),
+        (None, CompileEnd::Done(_)) => CheckerVerdict::Ok,
+        (None, _) => CheckerVerdict::NotRun,
+    }
+}
+
 /// Compiles with regalloc2's records captured and parsed. `isa` should have the
 /// `regalloc_checker` flag on for a verdict.
 pub fn compile_traced(
@@ -139,25 +159,11 @@ pub fn compile_traced(
     let mut trace = builder.finish();
     // Every record counts, including those whose call site the parser skips.
     trace.records = records;
-    let end = match outcome {
-        CaptureOutcome::Finished(Ok(c)) => CompileEnd::Done(c),
-        CaptureOutcome::Finished(Err(e)) => CompileEnd::Error(e),
-        CaptureOutcome::Panicked(p) => CompileEnd::Panicked(p),
-        CaptureOutcome::Stopped(s) => {
-            trace.stopped = Some(s.clone());
-            CompileEnd::Stopped(s)
-        }
-    };
-    let checker = if !checker_on {
-        CheckerVerdict::NotRun
-    } else if let Some(err) = &trace.checker_error {
-        CheckerVerdict::Failed(err.clone())
-    } else {
-        match &end {
-            CompileEnd::Done(_) => CheckerVerdict::Ok,
-            _ => CheckerVerdict::NotRun,
-        }
-    };
+    let end = end_of(outcome);
+    if let CompileEnd::Stopped(s) = &end {
+        trace.stopped = Some(s.clone());
+    }
+    let checker = verdict(checker_on, &trace, &end);
     TracedCompile {
         end,
         trace,
@@ -179,20 +185,7 @@ pub fn compile_checked(
         || run(func, isa),
     );
     let trace = builder.finish();
-    let end = match outcome {
-        CaptureOutcome::Finished(Ok(c)) => CompileEnd::Done(c),
-        CaptureOutcome::Finished(Err(e)) => CompileEnd::Error(e),
-        CaptureOutcome::Panicked(p) => CompileEnd::Panicked(p),
-        CaptureOutcome::Stopped(s) => CompileEnd::Stopped(s),
-    };
-    let checker = if !isa.flags().regalloc_checker() {
-        CheckerVerdict::NotRun
-    } else if let Some(err) = trace.checker_error {
-        CheckerVerdict::Failed(err)
-    } else if matches!(end, CompileEnd::Done(_)) {
-        CheckerVerdict::Ok
-    } else {
-        CheckerVerdict::NotRun
-    };
+    let end = end_of(outcome);
+    let checker = verdict(isa.flags().regalloc_checker(), &trace, &end);
     (end, checker, trace.spill_slots.len())
 }

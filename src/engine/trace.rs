@@ -426,7 +426,37 @@ pub struct Trace {
     pub vreg_of_range: HashMap<RangeId, VRegId>,
 }
 
+/// How the steps of a trace ended, counted once for every front end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StepCounts {
+    pub steps: usize,
+    pub allocated: usize,
+    pub splits: usize,
+    pub evictions: usize,
+    pub spilled: usize,
+    pub spill_slots: usize,
+}
+
 impl Trace {
+    /// Counts of step outcomes, evictions and spill slots.
+    pub fn counts(&self) -> StepCounts {
+        let mut c = StepCounts {
+            steps: self.steps.len(),
+            spill_slots: self.spill_slots.len(),
+            ..StepCounts::default()
+        };
+        for s in &self.steps {
+            match s.outcome {
+                Outcome::Allocated { .. } => c.allocated += 1,
+                Outcome::Split { .. } => c.splits += 1,
+                Outcome::Spilled { .. } => c.spilled += 1,
+                Outcome::Incomplete => {}
+            }
+            c.evictions += s.evicted().len();
+        }
+        c
+    }
+
     /// Number of bundles referenced anywhere in the trace.
     pub fn bundle_count(&self) -> usize {
         let mut n = self.initial.bundles.len();
@@ -660,7 +690,6 @@ enum DumpSection {
 struct PendingSplit {
     bundle: BundleId,
     requested: Point,
-    start: Option<Point>,
     end: Option<Point>,
     adjusted: Option<Point>,
     lrs: Option<Vec<Seg>>,
@@ -691,7 +720,6 @@ pub struct TraceBuilder {
     props_for: Option<(BundleId, u32)>,
     /// vreg of the LR being cut into minimal bundles.
     minimal_vreg: Option<VRegId>,
-    pending_enqueue: Option<BundleId>,
     last_probe: Option<PReg>,
     /// Set when the current record's kind is never of interest.
     ignore_site: bool,
@@ -720,7 +748,6 @@ impl TraceBuilder {
             split: None,
             props_for: None,
             minimal_vreg: None,
-            pending_enqueue: None,
             last_probe: None,
             ignore_site: false,
         }
@@ -730,7 +757,7 @@ impl TraceBuilder {
     pub fn finish(mut self) -> Trace {
         self.close_dump();
         if let Some(mut step) = self.current.take() {
-            self.finish_split(&mut step);
+            self.split = None;
             step.outcome = if self.trace.final_state.is_some() || self.in_spill_pass {
                 decide_outcome(&step)
             } else {
@@ -910,7 +937,7 @@ impl TraceBuilder {
 
     fn close_current(&mut self) {
         if let Some(mut step) = self.current.take() {
-            self.finish_split(&mut step);
+            self.split = None;
             step.outcome = decide_outcome(&step);
             // A bundle whose requirement is "any" and that has a spill bundle
             // hands its ranges over silently: record that move.
@@ -966,7 +993,6 @@ impl TraceBuilder {
             .clone()
             .or_else(|| self.segs.get(&bundle).cloned())
             .unwrap_or_default();
-        let start = split.start.or(segs.first().map(|s| s.from));
         let end = split.end.or(segs.last().map(|s| s.to));
         let at = match split.adjusted {
             Some(p) => p,
@@ -983,7 +1009,6 @@ impl TraceBuilder {
                 p
             }
         };
-        let _ = start;
         let cut = split.cut;
         let mut old = Vec::new();
         let mut new = Vec::new();
@@ -1021,10 +1046,6 @@ impl TraceBuilder {
         });
         self.set_segs(bundle, old);
         self.set_segs(new_bundle, new);
-    }
-
-    fn finish_split(&mut self, _step: &mut Step) {
-        self.split = None;
     }
 
     fn trim_last(
@@ -1268,7 +1289,6 @@ impl TraceBuilder {
         if t.starts_with("bundle_start = ") {
             let pts = points_in(t);
             if let (Some(split), 2) = (self.split.as_mut(), pts.len()) {
-                split.start = Some(pts[0]);
                 split.end = Some(pts[1]);
             }
             return;
@@ -1335,9 +1355,7 @@ impl TraceBuilder {
             if let (Some(spill), Some(bundle)) = (spill, bundle) {
                 // The cut is at the instruction after the last use.
                 let segs = self.segs.get(&bundle).cloned().unwrap_or_default();
-                let at = segs
-                    .last()
-                    .and_then(|last| last_use_cut(self, bundle, last));
+                let at = segs.last().and_then(|last| last_use_cut(self, last));
                 self.trim_last(bundle, at, spill, lr);
             } else {
                 self.unparsed(message);
@@ -1522,9 +1540,6 @@ impl TraceBuilder {
                 minimal,
                 fixed,
             });
-            if let Some(b) = self.pending_enqueue.take() {
-                let _ = b;
-            }
         } else {
             self.trace.initial_props.insert(
                 bundle,
@@ -1632,7 +1647,7 @@ const MINIMAL_WEIGHT: u32 = 1_800_000;
 
 /// Where regalloc2 cuts a bundle's trailing region: before the instruction after
 /// the last use of its last range. The uses come from the initial dump by vreg.
-fn last_use_cut(b: &TraceBuilder, _bundle: BundleId, last: &Seg) -> Option<Point> {
+fn last_use_cut(b: &TraceBuilder, last: &Seg) -> Option<Point> {
     let vreg = b.vreg_of_range.get(&last.range)?;
     let uses = b
         .trace

@@ -255,6 +255,35 @@ pub fn function_code(artifact: &[u8], func_index: u32) -> Option<(String, Vec<u8
     Some((sym.name().ok()?.to_string(), data.get(start..end)?.to_vec()))
 }
 
+/// Wasmtime's CLIF file and machine code for one function of a compile.
+fn read_translation(
+    path: &Path,
+    clif_dir: &Path,
+    artifact: &[u8],
+    func_index: u32,
+    flags: &CompilerFlags,
+) -> EngineResult<Translation> {
+    let clif_path = find_clif_file(clif_dir, func_index).ok_or_else(|| EngineError::Wasmtime {
+        path: path.to_path_buf(),
+        message: format!("Wasmtime wrote no CLIF for function {func_index}"),
+    })?;
+    let clif_optimized = std::fs::read_to_string(&clif_path).map_err(|e| EngineError::Io {
+        path: path.to_path_buf(),
+        message: format!("reading Wasmtime's CLIF output: {e}"),
+    })?;
+    let code = function_code(artifact, func_index);
+    Ok(Translation {
+        func_index,
+        symbol: code
+            .as_ref()
+            .map(|(s, _)| s.clone())
+            .unwrap_or_else(|| symbol_prefix(func_index)),
+        clif_optimized,
+        flags: flags.clone(),
+        wasmtime_code: code.map(|(_, c)| c),
+    })
+}
+
 /// Translates one function (index space of the whole module) with Wasmtime.
 /// `stub_others` compiles a copy with the other bodies stubbed out.
 pub fn translate_function(
@@ -284,27 +313,7 @@ pub fn translate_function_with(
     let dir = clif_tempdir(path)?;
     let artifact = precompile(path, &module, settings, Some(dir.path()), hook)?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
-    let clif_path =
-        find_clif_file(dir.path(), func_index).ok_or_else(|| EngineError::Wasmtime {
-            path: path.to_path_buf(),
-            message: format!("Wasmtime wrote no CLIF for function {func_index}"),
-        })?;
-    let clif_optimized = std::fs::read_to_string(&clif_path).map_err(|e| EngineError::Io {
-        path: path.to_path_buf(),
-        message: format!("reading Wasmtime's CLIF output: {e}"),
-    })?;
-    let code = function_code(&artifact, func_index);
-    let symbol = code
-        .as_ref()
-        .map(|(s, _)| s.clone())
-        .unwrap_or_else(|| symbol_prefix(func_index));
-    Ok(Translation {
-        func_index,
-        symbol,
-        clif_optimized,
-        flags,
-        wasmtime_code: code.map(|(_, c)| c),
-    })
+    read_translation(path, dir.path(), &artifact, func_index, &flags)
 }
 
 /// The CLIF of one function as Wasmtime's translator produced it, before
@@ -342,27 +351,13 @@ pub fn translate_module(
     let functions = super::input::list_wasm_functions(path, wasm)?;
     let mut out = Vec::new();
     for f in functions.iter().filter(|f| !f.imported) {
-        let Some(clif_path) = find_clif_file(dir.path(), f.index) else {
-            return Err(EngineError::Wasmtime {
-                path: path.to_path_buf(),
-                message: format!("Wasmtime wrote no CLIF for function {}", f.index),
-            });
-        };
-        let clif_optimized = std::fs::read_to_string(&clif_path).map_err(|e| EngineError::Io {
-            path: path.to_path_buf(),
-            message: format!("reading Wasmtime's CLIF output: {e}"),
-        })?;
-        let code = function_code(&artifact, f.index);
-        out.push(Translation {
-            func_index: f.index,
-            symbol: code
-                .as_ref()
-                .map(|(s, _)| s.clone())
-                .unwrap_or_else(|| symbol_prefix(f.index)),
-            clif_optimized,
-            flags: flags.clone(),
-            wasmtime_code: code.map(|(_, c)| c),
-        });
+        out.push(read_translation(
+            path,
+            dir.path(),
+            &artifact,
+            f.index,
+            &flags,
+        )?);
     }
     Ok(out)
 }

@@ -6,7 +6,6 @@ use egui::{Color32, RichText};
 use crate::engine::compile::CheckerVerdict;
 use crate::engine::replay::Status;
 use crate::engine::session::FunctionTrace;
-use crate::engine::trace::Outcome;
 
 /// Counts computed once per compile (on the worker).
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +32,7 @@ pub struct Summary {
 impl Summary {
     pub fn new(t: &FunctionTrace) -> Summary {
         let trace = &t.traced.trace;
-        let count = |f: fn(&Outcome) -> bool| trace.steps.iter().filter(|s| f(&s.outcome)).count();
+        let counts = trace.counts();
         let last = t.replay.state_at(t.replay.len());
         let final_in_register = last
             .bundles
@@ -48,13 +47,13 @@ impl Summary {
             })
             .count();
         Summary {
-            steps: trace.steps.len(),
+            steps: counts.steps,
             bundles: trace.bundle_count(),
-            allocated: count(|o| matches!(o, Outcome::Allocated { .. })),
-            splits: count(|o| matches!(o, Outcome::Split { .. })),
-            evictions: trace.steps.iter().map(|s| s.evicted().len()).sum(),
-            spilled: count(|o| matches!(o, Outcome::Spilled { .. })),
-            spill_slots: trace.spill_slots.len(),
+            allocated: counts.allocated,
+            splits: counts.splits,
+            evictions: counts.evictions,
+            spilled: counts.spilled,
+            spill_slots: counts.spill_slots,
             final_in_register,
             final_on_stack,
             checker: t.checker().clone(),

@@ -5,6 +5,24 @@ use std::path::{Path, PathBuf};
 
 use spillscope::engine::input::{Input, InputKind};
 
+pub mod gui;
+
+/// Runs the `spillscope` binary from the project folder.
+pub fn spillscope(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// The folder of golden files `tests/<name>`.
+pub fn golden_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
+}
+
 pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules")
 }

@@ -219,7 +219,7 @@ fn effect_for(
         Err(e) => return (failed(e), None),
     };
     let (check_sites, modelled) = check_sites(module, func_index, profile, &per_offset);
-    let tr = &trace.traced.trace;
+    let counts = trace.traced.trace.counts();
     let code = trace.code();
     let effect = CodeEffect {
         bounds_checks: per_offset.values().sum(),
@@ -228,19 +228,11 @@ fn effect_for(
         clif_insts,
         vcode_insts: code.map_or(0, |c| c.vcode_insts),
         code_size_bytes: code.map_or(0, |c| c.code.len()),
-        allocator_steps: tr.steps.len(),
-        splits: tr
-            .steps
-            .iter()
-            .filter(|s| s.outcome.name() == "split")
-            .count(),
-        evictions: tr.steps.iter().map(|s| s.evicted().len()).sum(),
-        spilled_bundles: tr
-            .steps
-            .iter()
-            .filter(|s| s.outcome.name() == "spilled")
-            .count(),
-        spill_slots: tr.spill_slots.len(),
+        allocator_steps: counts.steps,
+        splits: counts.splits,
+        evictions: counts.evictions,
+        spilled_bundles: counts.spilled,
+        spill_slots: counts.spill_slots,
         inserted_moves,
         checker: trace.checker().text(),
     };
