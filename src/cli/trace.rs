@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::engine::diagnose::{self, Diagnosis};
 use crate::engine::explain;
 use crate::engine::input::Input;
 use crate::engine::replay::Replay;
@@ -86,6 +87,8 @@ pub struct TraceReport {
     pub target: String,
     pub steps: Vec<StepRow>,
     pub summary: Summary,
+    /// Loop detection over the steps: does this allocation look like it never ends?
+    pub diagnosis: Diagnosis,
     /// For `--log`: what the import read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import: Option<ImportSummary>,
@@ -199,6 +202,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
             t.checker().text(),
             t.replay.state_at(t.replay.len()).bundles.len(),
         ),
+        diagnosis: diagnose::diagnose(trace),
         import: None,
     })
 }
@@ -228,6 +232,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
             },
             replay.state_at(replay.len()).bundles.len(),
         ),
+        diagnosis: diagnose::diagnose(trace),
         import: Some(ImportSummary {
             lines: imported.lines,
             records: imported.records,
@@ -264,5 +269,6 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     if let Some(s) = &m.stopped {
         println!("stopped early: {s}");
     }
+    println!("{}", report.diagnosis.description);
     Ok(())
 }

@@ -16,6 +16,7 @@
 pub mod capture;
 pub mod clif;
 pub mod compile;
+pub mod diagnose;
 pub mod error;
 pub mod explain;
 pub mod fidelity;

@@ -374,3 +374,40 @@ pub fn raw_log(
     });
     sink.text
 }
+
+/// A [`FunctionTrace`] for a trace imported from a log: there is no function
+/// to show (the log does not carry its CLIF) and no compile result, only the
+/// allocator's steps. `label` names the log.
+pub fn trace_from_log(label: String, trace: super::trace::Trace) -> FunctionTrace {
+    let records = trace.records;
+    let end = match trace.stopped.clone() {
+        Some(stop) => CompileEnd::Stopped(stop),
+        None => CompileEnd::Error("imported from a log: nothing was compiled here".into()),
+    };
+    let replay = Replay::new(&trace);
+    FunctionTrace {
+        prepared: Prepared {
+            func_index: 0,
+            label,
+            function: Function::new(),
+            clif: "; This trace was imported from a regalloc2 log: the log does not carry the\n\
+                   ; function's CLIF. Open the CLIF file itself to compile it here."
+                .into(),
+            flags: CompilerFlags {
+                triple: "from log".into(),
+                shared: Vec::new(),
+                isa: Vec::new(),
+            },
+            translation: None,
+            translate_elapsed: Duration::ZERO,
+        },
+        traced: TracedCompile {
+            end,
+            trace,
+            checker: CheckerVerdict::NotRun,
+            records,
+        },
+        replay,
+        trace_elapsed: Duration::ZERO,
+    }
+}

@@ -375,6 +375,8 @@ pub struct Focus {
     pub children: Vec<BundleId>,
     pub split_at: Option<Point>,
     pub conflict_points: Vec<Point>,
+    /// Bundles in a detected allocation loop (the same for every step).
+    pub looping: std::sync::Arc<std::collections::HashSet<BundleId>>,
 }
 
 impl Focus {
@@ -471,7 +473,7 @@ const EVICTED: Color32 = Color32::from_rgb(255, 70, 70);
 const CONFLICT: Color32 = Color32::from_rgb(255, 170, 40);
 const CHILD: Color32 = Color32::from_rgb(80, 220, 255);
 
-fn legend_ui(ui: &mut egui::Ui) {
+fn legend_ui(ui: &mut egui::Ui, looping: bool) {
     let swatch = |ui: &mut egui::Ui, fill: Color32, stroke: Option<Color32>, text: &str| {
         let (r, _) = ui.allocate_exact_size(Vec2::new(18.0, 10.0), Sense::hover());
         ui.painter().rect_filled(r, 2.0, fill);
@@ -510,6 +512,14 @@ fn legend_ui(ui: &mut egui::Ui) {
         swatch(ui, Color32::TRANSPARENT, Some(EVICTED), "evicted");
         swatch(ui, Color32::TRANSPARENT, Some(CONFLICT), "in the way");
         swatch(ui, Color32::TRANSPARENT, Some(CHILD), "split off");
+        if looping {
+            swatch(
+                ui,
+                Color32::TRANSPARENT,
+                Some(super::lineage::LOOP_COLOR),
+                "in the loop",
+            );
+        }
     });
 }
 
@@ -546,7 +556,7 @@ pub fn chart_ui(
                 .weak(),
         );
     });
-    legend_ui(ui);
+    legend_ui(ui, !focus.looping.is_empty());
 
     let stale = !matches!(&view.cache, Some((id, k, m, _)) if *id == compile_id && *k == state.applied && *m == view.mode);
     if stale {
@@ -881,6 +891,8 @@ fn canvas_ui(
                 Some((CHILD, 1.5))
             } else if focus.conflicts.contains(&item.bundle) {
                 Some((CONFLICT, 1.5))
+            } else if focus.looping.contains(&item.bundle) {
+                Some((super::lineage::LOOP_COLOR, 2.0))
             } else {
                 None
             };

@@ -11,6 +11,7 @@ pub mod events;
 pub mod explain_panel;
 pub mod function_list;
 pub mod layout_view;
+pub mod lineage;
 pub mod open;
 pub mod stepper;
 pub mod summary;
@@ -31,7 +32,7 @@ use crate::engine::trace::BundleId;
 use chart::{ChartView, Focus, RowMode};
 use code_views::CodeTab;
 use layout_view::{CentralTab, Effects, LayoutModel, LayoutViewState, PresetChoice};
-use worker::{Compiled, Extras, Job, Reply, Source, Worker};
+use worker::{Budget, Compiled, Extras, Job, Reply, Source, Worker};
 
 /// Everything that changes the model: UI code produces these, [`App::apply`]
 /// applies them.
@@ -64,6 +65,8 @@ pub enum Command {
     ResetProfile(String),
     /// Show row `n` of the code-effect table in the allocator view.
     OpenProfileTrace(usize),
+    /// Change the allocation budget and compile again.
+    SetBudget(Budget),
 }
 
 /// What survives a restart.
@@ -75,6 +78,8 @@ struct Persisted {
     settings: Settings,
     row_mode: RowMode,
     speed_steps_per_s: f32,
+    #[serde(default)]
+    budget: Budget,
 }
 
 const STORAGE_KEY: &str = "spillscope";
@@ -104,6 +109,7 @@ impl Loaded {
             Some(i) => Focus::of(&self.compiled.trace.replay.steps[i]),
             None => Focus::default(),
         };
+        self.focus.looping = self.compiled.lineage.cycle.clone();
     }
 }
 
@@ -111,6 +117,14 @@ impl Loaded {
 pub struct Busy {
     pub stage: String,
     pub started: Instant,
+}
+
+/// The list under the summary in the right panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SideTab {
+    #[default]
+    Events,
+    Lineage,
 }
 
 /// View state that only panels care about (not part of the model).
@@ -125,6 +139,8 @@ pub struct ViewState {
     pub dialog_note: Option<String>,
     /// Scroll the event list to the cursor on the next frame.
     pub scroll_events: bool,
+    /// Which list the right panel shows under the summary.
+    pub side: SideTab,
     pub layout: LayoutViewState,
 }
 
@@ -156,6 +172,8 @@ pub struct App {
     compare_wanted: bool,
     /// What the compare on the worker was asked for.
     pending_compare: Option<(u32, Vec<Profile>, Settings)>,
+    /// How long an allocation may run.
+    budget: Budget,
 }
 
 impl App {
@@ -185,6 +203,7 @@ impl App {
             focus_path_field: false,
             dialog_note: None,
             scroll_events: false,
+            side: SideTab::default(),
             layout: LayoutViewState::default(),
         };
         view.chart.mode = persisted.row_mode;
@@ -213,6 +232,7 @@ impl App {
             layout: None,
             compare_wanted: false,
             pending_compare: None,
+            budget: persisted.budget,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -257,6 +277,18 @@ impl App {
     /// The label of the compiled function on screen.
     pub fn loaded_function(&self) -> Option<&str> {
         self.loaded.as_ref().map(|l| l.compiled.label.as_str())
+    }
+
+    /// The loop verdict on the trace on screen.
+    pub fn diagnosis(&self) -> Option<&crate::engine::diagnose::Diagnosis> {
+        self.loaded.as_ref().map(|l| &l.compiled.diagnosis)
+    }
+
+    /// Whether the trace on screen was stopped before the allocation ended.
+    pub fn trace_stopped(&self) -> bool {
+        self.loaded
+            .as_ref()
+            .is_some_and(|l| l.compiled.trace.traced.trace.stopped.is_some())
     }
 
     /// The path (or sample name) of the open file.
@@ -335,6 +367,7 @@ impl App {
                 source,
                 func,
                 settings: self.settings,
+                budget: self.budget,
             },
             stage,
         );
@@ -350,6 +383,7 @@ impl App {
                 input,
                 func_index,
                 settings: self.settings,
+                budget: self.budget,
             },
             "compiling".into(),
         );
@@ -515,7 +549,10 @@ impl App {
                     .name("spillscope-dialog".into())
                     .spawn(move || {
                         let picked = rfd::FileDialog::new()
-                            .add_filter("Wasm, WAT or CLIF", &["wasm", "wat", "wast", "clif"])
+                            .add_filter(
+                                "Wasm, WAT, CLIF or regalloc2 log",
+                                &["wasm", "wat", "wast", "clif", "log", "txt"],
+                            )
                             .add_filter("all files", &["*"])
                             .pick_file();
                         let _ = tx.send(picked);
@@ -531,6 +568,14 @@ impl App {
                         self.view.focus_path_field = true;
                     }
                 }
+                true
+            }
+            Command::SetBudget(b) => {
+                if b == self.budget {
+                    return false;
+                }
+                self.budget = b;
+                self.compile_selected();
                 true
             }
             Command::DismissError => {
@@ -625,6 +670,19 @@ impl App {
                 self.settings = compiled.settings;
                 self.show_compiled(generation, compiled);
                 self.compare_wanted = true;
+            }
+            Reply::LogOpened {
+                generation,
+                source,
+                compiled,
+            } => {
+                self.source = Some(source);
+                self.input = None;
+                self.layout = None;
+                self.selected = None;
+                self.view.filter.clear();
+                self.view.side = SideTab::Lineage;
+                self.show_compiled(generation, compiled);
             }
             Reply::Compared {
                 report, compiled, ..
@@ -747,6 +805,7 @@ impl App {
                 ui,
                 &mut self.view,
                 self.settings,
+                self.budget,
                 self.source.as_ref(),
                 self.busy.as_ref(),
                 self.last_elapsed_ms,
@@ -781,19 +840,54 @@ impl App {
                 .default_size(360.0)
                 .show(ui, |ui| {
                     ui.set_min_width(ui.available_width());
+                    if let Some(l) = &self.loaded
+                        && let Some(log) = &l.compiled.log
+                    {
+                        log_info_ui(ui, log, &mut commands);
+                        ui.separator();
+                    }
                     explain_panel::explain_panel_ui(ui, self.loaded.as_ref());
                     ui.separator();
                     if let Some(l) = &self.loaded {
-                        ui.strong("Final allocation");
+                        ui.strong(if l.compiled.log.is_some() {
+                            "Trace from the log"
+                        } else {
+                            "Final allocation"
+                        });
                         summary::summary_ui(ui, &l.compiled.summary);
+                        if verdict_on_top(l) {
+                            lineage::diagnosis_ui(ui, &l.compiled.diagnosis, &mut commands);
+                        }
                         ui.separator();
                     }
-                    events::events_ui(
-                        ui,
-                        self.loaded.as_ref(),
-                        &mut self.view.scroll_events,
-                        &mut commands,
-                    );
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(&mut self.view.side, SideTab::Events, "Events");
+                        let looping = self
+                            .loaded
+                            .as_ref()
+                            .is_some_and(|l| l.compiled.diagnosis.looping);
+                        let title = if looping {
+                            "Lineage ⟳ loop"
+                        } else {
+                            "Lineage"
+                        };
+                        ui.selectable_value(&mut self.view.side, SideTab::Lineage, title);
+                    });
+                    match (self.view.side, &self.loaded) {
+                        (SideTab::Lineage, Some(l)) => lineage::lineage_ui(
+                            ui,
+                            &l.compiled.lineage,
+                            (!verdict_on_top(l)).then_some(&l.compiled.diagnosis),
+                            l.focus.bundle,
+                            &mut commands,
+                        ),
+                        _ => events::events_ui(
+                            ui,
+                            self.loaded.as_ref(),
+                            &mut self.view.scroll_events,
+                            &mut commands,
+                        ),
+                    }
                 });
             egui::Panel::bottom("code")
                 .resizable(true)
@@ -883,7 +977,7 @@ impl App {
             painter.text(
                 screen.center(),
                 egui::Align2::CENTER_CENTER,
-                "Drop a .wasm, .wat or .clif file to open it",
+                "Drop a .wasm, .wat, .clif file or a regalloc2 log to open it",
                 egui::FontId::proportional(24.0),
                 egui::Color32::WHITE,
             );
@@ -919,6 +1013,7 @@ impl App {
             settings: self.settings,
             row_mode: self.view.chart.mode,
             speed_steps_per_s: self.speed_steps_per_s,
+            budget: self.budget,
         }
     }
 }
@@ -960,4 +1055,57 @@ pub fn run(path: Option<PathBuf>, func: Option<String>) -> anyhow::Result<()> {
         Box::new(move |cc| Ok(Box::new(App::new(cc.storage, path, func)))),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+/// Where a log came from and how far it was understood; the same function
+/// allocated by this build's regalloc2 when its CLIF lies beside the log.
+fn log_info_ui(ui: &mut egui::Ui, log: &worker::LogInfo, commands: &mut Vec<Command>) {
+    ui.strong("Imported regalloc2 log");
+    ui.label(format!(
+        "{} lines, {} records, {} not understood{}",
+        log.lines,
+        log.records,
+        log.not_understood,
+        if log.truncated {
+            "; the log ends before the allocation did"
+        } else {
+            ""
+        }
+    ));
+    for sample in log.not_understood_samples.iter().take(3) {
+        ui.label(egui::RichText::new(sample).small().monospace().weak());
+    }
+    if let Some((clif, result)) = &log.current {
+        let name = clif
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match result {
+            Ok(text) => {
+                ui.label(
+                    egui::RichText::new(format!("Same function ({name}): {text}"))
+                        .color(egui::Color32::from_rgb(110, 200, 130)),
+                );
+            }
+            Err(e) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 170, 60),
+                    format!("Same function ({name}) here: {e}"),
+                );
+            }
+        }
+        if ui
+            .button(format!("Open {name} with this build"))
+            .on_hover_text("Compile the CLIF beside the log and step this build's allocator")
+            .clicked()
+        {
+            commands.push(Command::OpenPath(clif.clone()));
+        }
+    }
+}
+
+/// The loop verdict goes under the summary when it matters (a loop, or a
+/// trace that stopped early), else only in the lineage tab.
+fn verdict_on_top(l: &Loaded) -> bool {
+    l.compiled.diagnosis.looping || l.compiled.trace.traced.trace.stopped.is_some()
 }

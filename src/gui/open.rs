@@ -6,7 +6,7 @@ use egui::{Color32, RichText};
 use crate::engine::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
-use super::worker::Source;
+use super::worker::{Budget, Source};
 use super::{Busy, Command, ViewState};
 
 /// The path field's id, so the app can focus it when the dialog fails.
@@ -14,10 +14,12 @@ pub fn path_field_id() -> egui::Id {
     egui::Id::unique("open_path_field")
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn toolbar_ui(
     ui: &mut egui::Ui,
     view: &mut ViewState,
     settings: Settings,
+    budget: Budget,
     source: Option<&Source>,
     busy: Option<&Busy>,
     last_elapsed_ms: Option<u128>,
@@ -62,6 +64,7 @@ pub fn toolbar_ui(
         }
         ui.separator();
         settings_ui(ui, settings, commands);
+        budget_ui(ui, budget, commands);
     });
     ui.horizontal(|ui| {
         match busy {
@@ -123,6 +126,47 @@ fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command
         .labelled_by(allocator_label.id);
     if s != settings {
         commands.push(Command::SetSettings(s));
+    }
+}
+
+/// Budgets offered, in regalloc2 records; `None` scales with the function.
+const BUDGETS: [Option<u64>; 7] = [
+    None,
+    Some(1_000),
+    Some(10_000),
+    Some(100_000),
+    Some(1_000_000),
+    Some(10_000_000),
+    Some(100_000_000),
+];
+
+fn budget_text(b: Option<u64>) -> String {
+    match b {
+        None => "auto".into(),
+        Some(n) if n >= 1_000_000 => format!("{} M records", n / 1_000_000),
+        Some(n) => format!("{} k records", n / 1_000),
+    }
+}
+
+fn budget_ui(ui: &mut egui::Ui, budget: Budget, commands: &mut Vec<Command>) {
+    let mut b = budget;
+    let label = ui.label("Budget");
+    egui::ComboBox::from_id_salt("budget")
+        .selected_text(budget_text(b.records))
+        .show_ui(ui, |ui| {
+            for choice in BUDGETS {
+                ui.selectable_value(&mut b.records, choice, budget_text(choice));
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(format!(
+            "Stop an allocation after this many regalloc2 trace records (auto: scaled to the \
+             function's size), or after {} s; the trace so far stays steppable",
+            super::worker::DEADLINE.as_secs()
+        ));
+    if b != budget {
+        commands.push(Command::SetBudget(b));
     }
 }
 

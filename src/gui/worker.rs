@@ -19,7 +19,9 @@ use crate::engine::session::{self, FunctionTrace, Settings};
 use crate::engine::translate;
 
 use super::chart::ChartModel;
+use super::lineage::LineageModel;
 use super::summary::Summary;
+use crate::engine::diagnose::{self, Diagnosis};
 
 /// The WAT sample opened when no file is given.
 pub const SAMPLE_NAME: &str = "pressure.wat (built-in sample)";
@@ -52,12 +54,14 @@ pub enum Job {
         source: Source,
         func: Option<String>,
         settings: Settings,
+        budget: Budget,
     },
     /// Compile another function, or the same one with other settings.
     Compile {
         input: Arc<Input>,
         func_index: u32,
         settings: Settings,
+        budget: Budget,
     },
     /// Compile one function under each memory profile (the layout view's
     /// code-effect table), keeping every trace for the allocator view.
@@ -70,6 +74,40 @@ pub enum Job {
     },
 }
 
+/// How long an allocation may run before the worker stops it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Budget {
+    /// regalloc2 records; `None` scales with the function (see
+    /// `session::default_limits`).
+    pub records: Option<u64>,
+}
+
+/// Wall-clock limit of one traced allocation in the app.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Budget {
+    pub fn limits(self, clif: &str) -> crate::engine::capture::CaptureLimits {
+        let mut limits = session::default_limits(clif);
+        if let Some(r) = self.records {
+            limits.max_records = r;
+        }
+        limits.deadline = Some(Instant::now() + DEADLINE);
+        limits
+    }
+}
+
+/// What a trace imported from a log brings besides its steps.
+pub struct LogInfo {
+    pub lines: u64,
+    pub records: u64,
+    pub not_understood: u64,
+    pub not_understood_samples: Vec<String>,
+    pub truncated: bool,
+    /// A CLIF file beside the log (same stem), allocated by this build's
+    /// regalloc2: the file and what happened, in words.
+    pub current: Option<(PathBuf, Result<String, String>)>,
+}
+
 /// A traced compile and everything the panels precompute from it.
 pub struct Compiled {
     pub func_index: u32,
@@ -80,6 +118,12 @@ pub struct Compiled {
     pub summary: Summary,
     /// One line per step for the event list.
     pub headlines: Vec<String>,
+    /// Loop detection over the steps.
+    pub diagnosis: Diagnosis,
+    /// The split tree, flattened for the lineage panel.
+    pub lineage: LineageModel,
+    /// Set when the trace came from a log rather than a compile here.
+    pub log: Option<LogInfo>,
 }
 
 /// The slower code views, sent after the trace so the stepper is ready first.
@@ -101,6 +145,12 @@ pub enum Reply {
     },
     Compiled {
         generation: u64,
+        compiled: Box<Compiled>,
+    },
+    /// A regalloc2 log was opened: its trace, with no module behind it.
+    LogOpened {
+        generation: u64,
+        source: Source,
         compiled: Box<Compiled>,
     },
     Extras {
@@ -131,6 +181,7 @@ impl Reply {
             Reply::Progress { generation, .. }
             | Reply::Opened { generation, .. }
             | Reply::Compiled { generation, .. }
+            | Reply::LogOpened { generation, .. }
             | Reply::Extras { generation, .. }
             | Reply::Compared { generation, .. }
             | Reply::Failed { generation, .. }
@@ -248,12 +299,16 @@ fn load(source: &Source) -> Result<Input, String> {
 }
 
 fn run_job(ctx: &Ctx, job: Job) {
-    let (input, func_index, settings) = match job {
+    let (input, func_index, settings, budget) = match job {
         Job::Open {
             source,
             func,
             settings,
+            budget,
         } => {
+            if is_log(&source) {
+                return open_log(ctx, source, settings, budget);
+            }
             ctx.progress(format!("reading {}", source.name()));
             let input = match load(&source) {
                 Ok(i) => Arc::new(i),
@@ -274,7 +329,7 @@ fn run_job(ctx: &Ctx, job: Job) {
                 }),
             };
             match chosen {
-                Ok(i) => (input, i, settings),
+                Ok(i) => (input, i, settings, budget),
                 Err(e) => return ctx.fail(false, e),
             }
         }
@@ -282,7 +337,8 @@ fn run_job(ctx: &Ctx, job: Job) {
             input,
             func_index,
             settings,
-        } => (input, func_index, settings),
+            budget,
+        } => (input, func_index, settings, budget),
         Job::Compare {
             input,
             module,
@@ -294,7 +350,7 @@ fn run_job(ctx: &Ctx, job: Job) {
     if ctx.superseded() {
         return;
     }
-    let compiled = match compile(ctx, &input, func_index, settings) {
+    let compiled = match compile(ctx, &input, func_index, settings, budget) {
         Ok(c) => c,
         Err(e) => return ctx.fail(false, e),
     };
@@ -317,6 +373,7 @@ fn compile(
     input: &Input,
     func_index: u32,
     settings: Settings,
+    budget: Budget,
 ) -> Result<Compiled, String> {
     let label = input
         .functions
@@ -340,7 +397,7 @@ fn compile(
         "allocating registers ({}) with the trace on",
         settings.algorithm.name()
     ));
-    let limits = session::default_limits(&prepared.clif);
+    let limits = budget.limits(&prepared.clif);
     let trace =
         session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
     ctx.progress("building the chart");
@@ -362,6 +419,8 @@ fn compiled_from_trace(
         .iter()
         .map(crate::engine::explain::headline)
         .collect();
+    let diagnosis = diagnose::diagnose(&trace.traced.trace);
+    let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis);
     Compiled {
         func_index,
         label,
@@ -370,8 +429,145 @@ fn compiled_from_trace(
         chart,
         summary,
         headlines,
+        diagnosis,
+        lineage,
+        log: None,
     }
 }
+
+/// Whether a file to open is a regalloc2 trace log rather than a module: by
+/// its extension, else by regalloc2's target names in its first bytes.
+pub fn is_log(source: &Source) -> bool {
+    let path = match source {
+        Source::Sample => return false,
+        Source::Path(p) | Source::Bytes(p, _) => p,
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ["log", "txt"].contains(&ext.as_str()) {
+        return true;
+    }
+    if ["wasm", "wat", "wast", "clif"].contains(&ext.as_str()) {
+        return false;
+    }
+    let head = match source {
+        Source::Bytes(_, b) => b[..b.len().min(4096)].to_vec(),
+        _ => {
+            use std::io::Read;
+            let mut buf = vec![0u8; 4096];
+            let n = std::fs::File::open(path)
+                .and_then(|mut f| f.read(&mut buf))
+                .unwrap_or(0);
+            buf.truncate(n);
+            buf
+        }
+    };
+    !head.starts_with(b"\0asm") && memchr::memmem::find(&head, b"regalloc2::").is_some()
+}
+
+/// A CLIF file beside a log, by the log's stem or the part before its first `-`
+/// (`loop-0.11.3.log` → `loop.clif`).
+fn clif_beside(log: &std::path::Path) -> Option<PathBuf> {
+    let dir = log.parent()?;
+    let stem = log.file_stem()?.to_str()?;
+    let short = stem.split('-').next().unwrap_or(stem);
+    [stem, short]
+        .iter()
+        .map(|s| dir.join(format!("{s}.clif")))
+        .find(|p| p.is_file())
+}
+
+/// Imports a regalloc2 log; if the same function's CLIF lies beside it,
+/// allocates it with this build's regalloc2 to show how that ends.
+fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
+    ctx.progress(format!("reading the log {}", source.name()));
+    let (path, bytes) = match &source {
+        Source::Path(p) => match std::fs::read(p) {
+            Ok(b) => (p.clone(), b),
+            Err(e) => return ctx.fail(true, format!("{}: cannot read file: {e}", p.display())),
+        },
+        Source::Bytes(p, b) => (p.clone(), b.clone()),
+        Source::Sample => return,
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    ctx.progress(format!("parsing regalloc2's records in {}", path.display()));
+    let imported = match crate::engine::import::import_log(&path, &text) {
+        Ok(i) => i,
+        Err(e) => return ctx.fail(true, e.to_string()),
+    };
+    drop(bytes);
+    if ctx.superseded() {
+        return;
+    }
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let trace = imported.trace;
+    let info = LogInfo {
+        lines: imported.lines,
+        records: imported.records,
+        not_understood: trace.unparsed,
+        not_understood_samples: trace.unparsed_samples.clone(),
+        truncated: trace.final_state.is_none(),
+        current: None,
+    };
+    ctx.progress("replaying the log and looking for loops");
+    let ft = session::trace_from_log(label.clone(), trace);
+    let mut compiled = compiled_from_trace(0, label, settings, ft);
+    let current = clif_beside(&path).map(|clif| {
+        ctx.progress(format!(
+            "allocating {} with this build's regalloc2",
+            clif.display()
+        ));
+        let r = current_run(&clif, settings, budget);
+        (clif, r)
+    });
+    compiled.log = Some(LogInfo { current, ..info });
+    ctx.send(Reply::LogOpened {
+        generation: ctx.generation,
+        source,
+        compiled: Box::new(compiled),
+    });
+}
+
+/// Allocates the first function of `clif` and says how it went.
+fn current_run(
+    clif: &std::path::Path,
+    settings: Settings,
+    budget: Budget,
+) -> Result<String, String> {
+    let input = Input::load(clif).map_err(|e| e.to_string())?;
+    let f = input
+        .default_function()
+        .ok_or_else(|| format!("{}: defines no function", clif.display()))?;
+    let prepared = session::prepare(&input, f.index, settings).map_err(|e| e.to_string())?;
+    let limits = budget.limits(&prepared.clif);
+    let t =
+        session::trace_prepared(&input, prepared, settings, limits).map_err(|e| e.to_string())?;
+    let c = t.traced.trace.counts();
+    Ok(match &t.traced.trace.stopped {
+        Some(stop) => format!(
+            "regalloc2 {} also stopped ({stop:?}) after {} steps",
+            REGALLOC2_VERSION, c.steps
+        ),
+        None => format!(
+            "regalloc2 {} allocates it in {} steps ({} splits, {} spilled) and finishes in {} ms; checker: {}",
+            REGALLOC2_VERSION,
+            c.steps,
+            c.splits,
+            c.spilled,
+            t.trace_elapsed.as_millis(),
+            t.checker().text()
+        ),
+    })
+}
+
+/// The regalloc2 this build links (Cargo.toml pins it).
+pub const REGALLOC2_VERSION: &str = "0.15.2";
 
 fn compare(
     ctx: &Ctx,

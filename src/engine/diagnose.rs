@@ -1,0 +1,423 @@
+//! Loop detection over a trace: does this allocation look like it never ends,
+//! and if so, which bundle, vreg and range loop, from which step.
+//!
+//! Three signs, checked in this order:
+//! 1. A split chain that makes no progress: a bundle is split and a child
+//!    covers exactly the parent's program points, then that child is split the
+//!    same way, and so on. This is regalloc2 0.11.3's bug (issues #218/#219):
+//!    the "minimal bundle" predicate and `split_into_minimal_bundles` disagreed,
+//!    so a bundle was split into a copy of itself forever.
+//! 2. The same live ranges (same vregs, same program points) processed again
+//!    and again, under one bundle id or a succession of them.
+//! 3. A queue that only grows: over the last part of a stopped trace nothing is
+//!    allocated while the queue keeps gaining bundles.
+//!
+//! A trace that ran to the end terminated by definition, so only a stopped or
+//! truncated trace is called looping; for a finished one the description still
+//! reports the strongest sign seen, if any.
+
+use std::collections::HashMap;
+
+use crate::engine::trace::{BundleId, Event, Outcome, Point, Seg, Trace, VRegId};
+
+/// The verdict on one trace, in words and as data.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Diagnosis {
+    /// True when the trace shows a cycle that would not end by itself.
+    pub looping: bool,
+    /// The bundle where the cycle starts.
+    pub bundle: Option<BundleId>,
+    /// The vreg whose ranges the cycle keeps processing.
+    pub vreg: Option<VRegId>,
+    /// The first step (0-based) of the cycle.
+    pub from_step: Option<usize>,
+    /// What was found, in words.
+    pub description: String,
+    /// The program points the cycle keeps covering, as `[from, to)` text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// Which sign was found: `no_progress_split`, `repeated_ranges`, `growing_queue`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign: Option<&'static str>,
+    /// The steps (0-based) that make up the detected cycle, for highlighting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cycle_steps: Vec<usize>,
+    /// The bundles in the detected cycle, for highlighting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cycle_bundles: Vec<BundleId>,
+}
+
+/// How many no-progress splits in one chain make a loop.
+const MIN_CHAIN: usize = 3;
+/// How many times the same ranges must be processed to count as repeating.
+const MIN_REPEATS: usize = 8;
+/// At most this many cycle steps are kept for highlighting.
+const MAX_CYCLE_STEPS: usize = 10_000;
+
+/// The program points a bundle covers, merged: the identity of its work,
+/// independent of bundle and range ids (a split makes new ids for the same points).
+fn coverage(segs: &[Seg]) -> Vec<(Point, Point)> {
+    let mut v: Vec<(Point, Point)> = segs.iter().map(|s| (s.from, s.to)).collect();
+    v.sort_unstable();
+    let mut out: Vec<(Point, Point)> = Vec::with_capacity(v.len());
+    for (f, t) in v {
+        match out.last_mut() {
+            Some(last) if f <= last.1 => last.1 = last.1.max(t),
+            _ => out.push((f, t)),
+        }
+    }
+    out
+}
+
+fn coverage_text(c: &[(Point, Point)]) -> String {
+    let parts: Vec<String> = c
+        .iter()
+        .take(4)
+        .map(|(f, t)| format!("[{}, {})", f.text(), t.text()))
+        .collect();
+    let more = if c.len() > 4 {
+        format!(" and {} more", c.len() - 4)
+    } else {
+        String::new()
+    };
+    format!("{}{more}", parts.join(" "))
+}
+
+/// What a bundle's work is, independent of ids: its coverage and vreg.
+type WorkKey = (Vec<(Point, Point)>, Option<VRegId>);
+
+/// A split child that covers exactly its parent's program points.
+#[derive(Clone, Copy)]
+struct NoProgress {
+    step: usize,
+    parent: BundleId,
+    child: BundleId,
+}
+
+/// Looks for the signs of an allocation that does not terminate.
+pub fn diagnose(trace: &Trace) -> Diagnosis {
+    let ended_early = trace.stopped.is_some()
+        || trace
+            .steps
+            .last()
+            .is_some_and(|s| matches!(s.outcome, Outcome::Incomplete))
+        || trace.final_state.is_none();
+    let vreg_of = |segs: &[Seg]| -> Option<VRegId> {
+        segs.iter()
+            .find_map(|s| trace.vreg_of_range.get(&s.range).copied())
+    };
+
+    let mut segs: Vec<Vec<Seg>> = trace
+        .initial
+        .bundles
+        .iter()
+        .map(|b| b.segs.clone())
+        .collect();
+    let seg_mut = |segs: &mut Vec<Vec<Seg>>, b: BundleId| -> usize {
+        let i = b as usize;
+        if segs.len() <= i {
+            segs.resize(i + 1, Vec::new());
+        }
+        i
+    };
+
+    // Sign 1: chains of no-progress splits; `chain_of[child]` is the chain's
+    // start and length when `child` came from a no-progress split.
+    let mut chain_of: HashMap<BundleId, (usize, usize)> = HashMap::new();
+    let mut chains: Vec<Vec<NoProgress>> = Vec::new();
+    let mut no_progress_total = 0usize;
+    // Sign 2: times each (coverage, vreg) was processed, with the first step.
+    let mut seen: HashMap<WorkKey, (usize, usize)> = HashMap::new();
+    let mut repeated: Option<WorkKey> = None;
+    // Sign 3: the queue length's trend, and the last allocation.
+    let mut queue = trace.initial_queue.len() as i64;
+    let mut queue_at: Vec<i64> = Vec::with_capacity(trace.steps.len());
+    let mut last_allocated: Option<usize> = None;
+
+    for (k, step) in trace.steps.iter().enumerate() {
+        let b = seg_mut(&mut segs, step.bundle);
+        let before = coverage(&segs[b]);
+        let vreg = vreg_of(&segs[b]);
+        if !before.is_empty() {
+            let entry = seen.entry((before.clone(), vreg)).or_insert((k, 0));
+            entry.1 += 1;
+            if entry.1 == MIN_REPEATS && repeated.is_none() {
+                repeated = Some((before.clone(), vreg));
+            }
+        }
+        queue -= 1;
+        let mut children = Vec::new();
+        for e in &step.events {
+            match e {
+                Event::Ranges { bundle, segs: s } => {
+                    let i = seg_mut(&mut segs, *bundle);
+                    segs[i] = s.clone();
+                }
+                Event::NewBundle { bundle, parent } => {
+                    queue += 1;
+                    if *parent == step.bundle {
+                        children.push(*bundle);
+                    }
+                }
+                Event::Evict { .. } => queue += 1,
+                _ => {}
+            }
+        }
+        if matches!(step.outcome, Outcome::Allocated { .. }) {
+            last_allocated = Some(k);
+        }
+        if let Outcome::Split { children: c, .. } = &step.outcome {
+            for child in c {
+                if !children.contains(child) {
+                    children.push(*child);
+                }
+            }
+        }
+        for child in children {
+            let i = seg_mut(&mut segs, child);
+            if !before.is_empty() && coverage(&segs[i]) == before {
+                no_progress_total += 1;
+                let link = NoProgress {
+                    step: k,
+                    parent: step.bundle,
+                    child,
+                };
+                let chain = match chain_of.get(&step.bundle) {
+                    Some(&(c, _)) => {
+                        chains[c].push(link);
+                        c
+                    }
+                    None => {
+                        chains.push(vec![link]);
+                        chains.len() - 1
+                    }
+                };
+                chain_of.insert(child, (chain, chains[chain].len()));
+            }
+        }
+        queue_at.push(queue);
+    }
+
+    let longest = chains.iter().max_by_key(|c| c.len());
+    if let Some(chain) = longest.filter(|c| c.len() >= MIN_CHAIN) {
+        let first = chain[0];
+        let start_segs = first_segs(trace, first.step, first.parent);
+        let cov = coverage(&start_segs);
+        let vreg = vreg_of(&start_segs);
+        let last = chain[chain.len() - 1];
+        let looping = ended_early;
+        let description = format!(
+            "{verdict}bundle {b}{v} is split, and a child covers exactly the same program points {r} \
+             as its parent; that child is split the same way, {n} times in a row from step {s} \
+             (bundles {b} → {c1} → … → {cn}){tail}",
+            verdict = if looping {
+                "Loop: "
+            } else {
+                "No loop (the allocation finished), but "
+            },
+            b = first.parent,
+            v = vreg.map(|v| format!(" (v{v})")).unwrap_or_default(),
+            r = coverage_text(&cov),
+            n = chain.len(),
+            s = first.step,
+            c1 = first.child,
+            cn = last.child,
+            tail = if looping {
+                ". Splitting never makes the bundle smaller, so the allocation would not end \
+                 (the pattern of regalloc2 0.11.3's minimal-bundle split loop, issues #218/#219)."
+                    .to_string()
+            } else {
+                format!(" ({no_progress_total} such splits in all).")
+            },
+        );
+        let mut cycle_bundles: Vec<BundleId> = vec![first.parent];
+        cycle_bundles.extend(chain.iter().map(|l| l.child));
+        return Diagnosis {
+            looping,
+            bundle: Some(first.parent),
+            vreg,
+            from_step: Some(first.step),
+            description,
+            range: Some(coverage_text(&cov)),
+            sign: Some("no_progress_split"),
+            cycle_steps: chain.iter().map(|l| l.step).take(MAX_CYCLE_STEPS).collect(),
+            cycle_bundles: cycle_bundles.into_iter().take(MAX_CYCLE_STEPS).collect(),
+        };
+    }
+
+    if let Some(key) = repeated {
+        let (first_step, count) = seen[&key];
+        let cycle_steps: Vec<usize> = steps_with_coverage(trace, &key.0)
+            .into_iter()
+            .take(MAX_CYCLE_STEPS)
+            .collect();
+        let mut cycle_bundles: Vec<BundleId> =
+            cycle_steps.iter().map(|&k| trace.steps[k].bundle).collect();
+        cycle_bundles.dedup();
+        let bundle = trace.steps[first_step].bundle;
+        let looping = ended_early;
+        let description = format!(
+            "{verdict}the same live ranges {r}{v} were processed {count} times, from step \
+             {first_step} (bundle {bundle}{others}){tail}",
+            verdict = if looping {
+                "Loop: "
+            } else {
+                "No loop (the allocation finished), but "
+            },
+            r = coverage_text(&key.0),
+            v = key.1.map(|v| format!(" of v{v}")).unwrap_or_default(),
+            others = if cycle_bundles.len() > 1 {
+                format!(" and {} other bundle ids", cycle_bundles.len() - 1)
+            } else {
+                String::new()
+            },
+            tail = if looping {
+                "; the allocator keeps coming back to the same work."
+            } else {
+                "."
+            },
+        );
+        return Diagnosis {
+            looping,
+            bundle: Some(bundle),
+            vreg: key.1,
+            from_step: Some(first_step),
+            description,
+            range: Some(coverage_text(&key.0)),
+            sign: Some("repeated_ranges"),
+            cycle_steps,
+            cycle_bundles,
+        };
+    }
+
+    if ended_early && let Some(d) = growing_queue(trace, &queue_at, last_allocated) {
+        return d;
+    }
+
+    Diagnosis {
+        description: if ended_early {
+            format!(
+                "No loop found in the {} steps before the trace stopped: no split without \
+                 progress, no ranges processed {MIN_REPEATS} times, no queue that only grows.",
+                trace.steps.len()
+            )
+        } else {
+            format!(
+                "No loop: the allocation finished after {} steps.",
+                trace.steps.len()
+            )
+        },
+        ..Diagnosis::default()
+    }
+}
+
+/// The segments `bundle` had just before step `k`.
+fn first_segs(trace: &Trace, k: usize, bundle: BundleId) -> Vec<Seg> {
+    let mut segs = trace
+        .initial
+        .bundles
+        .get(bundle as usize)
+        .map(|b| b.segs.clone())
+        .unwrap_or_default();
+    for step in &trace.steps[..k] {
+        for e in &step.events {
+            if let Event::Ranges { bundle: b, segs: s } = e
+                && *b == bundle
+            {
+                segs = s.clone();
+            }
+        }
+    }
+    segs
+}
+
+/// Steps that processed a bundle covering exactly `cov`.
+fn steps_with_coverage(trace: &Trace, cov: &[(Point, Point)]) -> Vec<usize> {
+    let mut segs: Vec<Vec<Seg>> = trace
+        .initial
+        .bundles
+        .iter()
+        .map(|b| b.segs.clone())
+        .collect();
+    let mut out = Vec::new();
+    for (k, step) in trace.steps.iter().enumerate() {
+        let b = step.bundle as usize;
+        if segs.len() <= b {
+            segs.resize(b + 1, Vec::new());
+        }
+        if coverage(&segs[b]) == cov {
+            out.push(k);
+        }
+        for e in &step.events {
+            if let Event::Ranges { bundle, segs: s } = e {
+                let i = *bundle as usize;
+                if segs.len() <= i {
+                    segs.resize(i + 1, Vec::new());
+                }
+                segs[i] = s.clone();
+            }
+        }
+    }
+    out
+}
+
+/// Sign 3: over the last quarter of a stopped trace (at least 200 steps),
+/// nothing was allocated and the queue grew at every scale we look at.
+fn growing_queue(
+    trace: &Trace,
+    queue_at: &[i64],
+    last_allocated: Option<usize>,
+) -> Option<Diagnosis> {
+    let n = queue_at.len();
+    let window = (n / 4).max(200);
+    if n < window * 2 {
+        return None;
+    }
+    let from = n - window;
+    if last_allocated.is_some_and(|k| k >= from) {
+        return None;
+    }
+    let quarter = window / 4;
+    let growing = (0..4).all(|i| {
+        let a = queue_at[from + i * quarter];
+        let b = queue_at[(from + (i + 1) * quarter).min(n - 1)];
+        b > a
+    });
+    if !growing {
+        return None;
+    }
+    let bundle = trace.steps[from].bundle;
+    Some(Diagnosis {
+        looping: true,
+        bundle: Some(bundle),
+        vreg: None,
+        from_step: Some(from),
+        description: format!(
+            "Loop: from step {from} to the end ({window} steps) nothing was allocated while the \
+             queue grew from {} to {} bundles; the allocator makes work faster than it finishes it.",
+            queue_at[from],
+            queue_at[n - 1]
+        ),
+        range: None,
+        sign: Some("growing_queue"),
+        cycle_steps: (from..n).take(MAX_CYCLE_STEPS).collect(),
+        cycle_bundles: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_merges_touching_segments() {
+        let p = |i: u32| Point::new(i, false);
+        let seg = |f, t, r| Seg {
+            from: p(f),
+            to: p(t),
+            range: r,
+        };
+        let c = coverage(&[seg(4, 6, 1), seg(0, 2, 0), seg(2, 3, 2)]);
+        assert_eq!(c, vec![(p(0), p(3)), (p(4), p(6))]);
+    }
+}

@@ -1,0 +1,68 @@
+//! Hang triage in the app: a budget stop keeps the trace and the app usable;
+//! a regalloc2 0.11.3 log opens with its loop shown in the lineage panel.
+
+mod common;
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spillscope::gui::App;
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+}
+
+fn ready(app: &App) -> bool {
+    !app.is_busy() && app.cursor().is_some()
+}
+
+#[test]
+fn a_budget_stop_keeps_the_trace_and_the_ui_responsive() {
+    let path = common::samples_dir().join("c/kernels.wasm");
+    let mut h = harness(App::new(None, Some(path), Some("8".into())));
+    common::gui::run_until(&mut h, "kernels function 8 to compile", ready);
+    let (_, full_steps) = h.state().cursor().expect("compiled");
+    assert!(!h.state().trace_stopped());
+    assert!(full_steps > 100, "function 8 takes {full_steps} steps");
+
+    // A 10k-record budget stops this allocation after a few steps.
+    h.get_by_label("Budget").click();
+    h.run_steps(2);
+    h.get_by_label("10 k records").click();
+    common::gui::run_until(&mut h, "the budgeted compile", |a| {
+        ready(a) && a.trace_stopped()
+    });
+    let (k, steps) = h.state().cursor().expect("the stopped trace is shown");
+    assert_eq!(k, 0);
+    assert!(
+        steps >= 1 && steps < full_steps,
+        "stopped trace has {steps} of {full_steps} steps"
+    );
+    h.get_by_label_contains("trace stopped early: RecordBudget");
+    h.get_by_label_contains("No loop found in the");
+
+    // The stopped trace steps forward and back like any other.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    h.key_press(Key::ArrowLeft);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((0, steps)));
+
+    // The lineage tab opens on the stopped trace.
+    h.get_by_label("Lineage").click();
+    h.run_steps(3);
+    h.get_by_label_contains("No loop found in the");
+
+    // Back to an automatic budget: the same function finishes again.
+    h.get_by_label("Budget").click();
+    h.run_steps(2);
+    h.get_by_label("auto").click();
+    common::gui::run_until(&mut h, "the unbudgeted compile", |a| {
+        ready(a) && !a.trace_stopped()
+    });
+    assert_eq!(h.state().cursor(), Some((0, full_steps)));
+    assert!(h.query_by_label_contains("trace stopped early").is_none());
+}
