@@ -11,6 +11,7 @@ pub mod compare;
 pub mod compile;
 pub mod layout;
 pub mod list;
+pub mod reduce;
 pub mod trace;
 
 #[derive(Subcommand, Debug)]
@@ -25,6 +26,8 @@ pub enum Command {
     Layout(layout::LayoutArgs),
     /// Compile one function under several memory profiles; compare checks, code and allocator work.
     Compare(compare::CompareArgs),
+    /// Shrink a CLIF function while the allocator still runs over budget (or a test command still fails).
+    Reduce(reduce::ReduceArgs),
 }
 
 /// Options shared by the subcommands that compile a function.
@@ -74,6 +77,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Trace(a) => trace::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Reduce(a) => reduce::run(a),
     }
 }
 

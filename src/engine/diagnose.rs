@@ -18,7 +18,9 @@
 
 use std::collections::HashMap;
 
-use crate::engine::trace::{BundleId, Event, Outcome, Point, Seg, Trace, VRegId};
+use crate::engine::trace::{
+    BundleId, Event, Outcome, Point, RangeId, Seg, StateDump, Step, Trace, VRegId,
+};
 
 /// The verdict on one trace, in words and as data.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
@@ -94,8 +96,154 @@ struct NoProgress {
     child: BundleId,
 }
 
+/// A no-progress split chain this long stops a live capture.
+pub const LIVE_CHAIN: usize = 32;
+/// The same work processed this often stops a live capture.
+pub const LIVE_REPEATS: usize = 256;
+
+/// The detector fed one step at a time: by [`diagnose`] after the fact, and by
+/// a live capture as each step completes, so a loop can stop the allocation
+/// long before its budget runs out.
+pub struct LoopDetector {
+    segs: Vec<Vec<Seg>>,
+    /// Sign 1: the chain each no-progress child belongs to.
+    chain_of: HashMap<BundleId, usize>,
+    chains: Vec<Vec<NoProgress>>,
+    no_progress_total: usize,
+    longest_chain: usize,
+    /// Sign 2: times each piece of work was processed, with its first step.
+    seen: HashMap<WorkKey, (usize, usize)>,
+    repeated: Option<WorkKey>,
+    most_repeats: usize,
+    /// Sign 3: the queue length after each step, and the last allocation.
+    queue: i64,
+    queue_at: Vec<i64>,
+    last_allocated: Option<usize>,
+}
+
+fn ensure(segs: &mut Vec<Vec<Seg>>, b: BundleId) -> usize {
+    let i = b as usize;
+    if segs.len() <= i {
+        segs.resize(i + 1, Vec::new());
+    }
+    i
+}
+
+impl LoopDetector {
+    /// Starts from regalloc2's initial state dump and queue.
+    pub fn new(initial: &StateDump, initial_queue: usize) -> LoopDetector {
+        LoopDetector {
+            segs: initial.bundles.iter().map(|b| b.segs.clone()).collect(),
+            chain_of: HashMap::new(),
+            chains: Vec::new(),
+            no_progress_total: 0,
+            longest_chain: 0,
+            seen: HashMap::new(),
+            repeated: None,
+            most_repeats: 0,
+            queue: initial_queue as i64,
+            queue_at: Vec::new(),
+            last_allocated: None,
+        }
+    }
+
+    /// Steps observed so far.
+    pub fn steps(&self) -> usize {
+        self.queue_at.len()
+    }
+
+    /// Whether the signs so far are strong enough to stop a live allocation:
+    /// a correct allocator never splits without progress this often, nor
+    /// comes back to the same work this many times.
+    pub fn confirmed(&self) -> bool {
+        self.longest_chain >= LIVE_CHAIN || self.most_repeats >= LIVE_REPEATS
+    }
+
+    /// Feeds the next step; `vreg_of` names the vreg of a live range.
+    pub fn observe(&mut self, step: &Step, vreg_of: impl Fn(RangeId) -> Option<VRegId>) {
+        let k = self.queue_at.len();
+        let b = ensure(&mut self.segs, step.bundle);
+        let before = coverage(&self.segs[b]);
+        let vreg = self.segs[b].iter().find_map(|s| vreg_of(s.range));
+        if !before.is_empty() {
+            let entry = self.seen.entry((before.clone(), vreg)).or_insert((k, 0));
+            entry.1 += 1;
+            self.most_repeats = self.most_repeats.max(entry.1);
+            if entry.1 == MIN_REPEATS && self.repeated.is_none() {
+                self.repeated = Some((before.clone(), vreg));
+            }
+        }
+        self.queue -= 1;
+        let mut children = Vec::new();
+        for e in &step.events {
+            match e {
+                Event::Ranges { bundle, segs: s } => {
+                    let i = ensure(&mut self.segs, *bundle);
+                    self.segs[i] = s.clone();
+                }
+                Event::NewBundle { bundle, parent } => {
+                    self.queue += 1;
+                    if *parent == step.bundle {
+                        children.push(*bundle);
+                    }
+                }
+                Event::Evict { .. } => self.queue += 1,
+                _ => {}
+            }
+        }
+        if matches!(step.outcome, Outcome::Allocated { .. }) {
+            self.last_allocated = Some(k);
+        }
+        if let Outcome::Split { children: c, .. } = &step.outcome {
+            for child in c {
+                if !children.contains(child) {
+                    children.push(*child);
+                }
+            }
+        }
+        for child in children {
+            let i = ensure(&mut self.segs, child);
+            if before.is_empty() || coverage(&self.segs[i]) != before {
+                continue;
+            }
+            self.no_progress_total += 1;
+            let link = NoProgress {
+                step: k,
+                parent: step.bundle,
+                child,
+            };
+            let chain = match self.chain_of.get(&step.bundle) {
+                Some(&c) => {
+                    self.chains[c].push(link);
+                    c
+                }
+                None => {
+                    self.chains.push(vec![link]);
+                    self.chains.len() - 1
+                }
+            };
+            self.longest_chain = self.longest_chain.max(self.chains[chain].len());
+            self.chain_of.insert(child, chain);
+        }
+        self.queue_at.push(self.queue);
+    }
+
+    /// The verdict on `trace`, whose steps were all observed.
+    pub fn finish(self, trace: &Trace) -> Diagnosis {
+        verdict(self, trace)
+    }
+}
+
 /// Looks for the signs of an allocation that does not terminate.
 pub fn diagnose(trace: &Trace) -> Diagnosis {
+    let mut d = LoopDetector::new(&trace.initial, trace.initial_queue.len());
+    for step in &trace.steps {
+        d.observe(step, |r| trace.vreg_of_range.get(&r).copied());
+    }
+    d.finish(trace)
+}
+
+fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
     let ended_early = trace.stopped.is_some()
         || trace
             .steps
@@ -106,97 +254,15 @@ pub fn diagnose(trace: &Trace) -> Diagnosis {
         segs.iter()
             .find_map(|s| trace.vreg_of_range.get(&s.range).copied())
     };
-
-    let mut segs: Vec<Vec<Seg>> = trace
-        .initial
-        .bundles
-        .iter()
-        .map(|b| b.segs.clone())
-        .collect();
-    let seg_mut = |segs: &mut Vec<Vec<Seg>>, b: BundleId| -> usize {
-        let i = b as usize;
-        if segs.len() <= i {
-            segs.resize(i + 1, Vec::new());
-        }
-        i
-    };
-
-    // Sign 1: chains of no-progress splits; `chain_of[child]` is the chain's
-    // start and length when `child` came from a no-progress split.
-    let mut chain_of: HashMap<BundleId, (usize, usize)> = HashMap::new();
-    let mut chains: Vec<Vec<NoProgress>> = Vec::new();
-    let mut no_progress_total = 0usize;
-    // Sign 2: times each (coverage, vreg) was processed, with the first step.
-    let mut seen: HashMap<WorkKey, (usize, usize)> = HashMap::new();
-    let mut repeated: Option<WorkKey> = None;
-    // Sign 3: the queue length's trend, and the last allocation.
-    let mut queue = trace.initial_queue.len() as i64;
-    let mut queue_at: Vec<i64> = Vec::with_capacity(trace.steps.len());
-    let mut last_allocated: Option<usize> = None;
-
-    for (k, step) in trace.steps.iter().enumerate() {
-        let b = seg_mut(&mut segs, step.bundle);
-        let before = coverage(&segs[b]);
-        let vreg = vreg_of(&segs[b]);
-        if !before.is_empty() {
-            let entry = seen.entry((before.clone(), vreg)).or_insert((k, 0));
-            entry.1 += 1;
-            if entry.1 == MIN_REPEATS && repeated.is_none() {
-                repeated = Some((before.clone(), vreg));
-            }
-        }
-        queue -= 1;
-        let mut children = Vec::new();
-        for e in &step.events {
-            match e {
-                Event::Ranges { bundle, segs: s } => {
-                    let i = seg_mut(&mut segs, *bundle);
-                    segs[i] = s.clone();
-                }
-                Event::NewBundle { bundle, parent } => {
-                    queue += 1;
-                    if *parent == step.bundle {
-                        children.push(*bundle);
-                    }
-                }
-                Event::Evict { .. } => queue += 1,
-                _ => {}
-            }
-        }
-        if matches!(step.outcome, Outcome::Allocated { .. }) {
-            last_allocated = Some(k);
-        }
-        if let Outcome::Split { children: c, .. } = &step.outcome {
-            for child in c {
-                if !children.contains(child) {
-                    children.push(*child);
-                }
-            }
-        }
-        for child in children {
-            let i = seg_mut(&mut segs, child);
-            if !before.is_empty() && coverage(&segs[i]) == before {
-                no_progress_total += 1;
-                let link = NoProgress {
-                    step: k,
-                    parent: step.bundle,
-                    child,
-                };
-                let chain = match chain_of.get(&step.bundle) {
-                    Some(&(c, _)) => {
-                        chains[c].push(link);
-                        c
-                    }
-                    None => {
-                        chains.push(vec![link]);
-                        chains.len() - 1
-                    }
-                };
-                chain_of.insert(child, (chain, chains[chain].len()));
-            }
-        }
-        queue_at.push(queue);
-    }
+    let LoopDetector {
+        chains,
+        no_progress_total,
+        seen,
+        repeated,
+        queue_at,
+        last_allocated,
+        ..
+    } = d;
 
     let longest = chains.iter().max_by_key(|c| c.len());
     if let Some(chain) = longest.filter(|c| c.len() >= MIN_CHAIN) {

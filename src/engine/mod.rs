@@ -25,6 +25,7 @@ pub mod input;
 pub mod isa;
 pub mod layout;
 pub mod raw_log;
+pub mod reduce;
 pub mod replay;
 pub mod session;
 pub mod trace;

@@ -1,0 +1,195 @@
+//! `spillscope reduce FILE -o OUT`: shrink one function while the allocator
+//! still runs over a record budget, or while a test command still fails.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::engine::input::{Input, InputKind};
+use crate::engine::isa::{Algorithm, OptLevel, Target};
+use crate::engine::reduce::{self, BudgetOracle, CommandOracle, Oracle, PassStats, Size};
+use crate::engine::session::{self, Settings};
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Interesting means: without --test, our allocator logs more than --budget records
+(a runaway allocation); with --test, the command times out or exits non-zero
+(with --expect-exit, only that code or a timeout). `{}` in the command stands
+for the candidate CLIF file.
+
+Examples:
+  spillscope reduce hang.clif -o small.clif --budget 200000
+  spillscope reduce big.clif -o small.clif --test '! grep -q imul {}'
+  spillscope reduce big.clif -o small.clif --test 'ra0113 check {}' --expect-exit 3 --timeout 20")]
+pub struct ReduceArgs {
+    /// Input: .clif (or .wasm / .wat, reduced from Wasmtime's CLIF)
+    pub file: PathBuf,
+    /// Where to write the reduced CLIF
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Function: an index or a name (default: the only or the largest one)
+    #[arg(long = "func")]
+    pub func: Option<String>,
+    /// Test command; `{}` is replaced by the candidate file's path
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Seconds before a test command counts as hanging (killed, interesting)
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Only this exit code (or a timeout) counts as interesting
+    #[arg(long, requires = "test")]
+    pub expect_exit: Option<i32>,
+    /// Built-in test: allocator record budget (default: as `trace` uses for the input)
+    #[arg(long, conflicts_with = "test")]
+    pub budget: Option<u64>,
+    /// Stop after this many tests
+    #[arg(long)]
+    pub max_tests: Option<u64>,
+    /// Target: host, x86_64, aarch64, riscv64, s390x (CLIF files with a `target` line keep it)
+    #[arg(long, default_value = "host")]
+    pub target: Target,
+    /// Register allocator for the built-in test: backtracking or single_pass
+    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+pub struct ReduceReport {
+    pub input: String,
+    pub output: String,
+    pub function: String,
+    pub interesting: String,
+    pub reason: String,
+    pub before: Size,
+    pub after: Size,
+    pub tests: u64,
+    pub accepted: u64,
+    pub rejected_by_verifier: u64,
+    pub repeats_skipped: u64,
+    pub rounds: usize,
+    pub hit_max_tests: bool,
+    pub elapsed_ms: u64,
+    pub passes: Vec<PassStats>,
+}
+
+pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
+    let input = Input::load(&args.file)?;
+    let selector = match &args.func {
+        Some(f) => f.clone(),
+        None => input
+            .default_function()
+            .map(|f| f.index.to_string())
+            .ok_or_else(|| anyhow::anyhow!("{}: no function to reduce", args.file.display()))?,
+    };
+    let index = input.select(&selector)?.index;
+    let settings = Settings {
+        target: args.target,
+        opt: OptLevel::Speed,
+        algorithm: args.algorithm,
+    };
+    let prepared = session::prepare(&input, index, settings)?;
+    let isa = prepared.isa(&input.path, args.algorithm, false)?;
+    let header = match input.kind {
+        InputKind::Clif => reduce::header_of(input.clif_text.as_deref().unwrap_or("")),
+        InputKind::Wasm | InputKind::Wat => reduce::header_for_isa(&*isa),
+    };
+    let mut oracle: Box<dyn Oracle> = match &args.test {
+        Some(cmd) => {
+            if !(args.timeout.is_finite() && args.timeout > 0.0) {
+                anyhow::bail!("--timeout must be a positive number of seconds");
+            }
+            Box::new(CommandOracle::new(
+                cmd,
+                Duration::from_secs_f64(args.timeout),
+                args.expect_exit,
+            )?)
+        }
+        None => {
+            let max_records = args
+                .budget
+                .unwrap_or_else(|| session::default_limits(&prepared.clif).max_records);
+            let isa = prepared.isa(&input.path, args.algorithm, false)?;
+            Box::new(BudgetOracle { isa, max_records })
+        }
+    };
+    let options = reduce::Options {
+        header,
+        max_tests: args.max_tests,
+    };
+    let show_progress = !args.json && std::io::stderr().is_terminal();
+    let mut last_round = 0;
+    let reduced = reduce::reduce(&prepared.function, &*isa, &mut *oracle, &options, |p| {
+        if show_progress && (p.round != last_round || p.tests.is_multiple_of(50)) {
+            last_round = p.round;
+            eprint!(
+                "\rround {}, {}: {} tests, {} instructions, {} blocks   ",
+                p.round, p.pass, p.tests, p.size.instructions, p.size.blocks
+            );
+        }
+    })
+    .with_context(|| format!("{}: function `{}`", args.file.display(), prepared.label))?;
+    if show_progress {
+        eprintln!();
+    }
+    std::fs::write(&args.output, &reduced.text)
+        .with_context(|| format!("{}: cannot write the reduced CLIF", args.output.display()))?;
+    let report = ReduceReport {
+        input: args.file.display().to_string(),
+        output: args.output.display().to_string(),
+        function: prepared.label.clone(),
+        interesting: oracle.describe(),
+        reason: reduced.reason.clone(),
+        before: reduced.before,
+        after: reduced.after,
+        tests: reduced.tests,
+        accepted: reduced.accepted,
+        rejected_by_verifier: reduced.invalid,
+        repeats_skipped: reduced.repeats,
+        rounds: reduced.rounds,
+        hit_max_tests: reduced.hit_max_tests,
+        elapsed_ms: reduced.elapsed.as_millis() as u64,
+        passes: reduced.passes.clone(),
+    };
+    if args.json {
+        return super::print_json(&report);
+    }
+    let (b, a) = (&report.before, &report.after);
+    println!(
+        "{} `{}` reduced while {}",
+        report.input, report.function, report.interesting
+    );
+    println!(
+        "instructions {} -> {}, blocks {} -> {}, bytes {} -> {}",
+        b.instructions, a.instructions, b.blocks, a.blocks, b.bytes, a.bytes
+    );
+    println!(
+        "{} tests ({} accepted, {} candidates refused by the verifier, {} repeats skipped), {} rounds, {:.1} s{}",
+        report.tests,
+        report.accepted,
+        report.rejected_by_verifier,
+        report.repeats_skipped,
+        report.rounds,
+        report.elapsed_ms as f64 / 1000.0,
+        if report.hit_max_tests {
+            " (stopped at --max-tests)"
+        } else {
+            ""
+        }
+    );
+    let per_pass: Vec<String> = report
+        .passes
+        .iter()
+        .filter(|p| p.tests > 0)
+        .map(|p| format!("{} {}/{}", p.pass, p.accepted, p.tests))
+        .collect();
+    println!("accepted/tests per pass: {}", per_pass.join(", "));
+    println!("still interesting: {}", report.reason);
+    println!("wrote {}", report.output);
+    Ok(())
+}
