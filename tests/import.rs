@@ -9,6 +9,7 @@ use std::path::Path;
 use spillscope::engine::capture::CaptureLimits;
 use spillscope::engine::import;
 use spillscope::engine::input::Input;
+use spillscope::engine::invariants;
 use spillscope::engine::isa::{Algorithm, Target};
 use spillscope::engine::replay::Replay;
 use spillscope::engine::session::{self, Settings};
@@ -61,6 +62,12 @@ fn an_env_logger_log_replays_like_the_live_trace() {
             replay.state_at(replay.len()),
             live.replay.state_at(live.replay.len())
         );
+        assert!(imported.trace.finished && !imported.truncated, "{file}");
+        // The build's own regalloc2: 0.15.2, told apart from 0.9–0.11.
+        assert!(imported.dialect.fits(15), "{}", imported.dialect.text());
+        assert!(!imported.dialect.fits(11), "{}", imported.dialect.text());
+        let broken = invariants::check(&imported.trace, &replay);
+        assert!(broken.is_empty(), "{file}: {broken:?}");
     }
 }
 
@@ -105,8 +112,11 @@ fn a_truncated_log_replays_up_to_where_it_stops() {
         &live.traced.trace.steps[..steps.len() - 1]
     );
     assert!(imported.trace.final_state.is_none());
+    assert!(imported.truncated);
     let replay = Replay::new(&imported.trace);
     assert_eq!(replay.len(), steps.len());
+    // Nothing is claimed about the end of a truncated trace.
+    assert_eq!(invariants::check(&imported.trace, &replay), vec![]);
 }
 
 #[test]

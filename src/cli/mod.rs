@@ -12,6 +12,7 @@ pub mod compile;
 pub mod layout;
 pub mod list;
 pub mod reduce;
+pub mod scan;
 pub mod trace;
 
 #[derive(Subcommand, Debug)]
@@ -28,6 +29,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Shrink a CLIF function while the allocator still runs over budget (or a test command still fails).
     Reduce(reduce::ReduceArgs),
+    /// Compile every function of many inputs under a budget; report loops, checker failures, panics.
+    Scan(scan::ScanArgs),
 }
 
 /// Options shared by the subcommands that compile a function.
@@ -78,6 +81,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),
+        Command::Scan(a) => scan::run(a),
     }
 }
 

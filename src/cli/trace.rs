@@ -103,6 +103,8 @@ pub struct ImportSummary {
     pub not_understood: u64,
     pub not_understood_samples: Vec<String>,
     pub truncated: bool,
+    /// The regalloc2 releases whose messages fit the log, e.g. `0.9–0.11`.
+    pub releases: String,
 }
 
 /// Builds the report rows from a trace and its replay.
@@ -214,7 +216,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
     let imported = crate::engine::import::import_log(path, &text)?;
     let trace = &imported.trace;
     let replay = Replay::new(trace);
-    let truncated = trace.final_state.is_none();
+    let truncated = imported.truncated;
     Ok(TraceReport {
         function: path.display().to_string(),
         index: 0,
@@ -241,6 +243,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
             not_understood: trace.unparsed,
             not_understood_samples: trace.unparsed_samples.clone(),
             truncated,
+            releases: String::from(imported.dialect),
         }),
     })
 }

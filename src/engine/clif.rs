@@ -20,7 +20,102 @@ pub struct ClifFile {
 }
 
 /// Parses `text`; parse errors and parser panics become errors naming the line.
+/// Text that fails to parse is tried once more read as older Cranelift's CLIF
+/// (see [`from_legacy`]); the first error is reported if that fails too.
 pub fn parse(path: &Path, text: &str) -> EngineResult<ClifFile> {
+    let first = parse_current(path, text);
+    if first.is_ok() {
+        return first;
+    }
+    match from_legacy(text) {
+        Some(upgraded) => parse_current(path, &upgraded).or(first),
+        None => first,
+    }
+}
+
+/// Memory flags that older Cranelift wrote as words and 0.135 declares as
+/// alias regions, in the order the regions are declared.
+const LEGACY_REGIONS: [&str; 3] = ["heap", "table", "vmctx"];
+
+/// Words that can follow a memory opcode as flags.
+fn is_mem_flag(word: &str) -> bool {
+    matches!(
+        word,
+        "notrap" | "aligned" | "readonly" | "little" | "big" | "checked" | "can_move"
+    ) || LEGACY_REGIONS.contains(&word)
+        || word.starts_with("region")
+        || word.starts_with("trap")
+}
+
+fn is_mem_opcode(word: &str) -> bool {
+    let op = word.split('.').next().unwrap_or(word);
+    op == "load"
+        || op == "store"
+        || op.starts_with("uload")
+        || op.starts_with("sload")
+        || op.starts_with("istore")
+        || op.starts_with("atomic_")
+}
+
+/// CLIF as Cranelift 0.118 (Wasmtime 31) wrote it, rewritten for 0.135: the
+/// `checked` memory flag is dropped (0.135 has none) and the `heap`, `table`
+/// and `vmctx` flags become declared alias regions. Neither changes the code
+/// the backend emits. `None` when nothing needed rewriting.
+pub fn from_legacy(text: &str) -> Option<String> {
+    let mut used = [false; 3];
+    let mut changed = false;
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let (code, comment) = match line.find(';') {
+            Some(i) => line.split_at(i),
+            None => (line, ""),
+        };
+        let mut out: Vec<String> = Vec::new();
+        let mut in_flags = false;
+        for word in code.split(' ') {
+            if in_flags && is_mem_flag(word) {
+                if word == "checked" {
+                    changed = true;
+                    continue;
+                }
+                if let Some(i) = LEGACY_REGIONS.iter().position(|r| *r == word) {
+                    used[i] = true;
+                    changed = true;
+                    out.push(format!("region{i}"));
+                    continue;
+                }
+            } else {
+                in_flags = is_mem_opcode(word);
+            }
+            out.push(word.to_string());
+        }
+        lines.push(format!("{}{comment}", out.join(" ")));
+    }
+    if !changed {
+        return None;
+    }
+    let decls: Vec<String> = LEGACY_REGIONS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| used[*i])
+        .map(|(i, name)| format!("    region{i} = {i} \"{name}\""))
+        .collect();
+    let mut result = String::with_capacity(text.len() + 64);
+    for line in lines {
+        let opens = line.trim_start().starts_with("function ") && line.trim_end().ends_with('{');
+        result.push_str(&line);
+        result.push('\n');
+        if opens {
+            for d in &decls {
+                result.push_str(d);
+                result.push('\n');
+            }
+        }
+    }
+    Some(result)
+}
+
+fn parse_current(path: &Path, text: &str) -> EngineResult<ClifFile> {
     let result = super::capture::quietly(|| {
         std::panic::catch_unwind(|| {
             cranelift_reader::parse_test(text, ParseOptions::default()).map(|file| {

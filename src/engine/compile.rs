@@ -178,14 +178,27 @@ pub fn compile_checked(
     func: &Function,
     isa: &dyn TargetIsa,
 ) -> (CompileEnd, CheckerVerdict, usize) {
-    let (outcome, builder, _) = capture::capture_sources(
+    let (end, checker, spill_slots, _) =
+        compile_checked_within(func, isa, CaptureLimits::default());
+    (end, checker, spill_slots)
+}
+
+/// [`compile_checked`] under `limits`, also giving the number of records: every
+/// regalloc2 record counts towards the budget (the logger sees them all),
+/// though only the summary sources are parsed.
+pub fn compile_checked_within(
+    func: &Function,
+    isa: &dyn TargetIsa,
+    limits: CaptureLimits,
+) -> (CompileEnd, CheckerVerdict, usize, u64) {
+    let (outcome, builder, records) = capture::capture_sources(
         TraceBuilder::new(),
-        CaptureLimits::default(),
+        limits,
         capture::Sources::SUMMARY_ONLY,
         || run(func, isa),
     );
     let trace = builder.finish();
     let end = end_of(outcome);
     let checker = verdict(isa.flags().regalloc_checker(), &trace, &end);
-    (end, checker, trace.spill_slots.len())
+    (end, checker, trace.spill_slots.len(), records)
 }

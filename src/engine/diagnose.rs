@@ -249,7 +249,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             .steps
             .last()
             .is_some_and(|s| matches!(s.outcome, Outcome::Incomplete))
-        || trace.final_state.is_none();
+        || !trace.finished;
     let vreg_of = |segs: &[Seg]| -> Option<VRegId> {
         segs.iter()
             .find_map(|s| trace.vreg_of_range.get(&s.range).copied())

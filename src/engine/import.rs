@@ -5,12 +5,17 @@
 //! feeds, so an imported log replays like a live trace. Lines without a record
 //! header continue the previous record (multi-line messages such as VCode).
 //! A log may be truncated: the trace then ends in an incomplete step.
+//!
+//! Logs from regalloc2 0.9 to 0.15 are understood (the differences that
+//! matter are listed in [`super::trace`]); the trace's [`Dialect`] says which
+//! releases fit the messages seen. Records no release explains are counted in
+//! `trace.unparsed`, with samples, never fatal.
 
 use std::path::Path;
 
 use super::capture::{RecordSink, Source};
 use super::error::{EngineError, EngineResult};
-use super::trace::{Trace, TraceBuilder};
+use super::trace::{Dialect, Trace, TraceBuilder};
 
 /// An imported log.
 pub struct ImportedLog {
@@ -22,6 +27,10 @@ pub struct ImportedLog {
     pub other_targets: u64,
     /// Lines before the first record header, which no record can own.
     pub stray_lines: u64,
+    /// The regalloc2 releases whose messages fit the log (`0.9–0.11`, ...).
+    pub dialect: Dialect,
+    /// The log stops before the allocation passes ended.
+    pub truncated: bool,
 }
 
 /// A record header: level, target and where the message starts.
@@ -57,6 +66,8 @@ pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
         records: 0,
         other_targets: 0,
         stray_lines: 0,
+        dialect: Dialect::ANY,
+        truncated: false,
     };
     let mut pending: Option<(Source, log::Level, String)> = None;
     let mut seen_header = false;
@@ -101,5 +112,7 @@ pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
     }
     out.trace = builder.finish();
     out.trace.records = out.records;
+    out.dialect = out.trace.dialect;
+    out.truncated = !out.trace.finished;
     Ok(out)
 }

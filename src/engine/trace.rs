@@ -12,6 +12,35 @@
 //! next such moment belongs to that step. The builder keeps each bundle's live
 //! ranges up to date through splits, so each step carries the new range lists
 //! of the bundles it changed: the replay only applies them.
+//!
+//! # Older releases (imported logs)
+//!
+//! Logs written by other builds (`engine::import`) may come from regalloc2 0.9
+//! to 0.15. The `trace!` format strings of `src/ion/*.rs` were compared release
+//! by release (0.9.0–0.9.3, 0.10.0–0.10.2, 0.11.0–0.11.3, 0.12.0/0.12.2, 0.13.1,
+//! 0.14.0, 0.15.0–0.15.2) against 0.15.2. `ion/dump.rs`, `ion/spill.rs`,
+//! `ion/merge.rs` output and the `Debug`/`Display` forms the messages use
+//! (`PReg` as `p3i` / `PReg(hw = 3, class = Int, index = 3)`, `VReg` `v7i`,
+//! `ProgPoint` `progpoint12-pre`, `CodeRange`, `LiveRangeIndex(n)`,
+//! `LiveBundleIndex(n)`, `SpillSetIndex(n)`, operand constraints) are the same
+//! in every one of them. What differs, and what the parser does about it:
+//!
+//! | releases | difference from 0.15.2 | matters? / handling |
+//! |---|---|---|
+//! | 0.9–0.11 | no state dump after allocation (`dump_state` only before) | yes: no final state to compare; the end of allocation is recognised by `spillslot allocator done` ([`Trace::finished`]) |
+//! | 0.9–0.11 | minimal splitting (`split_into_minimal_bundles`) may put a second LR in the bundle created for the same instruction: `created new LR L but adding to existing bundle B` (the previous LR of B is cut at the use) | yes: applied from the preceding `-> use Use { .. pos: .. } (last_live_pos ..)` record and the removed LR's end |
+//! | 0.9–0.11 | `-> use {:?} (last_live_pos {:?})`, `-> appended to last LR`, `-> first range has range` (bundle properties) | use position read; the others carry nothing new |
+//! | 0.9–0.11 | `Splitting bundle B into minimal bundles with reg hint p3i` (hint `Display`, not `Option` `Debug`) | no: only the bundle is read |
+//! | 0.9 | no `-> advancing split point to` (split point never moved to a fixed use) | no: the split point is computed as before |
+//! | 0.9 | safepoint records (`inst N is safepoint`, `stackmap.rs`) | no: not allocator steps, ignored |
+//! | 0.9, 0.13–0.15 | `-> stack operand at P: op` in bundle properties (absent 0.10–0.12) | no: ignored |
+//! | 0.9–0.11 | `-> created new LR L range R with new bundle B for this use` | same words as 0.12+, parsed alike |
+//! | 0.12–0.15 | `bundle_start = .. bundle_end = ..`, `-> spans only one inst; splitting into minimal bundles` (absent before) | used when present |
+//! | 0.14–0.15 | `limit(0..=N)` constraints, `Requirement::Limit`, `-> limited(N) and minimal` | parsed; absent before |
+//! | 0.9–0.10 | `-> lowest cost evict: set Some([LiveBundleIndex(1)]), cost ..` (an `Option`; a plain list from 0.11) | no: the bundles are read alike |
+//! | 0.9–0.14 | `process_bundle`/`split bundle`/`Splitting bundle` use positional `{:?}` instead of named arguments | no: same text |
+//!
+//! Which of these show up in a log narrows the release down ([`Dialect`]).
 
 use std::collections::HashMap;
 
@@ -424,6 +453,99 @@ pub struct Trace {
     pub unparsed_samples: Vec<String>,
     /// The virtual register of every live range seen.
     pub vreg_of_range: HashMap<RangeId, VRegId>,
+    /// The allocation passes ran to their end: regalloc2's final dump or the
+    /// end of spill-slot allocation was seen (0.9–0.11 print no final dump).
+    pub finished: bool,
+    /// The regalloc2 releases whose messages fit this trace.
+    pub dialect: Dialect,
+}
+
+/// The regalloc2 releases (0.9 to 0.15, by minor version) whose `trace!`
+/// messages fit a trace, narrowed by the messages that changed between them
+/// (see the table at the top of this module).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "String")]
+pub struct Dialect {
+    /// Bit `m` set: release 0.m fits.
+    minors: u32,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect::ANY
+    }
+}
+
+impl Dialect {
+    pub const FIRST_MINOR: u32 = 9;
+    pub const LAST_MINOR: u32 = 15;
+    /// Nothing seen that tells the releases apart.
+    pub const ANY: Dialect = Dialect::range(Dialect::FIRST_MINOR, Dialect::LAST_MINOR);
+    /// 0.9–0.11: old minimal splitting, no final dump.
+    const UP_TO_0_11: Dialect = Dialect::range(9, 11);
+    const UP_TO_0_10: Dialect = Dialect::range(9, 10);
+    const FROM_0_10: Dialect = Dialect::range(10, 15);
+    const FROM_0_11: Dialect = Dialect::range(11, 15);
+    const FROM_0_12: Dialect = Dialect::range(12, 15);
+    const FROM_0_14: Dialect = Dialect::range(14, 15);
+    const ONLY_0_9: Dialect = Dialect::range(9, 9);
+    /// `-> stack operand at`: in 0.9, gone in 0.10–0.12, back in 0.13.
+    const STACK_OPERAND: Dialect = Dialect {
+        minors: Dialect::range(9, 9).minors | Dialect::range(13, 15).minors,
+    };
+
+    const fn range(first: u32, last: u32) -> Dialect {
+        Dialect {
+            minors: ((1u32 << (last + 1)) - 1) & !((1u32 << first) - 1),
+        }
+    }
+
+    /// Does release 0.`minor` fit?
+    pub fn fits(self, minor: u32) -> bool {
+        minor < 32 && self.minors & (1 << minor) != 0
+    }
+
+    /// The minor versions that fit, oldest first.
+    pub fn minors(self) -> Vec<u32> {
+        (Dialect::FIRST_MINOR..=Dialect::LAST_MINOR)
+            .filter(|&m| self.fits(m))
+            .collect()
+    }
+
+    /// Keeps only the releases `evidence` allows; evidence that contradicts
+    /// everything seen so far is ignored.
+    fn narrow(&mut self, evidence: Dialect) {
+        let both = self.minors & evidence.minors;
+        if both != 0 {
+            self.minors = both;
+        }
+    }
+
+    /// `0.9–0.11`, `0.9, 0.13–0.15`, `0.15`.
+    pub fn text(self) -> String {
+        let minors = self.minors();
+        let mut parts = Vec::new();
+        let mut i = 0;
+        while i < minors.len() {
+            let mut j = i;
+            while j + 1 < minors.len() && minors[j + 1] == minors[j] + 1 {
+                j += 1;
+            }
+            parts.push(if i == j {
+                format!("0.{}", minors[i])
+            } else {
+                format!("0.{}\u{2013}0.{}", minors[i], minors[j])
+            });
+            i = j + 1;
+        }
+        parts.join(", ")
+    }
+}
+
+impl From<Dialect> for String {
+    fn from(d: Dialect) -> String {
+        d.text()
+    }
 }
 
 /// How the steps of a trace ended, counted once for every front end.
@@ -699,6 +821,11 @@ struct PendingSplit {
     /// Where the leading region of the new bundle ends (before its first use).
     adjusted_first: Option<Point>,
     applied: bool,
+    /// Minimal splitting (0.9–0.11): the bundle's ranges before the split,
+    /// the end of the LR being cut up and the position of the current use.
+    old_segs: Vec<Seg>,
+    lr_to: Option<Point>,
+    use_pos: Option<Point>,
 }
 
 /// Parses records into a [`Trace`] as they arrive.
@@ -723,6 +850,8 @@ pub struct TraceBuilder {
     last_probe: Option<PReg>,
     /// Set when the current record's kind is never of interest.
     ignore_site: bool,
+    /// Move-insertion records seen after the allocation passes finished.
+    moves_after_finish: bool,
 }
 
 impl Default for TraceBuilder {
@@ -750,6 +879,7 @@ impl TraceBuilder {
             minimal_vreg: None,
             last_probe: None,
             ignore_site: false,
+            moves_after_finish: false,
         }
     }
 
@@ -758,12 +888,18 @@ impl TraceBuilder {
         self.close_dump();
         if let Some(mut step) = self.current.take() {
             self.split = None;
-            step.outcome = if self.trace.final_state.is_some() || self.in_spill_pass {
-                decide_outcome(&step)
-            } else {
-                Outcome::Incomplete
-            };
+            step.outcome =
+                if self.trace.final_state.is_some() || self.in_spill_pass || self.trace.finished {
+                    decide_outcome(&step)
+                } else {
+                    Outcome::Incomplete
+                };
             self.trace.steps.push(step);
+        }
+        // Move insertion ran but regalloc2 printed no final dump: only
+        // 0.9–0.11 do that.
+        if self.trace.finished && self.trace.final_state.is_none() && self.moves_after_finish {
+            self.trace.dialect.narrow(Dialect::UP_TO_0_11);
         }
         self.trace.vreg_of_range = self.vreg_of_range.into_iter().collect();
         self.trace
@@ -808,6 +944,8 @@ impl TraceBuilder {
             self.trace.initial = dump;
         } else {
             self.trace.final_state = Some(dump);
+            self.trace.finished = true;
+            self.trace.dialect.narrow(Dialect::FROM_0_12);
         }
     }
 
@@ -863,6 +1001,9 @@ impl TraceBuilder {
             if let (Some(pos), Some((def, late, vreg, constraint))) = (pos, operand)
                 && let Some(r) = self.dump.ranges.last_mut()
             {
+                if let Constraint::Limit(_) = constraint {
+                    self.trace.dialect.narrow(Dialect::FROM_0_14);
+                }
                 r.uses.push(UseInfo {
                     pos,
                     slot,
@@ -1201,6 +1342,12 @@ impl TraceBuilder {
             return;
         }
         if let Some(rest) = t.strip_prefix("lowest cost evict: set ") {
+            // The set was an `Option` up to 0.10: `Some([..])`.
+            if rest.starts_with("Some(") {
+                self.trace.dialect.narrow(Dialect::UP_TO_0_10);
+            } else if rest.starts_with('[') {
+                self.trace.dialect.narrow(Dialect::FROM_0_11);
+            }
             let (set, cost) = split_key(rest, "cost").unwrap_or((rest, ""));
             self.push_event(Event::LowestEvict {
                 bundles: bundles_in(set),
@@ -1287,6 +1434,7 @@ impl TraceBuilder {
             return;
         }
         if t.starts_with("bundle_start = ") {
+            self.trace.dialect.narrow(Dialect::FROM_0_12);
             let pts = points_in(t);
             if let (Some(split), 2) = (self.split.as_mut(), pts.len()) {
                 split.end = Some(pts[1]);
@@ -1296,6 +1444,9 @@ impl TraceBuilder {
         if t.starts_with("split point is at bundle start; advancing to")
             || t.starts_with("advancing split point to")
         {
+            if t.starts_with("advancing") {
+                self.trace.dialect.narrow(Dialect::FROM_0_10);
+            }
             if let (Some(split), Some(p)) = (self.split.as_mut(), point_in(t)) {
                 split.adjusted = Some(p);
             }
@@ -1312,6 +1463,9 @@ impl TraceBuilder {
             || t.starts_with("first use loc is")
             || t.starts_with("spans only one inst")
         {
+            if t.starts_with("spans") {
+                self.trace.dialect.narrow(Dialect::FROM_0_12);
+            }
             self.ignore_site = true;
             return;
         }
@@ -1392,6 +1546,7 @@ impl TraceBuilder {
                     self.split = Some(PendingSplit {
                         bundle,
                         applied: true,
+                        old_segs: self.segs.get(&bundle).cloned().unwrap_or_default(),
                         ..Default::default()
                     });
                     self.set_segs(bundle, Vec::new());
@@ -1402,6 +1557,62 @@ impl TraceBuilder {
         }
         if let Some(rest) = t.strip_prefix("removing old LR ") {
             self.minimal_vreg = first_after(rest, "VRegIndex(");
+            let lr = first_after(rest, "LiveRangeIndex(");
+            if let Some(split) = self.split.as_mut() {
+                split.lr_to = split
+                    .old_segs
+                    .iter()
+                    .find(|s| Some(s.range) == lr)
+                    .map(|s| s.to);
+            }
+            return;
+        }
+        if let Some(rest) = t.strip_prefix("use ")
+            && has(rest, "(last_live_pos")
+        {
+            // 0.9–0.11: `-> use Use { operand: .., pos: P, .. } (last_live_pos Q)`;
+            // P is where a shared minimal bundle's previous LR is cut.
+            self.trace.dialect.narrow(Dialect::UP_TO_0_11);
+            if let Some(split) = self.split.as_mut() {
+                split.use_pos = split_key(rest, "pos: ").and_then(|(_, p)| point_in(p));
+            }
+            return;
+        }
+        if t.starts_with("appended to last LR") || t.starts_with("first range has range") {
+            self.trace.dialect.narrow(Dialect::UP_TO_0_11);
+            self.ignore_site = true;
+            return;
+        }
+        if let Some(rest) = t.strip_prefix("created new LR ")
+            && let Some((lr_text, b)) = split_key(rest, "but adding to existing bundle")
+        {
+            // 0.9–0.11: a second LR at the same instruction joins the minimal
+            // bundle just made; that bundle's last LR now ends at the use.
+            self.trace.dialect.narrow(Dialect::UP_TO_0_11);
+            let lr = first_after(lr_text, "LiveRangeIndex(");
+            let bundle = bundle_in(b);
+            let split = self.split.as_ref();
+            let pos = split.and_then(|s| s.use_pos);
+            let lr_to = split.and_then(|s| s.lr_to);
+            match (lr, bundle, pos) {
+                (Some(lr), Some(bundle), Some(pos)) => {
+                    let mut segs = self.segs.get(&bundle).cloned().unwrap_or_default();
+                    if let Some(last) = segs.last_mut() {
+                        last.to = pos;
+                    }
+                    let next = Point::new(pos.inst() + 1, false);
+                    segs.push(Seg {
+                        from: pos,
+                        to: lr_to.map_or(next, |t| t.min(next)),
+                        range: lr,
+                    });
+                    if let Some(v) = self.minimal_vreg {
+                        self.vreg_of_range.insert(lr, v);
+                    }
+                    self.set_segs(bundle, segs);
+                }
+                _ => self.unparsed(message),
+            }
             return;
         }
         if t.starts_with("use ")
@@ -1465,10 +1676,14 @@ impl TraceBuilder {
             self.props_for = bundle_in(rest).map(|b| (b, 0));
             return;
         }
+        if t.starts_with("stack operand at") {
+            self.trace.dialect.narrow(Dialect::STACK_OPERAND);
+            self.ignore_site = true;
+            return;
+        }
         if t.starts_with("use: ")
             || t.starts_with("fixed operand at")
             || t.starts_with("is fixed def")
-            || t.starts_with("stack operand at")
             || t.starts_with("uses spill weight")
             || t.starts_with("minimal: ")
             || t.starts_with("no vreg; minimal and fixed")
@@ -1486,6 +1701,7 @@ impl TraceBuilder {
                 } else if t.starts_with("non-fixed") {
                     (MINIMAL_WEIGHT, false)
                 } else {
+                    self.trace.dialect.narrow(Dialect::FROM_0_14);
                     let limit = first_after(t, "limited(").unwrap_or(0);
                     (MINIMAL_LIMITED_WEIGHT.saturating_sub(limit), false)
                 };
@@ -1602,6 +1818,7 @@ impl TraceBuilder {
         }
         if t.starts_with("spillslot allocator done") {
             self.close_current();
+            self.trace.finished = true;
         }
         // Slot search details are not steps.
     }
@@ -1734,6 +1951,9 @@ impl RecordSink for TraceBuilder {
             Source::Merge => self.merge_record(message),
             Source::Compile => self.compile_record(level, message),
             Source::Moves => {
+                if self.trace.finished {
+                    self.moves_after_finish = true;
+                }
                 // `get_alloc_for_range` names the spill slot of every spilled
                 // range it applies (ion/moves.rs); the rest of move insertion
                 // is not followed.
@@ -1746,6 +1966,12 @@ impl RecordSink for TraceBuilder {
                     }
                     None => self.ignore_site = true,
                 }
+            }
+            Source::LiveRanges if has(message, "safepoint") => {
+                // Safepoints (stack maps) were dropped after 0.9.
+                self.close_dump();
+                self.trace.dialect.narrow(Dialect::ONLY_0_9);
+                self.ignore_site = true;
             }
             Source::LiveRanges | Source::Requirement | Source::Checker | Source::Other => {
                 self.close_dump();

@@ -345,8 +345,18 @@ pub fn translate_module(
     wasm: &[u8],
     settings: WasmtimeSettings,
 ) -> EngineResult<Vec<Translation>> {
+    translate_module_with(path, wasm, settings, None)
+}
+
+/// [`translate_module`] with extra Wasmtime configuration.
+pub fn translate_module_with(
+    path: &Path,
+    wasm: &[u8],
+    settings: WasmtimeSettings,
+    hook: Option<ConfigHook>,
+) -> EngineResult<Vec<Translation>> {
     let dir = clif_tempdir(path)?;
-    let artifact = precompile(path, wasm, settings, Some(dir.path()), None)?;
+    let artifact = precompile(path, wasm, settings, Some(dir.path()), hook)?;
     let flags = CompilerFlags::from_artifact(&artifact).map_err(|m| wasmtime_error(path, m))?;
     let functions = super::input::list_wasm_functions(path, wasm)?;
     let mut out = Vec::new();

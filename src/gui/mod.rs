@@ -1060,7 +1060,10 @@ pub fn run(path: Option<PathBuf>, func: Option<String>) -> anyhow::Result<()> {
 /// Where a log came from and how far it was understood; the same function
 /// allocated by this build's regalloc2 when its CLIF lies beside the log.
 fn log_info_ui(ui: &mut egui::Ui, log: &worker::LogInfo, commands: &mut Vec<Command>) {
-    ui.strong("Imported regalloc2 log");
+    ui.strong(format!(
+        "Imported regalloc2 log (regalloc2 {})",
+        log.releases
+    ));
     ui.label(format!(
         "{} lines, {} records, {} not understood{}",
         log.lines,

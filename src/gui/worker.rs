@@ -103,6 +103,8 @@ pub struct LogInfo {
     pub not_understood: u64,
     pub not_understood_samples: Vec<String>,
     pub truncated: bool,
+    /// The regalloc2 releases whose messages fit the log.
+    pub releases: String,
     /// A CLIF file beside the log (same stem), allocated by this build's
     /// regalloc2: the file and what happened, in words.
     pub current: Option<(PathBuf, Result<String, String>)>,
@@ -512,7 +514,8 @@ fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
         records: imported.records,
         not_understood: trace.unparsed,
         not_understood_samples: trace.unparsed_samples.clone(),
-        truncated: trace.final_state.is_none(),
+        truncated: imported.truncated,
+        releases: String::from(imported.dialect),
         current: None,
     };
     ctx.progress("replaying the log and looking for loops");

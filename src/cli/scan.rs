@@ -1,0 +1,187 @@
+//! `spillscope scan FILE|DIR...`: compile every function under a record budget
+//! and a deadline; report the ones whose allocation does not end, fails
+//! regalloc2's checker, or panics.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::engine::isa::{Algorithm, OptLevel, Target};
+use crate::engine::scan::{self, ScanOptions, ScanReport, Shard, Status};
+use crate::engine::session::Settings;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Every defined function of every input is compiled with regalloc2's checker on,
+under a record budget and a deadline. Folders are searched recursively for .wasm,
+.wat and .clif files, in sorted order. A function that trips the budget is
+compiled again, traced, and diagnosed for a loop. A Wasm module is translated
+once, whole, by Wasmtime (with its single-pass allocator, so a loop in the
+backtracking one cannot hang the translation; it gets 10x --timeout). A compile
+that ignores its deadline (a loop that logs nothing) is abandoned after
+2x --timeout + 10 s and reported over budget.
+
+Status per function: ok, over_budget, checker_failed, panicked, compile_error
+(Cranelift refused the function, such as CLIF that does not verify). An input
+that cannot be read or that Wasmtime refuses is a module error; the scan goes on.
+
+Sharding: --shard I/N takes every N-th function of the global sorted
+(file, function index) list, starting with the I-th, so N machines running
+1/N .. N/N together scan everything exactly once.
+
+Exit status:
+  0  every function ok, no module error
+  2  some function over budget, checker failed, panicked or failed to compile,
+     or some input failed as a whole
+  1  a usage or I/O error before scanning (a missing path, a bad --shard)
+     (clap's own argument errors exit 2, as for every subcommand)
+
+Examples:
+  spillscope scan sample-modules
+  spillscope scan corpus/ --budget 5000000 --timeout 30 --jobs 8 --json > scan.json
+  spillscope scan corpus/ --shard 2/4          # the second of four machines
+  spillscope scan big.wasm --all --target aarch64")]
+pub struct ScanArgs {
+    /// Inputs: .wasm, .wat or .clif files, or folders to search
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// regalloc2 records allowed per function (default: scaled to its CLIF size,
+    /// at least 2,000,000)
+    #[arg(long)]
+    pub budget: Option<u64>,
+    /// Wall-clock limit of one function's compile, in seconds
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Worker threads (default: the available parallelism)
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Scan only this shard of the work: I/N, I from 1 to N
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Target: host, x86_64, aarch64, riscv64, s390x
+    #[arg(long, default_value = "host")]
+    pub target: Target,
+    /// Cranelift opt level: none, speed, speed_and_size
+    #[arg(long, default_value = "speed")]
+    pub opt: OptLevel,
+    /// Register allocator: backtracking or single_pass
+    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// List ok functions too (text output)
+    #[arg(long, visible_alias = "verbose")]
+    pub all: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
+    let shard = match &args.shard {
+        Some(s) => Shard::parse(s).map_err(|e| anyhow::anyhow!("--shard: {e}"))?,
+        None => Shard::default(),
+    };
+    if args.jobs == Some(0) {
+        anyhow::bail!("--jobs must be at least 1");
+    }
+    if args.budget == Some(0) {
+        anyhow::bail!("--budget must be at least 1 record");
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!("--timeout must be a positive number of seconds");
+    }
+    let defaults = ScanOptions::default();
+    Ok(ScanOptions {
+        settings: Settings {
+            target: args.target,
+            opt: args.opt,
+            algorithm: args.algorithm,
+        },
+        budget: args.budget,
+        timeout: Duration::from_secs_f64(args.timeout),
+        jobs: args.jobs.unwrap_or(defaults.jobs),
+        shard,
+    })
+}
+
+fn print_text(
+    out: &mut impl std::io::Write,
+    report: &ScanReport,
+    all: bool,
+) -> std::io::Result<()> {
+    for file in &report.files {
+        if let Some(e) = &file.error {
+            // Engine errors start with the path already.
+            let message = e
+                .strip_prefix(&file.path)
+                .and_then(|m| m.strip_prefix(": "))
+                .unwrap_or(e);
+            writeln!(out, "{}: module error: {message}", file.path)?;
+        }
+        for f in &file.functions {
+            if f.status == Status::Ok && !all {
+                continue;
+            }
+            writeln!(
+                out,
+                "{}: function {} {}: {}: {}",
+                file.path,
+                f.index,
+                f.name,
+                f.status.name(),
+                f.details
+            )?;
+        }
+    }
+    let s = &report.summary;
+    let compile_errors = if s.compile_errors > 0 {
+        format!(", {} compile errors", s.compile_errors)
+    } else {
+        String::new()
+    };
+    let shard = if s.shard == "1/1" {
+        String::new()
+    } else {
+        format!(", shard {}", s.shard)
+    };
+    writeln!(
+        out,
+        "scanned {} functions in {} modules: {} ok, {} over budget, {} checker failed, {} panicked, {} module errors{compile_errors} in {:.2} s ({} jobs{shard})",
+        s.functions,
+        s.modules,
+        s.ok,
+        s.over_budget,
+        s.checker_failed,
+        s.panicked,
+        s.module_errors,
+        s.elapsed_ms as f64 / 1000.0,
+        s.jobs,
+    )
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<()> {
+    let options = options(&args)?;
+    let paths = scan::collect_inputs(&args.paths)?;
+    if paths.is_empty() {
+        anyhow::bail!("no .wasm, .wat or .clif files under the given paths");
+    }
+    let report = scan::scan(&paths, &options);
+    if args.json {
+        super::print_json(&report)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        match print_text(&mut out, &report, args.all) {
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        }
+    }
+    if report.summary.any_failure() {
+        // Exit status 2 says "the scan found something", apart from the 1 that
+        // `main` gives errors.
+        let _ = std::io::stdout().flush();
+        std::process::exit(2);
+    }
+    Ok(())
+}
