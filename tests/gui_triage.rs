@@ -66,3 +66,48 @@ fn a_budget_stop_keeps_the_trace_and_the_ui_responsive() {
     assert_eq!(h.state().cursor(), Some((0, full_steps)));
     assert!(h.query_by_label_contains("trace stopped early").is_none());
 }
+
+#[test]
+fn a_regalloc2_0_11_3_log_opens_with_its_loop_in_the_lineage() {
+    let log = common::samples_dir().join("hang/loop-0.11.3.log");
+    let mut h = harness(App::new(None, Some(log), None));
+    common::gui::run_until(&mut h, "the 0.11.3 log to open", ready);
+    let d = h.state().diagnosis().expect("diagnosed").clone();
+    assert!(d.looping, "{}", d.description);
+    let from = d.from_step.expect("the loop has a start");
+    assert!(h.state().trace_stopped() || h.state().cursor().is_some());
+    h.get_by_label_contains("Imported regalloc2 log");
+    h.get_by_label_contains("Loop detected");
+    h.get_by_label_contains(&format!("bundle {} (v", d.bundle.unwrap()));
+    // The same function from the CLIF beside the log, with this build's regalloc2.
+    h.get_by_label_contains("Same function (loop.clif): regalloc2 0.15.2 allocates it in");
+
+    // Jump to where the loop starts: the lineage follows, with the cycle marked.
+    h.get_by_label_contains("Jump to the loop").click();
+    h.run_steps(4);
+    let (k, _) = h.state().cursor().unwrap();
+    assert_eq!(k, from + 1);
+    assert_eq!(h.state().highlighted_bundle(), d.bundle);
+    let marked = h.query_all_by_label_contains("[loop] b").count();
+    assert!(marked >= 3, "only {marked} loop rows visible");
+
+    // A row of the chain jumps to the step that created that bundle.
+    let child = d.cycle_bundles[2];
+    let made_at = d.cycle_steps[1];
+    h.get_by_label_contains(&format!("[loop] b{child}  from step {}", made_at + 1))
+        .click();
+    h.run_steps(4);
+    assert_eq!(h.state().cursor().unwrap().0, made_at + 1);
+
+    // The UI stays usable: step on, then open the CLIF with this build.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor().unwrap().0, made_at + 2);
+    h.get_by_label("Open loop.clif with this build").click();
+    common::gui::run_until(&mut h, "loop.clif to compile", |a| {
+        ready(a) && a.loaded_function().is_some_and(|f| f.contains("3384"))
+    });
+    let d = h.state().diagnosis().unwrap();
+    assert!(!d.looping);
+    assert!(!h.state().trace_stopped());
+}

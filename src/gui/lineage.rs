@@ -121,6 +121,7 @@ pub fn lineage_ui(
     model: &LineageModel,
     diagnosis: Option<&Diagnosis>,
     current: Option<BundleId>,
+    scroll_to_current: &mut bool,
     commands: &mut Vec<Command>,
 ) {
     if let Some(d) = diagnosis {
@@ -139,14 +140,21 @@ pub fn lineage_ui(
         .small()
         .weak(),
     );
-    egui::ScrollArea::vertical()
+    let mut area = egui::ScrollArea::vertical()
         .id_salt("lineage_rows")
-        .auto_shrink([false, false])
-        .show_rows(ui, ROW_H, model.rows.len(), |ui, range| {
-            for row in &model.rows[range] {
-                row_ui(ui, row, current, commands);
-            }
-        });
+        .auto_shrink([false, false]);
+    if std::mem::take(scroll_to_current)
+        && let Some(row) = current.and_then(|b| model.row_of.get(&b))
+    {
+        // A few rows of context above the current bundle.
+        let pitch = ROW_H + ui.spacing().item_spacing.y;
+        area = area.vertical_scroll_offset(row.saturating_sub(3) as f32 * pitch);
+    }
+    area.show_rows(ui, ROW_H, model.rows.len(), |ui, range| {
+        for row in &model.rows[range] {
+            row_ui(ui, row, current, commands);
+        }
+    });
 }
 
 fn row_ui(
@@ -163,7 +171,7 @@ fn row_ui(
             text.push_str(&format!("[depth {}] ", row.depth));
         }
         if row.in_cycle {
-            text.push_str("⟳ ");
+            text.push_str("[loop] ");
         }
         text.push_str(&format!("b{}", row.bundle));
         match row.created_at {

@@ -866,11 +866,7 @@ impl App {
                             .loaded
                             .as_ref()
                             .is_some_and(|l| l.compiled.diagnosis.looping);
-                        let title = if looping {
-                            "Lineage ⟳ loop"
-                        } else {
-                            "Lineage"
-                        };
+                        let title = if looping { "Lineage (loop)" } else { "Lineage" };
                         ui.selectable_value(&mut self.view.side, SideTab::Lineage, title);
                     });
                     match (self.view.side, &self.loaded) {
@@ -879,6 +875,7 @@ impl App {
                             &l.compiled.lineage,
                             (!verdict_on_top(l)).then_some(&l.compiled.diagnosis),
                             l.focus.bundle,
+                            &mut self.view.scroll_events,
                             &mut commands,
                         ),
                         _ => events::events_ui(
