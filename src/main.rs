@@ -15,18 +15,21 @@ use clap::Parser;
 struct Cli {
     #[command(subcommand)]
     command: Option<spillscope::cli::Command>,
-    /// Open this .wasm, .wat or .clif file in the app (default: an embedded sample)
+    /// Open this .wasm, .wat, .clif file or regalloc2 log in the app (default: an embedded sample)
     path: Option<PathBuf>,
     /// Function to select first: an index or a name
     #[arg(long = "func")]
     func: Option<String>,
+    /// Put the replay cursor after this many steps once the trace is ready
+    #[arg(long)]
+    step: Option<usize>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(command) => spillscope::cli::run(command),
-        None => spillscope::gui::run(cli.path, cli.func),
+        None => spillscope::gui::run(cli.path, cli.func, cli.step),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

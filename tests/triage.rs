@@ -33,7 +33,7 @@ fn the_0_11_3_log_is_diagnosed_as_a_split_loop_naming_bundle_vreg_and_range() {
     let range = d["range"].as_str().expect("a range is named");
     let text = d["description"].as_str().unwrap();
     assert!(
-        text.contains(&format!("bundle {bundle} (v{vreg})")),
+        text.contains(&format!("bundle {bundle} (v{vreg}")),
         "{text}"
     );
     assert!(text.contains(range), "{text}");
@@ -186,4 +186,50 @@ fn the_reducer_shrinks_the_real_reproducer_and_it_still_loops_under_0_11_3() {
     ]);
     assert_eq!(v["summary"]["checker"], "ok");
     assert_eq!(v["diagnosis"]["looping"], false);
+}
+
+#[test]
+fn live_detection_stops_the_0_11_3_loop_soon_after_it_starts() {
+    use spillscope::engine::capture::CaptureStop;
+    use spillscope::engine::diagnose::{self, LIVE_CHAIN};
+    use spillscope::engine::import::{import_log, import_log_until_loop};
+    let path = hang("loop-0.11.3.log");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let full = import_log(&path, &text).unwrap();
+    let live = import_log_until_loop(&path, &text).unwrap();
+    let d = diagnose::diagnose(&full.trace);
+    let from = d.from_step.unwrap();
+    let steps = live.trace.steps.len();
+    assert!(
+        matches!(live.trace.stopped, Some(CaptureStop::LoopDetected { .. })),
+        "{:?}",
+        live.trace.stopped
+    );
+    // It stops once the chain is LIVE_CHAIN splits long, before the log ends.
+    assert!(
+        (from + LIVE_CHAIN..=from + LIVE_CHAIN + 1).contains(&steps),
+        "stopped at {steps}, loop from {from}"
+    );
+    assert!(steps < full.trace.steps.len());
+    assert!(live.records < full.records);
+    let dl = diagnose::diagnose(&live.trace);
+    assert!(dl.looping);
+    assert_eq!(
+        (dl.bundle, dl.vreg, dl.from_step),
+        (d.bundle, d.vreg, d.from_step)
+    );
+
+    // Logs of allocations that end are read to the end.
+    let dir = common::samples_dir()
+        .join("..")
+        .join("tests/fixtures/regalloc2-logs");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "log") && !p.to_string_lossy().contains("loop") {
+            let t = std::fs::read_to_string(&p).unwrap();
+            let l = import_log_until_loop(&p, &t).unwrap();
+            assert!(l.trace.stopped.is_none(), "{}", p.display());
+            assert!(l.trace.finished, "{}", p.display());
+        }
+    }
 }

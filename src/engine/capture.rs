@@ -84,6 +84,8 @@ pub enum CaptureStop {
     Deadline { elapsed_ms: u64 },
     /// The sink asked to stop.
     SinkStopped,
+    /// The live loop detector was sure the allocation would not end.
+    LoopDetected { steps: usize },
 }
 
 /// Limits of one capture.

@@ -155,11 +155,19 @@ pub fn compile_traced(
 ) -> TracedCompile {
     let checker_on = isa.flags().regalloc_checker();
     let (outcome, builder, records) =
-        capture::capture(TraceBuilder::new(), limits, || run(func, isa));
+        capture::capture(TraceBuilder::new().watching_for_loops(), limits, || {
+            run(func, isa)
+        });
+    let looped = builder.loop_confirmed();
     let mut trace = builder.finish();
     // Every record counts, including those whose call site the parser skips.
     trace.records = records;
-    let end = end_of(outcome);
+    let mut end = end_of(outcome);
+    if looped && matches!(end, CompileEnd::Stopped(CaptureStop::SinkStopped)) {
+        end = CompileEnd::Stopped(CaptureStop::LoopDetected {
+            steps: trace.steps.len(),
+        });
+    }
     if let CompileEnd::Stopped(s) = &end {
         trace.stopped = Some(s.clone());
     }

@@ -29,8 +29,12 @@ pub struct Diagnosis {
     pub looping: bool,
     /// The bundle where the cycle starts.
     pub bundle: Option<BundleId>,
-    /// The vreg whose ranges the cycle keeps processing.
+    /// The vreg whose ranges the cycle keeps processing (the one whose range
+    /// starts first, when the bundle holds several).
     pub vreg: Option<VRegId>,
+    /// Every vreg in the looping bundle.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vregs: Vec<VRegId>,
     /// The first step (0-based) of the cycle.
     pub from_step: Option<usize>,
     /// What was found, in words.
@@ -97,7 +101,7 @@ struct NoProgress {
 }
 
 /// A no-progress split chain this long stops a live capture.
-pub const LIVE_CHAIN: usize = 32;
+pub const LIVE_CHAIN: usize = 12;
 /// The same work processed this often stops a live capture.
 pub const LIVE_REPEATS: usize = 256;
 
@@ -270,6 +274,17 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
         let start_segs = first_segs(trace, first.step, first.parent);
         let cov = coverage(&start_segs);
         let vreg = vreg_of(&start_segs);
+        let mut vregs: Vec<VRegId> = start_segs
+            .iter()
+            .filter_map(|s| trace.vreg_of_range.get(&s.range).copied())
+            .collect();
+        vregs.sort_unstable();
+        vregs.dedup();
+        let others: Vec<String> = vregs
+            .iter()
+            .filter(|v| Some(**v) != vreg)
+            .map(|v| format!("v{v}"))
+            .collect();
         let last = chain[chain.len() - 1];
         let looping = ended_early;
         let description = format!(
@@ -282,7 +297,11 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
                 "No loop (the allocation finished), but "
             },
             b = first.parent,
-            v = vreg.map(|v| format!(" (v{v})")).unwrap_or_default(),
+            v = match (vreg, others.is_empty()) {
+                (Some(v), true) => format!(" (v{v})"),
+                (Some(v), false) => format!(" (v{v}, with {})", others.join(", ")),
+                (None, _) => String::new(),
+            },
             r = coverage_text(&cov),
             n = chain.len(),
             s = first.step,
@@ -302,6 +321,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             looping,
             bundle: Some(first.parent),
             vreg,
+            vregs,
             from_step: Some(first.step),
             description,
             range: Some(coverage_text(&cov)),
@@ -347,6 +367,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             looping,
             bundle: Some(bundle),
             vreg: key.1,
+            vregs: key.1.into_iter().collect(),
             from_step: Some(first_step),
             description,
             range: Some(coverage_text(&key.0)),
@@ -457,6 +478,7 @@ fn growing_queue(
         looping: true,
         bundle: Some(bundle),
         vreg: None,
+        vregs: Vec::new(),
         from_step: Some(from),
         description: format!(
             "Loop: from step {from} to the end ({window} steps) nothing was allocated while the \

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use super::capture::{RecordSink, Source};
+use super::capture::{CaptureStop, RecordSink, Source, Verdict};
 use super::error::{EngineError, EngineResult};
 use super::trace::{Dialect, Trace, TraceBuilder};
 
@@ -59,7 +59,22 @@ fn header(line: &str) -> Option<(log::Level, &str, &str)> {
 
 /// Parses a log's text (named `path` in errors).
 pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
+    import(path, text, false)
+}
+
+/// [`import_log`] as a live capture would see it: reading stops where the
+/// loop detector is sure the allocation loops, and the trace says so
+/// ([`CaptureStop::LoopDetected`]).
+pub fn import_log_until_loop(path: &Path, text: &str) -> EngineResult<ImportedLog> {
+    import(path, text, true)
+}
+
+fn import(path: &Path, text: &str, stop_on_loop: bool) -> EngineResult<ImportedLog> {
     let mut builder = TraceBuilder::new();
+    if stop_on_loop {
+        builder = builder.watching_for_loops();
+    }
+    let mut stopped = false;
     let mut out = ImportedLog {
         trace: Trace::default(),
         lines: 0,
@@ -76,8 +91,11 @@ pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
         match header(line) {
             Some((level, target, msg)) => {
                 seen_header = true;
-                if let Some((s, l, m)) = pending.take() {
-                    builder.record(s, l, &m);
+                if let Some((s, l, m)) = pending.take()
+                    && builder.record(s, l, &m) == Verdict::Stop
+                {
+                    stopped = true;
+                    break;
                 }
                 match Source::from_target(target) {
                     Some(source) => {
@@ -97,7 +115,7 @@ pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
             },
         }
     }
-    if let Some((s, l, m)) = pending.take() {
+    if !stopped && let Some((s, l, m)) = pending.take() {
         builder.record(s, l, &m);
     }
     if out.records == 0 {
@@ -111,6 +129,11 @@ pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
         });
     }
     out.trace = builder.finish();
+    if stopped {
+        out.trace.stopped = Some(CaptureStop::LoopDetected {
+            steps: out.trace.steps.len(),
+        });
+    }
     out.trace.records = out.records;
     out.dialect = out.trace.dialect;
     out.truncated = !out.trace.finished;

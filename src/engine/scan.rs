@@ -608,6 +608,9 @@ fn stop_text(stop: &CaptureStop, budget: u64) -> String {
             format!("stopped by the deadline after {elapsed_ms} ms")
         }
         CaptureStop::SinkStopped => "stopped".into(),
+        CaptureStop::LoopDetected { steps } => {
+            format!("stopped after {steps} steps: the allocation loops")
+        }
     }
 }
 

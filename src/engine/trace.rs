@@ -852,6 +852,15 @@ pub struct TraceBuilder {
     ignore_site: bool,
     /// Move-insertion records seen after the allocation passes finished.
     moves_after_finish: bool,
+    /// Live loop detection: the detector and how many steps it has seen.
+    watch: Option<Watch>,
+}
+
+/// Loop detection while records arrive (see [`TraceBuilder::watching_for_loops`]).
+struct Watch {
+    detector: Option<super::diagnose::LoopDetector>,
+    fed: usize,
+    confirmed: bool,
 }
 
 impl Default for TraceBuilder {
@@ -880,7 +889,49 @@ impl TraceBuilder {
             last_probe: None,
             ignore_site: false,
             moves_after_finish: false,
+            watch: None,
         }
+    }
+
+    /// Runs the loop detector on each step as it completes; once it is sure the
+    /// allocation loops ([`super::diagnose::LoopDetector::confirmed`]) every
+    /// record asks the capture to stop, so a runaway allocation ends long
+    /// before its record budget.
+    pub fn watching_for_loops(mut self) -> TraceBuilder {
+        self.watch = Some(Watch {
+            detector: None,
+            fed: 0,
+            confirmed: false,
+        });
+        self
+    }
+
+    /// Whether the live detector found a loop.
+    pub fn loop_confirmed(&self) -> bool {
+        self.watch.as_ref().is_some_and(|w| w.confirmed)
+    }
+
+    /// Feeds completed steps to the live detector; true once it confirmed a loop.
+    fn watch_steps(&mut self) -> bool {
+        let Some(w) = self.watch.as_mut() else {
+            return false;
+        };
+        if w.confirmed {
+            return true;
+        }
+        if self.trace.steps.len() == w.fed {
+            return false;
+        }
+        let detector = w.detector.get_or_insert_with(|| {
+            super::diagnose::LoopDetector::new(&self.trace.initial, self.trace.initial_queue.len())
+        });
+        let vregs = &self.vreg_of_range;
+        for step in &self.trace.steps[w.fed..] {
+            detector.observe(step, |r| vregs.get(&r).copied());
+        }
+        w.fed = self.trace.steps.len();
+        w.confirmed = detector.confirmed();
+        w.confirmed
     }
 
     /// Ends the trace: closes the open step and any open dump.
@@ -1978,7 +2029,9 @@ impl RecordSink for TraceBuilder {
                 self.ignore_site = true;
             }
         }
-        if self.ignore_site {
+        if self.watch_steps() {
+            Verdict::Stop
+        } else if self.ignore_site {
             Verdict::IgnoreSite
         } else {
             Verdict::Continue

@@ -673,9 +673,13 @@ fn canvas_ui(
     let follow_key = (state.applied, view.mode);
     if view.followed != Some(follow_key) {
         view.followed = Some(follow_key);
-        if let Some(b) = focus.bundle
-            && let Some(&row) = layout.row_of_bundle.get(&b)
-        {
+        // A bundle split away entirely has no row left: follow its children.
+        let shown = focus
+            .bundle
+            .into_iter()
+            .chain(focus.children.iter().copied())
+            .find_map(|b| layout.row_of_bundle.get(&b).map(|&row| (b, row)));
+        if let Some((b, row)) = shown {
             let row = row as f32;
             if row < view.y_top || row >= view.y_top + visible_rows - 1.0 {
                 view.y_top = row - visible_rows / 3.0;

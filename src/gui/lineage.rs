@@ -179,8 +179,10 @@ fn row_ui(
             None => text.push_str("  (before allocation)"),
         }
         text.push_str(&format!("  · {}", row.ended));
-        if row.children > 0 {
-            text.push_str(&format!("  · {} children", row.children));
+        match row.children {
+            0 => {}
+            1 => text.push_str("  · 1 child"),
+            n => text.push_str(&format!("  · {n} children")),
         }
         let mut rich = RichText::new(text).monospace();
         if row.in_cycle {

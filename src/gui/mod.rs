@@ -174,6 +174,8 @@ pub struct App {
     pending_compare: Option<(u32, Vec<Profile>, Settings)>,
     /// How long an allocation may run.
     budget: Budget,
+    /// Where the cursor goes when the first compile arrives.
+    start_step: Option<usize>,
 }
 
 impl App {
@@ -233,6 +235,7 @@ impl App {
             compare_wanted: false,
             pending_compare: None,
             budget: persisted.budget,
+            start_step: None,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -250,6 +253,12 @@ impl App {
         }
         app.open(source, func);
         app
+    }
+
+    /// Puts the cursor after `step` steps when the first trace arrives.
+    pub fn starting_at_step(mut self, step: Option<usize>) -> App {
+        self.start_step = step;
+        self
     }
 
     // ---- read-only accessors (the tests use these) ----
@@ -455,7 +464,7 @@ impl App {
             state,
             focus: Focus::default(),
         };
-        l.seek(0);
+        l.seek(self.start_step.take().unwrap_or(0));
         self.loaded = Some(l);
         self.error = None;
         self.view.scroll_events = true;
@@ -1038,7 +1047,7 @@ impl eframe::App for App {
 }
 
 /// Opens the app on `path` (or the embedded default sample).
-pub fn run(path: Option<PathBuf>, func: Option<String>) -> anyhow::Result<()> {
+pub fn run(path: Option<PathBuf>, func: Option<String>, step: Option<usize>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spillscope")
@@ -1049,7 +1058,11 @@ pub fn run(path: Option<PathBuf>, func: Option<String>) -> anyhow::Result<()> {
     eframe::run_native(
         "spillscope",
         options,
-        Box::new(move |cc| Ok(Box::new(App::new(cc.storage, path, func)))),
+        Box::new(move |cc| {
+            Ok(Box::new(
+                App::new(cc.storage, path, func).starting_at_step(step),
+            ))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
