@@ -311,3 +311,182 @@ fn the_scan_translation_gives_the_same_clif_as_the_default_one() {
         }
     }
 }
+
+/// The regalloc2 0.11.3 tool, built by `.ci/run` (cargo build --release
+/// --locked --manifest-path tools/ra0113/Cargo.toml).
+fn ra0113() -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ra0113/target/release/ra0113");
+    p.is_file().then_some(p)
+}
+
+/// The one function a report lists for `path`.
+fn only_function<'a>(report: &'a Value, path: &str) -> &'a Value {
+    let file = files(report)
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("{path} missing: {report:#}"));
+    assert!(file["error"].is_null(), "{file:#}");
+    let funcs = file["functions"].as_array().unwrap();
+    assert_eq!(funcs.len(), 1, "{file:#}");
+    &funcs[0]
+}
+
+#[test]
+fn the_0_11_3_tool_as_test_command_finds_the_real_loop() {
+    let Some(tool) = ra0113() else {
+        assert!(
+            std::env::var_os("SPILLSCOPE_REQUIRE_RA0113").is_none(),
+            "tools/ra0113 must be built for this run"
+        );
+        eprintln!(
+            "skipped: tools/ra0113 is not built (cargo build --release --locked --manifest-path tools/ra0113/Cargo.toml)"
+        );
+        return;
+    };
+    let test = format!("{} check {{}} --budget 400000", tool.display());
+    let with_tool = |paths: &[&str]| {
+        let mut args = paths.to_vec();
+        args.extend(["--test", &test, "--expect-exit", "3", "--timeout", "60"]);
+        scan_json(&args)
+    };
+
+    // The real looping function: 0.11.3 passes its budget (exit 3), which
+    // this build's own compile would never show (it allocates it).
+    let loop_clif = "sample-modules/hang/loop.clif";
+    let (code, report) = with_tool(&[loop_clif, "sample-modules/pressure.wat"]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["summary"]["test"], test.as_str(), "{report:#}");
+    let f = only_function(&report, loop_clif);
+    assert_eq!(f["name"], "u0:3384", "{f:#}");
+    assert_eq!(f["status"], "over_budget", "{f:#}");
+    assert_eq!(f["test"]["exit_code"], 3, "{f:#}");
+    assert_eq!(f["test"]["timed_out"], false, "{f:#}");
+    assert!(f["test"]["elapsed_ms"].is_u64(), "{f:#}");
+    let head = f["test"]["stderr_head"].as_str().unwrap();
+    assert!(
+        head.contains("over budget") && head.contains("u0:3384"),
+        "{f:#}"
+    );
+    let details = f["details"].as_str().unwrap();
+    assert!(
+        details.starts_with("test command exited 3") && details.contains(head),
+        "{f:#}"
+    );
+    // The test replaced the built-in compile.
+    assert!(f.get("diagnosis").is_none() && f["records"] == 0, "{f:#}");
+    // pressure.wat was judged too, whatever 0.11.3's reader makes of it; a
+    // failure other than exit 3 is never called a hang.
+    let p = only_function(&report, "sample-modules/pressure.wat");
+    let exit = p["test"]["exit_code"].as_i64();
+    match exit {
+        Some(0) => assert_eq!(p["status"], "ok", "{p:#}"),
+        Some(3) => assert_eq!(p["status"], "over_budget", "{p:#}"),
+        _ => {
+            assert!(
+                p["status"] == "compile_error" || p["status"] == "panicked",
+                "{p:#}"
+            );
+            assert!(
+                p["details"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("test command exited {}", exit.unwrap())),
+                "{p:#}"
+            );
+        }
+    }
+
+    // The reduced reproducer, in Cranelift 0.135's syntax, still loops.
+    let reduced = "sample-modules/hang/loop-reduced.clif";
+    let (code, report) = with_tool(&[reduced]);
+    assert_eq!(code, 2, "{report:#}");
+    let f = only_function(&report, reduced);
+    assert_eq!(f["status"], "over_budget", "{f:#}");
+    assert_eq!(f["test"]["exit_code"], 3, "{f:#}");
+
+    // A function 0.11.3 allocates: ok, exit 0, also in text form.
+    let fib = "sample-modules/fib.clif";
+    let (code, report) = with_tool(&[fib]);
+    assert_eq!(code, 0, "{report:#}");
+    let f = only_function(&report, fib);
+    assert_eq!(f["status"], "ok", "{f:#}");
+    assert_eq!(f["test"]["exit_code"], 0, "{f:#}");
+    let out = common::spillscope(&["scan", fib, "--test", &test, "--expect-exit", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("scanned 1 functions in 1 modules: 1 ok"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_test_command_timeout_is_over_budget_and_other_failures_are_told_apart() {
+    let fib = "sample-modules/fib.clif";
+    // Killed at the timeout, with the shell's children (its process group).
+    let started = std::time::Instant::now();
+    let (code, report) = scan_json(&[fib, "--test", "sleep 30 # {}", "--timeout", "0.5"]);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the command was not killed"
+    );
+    assert_eq!(code, 2, "{report:#}");
+    let f = only_function(&report, fib);
+    assert_eq!(f["status"], "over_budget", "{f:#}");
+    assert_eq!(f["test"]["timed_out"], true, "{f:#}");
+    assert!(f["test"]["exit_code"].is_null(), "{f:#}");
+    assert!(
+        f["details"]
+            .as_str()
+            .unwrap()
+            .starts_with("test command timed out after 0.5 s"),
+        "{f:#}"
+    );
+
+    // A failure other than the expected code: told apart, with its stderr.
+    let (code, report) = scan_json(&[
+        fib,
+        "--test",
+        "echo cannot parse {} >&2; echo more >&2; exit 1",
+        "--expect-exit",
+        "3",
+    ]);
+    assert_eq!(code, 2, "{report:#}");
+    let f = only_function(&report, fib);
+    assert_eq!(f["status"], "compile_error", "{f:#}");
+    assert_eq!(f["test"]["exit_code"], 1, "{f:#}");
+    let head = f["test"]["stderr_head"].as_str().unwrap();
+    assert!(
+        head.starts_with("cannot parse ") && head.ends_with(".clif"),
+        "{f:#}"
+    );
+    assert!(
+        f["details"]
+            .as_str()
+            .unwrap()
+            .starts_with("test command exited 1 after "),
+        "{f:#}"
+    );
+    assert_eq!(report["summary"]["compile_errors"], 1);
+    assert_eq!(report["summary"]["over_budget"], 0);
+
+    // The file holds the function with the input's own `set`/`target` lines,
+    // as `reduce` writes candidates: the command sees both.
+    let (code, report) = scan_json(&[
+        fib,
+        "--test",
+        "grep -q '^target x86_64' {} && grep -q '^function %fib' {} && exit 3",
+        "--expect-exit",
+        "3",
+    ]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(only_function(&report, fib)["status"], "over_budget");
+
+    // Usage errors: no `{}`, or a built-in budget alongside the test.
+    let out = common::spillscope(&["scan", fib, "--test", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`{}`"));
+    let out = common::spillscope(&["scan", fib, "--test", "true {}", "--budget", "9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

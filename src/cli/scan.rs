@@ -1,6 +1,7 @@
 //! `spillscope scan FILE|DIR...`: compile every function under a record budget
 //! and a deadline; report the ones whose allocation does not end, fails
-//! regalloc2's checker, or panics.
+//! regalloc2's checker, or panics; or, with `--test`, whose allocation a
+//! user's own build (a test command) does not finish.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::engine::isa::{Algorithm, OptLevel, Target};
-use crate::engine::scan::{self, ScanOptions, ScanReport, Shard, Status};
+use crate::engine::reduce::CommandOracle;
+use crate::engine::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
 use crate::engine::session::Settings;
 
 #[derive(Args, Debug)]
@@ -27,6 +29,19 @@ Status per function: ok, over_budget, checker_failed, panicked, compile_error
 (Cranelift refused the function, such as CLIF that does not verify). An input
 that cannot be read or that Wasmtime refuses is a module error; the scan goes on.
 
+With --test 'CMD {}', the functions are not compiled here: each one is written
+as a CLIF file (its input's `set`/`target` lines, or for Wasm lines for
+Wasmtime's flags, then the function, as `spillscope reduce` writes candidates)
+and `sh -c CMD` runs with `{}` replaced by that file's path, in its own process
+group, killed after --timeout seconds. A timeout, or exit code --expect-exit
+(when given), makes the function over_budget; exit 0, ok; exit 101 or a signal,
+panicked (a Rust panic in the user's build); any other exit, compile_error
+(\"test command exited 1: ...\", e.g. a tool that cannot parse the file), so
+those are not taken for hangs. JSON gives each function's
+test: {exit_code, timed_out, elapsed_ms, stderr_head}. This sweeps a corpus with
+the user's own bad build, such as one with regalloc2 0.11.3, whose split loop
+this build's regalloc2 no longer has.
+
 Sharding: --shard I/N takes every N-th function of the global sorted
 (file, function index) list, starting with the I-th, so N machines running
 1/N .. N/N together scan everything exactly once.
@@ -35,25 +50,35 @@ Exit status:
   0  every function ok, no module error
   2  some function over budget, checker failed, panicked or failed to compile,
      or some input failed as a whole
-  1  a usage or I/O error before scanning (a missing path, a bad --shard)
+  1  a usage or I/O error before scanning (a missing path, a bad --shard,
+     a --test without `{}`)
      (clap's own argument errors exit 2, as for every subcommand)
 
 Examples:
   spillscope scan sample-modules
   spillscope scan corpus/ --budget 5000000 --timeout 30 --jobs 8 --json > scan.json
   spillscope scan corpus/ --shard 2/4          # the second of four machines
-  spillscope scan big.wasm --all --target aarch64")]
+  spillscope scan big.wasm --all --target aarch64
+  spillscope scan corpus/ --test 'tools/ra0113/target/release/ra0113 check {} --budget 400000' \\
+      --expect-exit 3 --timeout 20 --json > swept.json   # with regalloc2 0.11.3")]
 pub struct ScanArgs {
     /// Inputs: .wasm, .wat or .clif files, or folders to search
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// regalloc2 records allowed per function (default: scaled to its CLIF size,
     /// at least 2,000,000)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "test")]
     pub budget: Option<u64>,
-    /// Wall-clock limit of one function's compile, in seconds
+    /// Wall-clock limit of one function's compile (or test command run), in seconds
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
+    /// Judge each function with this shell command instead of compiling it;
+    /// `{}` is replaced by the path of the function's CLIF file
+    #[arg(long)]
+    pub test: Option<String>,
+    /// With --test: the exit code that means over budget (a timeout always does)
+    #[arg(long, requires = "test", allow_hyphen_values = true)]
+    pub expect_exit: Option<i32>,
     /// Worker threads (default: the available parallelism)
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -91,6 +116,17 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         anyhow::bail!("--timeout must be a positive number of seconds");
     }
+    let test = match &args.test {
+        Some(command) => {
+            // The same check of the template as `reduce --test`.
+            CommandOracle::new(command, Duration::from_secs(1), args.expect_exit)?;
+            Some(TestCommand {
+                command: command.clone(),
+                expect_exit: args.expect_exit,
+            })
+        }
+        None => None,
+    };
     let defaults = ScanOptions::default();
     Ok(ScanOptions {
         settings: Settings {
@@ -102,6 +138,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
         timeout: Duration::from_secs_f64(args.timeout),
         jobs: args.jobs.unwrap_or(defaults.jobs),
         shard,
+        test,
     })
 }
 

@@ -236,8 +236,24 @@ fn tail(text: &str) -> String {
     lines[lines.len().saturating_sub(3)..].join(" / ")
 }
 
-impl Oracle for CommandOracle {
-    fn judge(&mut self, _func: &Function, text: &str) -> Result<Judgement, ReduceError> {
+/// What one run of a test command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRun {
+    /// `None` when it timed out or a signal ended it.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it (not the timeout's kill).
+    pub signal: Option<i32>,
+    /// Killed at the timeout, with its process group.
+    pub timed_out: bool,
+    pub elapsed: Duration,
+    /// Its error output, the first 64 KiB.
+    pub stderr: String,
+}
+
+impl CommandOracle {
+    /// Writes `text` to the candidate file and runs the command on it, in its
+    /// own process group, killed at the timeout.
+    pub fn run(&mut self, text: &str) -> Result<CommandRun, ReduceError> {
         use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
         std::fs::write(&self.file, text).map_err(|e| ReduceError::Io {
             path: self.file.clone(),
@@ -278,13 +294,24 @@ impl Oracle for CommandOracle {
         if let Ok(mut f) = std::fs::File::open(&stderr_path) {
             let _ = f.by_ref().take(64 * 1024).read_to_string(&mut err_text);
         }
-        let Some(status) = status else {
-            return Ok(Judgement {
+        Ok(CommandRun {
+            exit_code: status.and_then(|s| s.code()),
+            signal: status.and_then(|s| s.signal()),
+            timed_out: status.is_none(),
+            elapsed: started.elapsed(),
+            stderr: err_text,
+        })
+    }
+
+    /// Whether `run` counts as interesting, and why.
+    pub fn judgement(&self, run: &CommandRun) -> Judgement {
+        if run.timed_out {
+            return Judgement {
                 interesting: true,
                 reason: format!("timed out after {:.1} s", self.timeout.as_secs_f64()),
-            });
-        };
-        let judgement = match (status.code(), status.signal()) {
+            };
+        }
+        match (run.exit_code, run.signal) {
             (Some(0), _) => Judgement {
                 interesting: false,
                 reason: "exit code 0".into(),
@@ -298,17 +325,17 @@ impl Oracle for CommandOracle {
                 interesting: false,
                 reason: format!(
                     "the shell could not run the command (exit code {code}): {}",
-                    tail(&err_text)
+                    tail(&run.stderr)
                 ),
             },
             (Some(code), _) => Judgement {
                 interesting: self.expect_exit.is_none(),
                 reason: format!(
                     "exit code {code}{}",
-                    if err_text.trim().is_empty() {
+                    if run.stderr.trim().is_empty() {
                         String::new()
                     } else {
-                        format!(": {}", tail(&err_text))
+                        format!(": {}", tail(&run.stderr))
                     }
                 ),
             },
@@ -320,8 +347,14 @@ impl Oracle for CommandOracle {
                 interesting: false,
                 reason: "ended without an exit code".into(),
             },
-        };
-        Ok(judgement)
+        }
+    }
+}
+
+impl Oracle for CommandOracle {
+    fn judge(&mut self, _func: &Function, text: &str) -> Result<Judgement, ReduceError> {
+        let run = self.run(text)?;
+        Ok(self.judgement(&run))
     }
 
     fn describe(&self) -> String {

@@ -25,6 +25,14 @@
 //! [`BATCH_BYTES`] each) to translate and compile, so memory stays bounded by
 //! a batch however big the corpus.
 //!
+//! With a test command ([`ScanOptions::test`]) the built-in compile is not
+//! run: each function is rendered as a CLIF file the way `spillscope reduce`
+//! writes its candidates ([`reduce::render`], with the input's `set`/`target`
+//! lines or, for Wasm, [`reduce::header_for_isa`]) and judged by the command,
+//! run as [`CommandOracle`] runs it (own process group, killed at
+//! [`ScanOptions::timeout`]). That sweeps a corpus with a user's own build,
+//! such as one with regalloc2 0.11.3, whose loop this build no longer has.
+//!
 //! Shards split the global list of work units: every defined function of every
 //! readable input, in (file, function index) order, and every input that cannot
 //! be read or has no defined function as one unit of its own. Unit `pos` belongs
@@ -41,6 +49,7 @@ use super::compile::{self, CheckerVerdict, CompileEnd};
 use super::diagnose::{self, Diagnosis};
 use super::error::{EngineError, EngineResult};
 use super::input::{Input, InputKind};
+use super::reduce::{self, CommandOracle, CommandRun};
 use super::session::{self, Prepared, Settings};
 use super::translate::{self, Translation};
 
@@ -99,17 +108,29 @@ impl std::fmt::Display for Shard {
     }
 }
 
+/// An external command that judges each function instead of our compile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestCommand {
+    /// Run with `sh -c`; `{}` stands for the function's CLIF file.
+    pub command: String,
+    /// The exit code that means "over budget" (a timeout always does); any
+    /// other non-zero exit is a failure of its own kind.
+    pub expect_exit: Option<i32>,
+}
+
 /// How to scan.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ScanOptions {
     pub settings: Settings,
     /// Records per function; `None` for [`session::default_limits`].
     pub budget: Option<u64>,
-    /// Wall-clock limit of one compile.
+    /// Wall-clock limit of one compile, or of one run of the test command.
     pub timeout: Duration,
     /// Worker threads.
     pub jobs: usize,
     pub shard: Shard,
+    /// Judge functions with this command instead of compiling them.
+    pub test: Option<TestCommand>,
 }
 
 impl Default for ScanOptions {
@@ -120,6 +141,7 @@ impl Default for ScanOptions {
             timeout: Duration::from_secs(60),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             shard: Shard::default(),
+            test: None,
         }
     }
 }
@@ -175,6 +197,45 @@ pub struct FunctionReport {
     pub traced_records: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
+    /// What the test command did (with a test command only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestResult>,
+}
+
+/// One run of the test command on a function.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TestResult {
+    /// `null` when it timed out or a signal ended it.
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub elapsed_ms: u64,
+    /// The first non-empty line of its error output.
+    pub stderr_head: String,
+}
+
+impl TestResult {
+    fn of(run: &CommandRun) -> TestResult {
+        let head = run
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        // A line of a few hundred characters at most, cut at a character.
+        let mut stderr_head: String = head.chars().take(300).collect();
+        if stderr_head.len() < head.len() {
+            stderr_head.push('…');
+        }
+        TestResult {
+            exit_code: run.exit_code,
+            signal: run.signal,
+            timed_out: run.timed_out,
+            elapsed_ms: run.elapsed.as_millis() as u64,
+            stderr_head,
+        }
+    }
 }
 
 /// The scan of one input.
@@ -207,6 +268,9 @@ pub struct ScanSummary {
     pub compile_ms: u64,
     pub jobs: usize,
     pub shard: String,
+    /// The test command that judged the functions, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
 }
 
 impl ScanSummary {
@@ -478,7 +542,7 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
             .map(|t| (t.file, t.index, t.name.clone()))
             .collect();
         let p = Arc::clone(&paths_shared);
-        let opts = *options;
+        let opts = options.clone();
         let results = run_pool(
             tasks,
             jobs,
@@ -517,6 +581,7 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
         modules: files.len(),
         jobs,
         shard: options.shard.to_string(),
+        test: options.test.as_ref().map(|t| t.command.clone()),
         ..ScanSummary::default()
     };
     for f in &files {
@@ -596,6 +661,7 @@ fn bare_report(index: u32, name: String, status: Status, details: String) -> Fun
         steps: None,
         traced_records: None,
         diagnosis: None,
+        test: None,
     }
 }
 
@@ -621,8 +687,12 @@ fn prepare_task(path: &Path, task: FunctionTask, settings: Settings) -> EngineRe
     }
 }
 
-/// Compiles one function under the budget and classifies the result.
+/// Compiles one function under the budget and classifies the result, or
+/// hands it to the test command when there is one.
 fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> FunctionReport {
+    if let Some(test) = &options.test {
+        return test_function(path, task, options, test);
+    }
     let started = Instant::now();
     let (index, name) = (task.index, task.name.clone());
     let settings = options.settings;
@@ -710,6 +780,106 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
     }
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// Writes one function as a CLIF file, as `spillscope reduce` writes its
+/// candidates, and classifies what the test command does with it.
+fn test_function(
+    path: &Path,
+    task: FunctionTask,
+    options: &ScanOptions,
+    test: &TestCommand,
+) -> FunctionReport {
+    let started = Instant::now();
+    let (index, name) = (task.index, task.name.clone());
+    let settings = options.settings;
+    let rendered = capture::quietly(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // A CLIF input keeps its own `set` and `target` lines; Wasmtime's
+            // CLIF gets lines for the flags Wasmtime compiled it with.
+            let clif_header = match &task.source {
+                FunctionSource::Clif(input) => {
+                    Some(reduce::header_of(input.clif_text.as_deref().unwrap_or("")))
+                }
+                FunctionSource::Wasm(_) => None,
+            };
+            let prepared = prepare_task(path, task, settings)?;
+            let header = match clif_header {
+                Some(h) => h,
+                None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
+            };
+            Ok::<_, EngineError>(reduce::render(&header, &prepared.function))
+        }))
+    });
+    let text = match rendered {
+        Ok(Ok(text)) => text,
+        Ok(Err(EngineError::Panicked { message, .. })) => {
+            return bare_report(index, name, Status::Panicked, message);
+        }
+        Ok(Err(e)) => return bare_report(index, name, Status::CompileError, e.to_string()),
+        Err(p) => return bare_report(index, name, Status::Panicked, capture::panic_message(&p)),
+    };
+    let run = CommandOracle::new(&test.command, options.timeout, test.expect_exit)
+        .and_then(|mut oracle| oracle.run(&text));
+    let run = match run {
+        Ok(run) => run,
+        Err(e) => return bare_report(index, name, Status::CompileError, e.to_string()),
+    };
+    let result = TestResult::of(&run);
+    let (status, what) = test_status(&run, test.expect_exit, options.timeout);
+    let mut details = if run.timed_out {
+        what
+    } else {
+        format!("{what} after {} ms", result.elapsed_ms)
+    };
+    if !result.stderr_head.is_empty() {
+        details = format!("{details}: {}", result.stderr_head);
+    }
+    let mut report = bare_report(index, name, status, details);
+    report.test = Some(result);
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// The status a test command's run gives a function, and the run in words.
+/// A timeout or the expected exit code is a hang (over budget); exit 0 is ok;
+/// anything else is told apart so that, say, a tool that cannot parse the
+/// file (exit 1) is not taken for a hang.
+fn test_status(run: &CommandRun, expect_exit: Option<i32>, timeout: Duration) -> (Status, String) {
+    if run.timed_out {
+        return (
+            Status::OverBudget,
+            format!(
+                "test command timed out after {:.1} s and was killed",
+                timeout.as_secs_f64()
+            ),
+        );
+    }
+    match (run.exit_code, run.signal) {
+        (Some(0), _) => (Status::Ok, "test command exited 0".into()),
+        (Some(code), _) if Some(code) == expect_exit => (
+            Status::OverBudget,
+            format!("test command exited {code} (the expected code)"),
+        ),
+        (Some(code @ (126 | 127)), _) => (
+            Status::CompileError,
+            format!("the shell could not run the test command (exit {code})"),
+        ),
+        // Rust's exit code for a panic, as Cranelift's or regalloc2's.
+        (Some(101), _) => (
+            Status::Panicked,
+            "test command exited 101 (a Rust panic)".into(),
+        ),
+        (Some(code), _) => (Status::CompileError, format!("test command exited {code}")),
+        (None, Some(signal)) => (
+            Status::Panicked,
+            format!("test command killed by signal {signal}"),
+        ),
+        (None, None) => (
+            Status::CompileError,
+            "test command ended without an exit code".into(),
+        ),
+    }
 }
 
 /// How one pool task ended.
