@@ -111,3 +111,21 @@ fn a_regalloc2_0_11_3_log_opens_with_its_loop_in_the_lineage() {
     assert!(!d.looping);
     assert!(!h.state().trace_stopped());
 }
+
+#[test]
+fn a_log_without_regalloc2_records_is_an_error_and_the_trace_on_screen_stays() {
+    let mut h = harness(App::new(None, None, None));
+    common::gui::run_until(&mut h, "the built-in sample to compile", ready);
+    let before = h.state().cursor();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-a-trace.log");
+    std::fs::write(&bad, "hello\nthis is not a regalloc2 log\n").unwrap();
+    h.state_mut()
+        .apply(spillscope::gui::Command::OpenPath(bad.clone()));
+    common::gui::run_until(&mut h, "the error", |a| !a.is_busy() && a.error().is_some());
+    let err = h.state().error().unwrap().to_string();
+    assert!(err.contains("not-a-trace.log"), "{err}");
+    assert!(err.contains("no regalloc2 records"), "{err}");
+    assert_eq!(h.state().cursor(), before);
+    assert_eq!(h.state().loaded_function(), Some("pressure"));
+}

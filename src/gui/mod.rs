@@ -834,6 +834,20 @@ impl App {
             .resizable(true)
             .default_size(270.0)
             .show(ui, |ui| {
+                if self
+                    .loaded
+                    .as_ref()
+                    .is_some_and(|l| l.compiled.log.is_some())
+                {
+                    ui.strong("Functions");
+                    ui.label(
+                        egui::RichText::new(
+                            "A regalloc2 log is open: it holds one allocation and no module.",
+                        )
+                        .weak(),
+                    );
+                    return;
+                }
                 function_list::function_list_ui(
                     ui,
                     self.input.as_deref(),
