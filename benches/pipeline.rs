@@ -1,7 +1,9 @@
 //! Speed of the pipeline, on real samples:
 //! - traced vs untraced compile of the same function (target: traced ≤ 2×);
 //! - jump to any step of the largest sample trace;
-//! - from choosing a function in the largest module to its first step.
+//! - from choosing a function in the largest module to its first step;
+//! - hang triage: importing logs (the real 0.11.3 loop, a big live log),
+//!   diagnosing them, and scanning every sample function.
 //!
 //! Run with `cargo bench --bench pipeline`.
 
@@ -121,10 +123,64 @@ fn choose_function_to_first_step(c: &mut Criterion) {
     group.finish();
 }
 
+fn triage(c: &mut Criterion) {
+    use spillscope::engine::{diagnose, import, scan};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules");
+    let loop_log = dir.join("hang/loop-0.11.3.log");
+    let loop_text = std::fs::read_to_string(&loop_log).unwrap();
+    // A big log of a finished allocation: printf_core's records as env_logger
+    // text, as `trace --raw-log` writes them.
+    let input = load("c/kernels.wasm");
+    let index = input.select("printf_core").unwrap().index;
+    let prepared = session::prepare(&input, index, settings()).unwrap();
+    let isa = prepared
+        .isa(&input.path, Algorithm::Backtracking, true)
+        .unwrap();
+    let big_text = session::raw_log(&prepared, &*isa, CaptureLimits::default());
+    let big_path = Path::new("printf_core.log");
+    eprintln!(
+        "triage inputs: loop-0.11.3.log {} bytes, printf_core log {} bytes",
+        loop_text.len(),
+        big_text.len()
+    );
+    let mut group = c.benchmark_group("triage");
+    group.sample_size(10);
+    group.bench_function("import_loop_0_11_3_log", |b| {
+        b.iter(|| import::import_log(&loop_log, &loop_text).unwrap())
+    });
+    let imported = import::import_log(&loop_log, &loop_text).unwrap();
+    group.bench_function("diagnose_loop_0_11_3", |b| {
+        b.iter(|| diagnose::diagnose(&imported.trace))
+    });
+    group.bench_function("import_printf_core_log", |b| {
+        b.iter(|| import::import_log(big_path, &big_text).unwrap())
+    });
+    let big = import::import_log(big_path, &big_text).unwrap();
+    group.bench_function("diagnose_printf_core", |b| {
+        b.iter(|| diagnose::diagnose(&big.trace))
+    });
+    let options = scan::ScanOptions {
+        settings: settings(),
+        jobs: 1,
+        ..scan::ScanOptions::default()
+    };
+    let files = scan::collect_inputs(std::slice::from_ref(&dir)).unwrap();
+    let report = scan::scan(&files, &options);
+    eprintln!(
+        "scan of the samples: {} functions in {} modules",
+        report.summary.functions, report.summary.modules
+    );
+    group.bench_function("scan_samples_1_job", |b| {
+        b.iter(|| scan::scan(&files, &options))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     traced_vs_untraced,
     jump_to_step,
-    choose_function_to_first_step
+    choose_function_to_first_step,
+    triage
 );
 criterion_main!(benches);
