@@ -31,7 +31,9 @@ pub fn toolbar_ui(
         ui.separator();
         if ui
             .button("Open…")
-            .on_hover_text("Open a .wasm, .wat or .clif file (or drop one on the window)")
+            .on_hover_text(
+                "Open a .wasm, .wat or .clif file or a regalloc2 log (or drop one on the window)",
+            )
             .clicked()
         {
             commands.push(Command::OpenDialog);
@@ -39,7 +41,7 @@ pub fn toolbar_ui(
         let path_label = ui.label("Path");
         let field = egui::TextEdit::singleline(&mut view.path_text)
             .id(path_field_id())
-            .hint_text("type a path to a .wasm, .wat or .clif file")
+            .hint_text("type a path to a .wasm, .wat, .clif file or a regalloc2 log")
             .desired_width(320.0);
         let resp = ui
             .add(field)
