@@ -38,9 +38,13 @@ pub struct TraceArgs {
     /// build) instead of compiling
     #[arg(long, conflicts_with_all = ["file", "func", "raw_log", "budget"])]
     pub log: Option<PathBuf>,
-    /// Stop the allocation after this many log records
+    /// Stop the allocation after this many log records (default: scaled to
+    /// the function's size)
     #[arg(long)]
     pub budget: Option<u64>,
+    /// Stop the allocation after this many seconds
+    #[arg(long, default_value_t = 60.0, conflicts_with = "log")]
+    pub timeout: f64,
     /// Also write regalloc2's records as text, in env_logger's format
     #[arg(long)]
     pub raw_log: Option<PathBuf>,
@@ -186,6 +190,11 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     if let Some(b) = args.budget {
         limits.max_records = b;
     }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        anyhow::bail!("--timeout must be a positive number of seconds");
+    }
+    limits.deadline =
+        Some(std::time::Instant::now() + std::time::Duration::from_secs_f64(args.timeout));
     if let Some(path) = &args.raw_log {
         let isa = prepared.isa(&input.path, args.algorithm, true)?;
         let text = session::raw_log(&prepared, &*isa, limits);
