@@ -8,15 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
 
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
-}
-
-fn ready(app: &App) -> bool {
-    !app.is_busy() && app.cursor().is_some()
-}
+use common::gui::{harness, ready};
 
 fn sample_harness() -> Harness<'static, App> {
     let mut h = harness(App::new(None, None, None));

@@ -4,19 +4,10 @@
 mod common;
 
 use egui::Key;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
 
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
-}
-
-fn ready(app: &App) -> bool {
-    !app.is_busy() && app.cursor().is_some()
-}
+use common::gui::{harness, ready};
 
 #[test]
 fn a_budget_stop_keeps_the_trace_and_the_ui_responsive() {

@@ -63,16 +63,7 @@ const MAX_CYCLE_STEPS: usize = 10_000;
 /// The program points a bundle covers, merged: the identity of its work,
 /// independent of bundle and range ids (a split makes new ids for the same points).
 fn coverage(segs: &[Seg]) -> Vec<(Point, Point)> {
-    let mut v: Vec<(Point, Point)> = segs.iter().map(|s| (s.from, s.to)).collect();
-    v.sort_unstable();
-    let mut out: Vec<(Point, Point)> = Vec::with_capacity(v.len());
-    for (f, t) in v {
-        match out.last_mut() {
-            Some(last) if f <= last.1 => last.1 = last.1.max(t),
-            _ => out.push((f, t)),
-        }
-    }
-    out
+    crate::engine::trace::covered_points(segs.iter().copied())
 }
 
 fn coverage_text(c: &[(Point, Point)]) -> String {

@@ -120,20 +120,7 @@ impl Report {
 
 /// Program points `[from, to)` of `segs`, merged and sorted.
 fn points(segs: impl IntoIterator<Item = Seg>) -> Vec<(Point, Point)> {
-    let mut v: Vec<(Point, Point)> = segs
-        .into_iter()
-        .filter(|s| s.from < s.to)
-        .map(|s| (s.from, s.to))
-        .collect();
-    v.sort();
-    let mut merged: Vec<(Point, Point)> = Vec::with_capacity(v.len());
-    for (from, to) in v {
-        match merged.last_mut() {
-            Some(last) if from <= last.1 => last.1 = last.1.max(to),
-            _ => merged.push((from, to)),
-        }
-    }
-    merged
+    super::trace::covered_points(segs)
 }
 
 fn text(points: &[(Point, Point)]) -> String {

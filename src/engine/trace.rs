@@ -201,6 +201,25 @@ pub struct Seg {
     pub range: RangeId,
 }
 
+/// The program points `segs` cover, as sorted, merged `[from, to)` pairs:
+/// what a bundle covers, whatever its bundle and range ids.
+pub fn covered_points(segs: impl IntoIterator<Item = Seg>) -> Vec<(Point, Point)> {
+    let mut v: Vec<(Point, Point)> = segs
+        .into_iter()
+        .filter(|s| s.from < s.to)
+        .map(|s| (s.from, s.to))
+        .collect();
+    v.sort_unstable();
+    let mut merged: Vec<(Point, Point)> = Vec::with_capacity(v.len());
+    for (from, to) in v {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    merged
+}
+
 /// A bundle in a state dump.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct BundleDump {

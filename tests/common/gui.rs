@@ -5,6 +5,18 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use spillscope::gui::App;
 
+/// A harness over the app at the window size the screenshots use.
+pub fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+}
+
+/// The worker is idle and a trace is on screen.
+pub fn ready(app: &App) -> bool {
+    !app.is_busy() && app.cursor().is_some()
+}
+
 /// Runs frames until `done` holds, sleeping between them; fails after 120 s.
 pub fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
     let started = Instant::now();
