@@ -30,6 +30,7 @@ fn the_0_11_3_log_is_diagnosed_as_a_split_loop_naming_bundle_vreg_and_range() {
     let bundle = d["bundle"].as_u64().expect("a bundle is named");
     let vreg = d["vreg"].as_u64().expect("a vreg is named");
     let from = d["from_step"].as_u64().expect("a start step") as usize;
+    assert!(from >= 1, "steps count from 1");
     let range = d["range"].as_str().expect("a range is named");
     let text = d["description"].as_str().unwrap();
     assert!(
@@ -66,8 +67,9 @@ fn the_0_11_3_log_is_diagnosed_as_a_split_loop_naming_bundle_vreg_and_range() {
     // The steps from the loop's start on are that chain, and the log was cut
     // inside it.
     let steps = v["steps"].as_array().unwrap();
-    assert!(from < steps.len());
-    assert_eq!(steps[from]["bundle"].as_u64(), Some(bundle));
+    assert!(from <= steps.len());
+    assert_eq!(steps[from - 1]["step"].as_u64(), Some(from as u64));
+    assert_eq!(steps[from - 1]["bundle"].as_u64(), Some(bundle));
     assert_eq!(steps.last().unwrap()["outcome"], "incomplete");
     assert_eq!(v["import"]["truncated"], true);
     assert_eq!(v["import"]["not_understood"], 0);
@@ -207,7 +209,7 @@ fn live_detection_stops_the_0_11_3_loop_soon_after_it_starts() {
     );
     // It stops once the chain is LIVE_CHAIN splits long, before the log ends.
     assert!(
-        (from + LIVE_CHAIN..=from + LIVE_CHAIN + 1).contains(&steps),
+        (from - 1 + LIVE_CHAIN..=from + LIVE_CHAIN).contains(&steps),
         "stopped at {steps}, loop from {from}"
     );
     assert!(steps < full.trace.steps.len());

@@ -35,7 +35,8 @@ pub struct Diagnosis {
     /// Every vreg in the looping bundle.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vregs: Vec<VRegId>,
-    /// The first step (0-based) of the cycle.
+    /// The first step of the cycle, counted from 1 as the step list and the
+    /// app count them (step k is the k-th step).
     pub from_step: Option<usize>,
     /// What was found, in words.
     pub description: String,
@@ -45,7 +46,7 @@ pub struct Diagnosis {
     /// Which sign was found: `no_progress_split`, `repeated_ranges`, `growing_queue`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sign: Option<&'static str>,
-    /// The steps (0-based) that make up the detected cycle, for highlighting.
+    /// The steps (counted from 1) that make up the detected cycle.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cycle_steps: Vec<usize>,
     /// The bundles in the detected cycle, for highlighting.
@@ -295,7 +296,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             },
             r = coverage_text(&cov),
             n = chain.len(),
-            s = first.step,
+            s = first.step + 1,
             c1 = first.child,
             cn = last.child,
             tail = if looping {
@@ -313,11 +314,15 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             bundle: Some(first.parent),
             vreg,
             vregs,
-            from_step: Some(first.step),
+            from_step: Some(first.step + 1),
             description,
             range: Some(coverage_text(&cov)),
             sign: Some("no_progress_split"),
-            cycle_steps: chain.iter().map(|l| l.step).take(MAX_CYCLE_STEPS).collect(),
+            cycle_steps: chain
+                .iter()
+                .map(|l| l.step + 1)
+                .take(MAX_CYCLE_STEPS)
+                .collect(),
             cycle_bundles: cycle_bundles.into_iter().take(MAX_CYCLE_STEPS).collect(),
         };
     }
@@ -335,7 +340,8 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
         let looping = ended_early;
         let description = format!(
             "{verdict}the same live ranges {r}{v} were processed {count} times, from step \
-             {first_step} (bundle {bundle}{others}){tail}",
+             {shown} (bundle {bundle}{others}){tail}",
+            shown = first_step + 1,
             verdict = if looping {
                 "Loop: "
             } else {
@@ -359,11 +365,11 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             bundle: Some(bundle),
             vreg: key.1,
             vregs: key.1.into_iter().collect(),
-            from_step: Some(first_step),
+            from_step: Some(first_step + 1),
             description,
             range: Some(coverage_text(&key.0)),
             sign: Some("repeated_ranges"),
-            cycle_steps,
+            cycle_steps: cycle_steps.iter().map(|k| k + 1).collect(),
             cycle_bundles,
         };
     }
@@ -470,16 +476,17 @@ fn growing_queue(
         bundle: Some(bundle),
         vreg: None,
         vregs: Vec::new(),
-        from_step: Some(from),
+        from_step: Some(from + 1),
         description: format!(
-            "Loop: from step {from} to the end ({window} steps) nothing was allocated while the \
+            "Loop: from step {shown} to the end ({window} steps) nothing was allocated while the \
              queue grew from {} to {} bundles; the allocator makes work faster than it finishes it.",
             queue_at[from],
-            queue_at[n - 1]
+            queue_at[n - 1],
+            shown = from + 1,
         ),
         range: None,
         sign: Some("growing_queue"),
-        cycle_steps: (from..n).take(MAX_CYCLE_STEPS).collect(),
+        cycle_steps: (from + 1..=n).take(MAX_CYCLE_STEPS).collect(),
         cycle_bundles: Vec::new(),
     })
 }

@@ -225,11 +225,9 @@ pub fn diagnosis_ui(ui: &mut egui::Ui, d: &Diagnosis, commands: &mut Vec<Command
                     .wrap(),
                 );
                 if let Some(k) = d.from_step
-                    && ui
-                        .button(format!("Jump to the loop (step {})", k + 1))
-                        .clicked()
+                    && ui.button(format!("Jump to the loop (step {k})")).clicked()
                 {
-                    commands.push(Command::Jump(k + 1));
+                    commands.push(Command::Jump(k));
                 }
             });
     } else {
