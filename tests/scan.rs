@@ -312,13 +312,6 @@ fn the_scan_translation_gives_the_same_clif_as_the_default_one() {
     }
 }
 
-/// The regalloc2 0.11.3 tool, built by `.ci/run` (cargo build --release
-/// --locked --manifest-path tools/ra0113/Cargo.toml).
-fn ra0113() -> Option<std::path::PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ra0113/target/release/ra0113");
-    p.is_file().then_some(p)
-}
-
 /// The one function a report lists for `path`.
 fn only_function<'a>(report: &'a Value, path: &str) -> &'a Value {
     let file = files(report)
@@ -333,14 +326,7 @@ fn only_function<'a>(report: &'a Value, path: &str) -> &'a Value {
 
 #[test]
 fn the_0_11_3_tool_as_test_command_finds_the_real_loop() {
-    let Some(tool) = ra0113() else {
-        assert!(
-            std::env::var_os("SPILLSCOPE_REQUIRE_RA0113").is_none(),
-            "tools/ra0113 must be built for this run"
-        );
-        eprintln!(
-            "skipped: tools/ra0113 is not built (cargo build --release --locked --manifest-path tools/ra0113/Cargo.toml)"
-        );
+    let Some(tool) = common::ra0113_or_skip() else {
         return;
     };
     let test = format!("{} check {{}} --budget 400000", tool.display());

@@ -21,6 +21,19 @@ fn json_of(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
+/// `trace FILE --func 0 --target x86_64 --json` with this build's regalloc2.
+fn trace_json(clif: &Path) -> serde_json::Value {
+    json_of(&[
+        "trace",
+        clif.to_str().unwrap(),
+        "--func",
+        "0",
+        "--target",
+        "x86_64",
+        "--json",
+    ])
+}
+
 #[test]
 fn the_0_11_3_log_is_diagnosed_as_a_split_loop_naming_bundle_vreg_and_range() {
     let log = hang("loop-0.11.3.log");
@@ -78,15 +91,7 @@ fn the_0_11_3_log_is_diagnosed_as_a_split_loop_naming_bundle_vreg_and_range() {
 #[test]
 fn the_same_function_allocates_and_ends_under_this_builds_regalloc2() {
     let clif = hang("loop.clif");
-    let v = json_of(&[
-        "trace",
-        clif.to_str().unwrap(),
-        "--func",
-        "0",
-        "--target",
-        "x86_64",
-        "--json",
-    ]);
+    let v = trace_json(&clif);
     assert_eq!(v["summary"]["checker"], "ok");
     assert!(v["summary"]["stopped"].is_null());
     assert_eq!(v["diagnosis"]["looping"], false);
@@ -105,25 +110,9 @@ fn current_regalloc2_logs_are_not_called_loops() {
     assert_eq!(v["import"]["truncated"], false);
 }
 
-/// The 0.11.3 tool, built by `.ci/run` (cargo build --release --locked
-/// --manifest-path tools/ra0113/Cargo.toml).
-fn ra0113() -> Option<PathBuf> {
-    let p = common::samples_dir()
-        .join("..")
-        .join("tools/ra0113/target/release/ra0113");
-    p.is_file().then_some(p)
-}
-
 #[test]
 fn the_reducer_shrinks_the_real_reproducer_and_it_still_loops_under_0_11_3() {
-    let Some(tool) = ra0113() else {
-        assert!(
-            std::env::var_os("SPILLSCOPE_REQUIRE_RA0113").is_none(),
-            "tools/ra0113 must be built for this run"
-        );
-        eprintln!(
-            "skipped: tools/ra0113 is not built (cargo build --release --locked --manifest-path tools/ra0113/Cargo.toml)"
-        );
+    let Some(tool) = common::ra0113_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -177,15 +166,7 @@ fn the_reducer_shrinks_the_real_reproducer_and_it_still_loops_under_0_11_3() {
         String::from_utf8_lossy(&r.stderr)
     );
     // ... and this build's regalloc2 allocates it to the end.
-    let v = json_of(&[
-        "trace",
-        out.to_str().unwrap(),
-        "--func",
-        "0",
-        "--target",
-        "x86_64",
-        "--json",
-    ]);
+    let v = trace_json(&out);
     assert_eq!(v["summary"]["checker"], "ok");
     assert_eq!(v["diagnosis"]["looping"], false);
 }

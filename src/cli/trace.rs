@@ -9,7 +9,7 @@ use crate::engine::explain;
 use crate::engine::input::Input;
 use crate::engine::replay::Replay;
 use crate::engine::session;
-use crate::engine::trace::{Outcome, Trace};
+use crate::engine::trace::{Outcome, StepCounts, Trace};
 
 #[derive(Args, Debug)]
 #[command(
@@ -71,12 +71,8 @@ pub struct StepRow {
 
 #[derive(serde::Serialize)]
 pub struct Summary {
-    pub steps: usize,
-    pub allocated: usize,
-    pub splits: usize,
-    pub evictions: usize,
-    pub spilled: usize,
-    pub spill_slots: usize,
+    #[serde(flatten)]
+    pub counts: StepCounts,
     pub bundles: usize,
     pub records: u64,
     pub unparsed_records: u64,
@@ -158,14 +154,8 @@ pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
 
 /// Counts for the summary.
 pub fn summarize(trace: &Trace, checker: String, bundles: usize) -> Summary {
-    let c = trace.counts();
     Summary {
-        steps: c.steps,
-        allocated: c.allocated,
-        splits: c.splits,
-        evictions: c.evictions,
-        spilled: c.spilled,
-        spill_slots: c.spill_slots,
+        counts: trace.counts(),
         bundles,
         records: trace.records,
         unparsed_records: trace.unparsed,
@@ -274,9 +264,10 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         println!("{:>5}  {}", s.step, s.explanation);
     }
     let m = &report.summary;
+    let c = &m.counts;
     println!(
         "{} steps: {} allocated, {} splits, {} evictions, {} spilled; {} spill slots; checker: {}",
-        m.steps, m.allocated, m.splits, m.evictions, m.spilled, m.spill_slots, m.checker
+        c.steps, c.allocated, c.splits, c.evictions, c.spilled, c.spill_slots, m.checker
     );
     if let Some(s) = &m.stopped {
         println!("stopped early: {s}");

@@ -266,12 +266,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
         let start_segs = first_segs(trace, first.step, first.parent);
         let cov = coverage(&start_segs);
         let vreg = vreg_of(&start_segs);
-        let mut vregs: Vec<VRegId> = start_segs
-            .iter()
-            .filter_map(|s| trace.vreg_of_range.get(&s.range).copied())
-            .collect();
-        vregs.sort_unstable();
-        vregs.dedup();
+        let vregs = crate::engine::trace::vregs_in(&trace.vreg_of_range, &start_segs);
         let others: Vec<String> = vregs
             .iter()
             .filter(|v| Some(**v) != vreg)

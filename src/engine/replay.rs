@@ -224,13 +224,7 @@ impl Replay {
 
     /// The virtual registers a bundle's ranges belong to.
     pub fn vregs_of(&self, segs: &[Seg]) -> Vec<VRegId> {
-        let mut v: Vec<VRegId> = segs
-            .iter()
-            .filter_map(|s| self.vreg_of_range.get(&s.range).copied())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+        super::trace::vregs_in(&self.vreg_of_range, segs)
     }
 
     /// Children of a bundle in the lineage, with the step that created each.

@@ -614,17 +614,8 @@ pub fn translate_for_scan(
     settings: Settings,
     parallel: bool,
 ) -> EngineResult<Vec<Translation>> {
-    let wasm = input.wasm.as_deref().ok_or_else(|| EngineError::Io {
-        path: input.path.clone(),
-        message: "a Wasm input without its bytes".into(),
-    })?;
-    let hook = |config: &mut wasmtime::Config| {
-        config.parallel_compilation(parallel);
-        Ok(())
-    };
-    translate_single_pass(input, settings, parallel).or_else(|_| {
-        translate::translate_module_with(&input.path, wasm, settings.wasmtime(), Some(&hook))
-    })
+    translate_single_pass(input, settings, parallel)
+        .or_else(|_| translate_whole(input, settings, parallel, false))
 }
 
 /// The whole module through Wasmtime with its single-pass allocator.
@@ -633,14 +624,26 @@ pub fn translate_single_pass(
     settings: Settings,
     parallel: bool,
 ) -> EngineResult<Vec<Translation>> {
+    translate_whole(input, settings, parallel, true)
+}
+
+/// The whole module through Wasmtime, with its single-pass allocator or its
+/// default one.
+fn translate_whole(
+    input: &Input,
+    settings: Settings,
+    parallel: bool,
+    single_pass: bool,
+) -> EngineResult<Vec<Translation>> {
     let wasm = input.wasm.as_deref().ok_or_else(|| EngineError::Io {
         path: input.path.clone(),
         message: "a Wasm input without its bytes".into(),
     })?;
     let hook = |config: &mut wasmtime::Config| {
-        config
-            .cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass)
-            .parallel_compilation(parallel);
+        if single_pass {
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        }
+        config.parallel_compilation(parallel);
         Ok(())
     };
     translate::translate_module_with(&input.path, wasm, settings.wasmtime(), Some(&hook))

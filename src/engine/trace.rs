@@ -201,6 +201,17 @@ pub struct Seg {
     pub range: RangeId,
 }
 
+/// The vregs whose live ranges `segs` are, sorted and without repeats.
+pub fn vregs_in(vreg_of_range: &HashMap<RangeId, VRegId>, segs: &[Seg]) -> Vec<VRegId> {
+    let mut v: Vec<VRegId> = segs
+        .iter()
+        .filter_map(|s| vreg_of_range.get(&s.range).copied())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// The program points `segs` cover, as sorted, merged `[from, to)` pairs:
 /// what a bundle covers, whatever its bundle and range ids.
 pub fn covered_points(segs: impl IntoIterator<Item = Seg>) -> Vec<(Point, Point)> {

@@ -110,3 +110,21 @@ pub fn check_golden(path: &Path, actual: &str) {
         );
     }
 }
+
+/// The regalloc2 0.11.3 tool (`tools/ra0113`), if built. `.ci/run` builds it
+/// and sets `SPILLSCOPE_REQUIRE_RA0113`, so there a missing tool fails the
+/// test; elsewhere the test is skipped with a message.
+pub fn ra0113_or_skip() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ra0113/target/release/ra0113");
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("SPILLSCOPE_REQUIRE_RA0113").is_none(),
+        "tools/ra0113 must be built for this run"
+    );
+    eprintln!(
+        "skipped: tools/ra0113 is not built (cargo build --release --locked --manifest-path tools/ra0113/Cargo.toml)"
+    );
+    None
+}
