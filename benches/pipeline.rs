@@ -13,7 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use spillscope::engine::capture::{self, CaptureLimits, RecordSink, Source, Verdict};
 use spillscope::engine::compile;
 use spillscope::engine::input::Input;
-use spillscope::engine::isa::{Algorithm, Target};
+use spillscope::engine::input::isa::{Algorithm, Target};
 use spillscope::engine::session::{self, Settings};
 
 fn load(name: &str) -> Input {
@@ -124,7 +124,7 @@ fn choose_function_to_first_step(c: &mut Criterion) {
 }
 
 fn triage(c: &mut Criterion) {
-    use spillscope::engine::{diagnose, import, scan};
+    use spillscope::engine::{replay::diagnose, trace::import, triage::scan};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules");
     let loop_log = dir.join("hang/loop-0.11.3.log");
     let loop_text = std::fs::read_to_string(&loop_log).unwrap();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::engine::input::Input;
-use crate::engine::isa::OptLevel;
+use crate::engine::input::isa::OptLevel;
 use crate::engine::layout::Profile;
 use crate::engine::layout::effect::{self, CompareReport, EffectOutcome};
 use crate::engine::layout::model::ModuleLayout;

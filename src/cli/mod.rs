@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::engine::isa::{Algorithm, OptLevel, Target};
+use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
 pub mod compare;

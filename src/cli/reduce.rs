@@ -8,10 +8,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::input::{Input, InputKind};
-use crate::engine::isa::{Algorithm, OptLevel, Target};
-use crate::engine::reduce::{self, BudgetOracle, CommandOracle, Oracle, PassStats, Size};
 use crate::engine::session::{self, Settings};
+use crate::engine::triage::reduce::{self, BudgetOracle, CommandOracle, Oracle, PassStats, Size};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::engine::isa::{Algorithm, OptLevel, Target};
-use crate::engine::reduce::CommandOracle;
-use crate::engine::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
+use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
+use crate::engine::triage::reduce::CommandOracle;
+use crate::engine::triage::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\

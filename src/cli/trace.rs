@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::engine::diagnose::{self, Diagnosis};
-use crate::engine::explain;
 use crate::engine::input::Input;
 use crate::engine::replay::Replay;
+use crate::engine::replay::diagnose::{self, Diagnosis};
+use crate::engine::replay::explain;
 use crate::engine::session;
 use crate::engine::trace::{Outcome, StepCounts, Trace};
 
@@ -24,13 +24,13 @@ pub struct TraceArgs {
     pub func: Option<String>,
     /// Target: host, x86_64, aarch64, riscv64, s390x
     #[arg(long, default_value = "host")]
-    pub target: crate::engine::isa::Target,
+    pub target: crate::engine::input::isa::Target,
     /// Cranelift opt level: none, speed, speed_and_size
     #[arg(long, default_value = "speed")]
-    pub opt: crate::engine::isa::OptLevel,
+    pub opt: crate::engine::input::isa::OptLevel,
     /// Register allocator: backtracking or single_pass
     #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
-    pub algorithm: crate::engine::isa::Algorithm,
+    pub algorithm: crate::engine::input::isa::Algorithm,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -212,7 +212,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
     let text = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read file: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&text);
-    let imported = crate::engine::import::import_log(path, &text)?;
+    let imported = crate::engine::trace::import::import_log(path, &text)?;
     let trace = &imported.trace;
     let replay = Replay::new(trace);
     let truncated = imported.truncated;

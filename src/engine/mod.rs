@@ -1,34 +1,22 @@
 //! The engine: everything from file bytes to "allocator state at step k".
 //! No egui here; the GUI and the CLI are two front ends over these modules.
 //!
-//! Pipeline, in order:
-//! - [`input`]: read a .wasm / .wat / .clif file, validate, list functions
-//! - [`translate`]: Wasm → CLIF with Wasmtime's translator (other bodies stubbed)
-//! - [`isa`]: targets, opt levels, Wasmtime's Cranelift flags
-//! - [`clif`]: parse CLIF text (user files and Wasmtime's output)
-//! - [`compile`]: cranelift-codegen compile, traced or not, with the checker
-//! - [`capture`]: per-thread capture of regalloc2's `trace!` records
-//! - [`trace`]: records → typed allocator events and initial/final state
-//! - [`replay`]: allocator state after any step, lineage, checkpoints
+//! Stages, in pipeline order (each folder's `mod.rs` lists its files):
+//! - [`input`]: read and validate a file, list functions, Wasm → CLIF, targets
+//! - [`capture`]: per-thread capture of regalloc2's `trace!` records, budgets
+//! - [`compile`]: one cranelift-codegen compile, traced or not; fidelity
+//! - [`trace`]: records (live or from a log) → typed allocator events
+//! - [`replay`]: allocator state after any step; explanation, invariants, diagnosis
 //! - [`session`]: the whole pipeline for one chosen function
+//! - [`triage`]: reduce and scan, for hangs and failures
 //! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
 
 pub mod capture;
-pub mod clif;
 pub mod compile;
-pub mod diagnose;
 pub mod error;
-pub mod explain;
-pub mod fidelity;
-pub mod import;
 pub mod input;
-pub mod invariants;
-pub mod isa;
 pub mod layout;
-pub mod raw_log;
-pub mod reduce;
 pub mod replay;
-pub mod scan;
 pub mod session;
 pub mod trace;
-pub mod translate;
+pub mod triage;

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::Function;
 
-use super::capture::CaptureLimits;
-use super::clif;
-use super::compile::{self, CheckerVerdict, CompileEnd, CompiledCode, TracedCompile};
-use super::error::{EngineError, EngineResult};
-use super::input::{Input, InputKind};
-use super::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
-use super::replay::Replay;
-use super::translate::{self, Translation, WasmtimeSettings};
+use crate::engine::capture::CaptureLimits;
+use crate::engine::compile::{self, CheckerVerdict, CompileEnd, CompiledCode, TracedCompile};
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::input::clif;
+use crate::engine::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
+use crate::engine::input::translate::{self, Translation, WasmtimeSettings};
+use crate::engine::input::{Input, InputKind};
+use crate::engine::replay::Replay;
 
 /// Everything the user chooses besides the file and function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -368,8 +368,8 @@ pub fn raw_log(
     isa: &dyn cranelift_codegen::isa::TargetIsa,
     limits: CaptureLimits,
 ) -> String {
-    let sink = super::raw_log::RawLogSink::new(usize::MAX);
-    let (_, sink, _) = super::capture::capture(sink, limits, || {
+    let sink = crate::engine::capture::raw_log::RawLogSink::new(usize::MAX);
+    let (_, sink, _) = crate::engine::capture::capture(sink, limits, || {
         compile::compile_untraced(&prepared.function, isa)
     });
     sink.text
@@ -378,7 +378,7 @@ pub fn raw_log(
 /// A [`FunctionTrace`] for a trace imported from a log: there is no function
 /// to show (the log does not carry its CLIF) and no compile result, only the
 /// allocator's steps. `label` names the log.
-pub fn trace_from_log(label: String, trace: super::trace::Trace) -> FunctionTrace {
+pub fn trace_from_log(label: String, trace: crate::engine::trace::Trace) -> FunctionTrace {
     let records = trace.records;
     let end = match trace.stopped.clone() {
         Some(stop) => CompileEnd::Stopped(stop),

@@ -3,8 +3,8 @@
 
 use egui::RichText;
 
-use crate::engine::explain;
 use crate::engine::replay::Status;
+use crate::engine::replay::explain;
 use crate::engine::trace::Phase;
 
 use super::Loaded;

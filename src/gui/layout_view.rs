@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
-use crate::engine::isa::Target;
+use crate::engine::input::isa::Target;
 use crate::engine::layout::effect::{CompareReport, EffectOutcome};
 use crate::engine::layout::map::{AddressMap, MarkerKind, RegionKind};
 use crate::engine::layout::model::ModuleLayout;

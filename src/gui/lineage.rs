@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use egui::{Color32, RichText};
 
-use crate::engine::diagnose::Diagnosis;
 use crate::engine::replay::Replay;
+use crate::engine::replay::diagnose::Diagnosis;
 use crate::engine::trace::{BundleId, Outcome, Trace};
 
 use super::Command;

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::engine::input::Input;
-use crate::engine::isa::Target;
+use crate::engine::input::isa::Target;
 use crate::engine::layout::Profile;
 use crate::engine::layout::model::ModuleLayout;
 use crate::engine::replay::State;
@@ -289,7 +289,7 @@ impl App {
     }
 
     /// The loop verdict on the trace on screen.
-    pub fn diagnosis(&self) -> Option<&crate::engine::diagnose::Diagnosis> {
+    pub fn diagnosis(&self) -> Option<&crate::engine::replay::diagnose::Diagnosis> {
         self.loaded.as_ref().map(|l| &l.compiled.diagnosis)
     }
 

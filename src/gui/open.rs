@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText};
 
-use crate::engine::isa::{Algorithm, OptLevel, Target};
+use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
 use super::worker::{Budget, Source};

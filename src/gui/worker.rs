@@ -11,17 +11,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
+use crate::engine::input::translate;
 use crate::engine::input::{Input, InputKind};
 use crate::engine::layout::Profile;
 use crate::engine::layout::effect::{self, CompareReport};
 use crate::engine::layout::model::ModuleLayout;
 use crate::engine::session::{self, FunctionTrace, Settings};
-use crate::engine::translate;
 
 use super::chart::ChartModel;
 use super::lineage::LineageModel;
 use super::summary::Summary;
-use crate::engine::diagnose::{self, Diagnosis};
+use crate::engine::replay::diagnose::{self, Diagnosis};
 
 /// The WAT sample opened when no file is given.
 pub const SAMPLE_NAME: &str = "pressure.wat (built-in sample)";
@@ -419,7 +419,7 @@ fn compiled_from_trace(
         .replay
         .steps
         .iter()
-        .map(crate::engine::explain::headline)
+        .map(crate::engine::replay::explain::headline)
         .collect();
     let diagnosis = diagnose::diagnose(&trace.traced.trace);
     let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis);
@@ -496,7 +496,7 @@ fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
     };
     let text = String::from_utf8_lossy(&bytes);
     ctx.progress(format!("parsing regalloc2's records in {}", path.display()));
-    let imported = match crate::engine::import::import_log(&path, &text) {
+    let imported = match crate::engine::trace::import::import_log(&path, &text) {
         Ok(i) => i,
         Err(e) => return ctx.fail(true, e.to_string()),
     };

@@ -25,7 +25,7 @@ use crate::engine::capture::{self, CaptureLimits, RecordSink, Source, Sources, V
 use crate::engine::compile;
 use crate::engine::error::EngineError;
 use crate::engine::input::Input;
-use crate::engine::isa::Target;
+use crate::engine::input::isa::Target;
 use crate::engine::session::{self, FunctionTrace, Prepared, Settings};
 
 use super::checks::{self, CheckKind};

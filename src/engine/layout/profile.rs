@@ -125,7 +125,7 @@ fn wasmtime_knobs(
 
 /// `aarch64` → `aarch64-unknown-linux-gnu`; a full triple is checked and kept.
 fn resolve_target(spec: &str, target: &str) -> Result<String, LayoutError> {
-    if let Ok(t) = crate::engine::isa::Target::from_str(target) {
+    if let Ok(t) = crate::engine::input::isa::Target::from_str(target) {
         return Ok(t.triple().unwrap_or("host").to_string());
     }
     target_lexicon::Triple::from_str(target)

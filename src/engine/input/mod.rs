@@ -1,0 +1,17 @@
+//! Stage 1, input: a file becomes a validated `Input` with its function list;
+//! a chosen Wasm function becomes CLIF through Wasmtime's own translator.
+//!
+//! - [`read`]: read a .wasm / .wat / .clif file, detect its kind, validate
+//! - [`functions`]: a module's function index space and names
+//! - [`clif`]: parse CLIF text (user files and Wasmtime's output)
+//! - [`translate`]: Wasm → CLIF with Wasmtime (other bodies stubbed)
+//! - [`isa`]: targets, opt levels, Wasmtime's Cranelift flags
+
+pub mod clif;
+pub mod functions;
+pub mod isa;
+pub mod read;
+pub mod translate;
+
+pub use functions::{FunctionInfo, list_wasm_functions};
+pub use read::{Input, InputKind, MAX_INPUT_BYTES, validate_wasm};

@@ -1,0 +1,245 @@
+//! The allocator's state after any step, rebuilt from a [`Trace`].
+//!
+//! State after `k` steps is the initial state with the first `k` steps applied.
+//! Full copies of the state are kept every [`Replay::checkpoint_every`] steps, so
+//! a jump to any `k` restores the nearest checkpoint and applies at most that
+//! many steps.
+
+pub mod diagnose;
+pub mod explain;
+pub mod invariants;
+
+use std::collections::HashMap;
+
+use crate::engine::trace::{
+    BundleId, Event, Outcome, PReg, Phase, Seg, SpillKind, Step, Trace, VRegId,
+};
+
+/// Where a bundle stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+pub enum Status {
+    /// Not created yet, or holding no ranges and never queued.
+    Idle,
+    Queued,
+    Allocated(PReg),
+    /// Cut into minimal bundles; it holds no ranges any more.
+    Dissolved,
+    Spilled(SpillKind),
+    /// A spill bundle waiting for the second-chance pass.
+    SpillBundle,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Idle => "idle",
+            Status::Queued => "queued",
+            Status::Allocated(_) => "allocated",
+            Status::Dissolved => "dissolved",
+            Status::Spilled(_) => "spilled",
+            Status::SpillBundle => "spill bundle",
+        }
+    }
+}
+
+/// One bundle in the replayed state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BundleState {
+    pub status: Status,
+    pub segs: Vec<Seg>,
+    /// Times this bundle was evicted so far.
+    pub evictions: u32,
+}
+
+/// The whole allocator state after some number of steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub applied: usize,
+    pub bundles: Vec<BundleState>,
+}
+
+/// A split edge in the lineage forest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LineageEdge {
+    pub parent: BundleId,
+    pub child: BundleId,
+    /// Index of the step (0-based) that created the child.
+    pub step: usize,
+}
+
+/// A steppable replay of one trace.
+pub struct Replay {
+    pub steps: Vec<Step>,
+    initial: State,
+    checkpoints: Vec<State>,
+    pub checkpoint_every: usize,
+    pub lineage: Vec<LineageEdge>,
+    pub vreg_of_range: HashMap<u32, VRegId>,
+    /// First step (0-based) that touches each bundle.
+    pub first_step_of: HashMap<BundleId, usize>,
+}
+
+fn apply(state: &mut State, step: &Step) {
+    let ensure = |state: &mut State, b: BundleId| {
+        let b = b as usize;
+        if state.bundles.len() <= b {
+            state.bundles.resize(
+                b + 1,
+                BundleState {
+                    status: Status::Idle,
+                    segs: Vec::new(),
+                    evictions: 0,
+                },
+            );
+        }
+    };
+    ensure(state, step.bundle);
+    for e in &step.events {
+        match e {
+            Event::Evict { bundle, .. } => {
+                ensure(state, *bundle);
+                let b = &mut state.bundles[*bundle as usize];
+                b.status = Status::Queued;
+                b.evictions += 1;
+            }
+            Event::Assigned { bundle, preg } => {
+                ensure(state, *bundle);
+                state.bundles[*bundle as usize].status = Status::Allocated(*preg);
+            }
+            Event::NewBundle { bundle, .. } => {
+                ensure(state, *bundle);
+                state.bundles[*bundle as usize].status = Status::Queued;
+            }
+            Event::Ranges { bundle, segs } => {
+                ensure(state, *bundle);
+                state.bundles[*bundle as usize].segs = segs.clone();
+            }
+            Event::ToSpillBundle { spill_bundle, .. } => {
+                ensure(state, *spill_bundle);
+                let b = &mut state.bundles[*spill_bundle as usize];
+                if matches!(b.status, Status::Idle) {
+                    b.status = Status::SpillBundle;
+                }
+            }
+            _ => {}
+        }
+    }
+    let b = &mut state.bundles[step.bundle as usize];
+    b.status = match &step.outcome {
+        Outcome::Allocated { preg } => Status::Allocated(*preg),
+        Outcome::Split { .. } if b.segs.is_empty() => Status::Dissolved,
+        Outcome::Split { .. } => Status::Queued,
+        Outcome::Spilled { how } => match (step.phase, how) {
+            (Phase::Main, SpillKind::Deferred) => Status::SpillBundle,
+            _ => Status::Spilled(*how),
+        },
+        Outcome::Incomplete => b.status,
+    };
+    state.applied += 1;
+}
+
+impl Replay {
+    pub fn new(trace: &Trace) -> Replay {
+        let mut initial = State {
+            applied: 0,
+            bundles: trace
+                .initial
+                .bundles
+                .iter()
+                .map(|b| BundleState {
+                    status: Status::Idle,
+                    segs: b.segs.clone(),
+                    evictions: 0,
+                })
+                .collect(),
+        };
+        for &b in &trace.initial_queue {
+            if let Some(s) = initial.bundles.get_mut(b as usize) {
+                s.status = Status::Queued;
+            }
+        }
+        let steps = trace.steps.clone();
+        let checkpoint_every = 64;
+        let mut checkpoints = vec![initial.clone()];
+        let mut state = initial.clone();
+        let mut lineage = Vec::new();
+        let mut first_step_of = HashMap::new();
+        for (i, step) in steps.iter().enumerate() {
+            first_step_of.entry(step.bundle).or_insert(i);
+            for e in &step.events {
+                if let Event::NewBundle { bundle, parent } = e {
+                    lineage.push(LineageEdge {
+                        parent: *parent,
+                        child: *bundle,
+                        step: i,
+                    });
+                }
+            }
+            apply(&mut state, step);
+            if (i + 1) % checkpoint_every == 0 {
+                checkpoints.push(state.clone());
+            }
+        }
+        Replay {
+            steps,
+            initial,
+            checkpoints,
+            checkpoint_every,
+            lineage,
+            vreg_of_range: trace.vreg_of_range.clone(),
+            first_step_of,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The state after `k` steps (clamped to the number of steps).
+    pub fn state_at(&self, k: usize) -> State {
+        let k = k.min(self.steps.len());
+        let cp = (k / self.checkpoint_every).min(self.checkpoints.len() - 1);
+        let mut state = self.checkpoints[cp].clone();
+        for step in &self.steps[state.applied..k] {
+            apply(&mut state, step);
+        }
+        state
+    }
+
+    /// Moves `state` from wherever it is to `k` steps, forward by applying or
+    /// backward through a checkpoint.
+    pub fn seek(&self, state: &mut State, k: usize) {
+        let k = k.min(self.steps.len());
+        if k >= state.applied && k - state.applied <= self.checkpoint_every {
+            for step in &self.steps[state.applied..k] {
+                apply(state, step);
+            }
+        } else {
+            *state = self.state_at(k);
+        }
+    }
+
+    pub fn initial(&self) -> &State {
+        &self.initial
+    }
+
+    /// The virtual registers a bundle's ranges belong to.
+    pub fn vregs_of(&self, segs: &[Seg]) -> Vec<VRegId> {
+        crate::engine::trace::vregs_in(&self.vreg_of_range, segs)
+    }
+
+    /// Children of a bundle in the lineage, with the step that created each.
+    pub fn children(&self, bundle: BundleId) -> impl Iterator<Item = &LineageEdge> {
+        self.lineage.iter().filter(move |e| e.parent == bundle)
+    }
+
+    /// The parent of a bundle, if a split created it.
+    pub fn parent(&self, bundle: BundleId) -> Option<&LineageEdge> {
+        self.lineage.iter().find(|e| e.child == bundle)
+    }
+}

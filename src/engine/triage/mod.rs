@@ -1,0 +1,7 @@
+//! Stage 5, triage: many functions and external builds under budgets.
+//!
+//! - [`reduce`]: shrink a CLIF function while an oracle says "still interesting"
+//! - [`scan`]: every function of many inputs under budgets, on worker threads
+
+pub mod reduce;
+pub mod scan;

@@ -1,0 +1,218 @@
+//! The CLI, driven as a user would: golden JSON for each subcommand, and clear
+//! errors with a non-zero exit code for bad input. Re-bless with `BLESS=1`.
+
+use crate::common;
+
+fn check(args: &[&str], golden: &str) {
+    let out = common::spillscope(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // JSON must parse, not just look right.
+    let _: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    common::check_golden(&common::golden_dir("cli").join(golden), &stdout);
+}
+
+#[test]
+fn list_json_goldens() {
+    for sample in [
+        "pressure.wat",
+        "calls.wat",
+        "loop.wat",
+        "memory.wat",
+        "fib.clif",
+    ] {
+        let path = format!("sample-modules/{sample}");
+        check(&["list", &path, "--json"], &format!("list-{sample}.json"));
+    }
+}
+
+#[test]
+fn compile_json_goldens() {
+    for (sample, func) in [
+        ("pressure.wat", "pressure"),
+        ("calls.wat", "calls"),
+        ("fib.clif", "fib"),
+    ] {
+        let path = format!("sample-modules/{sample}");
+        check(
+            &[
+                "compile", &path, "--func", func, "--target", "x86_64", "--json",
+            ],
+            &format!("compile-{sample}-{func}.json"),
+        );
+    }
+    check(
+        &[
+            "compile",
+            "sample-modules/loop.wat",
+            "--func",
+            "1",
+            "--target",
+            "aarch64",
+            "--opt",
+            "none",
+            "--json",
+        ],
+        "compile-loop.wat-1-aarch64-none.json",
+    );
+}
+
+#[test]
+fn trace_json_goldens() {
+    for (sample, func) in [
+        ("calls.wat", "calls"),
+        ("loop.wat", "loop"),
+        ("fib.clif", "%fib"),
+    ] {
+        let path = format!("sample-modules/{sample}");
+        check(
+            &[
+                "trace", &path, "--func", func, "--target", "x86_64", "--json",
+            ],
+            &format!("trace-{sample}-{}.json", func.trim_start_matches('%')),
+        );
+    }
+}
+
+#[test]
+fn trace_json_has_the_documented_shape() {
+    let out = common::spillscope(&[
+        "trace",
+        "sample-modules/pressure.wat",
+        "--func",
+        "pressure",
+        "--target",
+        "x86_64",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(
+        v["summary"]["steps"].as_u64().unwrap() as usize,
+        steps.len()
+    );
+    assert_eq!(v["summary"]["checker"], "ok");
+    let mut evictions = 0;
+    for s in steps {
+        let outcome = s["outcome"].as_str().unwrap();
+        assert!(
+            ["allocated", "split", "spilled", "evicted"].contains(&outcome),
+            "{outcome}"
+        );
+        match outcome {
+            "allocated" => assert!(s["preg"].is_string()),
+            "split" => {
+                assert!(s["split_at"].is_string());
+                assert!(!s["children"].as_array().unwrap().is_empty());
+            }
+            _ => {}
+        }
+        evictions += s["evicted"].as_array().map(|a| a.len()).unwrap_or(0);
+        assert!(s["bundle"].is_u64() && s["step"].is_u64());
+    }
+    assert_eq!(
+        v["summary"]["evictions"].as_u64().unwrap() as usize,
+        evictions
+    );
+    assert!(evictions > 0);
+}
+
+fn expect_error(args: &[&str], needles: &[&str]) {
+    let out = common::spillscope(args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for n in needles {
+        assert!(
+            stderr.contains(n),
+            "{args:?}: stderr {stderr:?} lacks {n:?}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_inputs_fail_with_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    expect_error(
+        &["list", "no/such/file.wasm"],
+        &["no/such/file.wasm", "cannot read"],
+    );
+    let garbage = write("garbage.wasm", b"\x7fELF not wasm at all");
+    expect_error(&["list", &garbage], &["garbage.wasm", "magic"]);
+    // A valid module cut short in the middle of its code section.
+    let full = wat::parse_file(common::samples_dir().join("calls.wat")).unwrap();
+    let truncated = write("truncated.wasm", &full[..full.len() - 7]);
+    expect_error(&["list", &truncated], &["truncated.wasm", "byte offset"]);
+    let invalid = write("invalid.wat", b"(module (func (result i32) (i64.const 1)))");
+    expect_error(&["list", &invalid], &["invalid.wat", "type mismatch"]);
+    let clif = write(
+        "bad.clif",
+        b"function %f() {\nblock0:\n    v0 = frobnicate.i32 1\n    return\n}\n",
+    );
+    expect_error(&["list", &clif], &["bad.clif", "line 3"]);
+    let empty = write("empty.wasm", b"");
+    expect_error(&["list", &empty], &["empty.wasm", "empty"]);
+    expect_error(
+        &["trace", "sample-modules/calls.wat", "--func", "nope"],
+        &[
+            "calls.wat",
+            "no function matches `nope`",
+            "defined: 1 callee",
+        ],
+    );
+    expect_error(
+        &["compile", "sample-modules/calls.wat", "--func", "0"],
+        &["imported"],
+    );
+    expect_error(
+        &[
+            "trace",
+            "sample-modules/calls.wat",
+            "--func",
+            "calls",
+            "--target",
+            "mips",
+        ],
+        &["unknown target"],
+    );
+}
+
+#[test]
+fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("loop.log");
+    let log = log.to_str().unwrap();
+    let live = common::spillscope(&[
+        "trace",
+        "sample-modules/loop.wat",
+        "--func",
+        "loop",
+        "--target",
+        "x86_64",
+        "--json",
+        "--raw-log",
+        log,
+    ]);
+    assert!(live.status.success());
+    let replayed = common::spillscope(&["trace", "--log", log, "--json"]);
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let live: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
+    let replayed: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(live["steps"], replayed["steps"]);
+    assert_eq!(replayed["import"]["not_understood"], 0);
+    assert_eq!(replayed["import"]["truncated"], false);
+}

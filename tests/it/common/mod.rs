@@ -1,0 +1,129 @@
+//! Shared helpers for the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use spillscope::engine::input::{Input, InputKind};
+
+pub mod gui;
+
+/// Runs the `spillscope` binary from the project folder.
+pub fn spillscope(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// The folder of golden files `tests/<name>`.
+pub fn golden_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
+}
+
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules")
+}
+
+/// Paths of every sample input, in sample-modules/ and its folders.
+pub fn sample_paths() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir)
+            .expect("sample folder exists")
+            .flatten()
+        {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("wat" | "wasm" | "clif")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&samples_dir(), &mut paths);
+    paths.sort();
+    paths
+}
+
+/// Every sample module, loaded.
+pub fn samples() -> Vec<Input> {
+    let paths = sample_paths();
+    paths
+        .iter()
+        .map(|p| Input::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+pub fn wasm_samples() -> Vec<Input> {
+    samples()
+        .into_iter()
+        .filter(|i| i.kind != InputKind::Clif)
+        .collect()
+}
+
+/// The shared corpus folder beside the project, if present.
+pub fn spec_corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join("corpora")
+        .join("spec-testsuite");
+    dir.is_dir().then_some(dir)
+}
+
+/// Whether golden files should be rewritten (`BLESS=1`).
+pub fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| v != "0")
+}
+
+/// Compares `actual` with the golden file at `path`, or rewrites it when blessing.
+pub fn check_golden(path: &Path, actual: &str) {
+    if blessing() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden {}; run with BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff_line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the output at line {} (run with BLESS=1 to accept):\nexpected: {:?}\nactual:   {:?}",
+            path.display(),
+            diff_line + 1,
+            expected.lines().nth(diff_line),
+            actual.lines().nth(diff_line)
+        );
+    }
+}
+
+/// The regalloc2 0.11.3 tool (`tools/ra0113`), if built. `.ci/run` builds it
+/// and sets `SPILLSCOPE_REQUIRE_RA0113`, so there a missing tool fails the
+/// test; elsewhere the test is skipped with a message.
+pub fn ra0113_or_skip() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ra0113/target/release/ra0113");
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("SPILLSCOPE_REQUIRE_RA0113").is_none(),
+        "tools/ra0113 must be built for this run"
+    );
+    eprintln!(
+        "skipped: tools/ra0113 is not built (cargo build --release --locked --manifest-path tools/ra0113/Cargo.toml)"
+    );
+    None
+}

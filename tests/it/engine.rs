@@ -1,0 +1,292 @@
+//! Facts about real traces of the sample modules: the parser understands every
+//! record, the replay ends where regalloc2's own final dump says it ended, the
+//! checker passes, and the goldens hold.
+
+use crate::common;
+
+use spillscope::engine::capture::CaptureLimits;
+use spillscope::engine::compile::CheckerVerdict;
+use spillscope::engine::input::Input;
+use spillscope::engine::input::isa::{Algorithm, Target};
+use spillscope::engine::replay::explain;
+use spillscope::engine::replay::{Replay, Status};
+use spillscope::engine::session::{self, FunctionTrace, Settings};
+use spillscope::engine::trace::{Event, Outcome, Requirement};
+
+fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
+    let settings = Settings {
+        target,
+        ..Settings::default()
+    };
+    session::trace_function(input, index, settings, CaptureLimits::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn each_sample_trace(targets: &[Target], mut f: impl FnMut(&Input, u32, Target, &FunctionTrace)) {
+    for input in common::samples() {
+        for func in input.functions.iter().filter(|f| !f.imported) {
+            for &target in targets {
+                // A .clif file with a `target` line compiles for that target only.
+                if input.kind == spillscope::engine::input::InputKind::Clif
+                    && target != Target::X86_64
+                {
+                    continue;
+                }
+                let t = trace(&input, func.index, target);
+                f(&input, func.index, target, &t);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_sample_function_traces_fully_and_the_checker_passes() {
+    let mut traced = 0;
+    each_sample_trace(
+        &[
+            Target::X86_64,
+            Target::Aarch64,
+            Target::Riscv64,
+            Target::S390x,
+        ],
+        |input, index, target, t| {
+            let what = format!("{} #{index} {target:?}", input.path.display());
+            assert_eq!(t.traced.checker, CheckerVerdict::Ok, "{what}");
+            assert_eq!(
+                t.traced.trace.unparsed, 0,
+                "{what}: {:?}",
+                t.traced.trace.unparsed_samples
+            );
+            assert!(
+                t.traced.trace.final_state.is_some(),
+                "{what}: no final dump"
+            );
+            assert!(
+                t.traced
+                    .trace
+                    .vcode_before
+                    .as_deref()
+                    .is_some_and(|v| v.contains("Inst 0")),
+                "{what}"
+            );
+            assert!(
+                !t.replay.is_empty() || t.traced.trace.initial_queue.is_empty(),
+                "{what}: bundles were queued but no step was seen"
+            );
+            traced += 1;
+        },
+    );
+    assert!(traced >= 20);
+}
+
+/// The replay's last state must be the state regalloc2 dumped after allocating:
+/// same live ranges in every bundle, same register for every allocated bundle.
+#[test]
+fn replay_ends_in_regalloc2s_own_final_state() {
+    each_sample_trace(
+        &[Target::X86_64, Target::Aarch64],
+        |input, index, target, t| {
+            let what = format!("{} #{index} {target:?}", input.path.display());
+            let dump = t.traced.trace.final_state.as_ref().unwrap();
+            let last = t.replay.state_at(t.replay.len());
+            assert!(last.bundles.len() >= dump.bundles.len(), "{what}");
+            for (i, b) in dump.bundles.iter().enumerate() {
+                let ours = &last.bundles[i];
+                let mut want: Vec<_> = b.segs.iter().map(|s| (s.from, s.to)).collect();
+                let mut got: Vec<_> = ours.segs.iter().map(|s| (s.from, s.to)).collect();
+                want.sort();
+                got.sort();
+                assert_eq!(got, want, "{what}: ranges of bundle {i}");
+                match ours.status {
+                    Status::Allocated(p) => assert_eq!(b.alloc, p.text(), "{what}: bundle {i}"),
+                    _ => assert_eq!(b.alloc, "none", "{what}: bundle {i} is {:?}", ours.status),
+                }
+            }
+        },
+    );
+}
+
+#[test]
+fn at_the_last_step_every_bundle_is_allocated_or_spilled() {
+    each_sample_trace(&[Target::X86_64], |input, index, _, t| {
+        let last = t.replay.state_at(t.replay.len());
+        for (i, b) in last.bundles.iter().enumerate() {
+            if b.segs.is_empty() {
+                continue;
+            }
+            assert!(
+                matches!(b.status, Status::Allocated(_) | Status::Spilled(_)),
+                "{} #{index}: bundle {i} ends {:?}",
+                input.path.display(),
+                b.status
+            );
+        }
+    });
+}
+
+#[test]
+fn stepping_back_then_forward_returns_identical_state() {
+    each_sample_trace(&[Target::X86_64], |_, _, _, t| {
+        let r = &t.replay;
+        let mut state = r.state_at(0);
+        for k in 0..=r.len() {
+            r.seek(&mut state, k);
+            let forward = state.clone();
+            if k > 0 {
+                r.seek(&mut state, k - 1);
+                assert_eq!(state, r.state_at(k - 1), "back to {}", k - 1);
+                r.seek(&mut state, k);
+            }
+            assert_eq!(state, forward, "forward again to {k}");
+            assert_eq!(state, r.state_at(k), "jump to {k}");
+        }
+        // A far jump backwards goes through a checkpoint and still agrees.
+        r.seek(&mut state, 0);
+        assert_eq!(&state, r.initial());
+    });
+}
+
+#[test]
+fn lineage_is_a_forest() {
+    each_sample_trace(&[Target::X86_64, Target::Aarch64], |input, _, _, t| {
+        let r: &Replay = &t.replay;
+        let mut parent_of = std::collections::HashMap::new();
+        for e in &r.lineage {
+            assert_ne!(e.parent, e.child);
+            assert!(
+                parent_of.insert(e.child, e.parent).is_none(),
+                "{}: bundle {} has two parents",
+                input.path.display(),
+                e.child
+            );
+            assert_eq!(
+                r.steps[e.step].bundle, e.parent,
+                "a child is created by its parent's step"
+            );
+        }
+        for &start in parent_of.keys() {
+            let mut seen = std::collections::HashSet::new();
+            let mut b = start;
+            while let Some(&p) = parent_of.get(&b) {
+                assert!(seen.insert(p), "cycle through bundle {p}");
+                b = p;
+            }
+        }
+    });
+}
+
+#[test]
+fn samples_show_what_they_are_for() {
+    let load = |name: &str| Input::load(&common::samples_dir().join(name)).unwrap();
+    let steps_of = |input: &Input, func: &str| {
+        let index = input.select(func).unwrap().index;
+        trace(input, index, Target::X86_64)
+    };
+    // Register pressure: splits, evictions and spill slots.
+    let p = steps_of(&load("pressure.wat"), "pressure");
+    let outcomes: Vec<_> = p.replay.steps.iter().map(|s| s.outcome.name()).collect();
+    assert!(outcomes.contains(&"split"));
+    assert!(p.replay.steps.iter().any(|s| !s.evicted().is_empty()));
+    assert!(
+        p.traced.trace.spill_slots.len() >= 4,
+        "{:?}",
+        p.traced.trace.spill_slots
+    );
+    // Calls: fixed-register requirements from the ABI.
+    let c = steps_of(&load("calls.wat"), "calls");
+    assert!(
+        c.replay
+            .steps
+            .iter()
+            .any(|s| s.events.iter().any(|e| matches!(
+                e,
+                Event::Attempt {
+                    req: Requirement::FixedReg(_),
+                    ..
+                }
+            )))
+    );
+    assert!(c.replay.steps.iter().any(|s| {
+        s.events
+            .iter()
+            .any(|e| matches!(e, Event::ConflictFixed { .. }))
+    }));
+    // The loop: bundles split around the call inside the loop.
+    let l = steps_of(&load("loop.wat"), "loop");
+    assert!(
+        l.replay
+            .steps
+            .iter()
+            .any(|s| matches!(s.outcome, Outcome::Split { .. }))
+    );
+    // The CLIF file keeps its own target.
+    let f = steps_of(&load("fib.clif"), "fib");
+    assert!(f.prepared.flags.triple.starts_with("x86_64"));
+}
+
+#[test]
+fn single_pass_compiles_and_logs_no_backtracking_steps() {
+    let input = Input::load(&common::samples_dir().join("pressure.wat")).unwrap();
+    let settings = Settings {
+        target: Target::X86_64,
+        algorithm: Algorithm::SinglePass,
+        ..Settings::default()
+    };
+    let t = session::trace_function(&input, 0, settings, CaptureLimits::default()).unwrap();
+    assert_eq!(t.traced.checker, CheckerVerdict::Ok);
+    assert!(t.code().is_some_and(|c| !c.code.is_empty()));
+    assert!(t.replay.is_empty());
+}
+
+#[test]
+fn a_record_budget_stops_the_allocation_and_keeps_the_trace() {
+    let input = Input::load(&common::samples_dir().join("pressure.wat")).unwrap();
+    let limits = CaptureLimits {
+        max_records: 8_000,
+        deadline: None,
+    };
+    let settings = Settings {
+        target: Target::X86_64,
+        ..Settings::default()
+    };
+    let t = session::trace_function(&input, 0, settings, limits).unwrap();
+    assert!(t.traced.trace.stopped.is_some());
+    assert!(t.code().is_none());
+    assert!(!t.replay.is_empty(), "steps before the stop are kept");
+    assert!(t.traced.trace.final_state.is_none());
+    assert_eq!(t.replay.steps.last().unwrap().outcome, Outcome::Incomplete);
+}
+
+/// Goldens: one line per step, for every function of the hand-written samples
+/// and three kernels of the C sample, on x86_64.
+/// Re-bless with `BLESS=1 cargo test --test engine`.
+#[test]
+fn golden_step_lists() {
+    let kernels = ["sha256_block", "lz_compress", "run_vm"];
+    each_sample_trace(&[Target::X86_64], |input, index, _, t| {
+        let stem = input.path.file_stem().unwrap().to_string_lossy();
+        // The memory-layout samples are checked by tests/layout.rs.
+        if input.path.parent().is_some_and(|p| p.ends_with("memory")) {
+            return;
+        }
+        if stem == "kernels" {
+            let name = input.functions[index as usize]
+                .name
+                .as_deref()
+                .unwrap_or("");
+            if !kernels.contains(&name) {
+                return;
+            }
+        }
+        let mut text = String::new();
+        for (i, s) in t.replay.steps.iter().enumerate() {
+            text.push_str(&format!("{:>4} {}\n", i + 1, explain::headline(s)));
+        }
+        let golden = common::samples_dir()
+            .join("..")
+            .join("tests")
+            .join("golden")
+            .join(format!("{stem}-{index}-x86_64.txt"));
+        common::check_golden(&golden, &text);
+    });
+}

@@ -1,0 +1,303 @@
+//! The desktop app driven through egui_kittest: real compiles on the worker,
+//! real clicks and keys, assertions on visible text and on the app's state.
+
+use crate::common;
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spillscope::gui::App;
+
+use common::gui::{harness, ready};
+
+fn sample_harness() -> Harness<'static, App> {
+    let mut h = harness(App::new(None, None, None));
+    common::gui::run_until(&mut h, "the built-in sample to compile", ready);
+    h
+}
+
+#[test]
+fn default_sample_compiles_and_steps_forward() {
+    let mut h = sample_harness();
+    assert_eq!(h.state().loaded_function(), Some("pressure"));
+    let (k, steps) = h.state().cursor().expect("compiled");
+    assert_eq!(k, 0);
+    assert!(
+        steps > 50,
+        "pressure.wat should take many steps, got {steps}"
+    );
+    // The stepper and the explanation are on screen.
+    h.get_by_label_contains(&format!("Step 0 / {steps}"));
+    h.get_by_label_contains("Before step 1 of");
+    assert_eq!(h.state().highlighted_bundle(), None);
+
+    h.get_by_label("Forward >").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    let first = h.state().highlighted_bundle().expect("step 1 has a bundle");
+    h.get_by_label_contains(&format!("Step 1 of {steps}"));
+    h.get_by_label_contains(&format!("The allocator took bundle {first} from the queue"));
+    assert!(h.query_by_label_contains("Before step 1 of").is_none());
+
+    // The keyboard moves the cursor too, and the highlight follows.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((2, steps)));
+    let second = h.state().highlighted_bundle().expect("step 2 has a bundle");
+    assert_ne!(
+        first, second,
+        "steps 1 and 2 of pressure take different bundles"
+    );
+    h.get_by_label_contains(&format!("Step 2 of {steps}"));
+    h.get_by_label_contains(&format!(
+        "The allocator took bundle {second} from the queue"
+    ));
+
+    h.key_press(Key::ArrowLeft);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    assert_eq!(h.state().highlighted_bundle(), Some(first));
+
+    h.key_press(Key::End);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((steps, steps)));
+    h.get_by_label("« First").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((0, steps)));
+}
+
+#[test]
+fn event_list_rows_jump_to_their_step() {
+    let mut h = sample_harness();
+    let (_, steps) = h.state().cursor().expect("compiled");
+    // Row 3 of the event list: its number and headline.
+    h.get_by_label_contains("    3  bundle ").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((3, steps)));
+    h.get_by_label_contains(&format!("Step 3 of {steps}"));
+}
+
+#[test]
+fn summary_shows_counts_and_checker_verdict() {
+    let h = sample_harness();
+    h.get_by_label("Final allocation");
+    h.get_by_label("spill slots");
+    h.get_by_label("ok");
+}
+
+#[test]
+fn a_bad_file_shows_a_banner_and_keeps_the_previous_function() {
+    let mut h = sample_harness();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("x.wasm");
+    std::fs::write(&bad, b"this is not wasm at all").expect("write temp file");
+
+    let field = h.get_by_label("Path");
+    field.focus();
+    field.type_text(&bad.display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Open path").click();
+    h.step();
+    common::gui::run_until(&mut h, "the bad file to fail", |app| {
+        !app.is_busy() && app.error().is_some()
+    });
+    let err = h.state().error().expect("an error").to_string();
+    assert!(err.contains("x.wasm"), "the banner names the file: {err}");
+    assert!(
+        err.contains("magic"),
+        "the banner says what is wrong: {err}"
+    );
+    h.get_by_label_contains("Error:");
+    // The sample is still loaded and usable.
+    assert_eq!(h.state().loaded_function(), Some("pressure"));
+    assert_eq!(
+        h.state().open_file().as_deref(),
+        Some("pressure.wat (built-in sample)")
+    );
+    h.get_by_label("Forward >").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor().map(|c| c.0), Some(1));
+
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().error().is_none());
+    assert!(h.query_by_label_contains("Error:").is_none());
+}
+
+#[test]
+fn a_path_argument_opens_that_file_and_function() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/fib.clif");
+    let mut h = harness(App::new(None, Some(path), Some("fib".into())));
+    common::gui::run_until(&mut h, "fib.clif to compile", ready);
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    assert_eq!(h.state().loaded_function(), Some("%fib"));
+    assert!(
+        h.state()
+            .open_file()
+            .is_some_and(|f| f.ends_with("fib.clif"))
+    );
+}
+
+#[test]
+fn single_pass_shows_a_note_instead_of_steps() {
+    let mut h = sample_harness();
+    let mut s = h.state().settings();
+    s.algorithm = spillscope::engine::input::isa::Algorithm::SinglePass;
+    assert!(
+        h.state_mut()
+            .apply(spillscope::gui::Command::SetSettings(s))
+    );
+    h.step();
+    common::gui::run_until(&mut h, "the single_pass compile", |app| {
+        ready(app) && app.cursor().map(|c| c.1) == Some(0)
+    });
+    h.get_by_label_contains("no allocator steps to chart");
+    h.get_by_label_contains("logs no per-bundle steps");
+    h.get_by_label("ok");
+}
+
+#[test]
+fn choosing_a_target_recompiles_for_it() {
+    use spillscope::engine::input::isa::Target;
+    let mut h = sample_harness();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Target")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("aarch64").click();
+    h.step();
+    assert!(h.state().is_busy(), "a new target starts a compile");
+    common::gui::run_until(&mut h, "the aarch64 compile", |app| {
+        ready(app) && app.loaded_settings().map(|s| s.target) == Some(Target::Aarch64)
+    });
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    assert_eq!(h.state().settings().target, Target::Aarch64);
+    assert_eq!(h.state().cursor().map(|c| c.0), Some(0));
+}
+
+/// A storage in memory, standing in for eframe's file.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn file_function_and_settings_persist_across_restarts() {
+    use spillscope::engine::input::isa::{OptLevel, Target};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
+    let mut h = harness(App::new(None, Some(path.clone()), None));
+    common::gui::run_until(&mut h, "calls.wat to compile", ready);
+    let first = h.state().loaded_function().map(str::to_string);
+    let mut s = h.state().settings();
+    s.target = Target::X86_64;
+    s.opt = OptLevel::None;
+    h.state_mut()
+        .apply(spillscope::gui::Command::SetSettings(s));
+    h.step();
+    common::gui::run_until(&mut h, "the opt-none compile", |app| {
+        ready(app) && app.loaded_settings() == Some(s)
+    });
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+
+    // A restart with no argument reopens the same file, function and settings.
+    let mut h = harness(App::new(Some(&storage), None, None));
+    common::gui::run_until(&mut h, "the reopened file to compile", ready);
+    assert_eq!(h.state().open_file(), Some(path.display().to_string()));
+    assert_eq!(h.state().loaded_function().map(str::to_string), first);
+    assert_eq!(h.state().loaded_settings(), Some(s));
+}
+
+#[test]
+fn play_advances_the_cursor_until_paused() {
+    let mut h = sample_harness();
+    h.state_mut().apply(spillscope::gui::Command::SetSpeed(4.0));
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    assert!(h.state().is_playing());
+    let mut k = 0;
+    for _ in 0..600 {
+        h.step();
+        k = h.state().cursor().expect("compiled").0;
+        if k >= 3 {
+            break;
+        }
+    }
+    assert!(
+        k >= 3,
+        "playback should have moved the cursor, it is at {k}"
+    );
+    assert!(h.state().is_playing());
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
+    assert!(!h.state().is_playing());
+    let paused_at = h.state().cursor();
+    h.run_steps(30);
+    assert_eq!(h.state().cursor(), paused_at, "paused playback stays put");
+}
+
+/// A file dropped on the window, as eframe hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_file_opens_it() {
+    let mut h = sample_harness();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/loop.wat");
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
+    h.step();
+    common::gui::run_until(&mut h, "the dropped file to compile", |app| {
+        ready(app) && app.open_file() == Some(path.display().to_string())
+    });
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    assert_eq!(h.state().loaded_function(), Some("loop"));
+    // The function list shows the new file: index, body size and name.
+    h.get_by_label_contains("87 B  loop");
+}
+
+#[test]
+fn the_function_list_filters_and_selects() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
+    let mut h = harness(App::new(None, Some(path), None));
+    common::gui::run_until(&mut h, "calls.wat to compile", ready);
+    // The largest function is compiled first.
+    assert_eq!(h.state().loaded_function(), Some("calls"));
+    h.get_by_label_contains("10 B  callee");
+    h.get_by_label_contains("import  log");
+
+    let filter = h.get_by_label("Filter");
+    filter.focus();
+    filter.type_text("call");
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("import  log").is_none());
+    h.get_by_label_contains("2 of 3 shown");
+
+    h.get_by_label_contains("10 B  callee").click();
+    h.step();
+    common::gui::run_until(&mut h, "callee to compile", |app| {
+        ready(app) && app.loaded_function() == Some("callee")
+    });
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+}

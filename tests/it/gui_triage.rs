@@ -1,0 +1,122 @@
+//! Hang triage in the app: a budget stop keeps the trace and the app usable;
+//! a regalloc2 0.11.3 log opens with its loop shown in the lineage panel.
+
+use crate::common;
+
+use egui::Key;
+use egui_kittest::kittest::Queryable;
+use spillscope::gui::App;
+
+use common::gui::{harness, ready};
+
+#[test]
+fn a_budget_stop_keeps_the_trace_and_the_ui_responsive() {
+    let path = common::samples_dir().join("c/kernels.wasm");
+    let mut h = harness(App::new(None, Some(path), Some("8".into())));
+    common::gui::run_until(&mut h, "kernels function 8 to compile", ready);
+    let (_, full_steps) = h.state().cursor().expect("compiled");
+    assert!(!h.state().trace_stopped());
+    assert!(full_steps > 100, "function 8 takes {full_steps} steps");
+
+    // A 10k-record budget stops this allocation after a few steps.
+    h.get_by_label("Budget").click();
+    h.run_steps(2);
+    h.get_by_label("10 k records").click();
+    common::gui::run_until(&mut h, "the budgeted compile", |a| {
+        ready(a) && a.trace_stopped()
+    });
+    let (k, steps) = h.state().cursor().expect("the stopped trace is shown");
+    assert_eq!(k, 0);
+    assert!(
+        steps >= 1 && steps < full_steps,
+        "stopped trace has {steps} of {full_steps} steps"
+    );
+    h.get_by_label_contains("trace stopped early: RecordBudget");
+    h.get_by_label_contains("No loop found in the");
+
+    // The stopped trace steps forward and back like any other.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    h.key_press(Key::ArrowLeft);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((0, steps)));
+
+    // The lineage tab opens on the stopped trace.
+    h.get_by_label("Lineage").click();
+    h.run_steps(3);
+    h.get_by_label_contains("No loop found in the");
+
+    // Back to an automatic budget: the same function finishes again.
+    h.get_by_label("Budget").click();
+    h.run_steps(2);
+    h.get_by_label("auto").click();
+    common::gui::run_until(&mut h, "the unbudgeted compile", |a| {
+        ready(a) && !a.trace_stopped()
+    });
+    assert_eq!(h.state().cursor(), Some((0, full_steps)));
+    assert!(h.query_by_label_contains("trace stopped early").is_none());
+}
+
+#[test]
+fn a_regalloc2_0_11_3_log_opens_with_its_loop_in_the_lineage() {
+    let log = common::samples_dir().join("hang/loop-0.11.3.log");
+    let mut h = harness(App::new(None, Some(log), None));
+    common::gui::run_until(&mut h, "the 0.11.3 log to open", ready);
+    let d = h.state().diagnosis().expect("diagnosed").clone();
+    assert!(d.looping, "{}", d.description);
+    let from = d.from_step.expect("the loop has a start");
+    assert!(h.state().trace_stopped() || h.state().cursor().is_some());
+    h.get_by_label_contains("Imported regalloc2 log");
+    h.get_by_label_contains("Loop detected");
+    h.get_by_label_contains(&format!("bundle {} (v", d.bundle.unwrap()));
+    // The same function from the CLIF beside the log, with this build's regalloc2.
+    h.get_by_label_contains("Same function (loop.clif): regalloc2 0.15.2 allocates it in");
+
+    // Jump to where the loop starts: the lineage follows, with the cycle marked.
+    h.get_by_label_contains("Jump to the loop").click();
+    h.run_steps(4);
+    let (k, _) = h.state().cursor().unwrap();
+    assert_eq!(k, from);
+    assert_eq!(h.state().highlighted_bundle(), d.bundle);
+    let marked = h.query_all_by_label_contains("[loop] b").count();
+    assert!(marked >= 3, "only {marked} loop rows visible");
+
+    // A row of the chain jumps to the step that created that bundle.
+    let child = d.cycle_bundles[2];
+    let made_at = d.cycle_steps[1];
+    h.get_by_label_contains(&format!("[loop] b{child}  from step {made_at}"))
+        .click();
+    h.run_steps(4);
+    assert_eq!(h.state().cursor().unwrap().0, made_at);
+
+    // The UI stays usable: step on, then open the CLIF with this build.
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    assert_eq!(h.state().cursor().unwrap().0, made_at + 1);
+    h.get_by_label("Open loop.clif with this build").click();
+    common::gui::run_until(&mut h, "loop.clif to compile", |a| {
+        ready(a) && a.loaded_function().is_some_and(|f| f.contains("3384"))
+    });
+    let d = h.state().diagnosis().unwrap();
+    assert!(!d.looping);
+    assert!(!h.state().trace_stopped());
+}
+
+#[test]
+fn a_log_without_regalloc2_records_is_an_error_and_the_trace_on_screen_stays() {
+    let mut h = harness(App::new(None, None, None));
+    common::gui::run_until(&mut h, "the built-in sample to compile", ready);
+    let before = h.state().cursor();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-a-trace.log");
+    std::fs::write(&bad, "hello\nthis is not a regalloc2 log\n").unwrap();
+    h.state_mut()
+        .apply(spillscope::gui::Command::OpenPath(bad.clone()));
+    common::gui::run_until(&mut h, "the error", |a| !a.is_busy() && a.error().is_some());
+    let err = h.state().error().unwrap().to_string();
+    assert!(err.contains("not-a-trace.log"), "{err}");
+    assert!(err.contains("no regalloc2 records"), "{err}");
+    assert_eq!(h.state().cursor(), before);
+    assert_eq!(h.state().loaded_function(), Some("pressure"));
+}

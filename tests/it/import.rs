@@ -1,0 +1,132 @@
+//! Importing regalloc2 logs as text: a log written by `trace --raw-log`
+//! (env_logger's format) or in pretty_env_logger's format replays exactly like
+//! the live trace of the same compile; a truncated log still replays.
+
+use crate::common;
+
+use std::path::Path;
+
+use spillscope::engine::capture::CaptureLimits;
+use spillscope::engine::input::Input;
+use spillscope::engine::input::isa::{Algorithm, Target};
+use spillscope::engine::replay::Replay;
+use spillscope::engine::replay::invariants;
+use spillscope::engine::session::{self, Settings};
+use spillscope::engine::trace::Outcome;
+use spillscope::engine::trace::import;
+
+fn live_and_log(file: &str, func: &str) -> (session::FunctionTrace, String) {
+    let input = Input::load(&common::samples_dir().join(file)).unwrap();
+    let index = input.select(func).unwrap().index;
+    let settings = Settings {
+        target: Target::X86_64,
+        ..Settings::default()
+    };
+    let live = session::trace_function(&input, index, settings, CaptureLimits::default()).unwrap();
+    let isa = live
+        .prepared
+        .isa(&input.path, Algorithm::Backtracking, true)
+        .unwrap();
+    let log = session::raw_log(&live.prepared, &*isa, CaptureLimits::default());
+    (live, log)
+}
+
+#[test]
+fn an_env_logger_log_replays_like_the_live_trace() {
+    for (file, func) in [
+        ("pressure.wat", "pressure"),
+        ("calls.wat", "calls"),
+        ("c/kernels.wasm", "run_vm"),
+    ] {
+        let (live, log) = live_and_log(file, func);
+        let imported = import::import_log(Path::new("x.log"), &log).unwrap();
+        assert_eq!(imported.trace.steps, live.traced.trace.steps, "{file}");
+        assert_eq!(
+            imported.trace.final_state, live.traced.trace.final_state,
+            "{file}"
+        );
+        assert_eq!(
+            imported.trace.unparsed, 0,
+            "{:?}",
+            imported.trace.unparsed_samples
+        );
+        assert!(
+            imported
+                .trace
+                .vcode_before
+                .as_deref()
+                .is_some_and(|v| v.contains("Inst 0"))
+        );
+        let replay = Replay::new(&imported.trace);
+        assert_eq!(
+            replay.state_at(replay.len()),
+            live.replay.state_at(live.replay.len())
+        );
+        assert!(imported.trace.finished && !imported.truncated, "{file}");
+        // The build's own regalloc2: 0.15.2, told apart from 0.9–0.11.
+        assert!(imported.dialect.fits(15), "{}", imported.dialect.text());
+        assert!(!imported.dialect.fits(11), "{}", imported.dialect.text());
+        let broken = invariants::check(&imported.trace, &replay);
+        assert!(broken.is_empty(), "{file}: {broken:?}");
+    }
+}
+
+#[test]
+fn a_pretty_env_logger_log_with_timestamps_replays_too() {
+    let (live, log) = live_and_log("loop.wat", "loop");
+    // ` TRACE regalloc2::ion::process > message`
+    let pretty: String = log
+        .lines()
+        .map(
+            |l| match l.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+                Some((head, msg)) => format!(" {} > {msg}\n", head),
+                None => format!("{l}\n"),
+            },
+        )
+        .collect();
+    let imported = import::import_log(Path::new("pretty.log"), &pretty).unwrap();
+    assert_eq!(imported.trace.steps, live.traced.trace.steps);
+    // `[2025-04-01T12:00:00Z TRACE regalloc2::ion::process] message`
+    let stamped: String = log
+        .lines()
+        .map(|l| match l.strip_prefix('[') {
+            Some(rest) => format!("[2025-04-01T12:00:00Z {rest}\n"),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    let imported = import::import_log(Path::new("stamped.log"), &stamped).unwrap();
+    assert_eq!(imported.trace.steps, live.traced.trace.steps);
+}
+
+#[test]
+fn a_truncated_log_replays_up_to_where_it_stops() {
+    let (live, log) = live_and_log("pressure.wat", "pressure");
+    // Cut in the middle of the allocation, mid-line.
+    let cut = log.find("process_bundle").unwrap() + log.len() / 3;
+    let imported = import::import_log(Path::new("cut.log"), &log[..cut]).unwrap();
+    let steps = &imported.trace.steps;
+    assert!(!steps.is_empty() && steps.len() < live.replay.len());
+    assert_eq!(steps.last().unwrap().outcome, Outcome::Incomplete);
+    assert_eq!(
+        &steps[..steps.len() - 1],
+        &live.traced.trace.steps[..steps.len() - 1]
+    );
+    assert!(imported.trace.final_state.is_none());
+    assert!(imported.truncated);
+    let replay = Replay::new(&imported.trace);
+    assert_eq!(replay.len(), steps.len());
+    // Nothing is claimed about the end of a truncated trace.
+    assert_eq!(invariants::check(&imported.trace, &replay), vec![]);
+}
+
+#[test]
+fn a_file_without_regalloc2_records_is_a_clear_error() {
+    let e = import::import_log(Path::new("notes.txt"), "hello\nworld\n")
+        .err()
+        .unwrap();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("notes.txt") && msg.contains("no regalloc2 records"),
+        "{msg}"
+    );
+}

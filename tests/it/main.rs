@@ -1,0 +1,19 @@
+//! spillscope's integration tests, in one binary so Wasmtime and Cranelift
+//! link once. Each module is one area; `common` holds the shared helpers.
+
+mod common;
+
+mod cli;
+mod engine;
+mod fidelity;
+mod gui;
+mod gui_layout;
+mod gui_triage;
+mod import;
+mod layout;
+mod layout_compare;
+mod reduce;
+mod regalloc2_versions;
+mod scan;
+mod spec_corpus;
+mod triage;
