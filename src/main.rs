@@ -28,13 +28,16 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(command) => spillscope::cli::run(command),
+        Some(command) => {
+            spillscope::cli::end_quietly_on_closed_pipe();
+            spillscope::cli::run(command)
+        }
         None => spillscope::gui::run(cli.path, cli.func, cli.step),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", spillscope::cli::error_text(&e));
             ExitCode::FAILURE
         }
     }

@@ -90,3 +90,33 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+/// The error and its causes in one line, each cause once: an engine error that
+/// already quotes its cause (`cannot read file: No such file…`) is not followed
+/// by the same cause again.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// Lets a closed stdout end the process the way other Unix tools end
+/// (`spillscope layout m.wasm --json | head`): Rust ignores SIGPIPE, so the
+/// next `println!` would panic with "Broken pipe" instead.
+pub fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; restores the
+    // default disposition of one signal.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

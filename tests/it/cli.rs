@@ -147,6 +147,10 @@ fn bad_inputs_fail_with_clear_errors() {
         &["list", "no/such/file.wasm"],
         &["no/such/file.wasm", "cannot read"],
     );
+    // The operating system's reason is said once, not once per error layer.
+    let out = common::spillscope(&["list", "no/such/file.wasm"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
     let garbage = write("garbage.wasm", b"\x7fELF not wasm at all");
     expect_error(&["list", &garbage], &["garbage.wasm", "magic"]);
     // A valid module cut short in the middle of its code section.
@@ -215,4 +219,32 @@ fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
     assert_eq!(live["steps"], replayed["steps"]);
     assert_eq!(replayed["import"]["not_understood"], 0);
     assert_eq!(replayed["import"]["truncated"], false);
+}
+
+#[cfg(unix)]
+/// `spillscope ... | head` ends quietly when the reader goes away: no panic,
+/// no backtrace, as other Unix tools behave.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args(["trace", "sample-modules/c/kernels.wasm", "--func", "8"])
+        // About 4 MB of records, far more than a pipe holds.
+        .args(["--raw-log", "/dev/stdout"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, with almost all of the output unread.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    // Killed by SIGPIPE (13), as `cat` would be.
+    assert_eq!(out.status.signal(), Some(13), "{:?}: {stderr}", out.status);
 }
