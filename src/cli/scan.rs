@@ -94,6 +94,10 @@ pub struct ScanArgs {
     /// Register allocator: backtracking or single_pass
     #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
     pub algorithm: Algorithm,
+    /// Trace every function (not only those over budget): report its steps and
+    /// any regalloc2 record the parser did not understand
+    #[arg(long, conflicts_with = "test")]
+    pub traced: bool,
     /// List ok functions too (text output)
     #[arg(long, visible_alias = "verbose")]
     pub all: bool,
@@ -139,6 +143,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
         jobs: args.jobs.unwrap_or(defaults.jobs),
         shard,
         test,
+        traced: args.traced,
     })
 }
 

@@ -248,3 +248,32 @@ fn a_closed_pipe_ends_the_command_quietly() {
     // Killed by SIGPIPE (13), as `cat` would be.
     assert_eq!(out.status.signal(), Some(13), "{:?}: {stderr}", out.status);
 }
+
+/// Wasmtime names each CLIF file it writes after the function; a name with a
+/// `/` (common in Go modules) made it panic before the name section was hidden
+/// from it.
+#[test]
+fn functions_named_with_a_slash_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slash.wat");
+    std::fs::write(
+        &path,
+        "(module (func $internal/abi.Kind (result i32) i32.const 1)\n\
+         (func $main (result i32) call $internal/abi.Kind))",
+    )
+    .unwrap();
+    let path = path.to_string_lossy().to_string();
+    for func in ["internal/abi.Kind", "main"] {
+        let out = common::spillscope(&["trace", &path, "--func", func, "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{func}: {stderr}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            json["steps"].as_array().is_some_and(|s| !s.is_empty()),
+            "{json}"
+        );
+    }
+    let out = common::spillscope(&["scan", &path, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["ok"], 2, "{json}");
+}

@@ -4,6 +4,8 @@
 
 use crate::common;
 
+use std::sync::{Arc, OnceLock};
+
 use spillscope::engine::capture::CaptureLimits;
 use spillscope::engine::compile::CheckerVerdict;
 use spillscope::engine::input::Input;
@@ -22,19 +24,45 @@ fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn each_sample_trace(targets: &[Target], mut f: impl FnMut(&Input, u32, Target, &FunctionTrace)) {
-    for input in common::samples() {
-        for func in input.functions.iter().filter(|f| !f.imported) {
-            for &target in targets {
-                // A .clif file with a `target` line compiles for that target only.
-                if input.kind == spillscope::engine::input::InputKind::Clif
-                    && target != Target::X86_64
-                {
-                    continue;
-                }
-                let t = trace(&input, func.index, target);
-                f(&input, func.index, target, &t);
+/// Every function of every sample traced for one target, once per test run:
+/// several tests read the same traces, and tracing is the expensive part.
+struct SampleTrace {
+    input: Arc<Input>,
+    index: u32,
+    trace: FunctionTrace,
+}
+
+fn sample_traces(target: Target) -> &'static [SampleTrace] {
+    static CACHE: [OnceLock<Vec<SampleTrace>>; 5] = [const { OnceLock::new() }; 5];
+    let slot = Target::ALL
+        .iter()
+        .position(|&t| t == target)
+        .expect("a known target");
+    CACHE[slot].get_or_init(|| {
+        let mut out = Vec::new();
+        for input in common::samples() {
+            // A .clif file with a `target` line compiles for that target only.
+            if input.kind == spillscope::engine::input::InputKind::Clif && target != Target::X86_64
+            {
+                continue;
             }
+            let input = Arc::new(input);
+            for func in input.functions.iter().filter(|f| !f.imported) {
+                out.push(SampleTrace {
+                    input: Arc::clone(&input),
+                    index: func.index,
+                    trace: trace(&input, func.index, target),
+                });
+            }
+        }
+        out
+    })
+}
+
+fn each_sample_trace(targets: &[Target], mut f: impl FnMut(&Input, u32, Target, &FunctionTrace)) {
+    for &target in targets {
+        for s in sample_traces(target) {
+            f(&s.input, s.index, target, &s.trace);
         }
     }
 }
@@ -259,12 +287,19 @@ fn a_record_budget_stops_the_allocation_and_keeps_the_trace() {
 
 /// Goldens: one line per step, for every function of the hand-written samples
 /// and three kernels of the C sample, on x86_64.
-/// Re-bless with `BLESS=1 cargo test --test engine`.
+/// Re-bless with `BLESS=1 cargo test --test it engine::golden`.
 #[test]
 fn golden_step_lists() {
     let kernels = ["sha256_block", "lz_compress", "run_vm"];
     each_sample_trace(&[Target::X86_64], |input, index, _, t| {
         let stem = input.path.file_stem().unwrap().to_string_lossy();
+        // Named by the sample's path (`hang/loop.clif`, `loop.wat`), not its stem.
+        let rel = input
+            .path
+            .strip_prefix(common::samples_dir())
+            .unwrap()
+            .to_string_lossy()
+            .replace('/', "-");
         // The memory-layout samples are checked by tests/layout.rs.
         if input.path.parent().is_some_and(|p| p.ends_with("memory")) {
             return;
@@ -286,7 +321,7 @@ fn golden_step_lists() {
             .join("..")
             .join("tests")
             .join("golden")
-            .join(format!("{stem}-{index}-x86_64.txt"));
+            .join(format!("{rel}-{index}-x86_64.txt"));
         common::check_golden(&golden, &text);
     });
 }

@@ -8,11 +8,15 @@ use spillscope::engine::compile::fidelity;
 use spillscope::engine::input::isa::{OptLevel, Target};
 use spillscope::engine::session::{self, Settings};
 
+/// One Wasmtime compile of each whole module per target and opt level gives
+/// every function's CLIF and Wasmtime's code for it; we recompile each CLIF.
 #[test]
 fn our_code_matches_wasmtime_for_every_sample_function() {
+    use spillscope::engine::input::translate;
     let mut compared = 0;
     let mut failures = Vec::new();
     for input in common::wasm_samples() {
+        let wasm = input.wasm.as_deref().unwrap();
         for target in [
             Target::Host,
             Target::Aarch64,
@@ -25,26 +29,28 @@ fn our_code_matches_wasmtime_for_every_sample_function() {
                     opt,
                     ..Settings::default()
                 };
-                for f in input.functions.iter().filter(|f| !f.imported) {
-                    let c = session::compile_function(&input, f.index, settings, false)
+                let translations =
+                    translate::translate_module(&input.path, wasm, settings.wasmtime())
                         .unwrap_or_else(|e| panic!("{e}"));
-                    let t = c.prepared.translation.as_ref().expect("Wasm input");
-                    let theirs = t.wasmtime_code.as_ref().unwrap_or_else(|| {
+                for t in translations {
+                    let label = format!("function {}", t.func_index);
+                    let theirs = t.wasmtime_code.clone().unwrap_or_else(|| {
                         panic!(
                             "{}: no Wasmtime code for {}",
                             input.path.display(),
                             t.symbol
                         )
                     });
-                    let report = fidelity::compare(&c.code, theirs);
+                    let prepared = session::prepare_translation(&input.path, label.clone(), t)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let c = session::compile_prepared(&input, prepared, settings, false)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let report = fidelity::compare(&c.code, &theirs);
                     compared += 1;
                     if !report.identical() {
                         failures.push(format!(
-                            "{} {} {:?} {:?}: {}",
+                            "{} {label} {target:?} {opt:?}: {}",
                             input.path.display(),
-                            f.label(),
-                            target,
-                            opt,
                             report.text()
                         ));
                     }
@@ -86,7 +92,9 @@ fn stubbing_other_functions_does_not_change_the_clif() {
                 stubbed.clif_optimized, full.clif_optimized,
                 "{what}: CLIF changed by stubbing"
             );
-            let ours = session::compile_function(&input, full.func_index, settings, false).unwrap();
+            let prepared = session::prepare_translation(&input.path, what.clone(), stubbed)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let ours = session::compile_prepared(&input, prepared, settings, false).unwrap();
             let report = fidelity::compare(&ours.code, full.wasmtime_code.as_deref().unwrap());
             assert!(report.identical(), "{what}: {}", report.text());
         }

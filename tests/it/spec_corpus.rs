@@ -1,36 +1,32 @@
 //! The WebAssembly spec test suite as an external corpus (beside the project,
-//! not part of it): every module Wasmtime accepts is traced with the checker
-//! passing; every module it rejects gets an error naming the file; nothing
-//! panics. Skips with a message when the corpus is absent.
+//! not part of it), run on every core through `engine::triage::scan` with every
+//! function traced: every module Wasmtime accepts is traced with the checker
+//! passing and every record understood; every module it refuses, and every
+//! `assert_invalid`/`assert_malformed` module, gets an error naming its file;
+//! nothing panics. The README's figures are asserted exactly, so a change in
+//! Wasmtime, the corpus or the parser shows here first.
+//!
+//! Skips with a message when the corpus is absent (a user's clone does not have
+//! it), unless `SPILLSCOPE_REQUIRE_CORPUS` is set, as CI sets it.
 
 use crate::common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use spillscope::engine::capture::CaptureLimits;
-use spillscope::engine::compile::{self, CheckerVerdict, CompileEnd};
-use spillscope::engine::input::Input;
-use spillscope::engine::input::isa::{Algorithm, Target};
-use spillscope::engine::input::translate;
-use spillscope::engine::replay::Replay;
-use spillscope::engine::session::{self, Settings};
+use spillscope::engine::input::isa::Target;
+use spillscope::engine::session::Settings;
+use spillscope::engine::triage::scan::{self, ScanOptions, ScanReport, Status};
 
-#[derive(Default, Debug)]
-struct Counts {
-    scripts: usize,
-    modules: usize,
-    accepted: usize,
-    rejected_by_validation: usize,
-    rejected_by_wasmtime: usize,
-    functions_traced: usize,
-    steps: usize,
-    expected_invalid: usize,
-    expected_invalid_rejected: usize,
-    /// Scripts the `wast` parser could not read.
-    scripts_not_parsed: Vec<String>,
-    /// What Wasmtime refused, and why.
-    wasmtime_refused: Vec<String>,
-}
+/// The figures the README gives for the corpus (section "Tests").
+const SCRIPTS: usize = 257;
+const MODULES: usize = 2_244;
+const REFUSED_BY_WASMTIME: usize = 0;
+const FUNCTIONS: usize = 8_277;
+const STEPS: usize = 59_882;
+const INVALID: usize = 3_426;
+/// Scripts the `wast` crate will not read: names.wast exports names with
+/// bidirectional-override characters, which its lexer refuses on purpose.
+const NOT_PARSED: &[&str] = &["names.wast"];
 
 /// The module binaries of a script.
 struct ScriptModules {
@@ -71,119 +67,145 @@ fn modules_of(path: &Path) -> Result<ScriptModules, String> {
     Ok(ScriptModules { good, bad })
 }
 
-#[test]
-fn spec_testsuite_modules_trace_with_the_checker_passing() {
-    let Some(dir) = common::spec_corpus() else {
-        eprintln!("skipped: ../shared/corpora/spec-testsuite is absent");
-        return;
-    };
-    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+/// Writes every module of every script as `accept/STEM.N.wasm` or
+/// `reject/STEM.invalidN.wasm`; returns the number of scripts.
+fn extract(corpus: &Path, out: &Path) -> usize {
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(corpus)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "wast"))
         .collect();
     scripts.sort();
-    let mut counts = Counts::default();
-    let mut failures = Vec::new();
-    let settings = Settings {
-        target: Target::X86_64,
-        ..Settings::default()
-    };
+    let (accept, reject) = (out.join("accept"), out.join("reject"));
+    std::fs::create_dir_all(&accept).unwrap();
+    std::fs::create_dir_all(&reject).unwrap();
+    let mut not_parsed = Vec::new();
     for script in &scripts {
-        counts.scripts += 1;
-        let ScriptModules { good, bad } = match modules_of(script) {
-            Ok(m) => m,
-            Err(e) => {
-                counts
-                    .scripts_not_parsed
-                    .push(format!("{}: {e}", script.display()));
-                continue;
-            }
-        };
         let stem = script.file_stem().unwrap().to_string_lossy().to_string();
-        for (i, bytes) in good.into_iter().enumerate() {
-            counts.modules += 1;
-            let name = format!("{stem}.{i}.wasm");
-            let path = Path::new(&name);
-            let input = match Input::from_bytes(path, bytes) {
-                Ok(input) => input,
-                Err(e) => {
-                    counts.rejected_by_validation += 1;
-                    assert!(e.to_string().starts_with(&name), "{e}");
-                    continue;
+        match modules_of(script) {
+            Ok(ScriptModules { good, bad }) => {
+                for (i, bytes) in good.iter().enumerate() {
+                    std::fs::write(accept.join(format!("{stem}.{i}.wasm")), bytes).unwrap();
                 }
-            };
-            let wasm = input.wasm.as_deref().unwrap();
-            let translations = match translate::translate_module(path, wasm, settings.wasmtime()) {
-                Ok(t) => t,
-                Err(e) => {
-                    counts.rejected_by_wasmtime += 1;
-                    assert!(e.to_string().starts_with(&name), "{e}");
-                    counts.wasmtime_refused.push(e.to_string());
-                    continue;
+                for (i, bytes) in bad.iter().enumerate() {
+                    std::fs::write(reject.join(format!("{stem}.invalid{i}.wasm")), bytes).unwrap();
                 }
-            };
-            counts.accepted += 1;
-            for t in translations {
-                let label = format!("{name} function {}", t.func_index);
-                let prepared = match session::prepare_translation(path, label.clone(), t) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        failures.push(format!("{label}: {e}"));
-                        continue;
-                    }
-                };
-                let isa = prepared.isa(path, Algorithm::Backtracking, true).unwrap();
-                let traced =
-                    compile::compile_traced(&prepared.function, &*isa, CaptureLimits::default());
-                match (&traced.end, &traced.checker) {
-                    (CompileEnd::Done(_), CheckerVerdict::Ok) => {}
-                    (end, verdict) => {
-                        failures.push(format!("{label}: {verdict:?} {end:?}"));
-                        continue;
-                    }
-                }
-                if traced.trace.unparsed > 0 {
-                    failures.push(format!(
-                        "{label}: unparsed {:?}",
-                        traced.trace.unparsed_samples
-                    ));
-                }
-                let replay = Replay::new(&traced.trace);
-                counts.functions_traced += 1;
-                counts.steps += replay.len();
             }
+            Err(e) => not_parsed.push((file_name(&script.to_string_lossy()).to_string(), e)),
         }
-        for (i, bytes) in bad.into_iter().enumerate() {
-            counts.expected_invalid += 1;
-            let name = format!("{stem}.invalid{i}.wasm");
-            let path = Path::new(&name);
-            let result = std::panic::catch_unwind(|| match Input::from_bytes(path, bytes) {
-                Err(e) => Some(e.to_string()),
-                Ok(input) => translate::translate_module(
-                    path,
-                    input.wasm.as_deref().unwrap(),
-                    settings.wasmtime(),
-                )
-                .err()
-                .map(|e| e.to_string()),
-            });
-            match result {
-                Ok(Some(msg)) => {
-                    counts.expected_invalid_rejected += 1;
-                    assert!(msg.starts_with(&name), "{msg}");
-                }
-                Ok(None) => {}
-                Err(_) => failures.push(format!("{name}: panicked")),
+    }
+    let names: Vec<&str> = not_parsed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, NOT_PARSED, "scripts not parsed: {not_parsed:#?}");
+    scripts.len()
+}
+
+fn file_name(path: &str) -> &str {
+    Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
+fn scan_folder(folder: &Path, traced: bool) -> ScanReport {
+    let inputs = scan::collect_inputs(&[folder.to_path_buf()]).unwrap();
+    let options = ScanOptions {
+        settings: Settings {
+            target: Target::X86_64,
+            ..Settings::default()
+        },
+        traced,
+        ..ScanOptions::default()
+    };
+    scan::scan(&inputs, &options)
+}
+
+#[test]
+fn spec_testsuite_modules_trace_with_the_checker_passing() {
+    let Some(corpus) = common::spec_corpus() else {
+        assert!(
+            std::env::var_os("SPILLSCOPE_REQUIRE_CORPUS").is_none(),
+            "SPILLSCOPE_REQUIRE_CORPUS is set but ../shared/corpora/spec-testsuite is absent"
+        );
+        eprintln!("skipped: ../shared/corpora/spec-testsuite is absent");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = extract(&corpus, dir.path());
+
+    // Modules to be accepted: traced, function by function, on every core.
+    let report = scan_folder(&dir.path().join("accept"), true);
+    let mut failures = Vec::new();
+    let mut refused = Vec::new();
+    let (mut functions, mut steps) = (0usize, 0usize);
+    for file in &report.files {
+        let name = file_name(&file.path);
+        if let Some(error) = &file.error {
+            // Wasmtime's refusal names the module; nothing may panic.
+            if !error.contains(name) || error.contains("panicked") {
+                failures.push(format!("{name}: {error}"));
+            }
+            refused.push(error.clone());
+            continue;
+        }
+        for f in &file.functions {
+            functions += 1;
+            steps += f.steps.unwrap_or(0);
+            if f.status != Status::Ok {
+                failures.push(format!("{name} function {}: {}", f.index, f.details));
+            }
+            if f.unparsed != Some(0) {
+                failures.push(format!(
+                    "{name} function {}: {:?} records not understood",
+                    f.index, f.unparsed
+                ));
             }
         }
     }
-    eprintln!("spec corpus: {counts:#?}");
+    // Modules to be rejected: reading or translating them must fail, naming
+    // the file. One that Wasmtime accepts is a failure of this test.
+    let rejected = scan_folder(&dir.path().join("reject"), false);
+    for file in &rejected.files {
+        let name = file_name(&file.path);
+        match &file.error {
+            Some(error) if error.contains(name) && !error.contains("panicked") => {}
+            Some(error) => failures.push(format!("{name}: {error}")),
+            None => failures.push(format!("{name}: an invalid module was accepted")),
+        }
+    }
+    eprintln!(
+        "spec corpus: {scripts} scripts, {} modules, {} refused by Wasmtime {refused:#?}, \
+         {functions} functions traced, {steps} steps, {} invalid modules; \
+         {} ms and {} ms on {} jobs",
+        report.files.len(),
+        refused.len(),
+        rejected.files.len(),
+        report.summary.elapsed_ms,
+        rejected.summary.elapsed_ms,
+        report.summary.jobs,
+    );
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
         failures.len(),
         failures.join("\n")
     );
-    assert!(counts.functions_traced > 1000, "{counts:?}");
+    assert_eq!(
+        (
+            scripts,
+            report.files.len(),
+            refused.len(),
+            functions,
+            steps,
+            rejected.files.len()
+        ),
+        (
+            SCRIPTS,
+            MODULES,
+            REFUSED_BY_WASMTIME,
+            FUNCTIONS,
+            STEPS,
+            INVALID
+        ),
+        "(scripts, modules, refused by Wasmtime, functions, steps, invalid modules) differ from the README"
+    );
 }

@@ -196,9 +196,12 @@ fn precompile(
     if let Some(hook) = hook {
         hook(&mut config).map_err(|e| wasmtime_error(path, e))?;
     }
+    let mut unnamed = None;
     if let Some(dir) = clif_dir {
         config.emit_clif(dir);
+        unnamed = without_function_names(wasm);
     }
+    let wasm = unnamed.as_deref().unwrap_or(wasm);
     let engine = wasmtime::Engine::new(&config).map_err(|e| wasmtime_error(path, e))?;
     crate::engine::capture::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -211,6 +214,29 @@ fn precompile(
         message: crate::engine::capture::panic_message(&p),
     })?
     .map_err(|e| wasmtime_error(path, e))
+}
+
+/// The module with its `name` section renamed (same length, so every byte
+/// offset stays put), or `None` when it has none. Wasmtime names each CLIF file
+/// after the function's name, and a name with a `/` in it (Go's
+/// `internal/abi.Kind`, the spec suite's `id.wast`) makes it panic writing the
+/// file. Names change no code.
+fn without_function_names(wasm: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let Ok(wasmparser::Payload::CustomSection(c)) = payload else {
+            continue;
+        };
+        if c.name() != "name" {
+            continue;
+        }
+        // The section's contents start with the name's LEB128 length (4).
+        let at = c.range().start;
+        if wasm.get(at..at + 5) == Some(b"\x04name".as_slice()) {
+            out.get_or_insert_with(|| wasm.to_vec())[at + 1..at + 5].copy_from_slice(b"nam_");
+        }
+    }
+    out
 }
 
 /// The symbol prefix Wasmtime uses for a defined function of module 0.

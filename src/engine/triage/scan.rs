@@ -131,6 +131,9 @@ pub struct ScanOptions {
     pub shard: Shard,
     /// Judge functions with this command instead of compiling them.
     pub test: Option<TestCommand>,
+    /// Trace every function, not only those over budget: each report then
+    /// has its allocator steps and the records the parser did not understand.
+    pub traced: bool,
 }
 
 impl Default for ScanOptions {
@@ -142,6 +145,7 @@ impl Default for ScanOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             shard: Shard::default(),
             test: None,
+            traced: false,
         }
     }
 }
@@ -195,6 +199,9 @@ pub struct FunctionReport {
     pub steps: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traced_records: Option<u64>,
+    /// Records the trace parser did not understand (traced scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unparsed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
     /// What the test command did (with a test command only).
@@ -480,8 +487,15 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
     let mut translate_ms = 0u64;
 
     // Then batch by batch: translate (Wasm) or parse (CLIF), compile, report.
+    // A module without functions is still given to Wasmtime, which may refuse
+    // what our permissive validation let through (a proposal it lacks).
     let work: Vec<usize> = (0..paths.len())
-        .filter(|&f| !chosen[f].is_empty())
+        .filter(|&f| {
+            !chosen[f].is_empty()
+                || (in_shard[f]
+                    && files[f].error.is_none()
+                    && matches!(files[f].kind, Some(InputKind::Wasm | InputKind::Wat)))
+        })
         .collect();
     let mut batches: Vec<Vec<usize>> = Vec::new();
     let mut batch_bytes = 0usize;
@@ -663,6 +677,7 @@ fn bare_report(index: u32, name: String, status: Status, details: String) -> Fun
         spill_slots: None,
         steps: None,
         traced_records: None,
+        unparsed: None,
         diagnosis: None,
         test: None,
     }
@@ -708,11 +723,26 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
                 limits.max_records = b;
             }
             limits.deadline = Some(Instant::now() + options.timeout);
-            let checked = compile::compile_checked_within(&prepared.function, &*isa, limits);
+            let checked = if options.traced {
+                let traced = compile::compile_traced(&prepared.function, &*isa, limits);
+                let seen = (traced.trace.steps.len(), traced.trace.unparsed);
+                let slots = traced.trace.spill_slots.len();
+                (
+                    traced.end,
+                    traced.checker,
+                    slots,
+                    traced.records,
+                    Some(seen),
+                )
+            } else {
+                let (end, verdict, slots, records) =
+                    compile::compile_checked_within(&prepared.function, &*isa, limits);
+                (end, verdict, slots, records, None)
+            };
             Ok::<_, EngineError>((prepared, isa, limits, checked))
         }))
     });
-    let (prepared, isa, limits, (end, verdict, spill_slots, records)) = match outcome {
+    let (prepared, isa, limits, (end, verdict, spill_slots, records, seen)) = match outcome {
         Ok(Ok(x)) => x,
         Ok(Err(EngineError::Panicked { message, .. })) => {
             return bare_report(index, name, Status::Panicked, message);
@@ -724,6 +754,10 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
     let mut report = bare_report(index, name, Status::Ok, String::new());
     report.budget = budget;
     report.records = records;
+    if let Some((steps, unparsed)) = seen {
+        report.steps = Some(steps);
+        report.unparsed = Some(unparsed);
+    }
     match (end, verdict) {
         (_, CheckerVerdict::Failed(e)) => {
             report.status = Status::CheckerFailed;
