@@ -9,7 +9,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
-use spillscope::gui::layout_view::CentralTab;
+use spillscope::gui::layout_model::CentralTab;
 
 fn page_limit_harness() -> Harness<'static, App> {
     let path =
