@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::engine::input::Input;
+use crate::engine::opening::OpenedLog;
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::explain;
@@ -159,7 +160,7 @@ pub fn summarize(trace: &Trace, checker: String, bundles: usize) -> Summary {
         bundles,
         records: trace.records,
         unparsed_records: trace.unparsed,
-        stopped: trace.stopped.as_ref().map(|s| format!("{s:?}")),
+        stopped: trace.stopped.as_ref().map(ToString::to_string),
         checker,
     }
 }
@@ -209,40 +210,29 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
 }
 
 fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
-    let text = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read file: {e}", path.display()))?;
-    let text = String::from_utf8_lossy(&text);
-    let imported = crate::engine::trace::import::import_log(path, &text)?;
-    let trace = &imported.trace;
-    let replay = Replay::new(trace);
-    let truncated = imported.truncated;
+    let log = OpenedLog::read(path)?;
+    let trace = &log.trace.traced.trace;
+    let replay = &log.trace.replay;
     Ok(TraceReport {
         function: path.display().to_string(),
         index: 0,
         target: "from log".into(),
-        steps: step_rows(trace, &replay),
+        steps: step_rows(trace, replay),
         summary: summarize(
             trace,
-            if truncated {
-                "not run (log)".into()
-            } else {
-                trace
-                    .checker_error
-                    .clone()
-                    .unwrap_or_else(|| "not in log".into())
-            },
+            log.checker_text(),
             replay.state_at(replay.len()).bundles.len(),
         ),
         diagnosis: diagnose::diagnose(trace),
         import: Some(ImportSummary {
-            lines: imported.lines,
-            records: imported.records,
-            other_targets: imported.other_targets,
-            stray_lines: imported.stray_lines,
+            lines: log.lines,
+            records: log.records,
+            other_targets: log.other_targets,
+            stray_lines: log.stray_lines,
             not_understood: trace.unparsed,
             not_understood_samples: trace.unparsed_samples.clone(),
-            truncated,
-            releases: String::from(imported.dialect),
+            truncated: log.truncated,
+            releases: String::from(log.dialect),
         }),
     })
 }
@@ -270,7 +260,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         c.steps, c.allocated, c.splits, c.evictions, c.spilled, c.spill_slots, m.checker
     );
     if let Some(s) = &m.stopped {
-        println!("stopped early: {s}");
+        println!("trace {s}");
     }
     println!("{}", report.diagnosis.description);
     Ok(())

@@ -8,6 +8,7 @@
 //! - [`trace`]: records (live or from a log) → typed allocator events
 //! - [`replay`]: allocator state after any step; explanation, invariants, diagnosis
 //! - [`session`]: the whole pipeline for one chosen function
+//! - [`opening`]: a file as the front ends open it (module or regalloc2 log)
 //! - [`triage`]: reduce and scan, for hangs and failures
 //! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
 
@@ -16,6 +17,7 @@ pub mod compile;
 pub mod error;
 pub mod input;
 pub mod layout;
+pub mod opening;
 pub mod replay;
 pub mod session;
 pub mod trace;

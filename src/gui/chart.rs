@@ -12,213 +12,10 @@ use std::collections::HashMap;
 use egui::{Align2, Color32, FontId, Mesh, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, Vec2};
 
 use crate::engine::replay::{State, Status};
-use crate::engine::session::FunctionTrace;
-use crate::engine::trace::{
-    BundleId, Event, Outcome, PReg, Point, RangeDump, RangeId, RegClass, SpillKind, Step, VRegId,
-};
+use crate::engine::trace::{BundleId, PReg, Point, RangeId, RegClass, SpillKind, Step, VRegId};
 
-use super::Command;
-
-/// Where a block starts in the VCode listing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockStart {
-    pub block: u32,
-    pub inst: u32,
-}
-
-/// What the chart needs from a compile, built once on the worker.
-pub struct ChartModel {
-    /// Program points on the x axis: `0..points`.
-    pub points: u32,
-    pub blocks: Vec<BlockStart>,
-    /// Instruction text from the VCode before allocation, by instruction
-    /// index, with the line of the listing it is on.
-    pub insts: Vec<Option<(String, usize)>>,
-    /// Rows in per-vreg mode, in vreg order.
-    pub vregs: Vec<VRegId>,
-    row_of_vreg: HashMap<VRegId, u32>,
-    /// Registers any step allocated, in class and number order.
-    pub pregs: Vec<PReg>,
-    row_of_preg: HashMap<PReg, u32>,
-    /// Live ranges with their uses: the initial dump, then ranges that only the
-    /// final dump knows (created by splits).
-    ranges: HashMap<RangeId, RangeDump>,
-    vreg_of_range: HashMap<RangeId, VRegId>,
-}
-
-/// Parses Cranelift's VCode listing: `Block N(...):` and `  Inst K: text` lines.
-pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<(String, usize)>>) {
-    let mut blocks = Vec::new();
-    let mut insts: Vec<Option<(String, usize)>> = Vec::new();
-    let mut pending_block: Option<u32> = None;
-    for (line_index, line) in vcode.lines().enumerate() {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix("Block ") {
-            let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-            if let Ok(b) = digits.parse() {
-                pending_block = Some(b);
-            }
-        } else if let Some(rest) = t.strip_prefix("Inst ")
-            && let Some((num, text)) = rest.split_once(':')
-            && let Ok(i) = num.trim().parse::<u32>()
-        {
-            if let Some(block) = pending_block.take() {
-                blocks.push(BlockStart { block, inst: i });
-            }
-            let i = i as usize;
-            if insts.len() <= i {
-                insts.resize(i + 1, None);
-            }
-            insts[i] = Some((text.trim().to_string(), line_index));
-        }
-    }
-    (blocks, insts)
-}
-
-fn preg_order(p: &PReg) -> (u8, u8) {
-    let class = match p.class {
-        RegClass::Int => 0,
-        RegClass::Float => 1,
-        RegClass::Vector => 2,
-    };
-    (class, p.hw)
-}
-
-impl ChartModel {
-    pub fn new(t: &FunctionTrace) -> ChartModel {
-        let trace = &t.traced.trace;
-        let (blocks, insts) = trace
-            .vcode_before
-            .as_deref()
-            .map(parse_vcode)
-            .unwrap_or_default();
-        let mut max_point = insts.len() as u32 * 2;
-        let mut see = |to: Point| max_point = max_point.max(to.0 + 1);
-        for b in &trace.initial.bundles {
-            b.segs.iter().for_each(|s| see(s.to));
-        }
-        let mut pregs: Vec<PReg> = Vec::new();
-        for s in &trace.steps {
-            for e in &s.events {
-                match e {
-                    Event::Ranges { segs, .. } => segs.iter().for_each(|s| see(s.to)),
-                    Event::Assigned { preg, .. } => pregs.push(*preg),
-                    _ => {}
-                }
-            }
-            if let Outcome::Allocated { preg } = s.outcome {
-                pregs.push(preg);
-            }
-        }
-        pregs.sort_by_key(preg_order);
-        pregs.dedup();
-        let mut ranges: HashMap<RangeId, RangeDump> = trace
-            .initial
-            .ranges
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i as RangeId, r.clone()))
-            .collect();
-        let mut vreg_of_range = trace.vreg_of_range.clone();
-        if let Some(f) = &trace.final_state {
-            for (i, r) in f.ranges.iter().enumerate() {
-                let i = i as RangeId;
-                if let Some(v) = r.vreg {
-                    vreg_of_range.entry(i).or_insert(v);
-                }
-                ranges.entry(i).or_insert_with(|| r.clone());
-            }
-        }
-        let mut vregs: Vec<VRegId> = vreg_of_range.values().copied().collect();
-        vregs.sort_unstable();
-        vregs.dedup();
-        ChartModel {
-            points: max_point.max(2),
-            row_of_vreg: vregs
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (*v, i as u32))
-                .collect(),
-            vregs,
-            row_of_preg: pregs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (*p, i as u32))
-                .collect(),
-            pregs,
-            blocks,
-            insts,
-            ranges,
-            vreg_of_range,
-        }
-    }
-
-    /// The block holding instruction `inst`.
-    pub fn block_of(&self, inst: u32) -> Option<u32> {
-        let i = self.blocks.partition_point(|b| b.inst <= inst);
-        i.checked_sub(1).map(|i| self.blocks[i].block)
-    }
-
-    pub fn inst_text(&self, inst: u32) -> Option<&str> {
-        self.insts
-            .get(inst as usize)?
-            .as_ref()
-            .map(|(t, _)| t.as_str())
-    }
-
-    /// The line of instruction `inst` in the VCode listing.
-    pub fn inst_line(&self, inst: u32) -> Option<usize> {
-        self.insts.get(inst as usize)?.as_ref().map(|(_, l)| *l)
-    }
-
-    /// Instructions where the ranges of `segs` have uses or defs, in order.
-    pub fn use_insts(&self, segs: &[crate::engine::trace::Seg]) -> Vec<u32> {
-        let mut v: Vec<u32> = segs
-            .iter()
-            .filter_map(|s| Some((s, self.ranges.get(&s.range)?)))
-            .flat_map(|(s, r)| {
-                r.uses
-                    .iter()
-                    .filter(move |u| u.pos >= s.from && u.pos < s.to.max(Point(s.from.0 + 1)))
-                    .map(|u| u.pos.inst())
-            })
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    }
-
-    pub fn vreg_of(&self, range: RangeId) -> Option<VRegId> {
-        self.vreg_of_range.get(&range).copied()
-    }
-
-    /// `inst 14 (pre) in block 2: movl …`
-    pub fn point_text(&self, p: Point) -> String {
-        let mut s = format!(
-            "inst {} ({})",
-            p.inst(),
-            if p.is_post() { "post" } else { "pre" }
-        );
-        if let Some(b) = self.block_of(p.inst()) {
-            s.push_str(&format!(" in block {b}"));
-        }
-        if let Some(t) = self.inst_text(p.inst()) {
-            s.push_str(": ");
-            s.push_str(t);
-        }
-        s
-    }
-}
-
-/// What a row stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum RowMode {
-    /// One row per virtual register; splits show as several bundles in a row.
-    #[default]
-    VReg,
-    /// One row per physical register, then lanes for bundles without one.
-    PReg,
-}
+use super::chart_model::{ChartModel, Focus, RowMode};
+use super::command::Command;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RowLabel {
@@ -364,55 +161,9 @@ impl Layout {
     }
 }
 
-/// The bundles a step touched, for highlighting.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Focus {
-    pub bundle: Option<BundleId>,
-    /// Bundles found in the way on a probed register.
-    pub conflicts: Vec<BundleId>,
-    pub evicted: Vec<BundleId>,
-    /// Bundles a split created.
-    pub children: Vec<BundleId>,
-    pub split_at: Option<Point>,
-    pub conflict_points: Vec<Point>,
-    /// Bundles in a detected allocation loop (the same for every step).
-    pub looping: std::sync::Arc<std::collections::HashSet<BundleId>>,
-}
-
-impl Focus {
-    pub fn of(step: &Step) -> Focus {
-        let mut f = Focus {
-            bundle: Some(step.bundle),
-            evicted: step.evicted(),
-            ..Focus::default()
-        };
-        for e in &step.events {
-            match e {
-                Event::Conflict { bundles, point, .. } => {
-                    f.conflicts.extend(bundles.iter().copied());
-                    f.conflict_points.push(*point);
-                }
-                Event::ConflictFixed { point, .. } => f.conflict_points.push(*point),
-                Event::NewBundle { bundle, .. } => f.children.push(*bundle),
-                _ => {}
-            }
-        }
-        if let Outcome::Split { at, .. } = &step.outcome {
-            f.split_at = Some(*at);
-        }
-        f.conflicts.sort_unstable();
-        f.conflicts.dedup();
-        f.conflicts
-            .retain(|b| !f.evicted.contains(b) && Some(*b) != f.bundle);
-        f.conflict_points.sort_unstable();
-        f.conflict_points.dedup();
-        f
-    }
-}
-
-/// Zoom, pan and mode: view state the chart owns.
+/// Zoom and pan: view state the chart owns (the row mode is the app's, and
+/// persisted).
 pub struct ChartView {
-    pub mode: RowMode,
     /// Visible program points `[x_min, x_max)`.
     x_min: f32,
     x_max: f32,
@@ -429,7 +180,6 @@ pub struct ChartView {
 impl Default for ChartView {
     fn default() -> Self {
         ChartView {
-            mode: RowMode::VReg,
             x_min: 0.0,
             x_max: 1.0,
             y_top: 0.0,
@@ -523,23 +273,29 @@ fn legend_ui(ui: &mut egui::Ui, looping: bool) {
     });
 }
 
-/// The whole chart: toolbar, legend and canvas. Returns a command when the user
-/// clicks a bundle (jump to its next step).
+/// The whole chart: toolbar, legend and canvas, with rows as `mode` says.
+/// Choosing the other row mode and clicking a bundle (jump to its next step)
+/// become commands.
 #[allow(clippy::too_many_arguments)]
 pub fn chart_ui(
     ui: &mut egui::Ui,
     view: &mut ChartView,
+    mode: RowMode,
     model: &ChartModel,
     compile_id: u64,
     state: &State,
     focus: &Focus,
     steps: &[Step],
-) -> Option<Command> {
-    let mut command = None;
+    commands: &mut Vec<Command>,
+) {
     ui.horizontal(|ui| {
         ui.label("Rows:");
-        ui.selectable_value(&mut view.mode, RowMode::VReg, "per vreg");
-        ui.selectable_value(&mut view.mode, RowMode::PReg, "per register");
+        let mut chosen = mode;
+        ui.selectable_value(&mut chosen, RowMode::VReg, "per vreg");
+        ui.selectable_value(&mut chosen, RowMode::PReg, "per register");
+        if chosen != mode {
+            commands.push(Command::SetRowMode(chosen));
+        }
         ui.separator();
         if ui.button("Fit").on_hover_text("Show the whole function (or double-click the chart)").clicked() {
             view.fitted_for = None;
@@ -558,22 +314,23 @@ pub fn chart_ui(
     });
     legend_ui(ui, !focus.looping.is_empty());
 
-    let stale = !matches!(&view.cache, Some((id, k, m, _)) if *id == compile_id && *k == state.applied && *m == view.mode);
+    let stale = !matches!(&view.cache, Some((id, k, m, _)) if *id == compile_id && *k == state.applied && *m == mode);
     if stale {
         view.cache = Some((
             compile_id,
             state.applied,
-            view.mode,
-            Layout::build(model, state, view.mode),
+            mode,
+            Layout::build(model, state, mode),
         ));
     }
-    let (_, _, _, layout) = view.cache.take()?;
-    let r = canvas_ui(ui, view, model, compile_id, &layout, state, focus, steps);
-    view.cache = Some((compile_id, state.applied, view.mode, layout));
-    if let Some(c) = r {
-        command = Some(c);
-    }
-    command
+    let Some((_, _, _, layout)) = view.cache.take() else {
+        return;
+    };
+    let jump = canvas_ui(
+        ui, view, mode, model, compile_id, &layout, state, focus, steps,
+    );
+    view.cache = Some((compile_id, state.applied, mode, layout));
+    commands.extend(jump);
 }
 
 fn zoom_x(view: &mut ChartView, model: &ChartModel, factor: f32, anchor: f32) {
@@ -603,6 +360,7 @@ fn clamp_x(view: &mut ChartView, model: &ChartModel) {
 fn canvas_ui(
     ui: &mut egui::Ui,
     view: &mut ChartView,
+    mode: RowMode,
     model: &ChartModel,
     compile_id: u64,
     layout: &Layout,
@@ -670,7 +428,7 @@ fn canvas_ui(
     clamp_x(view, model);
 
     // Follow the current step: bring its bundle into view once per step.
-    let follow_key = (state.applied, view.mode);
+    let follow_key = (state.applied, mode);
     if view.followed != Some(follow_key) {
         view.followed = Some(follow_key);
         // A bundle split away entirely has no row left: follow its children.
@@ -914,7 +672,7 @@ fn canvas_ui(
                 ));
             }
             if x1 - x0 > 34.0 && view.row_h >= 12.0 {
-                let text = match view.mode {
+                let text = match mode {
                     RowMode::VReg => format!("b{}", item.bundle),
                     RowMode::PReg => match model.vreg_of(item.range) {
                         Some(v) => format!("v{v} b{}", item.bundle),
@@ -1164,24 +922,4 @@ fn tooltip_ui(
             .small()
             .weak(),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_blocks_and_instructions() {
-        let vcode = "VCode {\n  Entry block: 0\nBlock 0([]):\n    (original IR block: block0)\n  Inst 0: args %v192=%rdi\n  Inst 1: movq 0x38(%v192), %v253\nBlock 1([VReg(vreg = 213, class = Int)]):\n  Inst 2: cmpl %v194, %v213\n}";
-        let (blocks, insts) = parse_vcode(vcode);
-        assert_eq!(
-            blocks,
-            vec![
-                BlockStart { block: 0, inst: 0 },
-                BlockStart { block: 1, inst: 2 }
-            ]
-        );
-        assert_eq!(insts.len(), 3);
-        assert_eq!(insts[1], Some(("movq 0x38(%v192), %v253".to_string(), 5)));
-    }
 }

@@ -3,7 +3,7 @@
 
 use egui::RichText;
 
-use super::Loaded;
+use super::compiled::Loaded;
 
 /// Which text the code panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,8 @@ use egui::RichText;
 use crate::engine::trace::Outcome;
 
 use super::chart::{preg_color, status_color};
-use super::{Command, Loaded};
+use super::command::Command;
+use super::compiled::Loaded;
 
 const ROW_H: f32 = 18.0;
 

@@ -7,7 +7,7 @@ use crate::engine::replay::Status;
 use crate::engine::replay::explain;
 use crate::engine::trace::Phase;
 
-use super::Loaded;
+use super::compiled::Loaded;
 
 pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
     ui.add_space(4.0);

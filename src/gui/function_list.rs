@@ -5,7 +5,7 @@ use egui::RichText;
 
 use crate::engine::input::Input;
 
-use super::Command;
+use super::command::Command;
 
 const ROW_H: f32 = 18.0;
 

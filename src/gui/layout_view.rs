@@ -6,183 +6,18 @@
 //! code-effect table, whose rows open that profile's compile in the
 //! allocator view.
 //!
-//! The layout itself is cheap and recomputed here on every profile change
-//! (`LayoutReport::from_module`); the compiles run on the worker.
-
-use std::collections::BTreeMap;
-use std::sync::Arc;
+//! The model it draws is in [`super::layout_model`].
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
 use crate::engine::input::isa::Target;
-use crate::engine::layout::effect::{CompareReport, EffectOutcome};
+use crate::engine::layout::LayoutReport;
+use crate::engine::layout::effect::EffectOutcome;
 use crate::engine::layout::map::{AddressMap, MarkerKind, RegionKind};
-use crate::engine::layout::model::ModuleLayout;
 use crate::engine::layout::units::{hex, human_bytes};
-use crate::engine::layout::{LayoutReport, Profile};
-use crate::engine::session::Settings;
 
-use super::Command;
-use super::worker::Compiled;
-
-/// What the central area shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CentralTab {
-    #[default]
-    Allocator,
-    Memory,
-}
-
-/// Which preset profiles are on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PresetChoice {
-    pub jit: bool,
-    pub aot: bool,
-    pub aot_target: Target,
-    pub explicit: bool,
-    pub limit: bool,
-    pub limit_pages: u64,
-    pub wasmedge: bool,
-}
-
-impl Default for PresetChoice {
-    fn default() -> Self {
-        PresetChoice {
-            jit: true,
-            aot: false,
-            aot_target: Target::Aarch64,
-            explicit: true,
-            limit: false,
-            limit_pages: 32766,
-            wasmedge: true,
-        }
-    }
-}
-
-impl PresetChoice {
-    fn specs(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.jit {
-            out.push("jit".to_string());
-        }
-        if self.aot {
-            out.push(format!("aot:{}", self.aot_target.name()));
-        }
-        if self.explicit {
-            out.push("explicit".to_string());
-        }
-        if self.limit {
-            out.push(format!("limit:{}", self.limit_pages));
-        }
-        if self.wasmedge {
-            out.push("wasmedge".to_string());
-        }
-        out
-    }
-}
-
-/// View-only state of the memory tab.
-pub struct LayoutViewState {
-    pub central: CentralTab,
-    pub limit_text: String,
-    /// Key of the profile whose knobs are shown.
-    pub knob_profile: Option<String>,
-    /// Horizontal zoom of the bands (1 = fit).
-    pub zoom: f32,
-    pub memory: u32,
-}
-
-impl Default for LayoutViewState {
-    fn default() -> Self {
-        LayoutViewState {
-            central: CentralTab::Allocator,
-            limit_text: PresetChoice::default().limit_pages.to_string(),
-            knob_profile: None,
-            zoom: 1.0,
-            memory: 0,
-        }
-    }
-}
-
-/// The per-profile compiles of one function.
-pub struct Effects {
-    pub func_index: u32,
-    pub profiles: Vec<Profile>,
-    pub settings: Settings,
-    pub report: CompareReport,
-    /// Per row; a row whose compile is on screen in the allocator view is
-    /// `None` here until another row replaces it.
-    pub compiled: Vec<Option<Box<Compiled>>>,
-}
-
-/// The open module's layout under the chosen profiles.
-pub struct LayoutModel {
-    pub module: Arc<ModuleLayout>,
-    pub presets: PresetChoice,
-    /// Edited profiles by key; they replace the preset of the same key.
-    pub edits: BTreeMap<String, Profile>,
-    pub profiles: Vec<Profile>,
-    pub report: LayoutReport,
-    /// Why a profile could not be built or an edit was refused.
-    pub error: Option<String>,
-    pub effects: Option<Effects>,
-    /// Row of `effects` whose compile the allocator view shows.
-    pub opened_row: Option<usize>,
-}
-
-impl LayoutModel {
-    pub fn new(module: ModuleLayout, presets: PresetChoice) -> LayoutModel {
-        let mut m = LayoutModel {
-            report: LayoutReport::from_module(module.clone(), &[]),
-            module: Arc::new(module),
-            presets,
-            edits: BTreeMap::new(),
-            profiles: Vec::new(),
-            error: None,
-            effects: None,
-            opened_row: None,
-        };
-        m.rebuild();
-        m
-    }
-
-    /// Rebuilds the profiles from the presets and edits, and the report.
-    pub fn rebuild(&mut self) {
-        self.error = None;
-        let mut profiles = Vec::new();
-        for spec in self.presets.specs() {
-            match Profile::from_spec(&spec) {
-                Ok(p) => profiles.push(self.edits.get(&p.key).cloned().unwrap_or(p)),
-                Err(e) => self.error = Some(e.to_string()),
-            }
-        }
-        self.profiles = profiles;
-        self.report = LayoutReport::from_module((*self.module).clone(), &self.profiles);
-    }
-
-    /// Replaces the profile with `edited.key`, after Wasmtime accepts it.
-    pub fn edit(&mut self, mut edited: Profile) {
-        if let Err(e) = edited.validate() {
-            self.error = Some(e.to_string());
-            return;
-        }
-        if !edited.name.ends_with(" (edited)") {
-            edited.name.push_str(" (edited)");
-        }
-        self.edits.insert(edited.key.clone(), edited);
-        self.rebuild();
-    }
-
-    /// Whether `effects` were computed for exactly these inputs.
-    pub fn effects_current(&self, func_index: u32, settings: Settings) -> bool {
-        self.effects.as_ref().is_some_and(|e| {
-            e.func_index == func_index && e.profiles == self.profiles && e.settings == settings
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Drawing
+use super::command::Command;
+use super::layout_model::{LayoutModel, LayoutState, LayoutViewState};
 
 const BAND_H: f32 = 44.0;
 const NAME_H: f32 = 18.0;
@@ -193,18 +28,30 @@ const RULER_H: f32 = 30.0;
 pub fn layout_view_ui(
     ui: &mut egui::Ui,
     view: &mut LayoutViewState,
-    model: Option<&LayoutModel>,
-    is_wasm: bool,
+    layout: &LayoutState,
     busy: bool,
     commands: &mut Vec<Command>,
 ) {
-    let Some(model) = model else {
-        ui.label(if is_wasm {
-            "Reading the module's memory…"
-        } else {
-            "This input is CLIF text: a memory layout needs a WebAssembly module."
-        });
-        return;
+    let model = match layout {
+        LayoutState::Ready(model) => model,
+        LayoutState::Reading(_) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Reading the module's memory…");
+            });
+            return;
+        }
+        LayoutState::Failed(message) => {
+            ui.strong("The module's memory layout could not be read");
+            ui.colored_label(Color32::from_rgb(230, 120, 110), message);
+            return;
+        }
+        LayoutState::NoModule => {
+            ui.label(
+                "A memory layout needs a WebAssembly module; this input is CLIF text or a regalloc2 log.",
+            );
+            return;
+        }
     };
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {

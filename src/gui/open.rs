@@ -6,8 +6,9 @@ use egui::{Color32, RichText};
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
+use super::command::Command;
+use super::state::{Busy, ViewState};
 use super::worker::{Budget, Source};
-use super::{Busy, Command, ViewState};
 
 /// The path field's id, so the app can focus it when the dialog fails.
 pub fn path_field_id() -> egui::Id {

@@ -2,7 +2,8 @@
 //! scrubber over all steps. The arrow keys, Home, End and Space do the same
 //! (handled in `App::poll`).
 
-use super::{Command, Loaded};
+use super::command::Command;
+use super::compiled::Loaded;
 
 pub fn stepper_ui(
     ui: &mut egui::Ui,

@@ -61,7 +61,7 @@ impl Summary {
             vcode_insts: t.code().map(|c| c.vcode_insts),
             records: trace.records,
             unparsed_records: trace.unparsed,
-            stopped: trace.stopped.as_ref().map(|s| format!("{s:?}")),
+            stopped: trace.stopped.as_ref().map(ToString::to_string),
             trace_ms: t.trace_elapsed.as_millis(),
         }
     }
@@ -125,9 +125,6 @@ pub fn summary_ui(ui: &mut egui::Ui, s: &Summary) {
         .weak(),
     );
     if let Some(stop) = &s.stopped {
-        ui.colored_label(
-            Color32::from_rgb(230, 170, 60),
-            format!("trace stopped early: {stop}"),
-        );
+        ui.colored_label(Color32::from_rgb(230, 170, 60), format!("Trace {stop}"));
     }
 }

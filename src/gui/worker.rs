@@ -16,12 +16,10 @@ use crate::engine::input::{Input, InputKind};
 use crate::engine::layout::Profile;
 use crate::engine::layout::effect::{self, CompareReport};
 use crate::engine::layout::model::ModuleLayout;
-use crate::engine::session::{self, FunctionTrace, Settings};
+use crate::engine::opening::{self, OpenedLog};
+use crate::engine::session::{self, Settings};
 
-use super::chart::ChartModel;
-use super::lineage::LineageModel;
-use super::summary::Summary;
-use crate::engine::replay::diagnose::{self, Diagnosis};
+use super::compiled::{Compiled, Extras, LogInfo};
 
 /// The WAT sample opened when no file is given.
 pub const SAMPLE_NAME: &str = "pressure.wat (built-in sample)";
@@ -96,44 +94,6 @@ impl Budget {
     }
 }
 
-/// What a trace imported from a log brings besides its steps.
-pub struct LogInfo {
-    pub lines: u64,
-    pub records: u64,
-    pub not_understood: u64,
-    pub not_understood_samples: Vec<String>,
-    pub truncated: bool,
-    /// The regalloc2 releases whose messages fit the log.
-    pub releases: String,
-    /// A CLIF file beside the log (same stem), allocated by this build's
-    /// regalloc2: the file and what happened, in words.
-    pub current: Option<(PathBuf, Result<String, String>)>,
-}
-
-/// A traced compile and everything the panels precompute from it.
-pub struct Compiled {
-    pub func_index: u32,
-    pub label: String,
-    pub settings: Settings,
-    pub trace: FunctionTrace,
-    pub chart: ChartModel,
-    pub summary: Summary,
-    /// One line per step for the event list.
-    pub headlines: Vec<String>,
-    /// Loop detection over the steps.
-    pub diagnosis: Diagnosis,
-    /// The split tree, flattened for the lineage panel.
-    pub lineage: LineageModel,
-    /// Set when the trace came from a log rather than a compile here.
-    pub log: Option<LogInfo>,
-}
-
-/// The slower code views, sent after the trace so the stepper is ready first.
-pub struct Extras {
-    pub wasm_text: Result<String, String>,
-    pub clif_translated: Result<String, String>,
-}
-
 /// What the worker reports.
 pub enum Reply {
     Progress {
@@ -144,6 +104,11 @@ pub enum Reply {
         generation: u64,
         source: Source,
         input: Arc<Input>,
+    },
+    /// The opened module's memory facts, or why they could not be read.
+    Layout {
+        generation: u64,
+        layout: Result<Box<ModuleLayout>, String>,
     },
     Compiled {
         generation: u64,
@@ -182,6 +147,7 @@ impl Reply {
         match self {
             Reply::Progress { generation, .. }
             | Reply::Opened { generation, .. }
+            | Reply::Layout { generation, .. }
             | Reply::Compiled { generation, .. }
             | Reply::LogOpened { generation, .. }
             | Reply::Extras { generation, .. }
@@ -308,7 +274,12 @@ fn run_job(ctx: &Ctx, job: Job) {
             settings,
             budget,
         } => {
-            if is_log(&source) {
+            let is_log = match &source {
+                Source::Sample => false,
+                Source::Path(p) => opening::is_regalloc2_log(p, None),
+                Source::Bytes(p, bytes) => opening::is_regalloc2_log(p, Some(bytes)),
+            };
+            if is_log {
                 return open_log(ctx, source, settings, budget);
             }
             ctx.progress(format!("reading {}", source.name()));
@@ -321,6 +292,12 @@ fn run_job(ctx: &Ctx, job: Job) {
                 source,
                 input: input.clone(),
             });
+            // Before the compile, so that a compile that fails still leaves
+            // the memory tab its answer.
+            if let Some(reply) = layout_reply(ctx.generation, &input) {
+                ctx.progress("reading the module's memory");
+                ctx.send(reply);
+            }
             let chosen = match func.as_deref() {
                 Some(sel) => input
                     .select(sel)
@@ -403,174 +380,55 @@ fn compile(
     let trace =
         session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
     ctx.progress("building the chart");
-    Ok(compiled_from_trace(func_index, label, settings, trace))
+    Ok(Compiled::from_trace(func_index, label, settings, trace))
 }
 
-/// The panels' precomputed views of a trace.
-fn compiled_from_trace(
-    func_index: u32,
-    label: String,
-    settings: Settings,
-    trace: FunctionTrace,
-) -> Compiled {
-    let chart = ChartModel::new(&trace);
-    let summary = Summary::new(&trace);
-    let headlines = trace
-        .replay
-        .steps
-        .iter()
-        .map(crate::engine::replay::explain::headline)
-        .collect();
-    let diagnosis = diagnose::diagnose(&trace.traced.trace);
-    let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis);
-    Compiled {
-        func_index,
-        label,
-        settings,
-        trace,
-        chart,
-        summary,
-        headlines,
-        diagnosis,
-        lineage,
-        log: None,
-    }
-}
-
-/// Whether a file to open is a regalloc2 trace log rather than a module: by
-/// its extension, else by regalloc2's target names in its first bytes.
-pub fn is_log(source: &Source) -> bool {
-    let path = match source {
-        Source::Sample => return false,
-        Source::Path(p) | Source::Bytes(p, _) => p,
-    };
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ["log", "txt"].contains(&ext.as_str()) {
-        return true;
-    }
-    if ["wasm", "wat", "wast", "clif"].contains(&ext.as_str()) {
-        return false;
-    }
-    let head = match source {
-        Source::Bytes(_, b) => b[..b.len().min(4096)].to_vec(),
-        _ => {
-            use std::io::Read;
-            let mut buf = vec![0u8; 4096];
-            let n = std::fs::File::open(path)
-                .and_then(|mut f| f.read(&mut buf))
-                .unwrap_or(0);
-            buf.truncate(n);
-            buf
-        }
-    };
-    !head.starts_with(b"\0asm") && memchr::memmem::find(&head, b"regalloc2::").is_some()
-}
-
-/// A CLIF file beside a log, by the log's stem or the part before its first `-`
-/// (`loop-0.11.3.log` → `loop.clif`).
-fn clif_beside(log: &std::path::Path) -> Option<PathBuf> {
-    let dir = log.parent()?;
-    let stem = log.file_stem()?.to_str()?;
-    let short = stem.split('-').next().unwrap_or(stem);
-    [stem, short]
-        .iter()
-        .map(|s| dir.join(format!("{s}.clif")))
-        .find(|p| p.is_file())
+/// The module's memory facts for the memory tab, as a reply for
+/// `generation`; `None` for an input without a module (CLIF text).
+pub fn layout_reply(generation: u64, input: &Input) -> Option<Reply> {
+    let wasm = input.wasm.as_deref()?;
+    let layout = ModuleLayout::from_wasm(&input.path, wasm)
+        .map(Box::new)
+        .map_err(|e| e.to_string());
+    Some(Reply::Layout { generation, layout })
 }
 
 /// Imports a regalloc2 log; if the same function's CLIF lies beside it,
 /// allocates it with this build's regalloc2 to show how that ends.
 fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
     ctx.progress(format!("reading the log {}", source.name()));
-    let (path, bytes) = match &source {
-        Source::Path(p) => match std::fs::read(p) {
-            Ok(b) => (p.clone(), b),
-            Err(e) => return ctx.fail(true, format!("{}: cannot read file: {e}", p.display())),
-        },
-        Source::Bytes(p, b) => (p.clone(), b.clone()),
+    let opened = match &source {
+        Source::Path(p) => OpenedLog::read(p),
+        Source::Bytes(p, b) => OpenedLog::from_bytes(p, b),
         Source::Sample => return,
     };
-    let text = String::from_utf8_lossy(&bytes);
-    ctx.progress(format!("parsing regalloc2's records in {}", path.display()));
-    let imported = match crate::engine::trace::import::import_log(&path, &text) {
-        Ok(i) => i,
+    let log = match opened {
+        Ok(log) => log,
         Err(e) => return ctx.fail(true, e.to_string()),
     };
-    drop(bytes);
     if ctx.superseded() {
         return;
     }
-    let label = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    let trace = imported.trace;
-    let info = LogInfo {
-        lines: imported.lines,
-        records: imported.records,
-        not_understood: trace.unparsed,
-        not_understood_samples: trace.unparsed_samples.clone(),
-        truncated: imported.truncated,
-        releases: String::from(imported.dialect),
-        current: None,
-    };
-    ctx.progress("replaying the log and looking for loops");
-    let ft = session::trace_from_log(label.clone(), trace);
-    let mut compiled = compiled_from_trace(0, label, settings, ft);
-    let current = clif_beside(&path).map(|clif| {
+    let mut info = LogInfo::of(&log);
+    info.current = opening::clif_beside(&log.path).map(|clif| {
         ctx.progress(format!(
             "allocating {} with this build's regalloc2",
             clif.display()
         ));
-        let r = current_run(&clif, settings, budget);
+        let r = opening::allocate_here(&clif, settings, |text| budget.limits(text))
+            .map_err(|e| e.to_string());
         (clif, r)
     });
-    compiled.log = Some(LogInfo { current, ..info });
+    ctx.progress("building the chart");
+    let label = log.trace.prepared.label.clone();
+    let mut compiled = Compiled::from_trace(0, label, settings, log.trace);
+    compiled.log = Some(info);
     ctx.send(Reply::LogOpened {
         generation: ctx.generation,
         source,
         compiled: Box::new(compiled),
     });
 }
-
-/// Allocates the first function of `clif` and says how it went.
-fn current_run(
-    clif: &std::path::Path,
-    settings: Settings,
-    budget: Budget,
-) -> Result<String, String> {
-    let input = Input::load(clif).map_err(|e| e.to_string())?;
-    let f = input
-        .default_function()
-        .ok_or_else(|| format!("{}: defines no function", clif.display()))?;
-    let prepared = session::prepare(&input, f.index, settings).map_err(|e| e.to_string())?;
-    let limits = budget.limits(&prepared.clif);
-    let t =
-        session::trace_prepared(&input, prepared, settings, limits).map_err(|e| e.to_string())?;
-    let c = t.traced.trace.counts();
-    Ok(match &t.traced.trace.stopped {
-        Some(stop) => format!(
-            "regalloc2 {} also stopped ({stop:?}) after {} steps",
-            REGALLOC2_VERSION, c.steps
-        ),
-        None => format!(
-            "regalloc2 {} allocates it in {} steps ({} splits, {} spilled) and finishes in {} ms; checker: {}",
-            REGALLOC2_VERSION,
-            c.steps,
-            c.splits,
-            c.spilled,
-            t.trace_elapsed.as_millis(),
-            t.checker().text()
-        ),
-    })
-}
-
-/// The regalloc2 this build links (Cargo.toml pins it).
-pub const REGALLOC2_VERSION: &str = "0.15.2";
 
 fn compare(
     ctx: &Ctx,
@@ -602,7 +460,7 @@ fn compare(
                     ..settings
                 };
                 let label = format!("{} — {}", report.function, p.name);
-                Box::new(compiled_from_trace(func_index, label, settings, t))
+                Box::new(Compiled::from_trace(func_index, label, settings, t))
             })
         })
         .collect();

@@ -194,6 +194,7 @@ impl eframe::Storage for MemoryStorage {
 #[test]
 fn file_function_and_settings_persist_across_restarts() {
     use spillscope::engine::input::isa::{OptLevel, Target};
+    use spillscope::gui::chart_model::RowMode;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/calls.wat");
     let mut h = harness(App::new(None, Some(path.clone()), None));
     common::gui::run_until(&mut h, "calls.wat to compile", ready);
@@ -207,6 +208,11 @@ fn file_function_and_settings_persist_across_restarts() {
     common::gui::run_until(&mut h, "the opt-none compile", |app| {
         ready(app) && app.loaded_settings() == Some(s)
     });
+    // The chart's row mode is a setting too.
+    assert_eq!(h.state().row_mode(), RowMode::VReg);
+    h.get_by_label("per register").click();
+    h.run_steps(2);
+    assert_eq!(h.state().row_mode(), RowMode::PReg);
     let mut storage = MemoryStorage::default();
     eframe::App::save(h.state_mut(), &mut storage);
     drop(h);
@@ -217,6 +223,7 @@ fn file_function_and_settings_persist_across_restarts() {
     assert_eq!(h.state().open_file(), Some(path.display().to_string()));
     assert_eq!(h.state().loaded_function().map(str::to_string), first);
     assert_eq!(h.state().loaded_settings(), Some(s));
+    assert_eq!(h.state().row_mode(), RowMode::PReg);
 }
 
 #[test]

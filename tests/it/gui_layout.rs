@@ -9,7 +9,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
-use spillscope::gui::layout_view::CentralTab;
+use spillscope::gui::layout_model::CentralTab;
 
 fn page_limit_harness() -> Harness<'static, App> {
     let path =
@@ -95,4 +95,70 @@ fn code_effect_rows_open_their_allocator_view() {
         Some("tail — Explicit bounds checks")
     );
     assert!(h.state().cursor().is_some_and(|(_, n)| n > 0));
+}
+
+/// page-limit.wat's binary with its memory's limits flags set to a value no
+/// WebAssembly proposal defines: the module reader rejects the memory section.
+fn module_with_broken_memory_section() -> Vec<u8> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-modules/memory/page-limit.wat");
+    let mut wasm = wat::parse_file(&path).expect("page-limit.wat parses");
+    let memory_section = wasmparser::Parser::new(0)
+        .parse_all(&wasm)
+        .find_map(|p| match p {
+            Ok(wasmparser::Payload::MemorySection(r)) => Some(r.range()),
+            _ => None,
+        })
+        .expect("page-limit.wat declares a memory");
+    // The section's contents: the number of memories, then the first one's
+    // limits flags.
+    assert_eq!(wasm[memory_section.start], 1);
+    wasm[memory_section.start + 1] = 0xff;
+    wasm
+}
+
+#[test]
+fn a_layout_that_cannot_be_read_shows_its_error() {
+    use spillscope::engine::input::{Input, InputKind};
+    use spillscope::gui::{Command, worker};
+
+    let mut h = page_limit_harness();
+    h.get_by_label("Memory layout").click();
+    common::gui::run_until(&mut h, "the per-profile compiles", |a| {
+        !a.is_busy() && a.layout_effects().is_some()
+    });
+    assert!(h.state().layout_error().is_none());
+
+    // Validation refuses such a module before the layout reader sees it, so
+    // no file on disk reaches this path: hand the worker's layout step the
+    // module directly, as it would have been loaded, and apply its reply.
+    let path = PathBuf::from("page-limit-broken.wasm");
+    let input = Input {
+        path: path.clone(),
+        kind: InputKind::Wasm,
+        wasm: Some(module_with_broken_memory_section()),
+        clif_text: None,
+        functions: Vec::new(),
+    };
+    let reply = worker::layout_reply(h.state().generation(), &input)
+        .expect("a Wasm input gets a layout reply");
+    h.state_mut().apply(Command::Reply(reply));
+    h.run_steps(3);
+
+    let error = h
+        .state()
+        .layout_error()
+        .expect("the layout failed")
+        .to_string();
+    assert!(
+        error.starts_with("page-limit-broken.wasm: invalid WebAssembly at byte offset 0x"),
+        "{error}"
+    );
+    h.get_by_label("The module's memory layout could not be read");
+    h.get_by_label(&error);
+    assert!(
+        h.query_by_label_contains("Reading the module's memory")
+            .is_none()
+    );
+    assert!(h.state().layout_profiles().is_empty());
 }

@@ -90,6 +90,44 @@ pub enum CaptureStop {
     LoopDetected { steps: usize },
 }
 
+impl std::fmt::Display for CaptureStop {
+    /// In words, for reports and the app: "stopped after 34,000 regalloc2
+    /// records (budget)".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureStop::RecordBudget { records } => write!(
+                f,
+                "stopped after {} regalloc2 records (budget)",
+                digits_grouped(*records)
+            ),
+            CaptureStop::Deadline { elapsed_ms } => write!(
+                f,
+                "stopped at the time limit, after {:.1} s",
+                *elapsed_ms as f64 / 1000.0
+            ),
+            CaptureStop::SinkStopped => write!(f, "stopped: the record reader asked to stop"),
+            CaptureStop::LoopDetected { steps } => write!(
+                f,
+                "stopped: a loop was detected after {} steps",
+                digits_grouped(*steps as u64)
+            ),
+        }
+    }
+}
+
+/// `34000` → `34,000`.
+fn digits_grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Limits of one capture.
 #[derive(Clone, Copy, Debug)]
 pub struct CaptureLimits {
@@ -414,5 +452,29 @@ pub fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "panic with a non-text payload".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CaptureStop;
+
+    #[test]
+    fn stops_read_as_words() {
+        let budget = CaptureStop::RecordBudget { records: 34_000 };
+        assert_eq!(
+            budget.to_string(),
+            "stopped after 34,000 regalloc2 records (budget)"
+        );
+        let deadline = CaptureStop::Deadline { elapsed_ms: 60_004 };
+        assert_eq!(
+            deadline.to_string(),
+            "stopped at the time limit, after 60.0 s"
+        );
+        let looped = CaptureStop::LoopDetected { steps: 1234 };
+        assert_eq!(
+            looped.to_string(),
+            "stopped: a loop was detected after 1,234 steps"
+        );
     }
 }

@@ -1,0 +1,522 @@
+//! `App::apply`: the one place the app's state changes. Every [`Command`] —
+//! from a panel, a key, a dropped file, the file dialog or a worker reply —
+//! is applied here; `App::new` sets up the state and sends the first request.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use crate::engine::input::isa::Target;
+use crate::engine::session::Settings;
+
+use super::command::Command;
+use super::compiled::{Compiled, Loaded};
+use super::layout_model::{CentralTab, Effects, LayoutModel, LayoutState};
+use super::state::{App, Busy, Persisted, STORAGE_KEY, SideTab, ViewState};
+use super::worker::{self, Job, Reply, Source, Worker};
+
+impl App {
+    /// Opens `path` (else the last file from `storage`, else the built-in
+    /// sample) and starts compiling `func` (else the remembered or default one).
+    pub fn new(
+        storage: Option<&dyn eframe::Storage>,
+        path: Option<PathBuf>,
+        func: Option<String>,
+    ) -> App {
+        let persisted: Persisted = storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
+        let repaint_ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+        let slot = repaint_ctx.clone();
+        let worker = Worker::start(move || {
+            if let Some(ctx) = slot.get() {
+                ctx.request_repaint();
+            }
+        });
+        let mut app = App {
+            worker,
+            repaint_ctx,
+            generation: 0,
+            busy: None,
+            source: None,
+            input: None,
+            loaded: None,
+            selected: None,
+            settings: persisted.settings,
+            row_mode: persisted.row_mode,
+            error: None,
+            playing: false,
+            speed_steps_per_s: if persisted.speed_steps_per_s > 0.0 {
+                persisted.speed_steps_per_s
+            } else {
+                8.0
+            },
+            play_debt: 0.0,
+            dialog: None,
+            view: ViewState::default(),
+            last_elapsed_ms: None,
+            fonts_installed: false,
+            layout: LayoutState::NoModule,
+            compare_wanted: false,
+            pending_compare: None,
+            budget: persisted.budget,
+            start_step: None,
+        };
+        let (source, func) = match path {
+            Some(p) => (Source::Path(p), func),
+            None => match persisted.path.clone().filter(|p| p.is_file()) {
+                Some(p) => (Source::Path(p), func.or(persisted.func)),
+                None => {
+                    let remembered = persisted.path.is_none().then_some(persisted.func).flatten();
+                    let func = func.or(remembered).or(Some(worker::SAMPLE_FUNC.into()));
+                    (Source::Sample, func)
+                }
+            },
+        };
+        if let Source::Path(p) = &source {
+            app.view.path_text = p.display().to_string();
+        }
+        app.open(source, func);
+        app
+    }
+
+    /// Puts the cursor after `step` steps when the first trace arrives.
+    pub fn starting_at_step(mut self, step: Option<usize>) -> App {
+        self.start_step = step;
+        self
+    }
+
+    /// Applies one command; returns whether a repaint is needed.
+    pub fn apply(&mut self, command: Command) -> bool {
+        if command.is_cursor_move() {
+            return self.move_cursor(command);
+        }
+        match command {
+            Command::StepForward
+            | Command::StepBack
+            | Command::Jump(_)
+            | Command::First
+            | Command::Last => false,
+            Command::TogglePlay => {
+                let Some(l) = self.loaded.as_mut() else {
+                    return false;
+                };
+                self.playing = !self.playing;
+                if self.playing && l.cursor >= l.steps() {
+                    l.seek(0);
+                }
+                self.play_debt = 0.0;
+                true
+            }
+            Command::SetSpeed(s) => {
+                self.speed_steps_per_s = s.clamp(0.5, 500.0);
+                false
+            }
+            Command::PlayTick(dt_s) => {
+                let Some(l) = &self.loaded else {
+                    return false;
+                };
+                if !self.playing {
+                    return false;
+                }
+                // A long frame (a hidden window) does not jump far ahead.
+                self.play_debt += dt_s.min(0.25) * self.speed_steps_per_s;
+                let n = self.play_debt.floor();
+                if n < 1.0 {
+                    return false;
+                }
+                self.play_debt -= n;
+                let to = l.cursor + n as usize;
+                self.move_cursor(Command::Jump(to))
+            }
+            Command::SelectFunction(index) => {
+                if self.selected == Some(index) && self.busy.is_none() {
+                    return false;
+                }
+                self.selected = Some(index);
+                self.compile_selected();
+                true
+            }
+            Command::SetSettings(s) => {
+                if s == self.settings {
+                    return false;
+                }
+                self.settings = s;
+                self.compile_selected();
+                true
+            }
+            Command::OpenPath(p) => {
+                self.view.path_text = p.display().to_string();
+                self.open(Source::Path(p), None);
+                true
+            }
+            Command::OpenBytes(p, bytes) => {
+                self.view.path_text = p.display().to_string();
+                self.open(Source::Bytes(p, bytes), None);
+                true
+            }
+            Command::OpenSample => {
+                self.open(Source::Sample, Some(worker::SAMPLE_FUNC.into()));
+                true
+            }
+            Command::OpenDialog => self.open_dialog(),
+            Command::DialogClosed(picked) => {
+                self.dialog = None;
+                match picked {
+                    Some(p) => return self.apply(Command::OpenPath(p)),
+                    None => {
+                        self.view.dialog_note = Some(
+                            "No file chosen (the system file dialog may be unavailable here): type a path and press Enter."
+                                .into(),
+                        );
+                        self.view.focus_path_field = true;
+                    }
+                }
+                true
+            }
+            Command::SetBudget(b) => {
+                if b == self.budget {
+                    return false;
+                }
+                self.budget = b;
+                self.compile_selected();
+                true
+            }
+            Command::DismissError => {
+                self.error = None;
+                true
+            }
+            Command::SetRowMode(mode) => {
+                if mode == self.row_mode {
+                    return false;
+                }
+                self.row_mode = mode;
+                true
+            }
+            Command::SetCentral(tab) => {
+                self.view.layout.central = tab;
+                self.request_compare();
+                true
+            }
+            Command::SetPresets(p) => {
+                let Some(model) = self.layout.model_mut() else {
+                    return false;
+                };
+                model.presets = p;
+                model.rebuild();
+                self.request_compare();
+                true
+            }
+            Command::EditProfile(p) => {
+                let Some(model) = self.layout.model_mut() else {
+                    return false;
+                };
+                model.edit(p);
+                self.request_compare();
+                true
+            }
+            Command::ResetProfile(key) => {
+                let Some(model) = self.layout.model_mut() else {
+                    return false;
+                };
+                model.edits.remove(&key);
+                model.rebuild();
+                self.request_compare();
+                true
+            }
+            Command::OpenProfileTrace(row) => {
+                self.return_opened_row();
+                let Some(model) = self.layout.model_mut() else {
+                    return false;
+                };
+                let Some(compiled) = model
+                    .effects
+                    .as_mut()
+                    .and_then(|e| e.compiled.get_mut(row))
+                    .and_then(Option::take)
+                else {
+                    return false;
+                };
+                model.opened_row = Some(row);
+                self.playing = false;
+                // An id no worker compile has, so the chart refits.
+                let id = (1 << 40) + self.generation * 64 + row as u64;
+                self.show_compiled(id, compiled);
+                self.view.layout.central = CentralTab::Allocator;
+                true
+            }
+            Command::Reply(reply) => {
+                if reply.generation() != self.generation {
+                    return false; // superseded
+                }
+                self.apply_reply(reply);
+                true
+            }
+        }
+    }
+
+    /// Step, jump, first, last: moves the replay cursor; stepping back or
+    /// jumping to an end stops playback, and so does reaching the last step.
+    fn move_cursor(&mut self, command: Command) -> bool {
+        let Some(l) = self.loaded.as_mut() else {
+            return false;
+        };
+        let k = match command {
+            Command::StepForward => l.cursor + 1,
+            Command::StepBack => l.cursor.saturating_sub(1),
+            Command::Jump(k) => k,
+            Command::First => 0,
+            Command::Last => l.steps(),
+            _ => return false,
+        };
+        let k = k.min(l.steps());
+        if !matches!(command, Command::StepForward | Command::Jump(_)) {
+            self.playing = false;
+        }
+        if k == l.cursor {
+            return false;
+        }
+        l.seek(k);
+        if l.cursor == l.steps() {
+            self.playing = false;
+        }
+        self.view.scroll_events = true;
+        true
+    }
+
+    fn apply_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Progress { stage, .. } => {
+                if let Some(b) = self.busy.as_mut() {
+                    b.stage = stage;
+                }
+            }
+            Reply::Opened { source, input, .. } => {
+                self.source = Some(source);
+                self.loaded = None;
+                self.selected = None;
+                self.view.filter.clear();
+                // The worker reads the layout next; the preset choice carries over.
+                self.layout = if input.wasm.is_some() {
+                    LayoutState::Reading(self.layout.presets())
+                } else {
+                    LayoutState::NoModule
+                };
+                self.input = Some(input);
+            }
+            Reply::Layout { layout, .. } => {
+                let presets = self.layout.presets();
+                self.layout = match layout {
+                    Ok(module) => LayoutState::Ready(Box::new(LayoutModel::new(*module, presets))),
+                    Err(message) => LayoutState::Failed(message),
+                };
+                self.request_compare();
+            }
+            Reply::Compiled {
+                generation,
+                compiled,
+            } => {
+                self.return_opened_row();
+                self.settings = compiled.settings;
+                self.show_compiled(generation, compiled);
+                self.compare_wanted = true;
+            }
+            Reply::LogOpened {
+                generation,
+                source,
+                compiled,
+            } => {
+                self.source = Some(source);
+                self.input = None;
+                self.layout = LayoutState::NoModule;
+                self.selected = None;
+                self.view.filter.clear();
+                self.view.side = SideTab::Lineage;
+                self.show_compiled(generation, compiled);
+            }
+            Reply::Compared {
+                report, compiled, ..
+            } => {
+                if let (Some(model), Some((func_index, profiles, settings))) =
+                    (self.layout.model_mut(), self.pending_compare.take())
+                {
+                    if model.opened_row.is_some() {
+                        // The allocator view keeps that compile; the row is new.
+                        model.opened_row = None;
+                    }
+                    model.effects = Some(Effects {
+                        func_index,
+                        profiles,
+                        settings,
+                        report,
+                        compiled,
+                    });
+                }
+            }
+            Reply::Extras { extras, .. } => {
+                if let Some(l) = self.loaded.as_mut() {
+                    l.extras = Some(extras);
+                }
+            }
+            Reply::Failed {
+                message, loading, ..
+            } => {
+                self.error = Some(if loading {
+                    format!("{message} — the previous file stays open")
+                } else {
+                    message
+                });
+                // Keep showing what compiled last, with its own selection.
+                if let Some(l) = &self.loaded {
+                    self.selected = Some(l.compiled.func_index);
+                    self.settings = l.compiled.settings;
+                }
+            }
+            Reply::Done { elapsed_ms, .. } => {
+                self.busy = None;
+                self.last_elapsed_ms = Some(elapsed_ms);
+                if self.compare_wanted {
+                    self.request_compare();
+                }
+            }
+        }
+    }
+
+    fn open_dialog(&mut self) -> bool {
+        if self.dialog.is_some() {
+            return false;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let slot = self.repaint_ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("spillscope-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .add_filter(
+                        "Wasm, WAT, CLIF or regalloc2 log",
+                        &["wasm", "wat", "wast", "clif", "log", "txt"],
+                    )
+                    .add_filter("all files", &["*"])
+                    .pick_file();
+                let _ = tx.send(picked);
+                if let Some(ctx) = slot.get() {
+                    ctx.request_repaint();
+                }
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some(rx),
+            Err(e) => {
+                self.view.dialog_note =
+                    Some(format!("cannot show the file dialog ({e}); type a path"));
+                self.view.focus_path_field = true;
+            }
+        }
+        true
+    }
+
+    fn submit(&mut self, job: Job, stage: String) {
+        self.generation += 1;
+        match self.worker.submit(self.generation, job) {
+            Ok(()) => {
+                self.busy = Some(Busy {
+                    stage,
+                    started: Instant::now(),
+                })
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn open(&mut self, source: Source, func: Option<String>) {
+        self.playing = false;
+        let stage = format!("opening {}", source.name());
+        self.submit(
+            Job::Open {
+                source,
+                func,
+                settings: self.settings,
+                budget: self.budget,
+            },
+            stage,
+        );
+    }
+
+    fn compile_selected(&mut self) {
+        let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
+            return;
+        };
+        self.playing = false;
+        self.submit(
+            Job::Compile {
+                input,
+                func_index,
+                settings: self.settings,
+                budget: self.budget,
+            },
+            "compiling".into(),
+        );
+    }
+
+    /// Settings as the code-effect table uses them: the target comes from
+    /// each profile.
+    fn compare_settings(&self) -> Settings {
+        Settings {
+            target: Target::Host,
+            ..self.settings
+        }
+    }
+
+    /// Compiles the selected function under every memory profile, when the
+    /// memory tab shows and the table is not current; waits for a busy worker.
+    fn request_compare(&mut self) {
+        self.compare_wanted = false;
+        if self.view.layout.central != CentralTab::Memory {
+            return;
+        }
+        let settings = self.compare_settings();
+        let (Some(input), Some(func_index), Some(model)) =
+            (self.input.clone(), self.selected, self.layout.model())
+        else {
+            return;
+        };
+        if model.profiles.is_empty() || model.effects_current(func_index, settings) {
+            return;
+        }
+        if self.busy.is_some() {
+            self.compare_wanted = true;
+            return;
+        }
+        let profiles = model.profiles.clone();
+        let job = Job::Compare {
+            input,
+            module: model.module.clone(),
+            func_index,
+            profiles: profiles.clone(),
+            settings,
+        };
+        self.pending_compare = Some((func_index, profiles, settings));
+        self.submit(job, "compiling under each memory profile".into());
+    }
+
+    /// Gives the allocator view's compile back to its code-effect row, if it
+    /// came from one.
+    fn return_opened_row(&mut self) {
+        let Some(model) = self.layout.model_mut() else {
+            return;
+        };
+        if let (Some(row), Some(effects)) = (model.opened_row.take(), model.effects.as_mut())
+            && let Some(l) = self.loaded.take()
+            && let Some(slot) = effects.compiled.get_mut(row)
+        {
+            *slot = Some(l.compiled);
+        }
+    }
+
+    fn show_compiled(&mut self, id: u64, compiled: Box<Compiled>) {
+        self.selected = Some(compiled.func_index);
+        let step = self.start_step.take().unwrap_or(0);
+        self.loaded = Some(Loaded::new(id, compiled, step));
+        self.error = None;
+        self.view.scroll_events = true;
+    }
+}

@@ -1,0 +1,67 @@
+//! Everything that changes the app's state, as data: panels, keys, dropped
+//! files, the file dialog and the worker's replies all become [`Command`]s,
+//! which `App::apply` (in `gui/apply.rs`) applies in one place.
+
+use std::path::PathBuf;
+
+use crate::engine::layout::Profile;
+use crate::engine::session::Settings;
+
+use super::chart_model::RowMode;
+use super::layout_model::{CentralTab, PresetChoice};
+use super::worker::{Budget, Reply};
+
+/// One change to the app's state.
+pub enum Command {
+    StepForward,
+    StepBack,
+    /// Show the state after this many steps.
+    Jump(usize),
+    First,
+    Last,
+    TogglePlay,
+    /// Playback speed in steps per second.
+    SetSpeed(f32),
+    /// This many seconds passed while playing: advance by what they are worth.
+    PlayTick(f32),
+    SelectFunction(u32),
+    SetSettings(Settings),
+    OpenPath(PathBuf),
+    OpenBytes(PathBuf, Vec<u8>),
+    OpenSample,
+    /// Ask the system file dialog (on a thread; it may be unavailable).
+    OpenDialog,
+    /// The file dialog closed, with the file chosen if any.
+    DialogClosed(Option<PathBuf>),
+    DismissError,
+    /// Rows of the chart per vreg or per register (remembered across runs).
+    SetRowMode(RowMode),
+    /// Show the allocator view or the memory layout.
+    SetCentral(CentralTab),
+    /// Turn preset memory profiles on or off.
+    SetPresets(PresetChoice),
+    /// Replace a profile (same key) with edited knobs.
+    EditProfile(Profile),
+    /// Drop a profile's edits.
+    ResetProfile(String),
+    /// Show row `n` of the code-effect table in the allocator view.
+    OpenProfileTrace(usize),
+    /// Change the allocation budget and compile again.
+    SetBudget(Budget),
+    /// What the worker reported.
+    Reply(Reply),
+}
+
+impl Command {
+    /// Whether this command moves the replay cursor.
+    pub fn is_cursor_move(&self) -> bool {
+        matches!(
+            self,
+            Command::StepForward
+                | Command::StepBack
+                | Command::Jump(_)
+                | Command::First
+                | Command::Last
+        )
+    }
+}

@@ -1,0 +1,153 @@
+//! A traced compile as the panels use it: the trace with the models
+//! precomputed on the worker ([`Compiled`]), and the compile on screen with its
+//! replay cursor ([`Loaded`]).
+
+use std::path::PathBuf;
+
+use crate::engine::opening::OpenedLog;
+use crate::engine::replay::State;
+use crate::engine::replay::diagnose::{self, Diagnosis};
+use crate::engine::session::{FunctionTrace, Settings};
+
+use super::chart_model::{ChartModel, Focus};
+use super::lineage_model::LineageModel;
+use super::summary::Summary;
+
+/// What a trace imported from a log brings besides its steps.
+pub struct LogInfo {
+    pub lines: u64,
+    pub records: u64,
+    pub not_understood: u64,
+    pub not_understood_samples: Vec<String>,
+    pub truncated: bool,
+    /// The regalloc2 releases whose messages fit the log.
+    pub releases: String,
+    /// A CLIF file beside the log (same stem), allocated by this build's
+    /// regalloc2: the file and what happened, in words.
+    pub current: Option<(PathBuf, Result<String, String>)>,
+}
+
+impl LogInfo {
+    /// What the import made of `log`, before the CLIF beside it is tried.
+    pub fn of(log: &OpenedLog) -> LogInfo {
+        let trace = &log.trace.traced.trace;
+        LogInfo {
+            lines: log.lines,
+            records: log.records,
+            not_understood: trace.unparsed,
+            not_understood_samples: trace.unparsed_samples.clone(),
+            truncated: log.truncated,
+            releases: String::from(log.dialect),
+            current: None,
+        }
+    }
+}
+
+/// A traced compile and everything the panels precompute from it.
+pub struct Compiled {
+    pub func_index: u32,
+    pub label: String,
+    pub settings: Settings,
+    pub trace: FunctionTrace,
+    pub chart: ChartModel,
+    pub summary: Summary,
+    /// One line per step for the event list.
+    pub headlines: Vec<String>,
+    /// Loop detection over the steps.
+    pub diagnosis: Diagnosis,
+    /// The split tree, flattened for the lineage panel.
+    pub lineage: LineageModel,
+    /// Set when the trace came from a log rather than a compile here.
+    pub log: Option<LogInfo>,
+}
+
+impl Compiled {
+    /// The panels' precomputed views of a trace (on the worker: the chart
+    /// model of a large function takes a while).
+    pub fn from_trace(
+        func_index: u32,
+        label: String,
+        settings: Settings,
+        trace: FunctionTrace,
+    ) -> Compiled {
+        let chart = ChartModel::new(&trace);
+        let summary = Summary::new(&trace);
+        let headlines = trace
+            .replay
+            .steps
+            .iter()
+            .map(crate::engine::replay::explain::headline)
+            .collect();
+        let diagnosis = diagnose::diagnose(&trace.traced.trace);
+        let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis);
+        Compiled {
+            func_index,
+            label,
+            settings,
+            trace,
+            chart,
+            summary,
+            headlines,
+            diagnosis,
+            lineage,
+            log: None,
+        }
+    }
+
+    /// Whether the loop verdict goes under the summary: it matters (a loop,
+    /// or a trace that stopped early).
+    pub fn verdict_matters(&self) -> bool {
+        self.diagnosis.looping || self.trace.traced.trace.stopped.is_some()
+    }
+}
+
+/// The slower code views, sent after the trace so the stepper is ready first.
+pub struct Extras {
+    pub wasm_text: Result<String, String>,
+    pub clif_translated: Result<String, String>,
+}
+
+/// A compile on screen, with the replay cursor.
+pub struct Loaded {
+    /// The generation that produced it: identifies the compile for caches.
+    pub id: u64,
+    pub compiled: Box<Compiled>,
+    pub extras: Option<Box<Extras>>,
+    /// Steps applied; `0` is the state before the first step.
+    pub cursor: usize,
+    pub state: State,
+    pub focus: Focus,
+}
+
+impl Loaded {
+    /// `compiled` with the cursor after `step` steps.
+    pub fn new(id: u64, compiled: Box<Compiled>, step: usize) -> Loaded {
+        let state = compiled.trace.replay.initial().clone();
+        let mut l = Loaded {
+            id,
+            compiled,
+            extras: None,
+            cursor: 0,
+            state,
+            focus: Focus::default(),
+        };
+        l.seek(step);
+        l
+    }
+
+    pub fn steps(&self) -> usize {
+        self.compiled.trace.replay.len()
+    }
+
+    /// Moves the cursor to after `k` steps (at most all of them).
+    pub fn seek(&mut self, k: usize) {
+        let k = k.min(self.steps());
+        self.compiled.trace.replay.seek(&mut self.state, k);
+        self.cursor = k;
+        self.focus = match k.checked_sub(1) {
+            Some(i) => Focus::of(&self.compiled.trace.replay.steps[i]),
+            None => Focus::default(),
+        };
+        self.focus.looping = self.compiled.lineage.cycle.clone();
+    }
+}

@@ -1,0 +1,356 @@
+//! One frame of the app: the panels laid out around the central tab. Panels
+//! draw the state and push [`Command`]s; at the end of the frame
+//! `App::apply` applies them, with the worker's replies and input gathered
+//! by `poll`.
+
+use super::chart;
+use super::code_views;
+use super::command::Command;
+use super::compiled::LogInfo;
+use super::events;
+use super::explain_panel;
+use super::function_list;
+use super::layout_model::CentralTab;
+use super::layout_view;
+use super::lineage;
+use super::open;
+use super::state::{App, STORAGE_KEY, SideTab};
+use super::stepper;
+use super::summary;
+
+impl App {
+    /// Gathers this frame's commands: worker replies, the dialog's answer,
+    /// dropped files, keys and playback time. Changes nothing itself.
+    fn poll(&self, ctx: &egui::Context) -> Vec<Command> {
+        let mut commands: Vec<Command> =
+            self.worker.replies.try_iter().map(Command::Reply).collect();
+        if let Some(rx) = &self.dialog
+            && let Ok(picked) = rx.try_recv()
+        {
+            commands.push(Command::DialogClosed(picked));
+        }
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if let Some(f) = dropped.into_iter().next() {
+            commands.push(Command::OpenPath(f.path().to_path_buf()));
+        }
+        if !ctx.egui_wants_keyboard_input() {
+            ctx.input(|i| {
+                use egui::Key;
+                if i.key_pressed(Key::ArrowRight) {
+                    commands.push(Command::StepForward);
+                }
+                if i.key_pressed(Key::ArrowLeft) {
+                    commands.push(Command::StepBack);
+                }
+                if i.key_pressed(Key::Home) {
+                    commands.push(Command::First);
+                }
+                if i.key_pressed(Key::End) {
+                    commands.push(Command::Last);
+                }
+                if i.key_pressed(Key::Space) {
+                    commands.push(Command::TogglePlay);
+                }
+            });
+        }
+        if self.playing {
+            commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
+        }
+        commands
+    }
+
+    /// Once per context: the repaint handle for the worker and the fonts.
+    fn set_up_context(&mut self, ctx: &egui::Context) {
+        if self.fonts_installed {
+            return;
+        }
+        let _ = self.repaint_ctx.set(ctx.clone());
+        install_fonts(ctx);
+        self.fonts_installed = true;
+    }
+
+    /// Draws one frame; used by eframe and by the tests.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.set_up_context(&ctx);
+        let mut commands = self.poll(&ctx);
+
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            open::toolbar_ui(
+                ui,
+                &mut self.view,
+                self.settings,
+                self.budget,
+                self.source.as_ref(),
+                self.busy.as_ref(),
+                self.last_elapsed_ms,
+                &mut commands,
+            );
+        });
+        if let Some(err) = &self.error {
+            egui::Panel::top("error_banner")
+                .frame(
+                    egui::Frame::new()
+                        .fill(egui::Color32::from_rgb(110, 28, 30))
+                        .inner_margin(6.0),
+                )
+                .show(ui, |ui| open::error_banner_ui(ui, err, &mut commands));
+        }
+        egui::Panel::left("functions")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| {
+                if self
+                    .loaded
+                    .as_ref()
+                    .is_some_and(|l| l.compiled.log.is_some())
+                {
+                    ui.strong("Functions");
+                    ui.label(
+                        egui::RichText::new(
+                            "A regalloc2 log is open: it holds one allocation and no module.",
+                        )
+                        .weak(),
+                    );
+                    return;
+                }
+                function_list::function_list_ui(
+                    ui,
+                    self.input.as_deref(),
+                    self.selected,
+                    &mut self.view.filter,
+                    &mut commands,
+                );
+            });
+        let allocator_tab = self.view.layout.central == CentralTab::Allocator;
+        if allocator_tab {
+            egui::Panel::right("step_panel")
+                .resizable(true)
+                .default_size(360.0)
+                .show(ui, |ui| {
+                    ui.set_min_width(ui.available_width());
+                    if let Some(l) = &self.loaded
+                        && let Some(log) = &l.compiled.log
+                    {
+                        log_info_ui(ui, log, &mut commands);
+                        ui.separator();
+                    }
+                    explain_panel::explain_panel_ui(ui, self.loaded.as_ref());
+                    ui.separator();
+                    if let Some(l) = &self.loaded {
+                        ui.strong(if l.compiled.log.is_some() {
+                            "Trace from the log"
+                        } else {
+                            "Final allocation"
+                        });
+                        summary::summary_ui(ui, &l.compiled.summary);
+                        if l.compiled.verdict_matters() {
+                            lineage::diagnosis_ui(ui, &l.compiled.diagnosis, &mut commands);
+                        }
+                        ui.separator();
+                    }
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(&mut self.view.side, SideTab::Events, "Events");
+                        let looping = self
+                            .loaded
+                            .as_ref()
+                            .is_some_and(|l| l.compiled.diagnosis.looping);
+                        let title = if looping { "Lineage (loop)" } else { "Lineage" };
+                        ui.selectable_value(&mut self.view.side, SideTab::Lineage, title);
+                    });
+                    match (self.view.side, &self.loaded) {
+                        (SideTab::Lineage, Some(l)) => lineage::lineage_ui(
+                            ui,
+                            &l.compiled.lineage,
+                            (!l.compiled.verdict_matters()).then_some(&l.compiled.diagnosis),
+                            l.focus.bundle,
+                            &mut self.view.scroll_events,
+                            &mut commands,
+                        ),
+                        _ => events::events_ui(
+                            ui,
+                            self.loaded.as_ref(),
+                            &mut self.view.scroll_events,
+                            &mut commands,
+                        ),
+                    }
+                });
+            egui::Panel::bottom("code")
+                .resizable(true)
+                .default_size(260.0)
+                .min_size(140.0)
+                .show(ui, |ui| {
+                    code_views::code_views_ui(
+                        ui,
+                        &mut self.view.tab,
+                        &mut self.view.code_follow,
+                        self.loaded.as_ref(),
+                        self.busy.is_some(),
+                    );
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            let mut tab = self.view.layout.central;
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut tab, CentralTab::Allocator, "Allocator");
+                ui.selectable_value(&mut tab, CentralTab::Memory, "Memory layout");
+            });
+            if tab != self.view.layout.central {
+                commands.push(Command::SetCentral(tab));
+            }
+            ui.separator();
+            if !allocator_tab {
+                layout_view::layout_view_ui(
+                    ui,
+                    &mut self.view.layout,
+                    &self.layout,
+                    self.busy.is_some(),
+                    &mut commands,
+                );
+                return;
+            }
+            stepper::stepper_ui(
+                ui,
+                self.loaded.as_ref(),
+                self.playing,
+                self.speed_steps_per_s,
+                &mut commands,
+            );
+            ui.separator();
+            match &self.loaded {
+                Some(l) if l.steps() > 0 => {
+                    let replay = &l.compiled.trace.replay;
+                    chart::chart_ui(
+                        ui,
+                        &mut self.view.chart,
+                        self.row_mode,
+                        &l.compiled.chart,
+                        l.id,
+                        &l.state,
+                        &l.focus,
+                        &replay.steps,
+                        &mut commands,
+                    );
+                }
+                Some(_) => {
+                    ui.label(
+                        "This compile has no allocator steps to chart: single_pass records no per-bundle decisions. \
+                         Its final code is in the “Final code” tab below.",
+                    );
+                }
+                None if self.busy.is_some() => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("waiting for the compile…");
+                    });
+                }
+                None => {
+                    ui.label("Nothing compiled. Open a file or choose a function on the left.");
+                }
+            }
+        });
+
+        // A file dragged over the window: say what dropping it does.
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("drop_overlay"),
+            ));
+            let screen = ctx.content_rect();
+            painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(170));
+            painter.text(
+                screen.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop a .wasm, .wat, .clif file or a regalloc2 log to open it",
+                egui::FontId::proportional(24.0),
+                egui::Color32::WHITE,
+            );
+        }
+
+        let mut repaint = false;
+        for c in commands {
+            repaint |= self.apply(c);
+        }
+        if repaint {
+            ctx.request_repaint();
+        }
+        // Animate only while something moves.
+        if self.playing {
+            ctx.request_repaint();
+        } else if self.busy.is_some() || self.dialog.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// The default fonts, with Hack as a fallback for proportional text: it has
+/// the arrows and shapes that Ubuntu-Light lacks.
+fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(list) = fonts.families.get_mut(&egui::FontFamily::Proportional)
+        && !list.iter().any(|f| f == "Hack")
+    {
+        list.push("Hack".to_owned());
+    }
+    ctx.set_fonts(fonts);
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        App::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.persisted());
+    }
+}
+
+/// Where a log came from and how far it was understood; the same function
+/// allocated by this build's regalloc2 when its CLIF lies beside the log.
+fn log_info_ui(ui: &mut egui::Ui, log: &LogInfo, commands: &mut Vec<Command>) {
+    ui.strong(format!(
+        "Imported regalloc2 log (regalloc2 {})",
+        log.releases
+    ));
+    ui.label(format!(
+        "{} lines, {} records, {} not understood{}",
+        log.lines,
+        log.records,
+        log.not_understood,
+        if log.truncated {
+            "; the log ends before the allocation did"
+        } else {
+            ""
+        }
+    ));
+    for sample in log.not_understood_samples.iter().take(3) {
+        ui.label(egui::RichText::new(sample).small().monospace().weak());
+    }
+    if let Some((clif, result)) = &log.current {
+        let name = clif
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match result {
+            Ok(text) => {
+                ui.label(
+                    egui::RichText::new(format!("Same function ({name}): {text}"))
+                        .color(egui::Color32::from_rgb(110, 200, 130)),
+                );
+            }
+            Err(e) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 170, 60),
+                    format!("Same function ({name}) here: {e}"),
+                );
+            }
+        }
+        if ui
+            .button(format!("Open {name} with this build"))
+            .on_hover_text("Compile the CLIF beside the log and step this build's allocator")
+            .clicked()
+        {
+            commands.push(Command::OpenPath(clif.clone()));
+        }
+    }
+}

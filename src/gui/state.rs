@@ -1,0 +1,255 @@
+//! The app's state: what is open and on screen ([`App`]), what survives a
+//! restart ([`Persisted`]) and the panels' own view state ([`ViewState`]).
+//! Read-only accessors live here (the tests use them); every change goes
+//! through `App::apply` in `gui/apply.rs`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use crate::engine::input::Input;
+use crate::engine::layout::Profile;
+use crate::engine::replay::diagnose::Diagnosis;
+use crate::engine::session::Settings;
+use crate::engine::trace::BundleId;
+
+use super::chart::ChartView;
+use super::chart_model::RowMode;
+use super::code_views::{CodeFollow, CodeTab};
+use super::compiled::Loaded;
+use super::layout_model::{CentralTab, LayoutState, LayoutViewState};
+use super::worker::{Budget, Source, Worker};
+
+/// What survives a restart.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Persisted {
+    /// `None` for the built-in sample.
+    pub path: Option<PathBuf>,
+    pub func: Option<String>,
+    pub settings: Settings,
+    pub row_mode: RowMode,
+    pub speed_steps_per_s: f32,
+    #[serde(default)]
+    pub budget: Budget,
+}
+
+/// The key of [`Persisted`] in eframe's storage.
+pub const STORAGE_KEY: &str = "spillscope";
+
+/// A request on the worker.
+pub struct Busy {
+    pub stage: String,
+    pub started: Instant,
+}
+
+/// The list under the summary in the right panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SideTab {
+    #[default]
+    Events,
+    Lineage,
+}
+
+/// View state that only panels care about (not part of the model).
+pub struct ViewState {
+    pub filter: String,
+    pub path_text: String,
+    pub tab: CodeTab,
+    pub code_follow: CodeFollow,
+    pub chart: ChartView,
+    /// Set when the file dialog could not be shown: focus the path field.
+    pub focus_path_field: bool,
+    pub dialog_note: Option<String>,
+    /// Scroll the event list to the cursor on the next frame.
+    pub scroll_events: bool,
+    /// Which list the right panel shows under the summary.
+    pub side: SideTab,
+    pub layout: LayoutViewState,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            filter: String::new(),
+            path_text: String::new(),
+            tab: CodeTab::VCode,
+            code_follow: CodeFollow::default(),
+            chart: ChartView::default(),
+            focus_path_field: false,
+            dialog_note: None,
+            scroll_events: false,
+            side: SideTab::default(),
+            layout: LayoutViewState::default(),
+        }
+    }
+}
+
+/// The app: state and the worker handle. `App::new` and `App::apply` are in
+/// `gui/apply.rs`, `App::ui` in `gui/frame.rs`.
+pub struct App {
+    pub(super) worker: Worker,
+    /// The egui context, once the first frame has run: the worker and the
+    /// dialog thread ask it for repaints.
+    pub(super) repaint_ctx: Arc<OnceLock<egui::Context>>,
+    /// The newest request's number; replies from older ones are ignored.
+    pub(super) generation: u64,
+    pub(super) busy: Option<Busy>,
+    /// The open file and where it came from.
+    pub(super) source: Option<Source>,
+    pub(super) input: Option<Arc<Input>>,
+    pub(super) loaded: Option<Loaded>,
+    /// The function chosen in the list (compiled or being compiled).
+    pub(super) selected: Option<u32>,
+    pub(super) settings: Settings,
+    pub(super) row_mode: RowMode,
+    pub(super) error: Option<String>,
+    pub(super) playing: bool,
+    pub(super) speed_steps_per_s: f32,
+    /// Steps owed to playback: fractions of a step carried between frames.
+    pub(super) play_debt: f32,
+    pub(super) dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    pub view: ViewState,
+    /// How long the last request took, for the status line.
+    pub(super) last_elapsed_ms: Option<u128>,
+    pub(super) fonts_installed: bool,
+    /// The open module's memory layout (Wasm inputs).
+    pub(super) layout: LayoutState,
+    /// A code-effect compile waits for the worker to finish its current job.
+    pub(super) compare_wanted: bool,
+    /// What the compare on the worker was asked for.
+    pub(super) pending_compare: Option<(u32, Vec<Profile>, Settings)>,
+    /// How long an allocation may run.
+    pub(super) budget: Budget,
+    /// Where the cursor goes when the first compile arrives.
+    pub(super) start_step: Option<usize>,
+}
+
+impl App {
+    /// Steps applied so far, and the number of steps; `None` before a compile.
+    pub fn cursor(&self) -> Option<(usize, usize)> {
+        self.loaded.as_ref().map(|l| (l.cursor, l.steps()))
+    }
+
+    /// The bundle of the step just applied, outlined in the chart.
+    pub fn highlighted_bundle(&self) -> Option<BundleId> {
+        self.loaded.as_ref().and_then(|l| l.focus.bundle)
+    }
+
+    /// Whether a request is on the worker.
+    pub fn is_busy(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    /// The number of the newest request on the worker: its replies carry it.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The error banner's text.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The label of the compiled function on screen.
+    pub fn loaded_function(&self) -> Option<&str> {
+        self.loaded.as_ref().map(|l| l.compiled.label.as_str())
+    }
+
+    /// The loop verdict on the trace on screen.
+    pub fn diagnosis(&self) -> Option<&Diagnosis> {
+        self.loaded.as_ref().map(|l| &l.compiled.diagnosis)
+    }
+
+    /// Whether the trace on screen was stopped before the allocation ended.
+    pub fn trace_stopped(&self) -> bool {
+        self.loaded
+            .as_ref()
+            .is_some_and(|l| l.compiled.trace.traced.trace.stopped.is_some())
+    }
+
+    /// The path (or sample name) of the open file.
+    pub fn open_file(&self) -> Option<String> {
+        self.source.as_ref().map(Source::name)
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
+    /// The settings of the compile on screen.
+    pub fn loaded_settings(&self) -> Option<Settings> {
+        self.loaded.as_ref().map(|l| l.compiled.settings)
+    }
+
+    /// Rows of the chart: per vreg or per register.
+    pub fn row_mode(&self) -> RowMode {
+        self.row_mode
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    pub fn central_tab(&self) -> CentralTab {
+        self.view.layout.central
+    }
+
+    /// The memory tab's difference sentences.
+    pub fn layout_differences(&self) -> Vec<String> {
+        self.layout.model().map_or_else(Vec::new, |m| {
+            m.report
+                .differences
+                .iter()
+                .map(|d| d.text.clone())
+                .collect()
+        })
+    }
+
+    /// Why the open module's memory layout could not be read, if it could not.
+    pub fn layout_error(&self) -> Option<&str> {
+        match &self.layout {
+            LayoutState::Failed(message) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Keys of the profiles in the memory tab.
+    pub fn layout_profiles(&self) -> Vec<String> {
+        self.layout.model().map_or_else(Vec::new, |m| {
+            m.profiles.iter().map(|p| p.key.clone()).collect()
+        })
+    }
+
+    /// The code-effect table's rows: profile key and bounds checks (None when
+    /// the row did not compile).
+    pub fn layout_effects(&self) -> Option<Vec<(String, Option<u32>)>> {
+        let e = self.layout.model()?.effects.as_ref()?;
+        Some(
+            e.report
+                .rows
+                .iter()
+                .map(|r| (r.profile.clone(), r.effect().map(|e| e.bounds_checks)))
+                .collect(),
+        )
+    }
+
+    /// What to remember for the next run.
+    pub fn persisted(&self) -> Persisted {
+        let path = match &self.source {
+            Some(Source::Path(p)) => Some(p.clone()),
+            _ => None,
+        };
+        let func = self
+            .loaded
+            .as_ref()
+            .map(|l| l.compiled.func_index.to_string());
+        Persisted {
+            path,
+            func,
+            settings: self.settings,
+            row_mode: self.row_mode,
+            speed_steps_per_s: self.speed_steps_per_s,
+            budget: self.budget,
+        }
+    }
+}
