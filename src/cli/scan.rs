@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
-use crate::engine::triage::reduce::CommandOracle;
+use crate::engine::triage::runner::CommandRunner;
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
 
 #[derive(Args, Debug)]
@@ -119,7 +119,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
     let test = match &args.test {
         Some(command) => {
             // The same check of the template as `reduce --test`.
-            CommandOracle::new(command, Duration::from_secs(1), args.expect_exit)?;
+            CommandRunner::new(command, Duration::from_secs(1))?;
             Some(TestCommand {
                 command: command.clone(),
                 expect_exit: args.expect_exit,

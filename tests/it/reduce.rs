@@ -81,7 +81,7 @@ fn count(report: &serde_json::Value, side: &str, what: &str) -> u64 {
 fn allocator_records(p: &Prepared, input: &Input) -> u64 {
     let isa = p.isa(&input.path, Algorithm::Backtracking, false).unwrap();
     match reduce::count_records(&p.function, &*isa, u64::MAX) {
-        (reduce::CompileEnd::Finished, n) => n,
+        (CompileEnd::Done(_), n) => n,
         (end, _) => panic!("the compile did not finish: {end:?}"),
     }
 }
