@@ -36,6 +36,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::capture::{self, CaptureLimits, CaptureStop};
 use crate::engine::compile::{self, CompileEnd};
+use crate::engine::input::clif::ClifDialect;
 use crate::engine::triage::runner::{CommandEnd, CommandRun, CommandRunner, RunnerError};
 
 /// An error of the reducer, with what a user can act on.
@@ -223,6 +224,9 @@ pub struct Progress {
 pub struct Options {
     /// Text written before the function: `set` and `target` lines.
     pub header: String,
+    /// The CLIF syntax of the candidates and the result: the input's, so
+    /// that a test command built on the input's Cranelift reads them.
+    pub dialect: ClifDialect,
     /// Stop after this many oracle tests.
     pub max_tests: Option<u64>,
 }
@@ -259,6 +263,12 @@ pub struct PassStats {
     pub pass: &'static str,
     pub tests: u64,
     pub accepted: u64,
+}
+
+/// The CLIF file for `func` in `dialect`: [`render`]'s text, rewritten for
+/// an older Cranelift's reader when asked.
+pub fn render_in(header: &str, func: &Function, dialect: ClifDialect) -> String {
+    dialect.write(&render(header, func))
 }
 
 /// The CLIF file for `func`: `header`, then the function as Cranelift prints it.
@@ -1159,7 +1169,7 @@ impl<P: FnMut(&Progress)> Reducer<'_, P> {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 cranelift_codegen::verify_function(&cand, self.isa)
                     .ok()
-                    .map(|_| render(&self.options.header, &cand))
+                    .map(|_| render_in(&self.options.header, &cand, self.options.dialect))
             }))
         });
         let Ok(Some(text)) = checked else {
@@ -1261,7 +1271,7 @@ pub fn reduce(
             }
         )));
     }
-    let text = render(&options.header, func);
+    let text = render_in(&options.header, func, options.dialect);
     let first = oracle.judge(func, &text)?;
     if !first.interesting {
         return Err(ReduceError::NotInteresting(format!(

@@ -27,8 +27,9 @@
 //!
 //! With a test command ([`ScanOptions::test`]) the built-in compile is not
 //! run: each function is rendered as a CLIF file the way `spillscope reduce`
-//! writes its candidates ([`reduce::render`], with the input's `set`/`target`
-//! lines or, for Wasm, [`reduce::header_for_isa`]) and judged by the command,
+//! writes its candidates ([`reduce::render_in`], with the input's `set`/`target`
+//! lines or, for Wasm, [`reduce::header_for_isa`]; in the input's CLIF dialect
+//! or [`TestCommand::dialect`]) and judged by the command,
 //! run by [`CommandRunner`] as `reduce --test` runs it (own process group,
 //! killed at [`ScanOptions::timeout`]). That sweeps a corpus with a user's own build,
 //! such as one with regalloc2 0.11.3, whose loop this build no longer has.
@@ -47,6 +48,7 @@ use std::time::{Duration, Instant};
 use crate::engine::capture::{self, CaptureLimits, CaptureStop};
 use crate::engine::compile::{self, CheckerVerdict, CompileEnd};
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::translate::{self, Translation};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::replay::diagnose::{self, Diagnosis};
@@ -117,6 +119,9 @@ pub struct TestCommand {
     /// The exit code that means "over budget" (a timeout always does); any
     /// other non-zero exit is a failure of its own kind.
     pub expect_exit: Option<i32>,
+    /// The CLIF syntax of the files it gets; `None`: a CLIF input's own
+    /// ([`ClifDialect::of`]), this build's for Wasm.
+    pub dialect: Option<ClifDialect>,
 }
 
 /// How to scan.
@@ -799,20 +804,23 @@ fn test_function(
     let settings = options.settings;
     let rendered = capture::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // A CLIF input keeps its own `set` and `target` lines; Wasmtime's
-            // CLIF gets lines for the flags Wasmtime compiled it with.
-            let clif_header = match &task.source {
+            // A CLIF input keeps its own `set` and `target` lines and its
+            // dialect; Wasmtime's CLIF gets lines for the flags Wasmtime
+            // compiled it with, in this build's dialect.
+            let (clif_header, dialect) = match &task.source {
                 FunctionSource::Clif(input) => {
-                    Some(reduce::header_of(input.clif_text.as_deref().unwrap_or("")))
+                    let text = input.clif_text.as_deref().unwrap_or("");
+                    (Some(reduce::header_of(text)), ClifDialect::of(text))
                 }
-                FunctionSource::Wasm(_) => None,
+                FunctionSource::Wasm(_) => (None, ClifDialect::Current),
             };
+            let dialect = test.dialect.unwrap_or(dialect);
             let prepared = prepare_task(path, task, settings)?;
             let header = match clif_header {
                 Some(h) => h,
                 None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
             };
-            Ok::<_, EngineError>(reduce::render(&header, &prepared.function))
+            Ok::<_, EngineError>(reduce::render_in(&header, &prepared.function, dialect))
         }))
     });
     let text = match rendered {
