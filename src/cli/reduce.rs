@@ -33,7 +33,7 @@ Examples:
   spillscope reduce hang.clif -o small.clif --budget 200000
   spillscope reduce big.clif -o small.clif --test '! grep -q imul {}'
   spillscope reduce big.clif -o small.clif --test 'ra0113 check {}' --expect-exit 3 --timeout 20
-  spillscope reduce loop.clif -o small.clif --target x86_64 --expect-exit 3 \
+  spillscope reduce loop.clif -o small.clif --target x86_64 --expect-exit 3 \\
       --test 'ra0113 check {} --strict-reader --budget 400000'   # 0.118's own reader")]
 pub struct ReduceArgs {
     /// Input: .clif (or .wasm / .wat, reduced from Wasmtime's CLIF)
