@@ -6,8 +6,10 @@
 //! records), [`CommandOracle`] when an external command (run by
 //! [`CommandRunner`]) times out or exits with a chosen code. Candidates reach
 //! the oracle as CLIF text in [`Options::dialect`], the input's by default,
-//! so that a command built on an older Cranelift reads them. [`reduce`] runs passes to a fixpoint; each pass lists "atoms"
-//! and tries to remove them in the delta-debugging way: all at once, then
+//! so that a command built on an older Cranelift reads them.
+//!
+//! [`reduce`] runs passes to a fixpoint; each pass lists "atoms" and tries to
+//! remove them in the delta-debugging way: all at once, then
 //! halves, quarters… down to one at a time, last atoms first, restarting at the
 //! same place after each success. The passes, in order: remove blocks (branches
 //! to them go to another target or trap), turn `brif`/`br_table` into `jump`,

@@ -29,9 +29,9 @@
 //! run: each function is rendered as a CLIF file the way `spillscope reduce`
 //! writes its candidates ([`reduce::render_in`], with the input's `set`/`target`
 //! lines or, for Wasm, [`reduce::header_for_isa`]; in the input's CLIF dialect
-//! or [`TestCommand::dialect`]) and judged by the command,
-//! run by [`CommandRunner`] as `reduce --test` runs it (own process group,
-//! killed at [`ScanOptions::timeout`]). That sweeps a corpus with a user's own build,
+//! or [`TestCommand::dialect`]) and judged by the command, run by
+//! [`CommandRunner`] as `reduce --test` runs it (own process group, killed at
+//! [`ScanOptions::timeout`]). That sweeps a corpus with a user's own build,
 //! such as one with regalloc2 0.11.3, whose loop this build no longer has.
 //!
 //! Shards split the global list of work units: every defined function of every
@@ -836,14 +836,6 @@ fn test_function(
         Ok(run) => run,
         Err(e) => return bare_report(index, name, Status::CompileError, e.to_string()),
     };
-    if let CommandEnd::SpawnError {
-        exit_code: None,
-        message,
-    } = &run.end
-    {
-        let message = format!("test command `{}`: {message}", test.command);
-        return bare_report(index, name, Status::CompileError, message);
-    }
     let result = TestResult::of(&run);
     let (status, what) = test_status(&run, test.expect_exit, options.timeout);
     let mut details = if run.timed_out() {
