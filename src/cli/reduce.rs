@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::session::{self, Settings};
@@ -20,10 +21,20 @@ Interesting means: without --test, our allocator logs more than --budget records
 (with --expect-exit, only that code or a timeout). `{}` in the command stands
 for the candidate CLIF file.
 
+Candidates and the result are written in the CLIF dialect of the input, so that
+a test command built on the input's Cranelift reads them: a file from Wasmtime 31
+/ Cranelift 0.118 (`heap`/`table`/`vmctx` memory flags, `checked`) gets 0.118's
+syntax back (alias regions as flag words; `checked` is dropped, as this build
+keeps no trace of it and 0.118 does not need it). --clif-dialect names another:
+`current` (Cranelift 0.135, `region0 = 0 \"heap\"`) or `0.118`. Wasm inputs are
+written in the current dialect unless told otherwise.
+
 Examples:
   spillscope reduce hang.clif -o small.clif --budget 200000
   spillscope reduce big.clif -o small.clif --test '! grep -q imul {}'
-  spillscope reduce big.clif -o small.clif --test 'ra0113 check {}' --expect-exit 3 --timeout 20")]
+  spillscope reduce big.clif -o small.clif --test 'ra0113 check {}' --expect-exit 3 --timeout 20
+  spillscope reduce loop.clif -o small.clif --target x86_64 --expect-exit 3 \\
+      --test 'ra0113 check {} --strict-reader --budget 400000'   # 0.118's own reader")]
 pub struct ReduceArgs {
     /// Input: .clif (or .wasm / .wat, reduced from Wasmtime's CLIF)
     pub file: PathBuf,
@@ -48,6 +59,10 @@ pub struct ReduceArgs {
     /// Stop after this many tests
     #[arg(long)]
     pub max_tests: Option<u64>,
+    /// CLIF syntax of the candidates and the output: 0.118 or current
+    /// (default: the input's)
+    #[arg(long, value_name = "0.118|current")]
+    pub clif_dialect: Option<ClifDialect>,
     /// Target: host, x86_64, aarch64, riscv64, s390x (CLIF files with a `target` line keep it)
     #[arg(long, default_value = "host")]
     pub target: Target,
@@ -66,6 +81,8 @@ pub struct ReduceReport {
     pub function: String,
     pub interesting: String,
     pub reason: String,
+    /// The CLIF dialect the candidates and the output were written in.
+    pub clif_dialect: ClifDialect,
     pub before: Size,
     pub after: Size,
     pub tests: u64,
@@ -95,10 +112,14 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
     };
     let prepared = session::prepare(&input, index, settings)?;
     let isa = prepared.isa(&input.path, args.algorithm, false)?;
-    let header = match input.kind {
-        InputKind::Clif => reduce::header_of(input.clif_text.as_deref().unwrap_or("")),
-        InputKind::Wasm | InputKind::Wat => reduce::header_for_isa(&*isa),
+    let (header, input_dialect) = match input.kind {
+        InputKind::Clif => {
+            let text = input.clif_text.as_deref().unwrap_or("");
+            (reduce::header_of(text), ClifDialect::of(text))
+        }
+        InputKind::Wasm | InputKind::Wat => (reduce::header_for_isa(&*isa), ClifDialect::Current),
     };
+    let dialect = args.clif_dialect.unwrap_or(input_dialect);
     let mut oracle: Box<dyn Oracle> = match &args.test {
         Some(cmd) => {
             if !(args.timeout.is_finite() && args.timeout > 0.0) {
@@ -120,6 +141,7 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
     };
     let options = reduce::Options {
         header,
+        dialect,
         max_tests: args.max_tests,
     };
     let show_progress = !args.json && std::io::stderr().is_terminal();
@@ -145,6 +167,7 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         function: prepared.label.clone(),
         interesting: oracle.describe(),
         reason: reduced.reason.clone(),
+        clif_dialect: dialect,
         before: reduced.before,
         after: reduced.after,
         tests: reduced.tests,
@@ -190,6 +213,9 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         .collect();
     println!("accepted/tests per pass: {}", per_pass.join(", "));
     println!("still interesting: {}", report.reason);
-    println!("wrote {}", report.output);
+    println!(
+        "wrote {} (CLIF dialect {})",
+        report.output, report.clif_dialect
+    );
     Ok(())
 }

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
-use crate::engine::triage::reduce::CommandOracle;
+use crate::engine::triage::runner::CommandRunner;
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
 
 #[derive(Args, Debug)]
@@ -31,7 +32,9 @@ that cannot be read or that Wasmtime refuses is a module error; the scan goes on
 
 With --test 'CMD {}', the functions are not compiled here: each one is written
 as a CLIF file (its input's `set`/`target` lines, or for Wasm lines for
-Wasmtime's flags, then the function, as `spillscope reduce` writes candidates)
+Wasmtime's flags, then the function, as `spillscope reduce` writes candidates,
+in the input's CLIF dialect: 0.118's for a file from Wasmtime 31 / Cranelift
+0.118, the current one for Wasm; --clif-dialect 0.118|current names another)
 and `sh -c CMD` runs with `{}` replaced by that file's path, in its own process
 group, killed after --timeout seconds. A timeout, or exit code --expect-exit
 (when given), makes the function over_budget; exit 0, ok; exit 101 or a signal,
@@ -76,6 +79,10 @@ pub struct ScanArgs {
     /// `{}` is replaced by the path of the function's CLIF file
     #[arg(long)]
     pub test: Option<String>,
+    /// With --test: CLIF syntax of the files it gets, 0.118 or current
+    /// (default: a CLIF input's own, current for Wasm)
+    #[arg(long, requires = "test", value_name = "0.118|current")]
+    pub clif_dialect: Option<ClifDialect>,
     /// With --test: the exit code that means over budget (a timeout always does)
     #[arg(long, requires = "test", allow_hyphen_values = true)]
     pub expect_exit: Option<i32>,
@@ -123,10 +130,11 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
     let test = match &args.test {
         Some(command) => {
             // The same check of the template as `reduce --test`.
-            CommandOracle::new(command, Duration::from_secs(1), args.expect_exit)?;
+            CommandRunner::new(command, Duration::from_secs(1))?;
             Some(TestCommand {
                 command: command.clone(),
                 expect_exit: args.expect_exit,
+                dialect: args.clif_dialect,
             })
         }
         None => None,

@@ -81,7 +81,7 @@ fn count(report: &serde_json::Value, side: &str, what: &str) -> u64 {
 fn allocator_records(p: &Prepared, input: &Input) -> u64 {
     let isa = p.isa(&input.path, Algorithm::Backtracking, false).unwrap();
     match reduce::count_records(&p.function, &*isa, u64::MAX) {
-        (reduce::CompileEnd::Finished, n) => n,
+        (CompileEnd::Done(_), n) => n,
         (end, _) => panic!("the compile did not finish: {end:?}"),
     }
 }
@@ -419,6 +419,7 @@ fn engine_reductions_of_every_sample_function_stay_valid() {
             let options = reduce::Options {
                 header: header.clone(),
                 max_tests: Some(400),
+                ..Default::default()
             };
             let before = instructions(&p);
             // Anything goes: the function shrinks to almost nothing.
@@ -473,6 +474,7 @@ block2:\n\
     let options = reduce::Options {
         header: reduce::header_of(text),
         max_tests: None,
+        ..Default::default()
     };
     // Interesting while a block still returns: everything else can go.
     let returns = |f: &cranelift_codegen::ir::Function| {
@@ -494,4 +496,61 @@ block2:\n\
         reparsed.functions[0].0.display().to_string(),
         r.function.display().to_string()
     );
+}
+
+/// The real reproducer from Wasmtime 31 (Cranelift 0.118's syntax): every
+/// candidate and the result are written in that syntax, which a command
+/// sees; told to write the current syntax, the very first test fails.
+#[test]
+fn candidates_are_written_in_the_input_s_clif_dialect() {
+    let input = common::samples_dir().join("hang/loop.clif");
+    let original = std::fs::read_to_string(&input).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = out_path(&dir, "reduced.clif");
+    let (input_s, out_s) = (input.to_str().unwrap(), out.to_str().unwrap());
+    // Interesting while 0.118's flag words are there and 0.135's regions are not.
+    let test = "grep -q 'little heap' {} && ! grep -q region {} && exit 3";
+    let args = |dialect: Option<&'static str>| {
+        let mut a = vec![
+            input_s,
+            "-o",
+            out_s,
+            "--target",
+            "x86_64",
+            "--test",
+            test,
+            "--expect-exit",
+            "3",
+            "--max-tests",
+            "40",
+        ];
+        if let Some(d) = dialect {
+            a.extend(["--clif-dialect", d]);
+        }
+        a
+    };
+    let report = run_reduce(&args(None));
+    assert_eq!(report["clif_dialect"], "0.118", "{report}");
+    assert!(count(&report, "after", "instructions") < count(&report, "before", "instructions"));
+    // The input, written back, is Wasmtime 31's text but for `checked`.
+    assert_eq!(
+        count(&report, "before", "bytes") as usize,
+        original.replace(" checked ", " ").len()
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("little heap") && !text.contains("region"),
+        "{text}"
+    );
+    // spillscope reads the result (through its 0.118 rewrite), and it verifies.
+    let (reduced_input, reduced) = prepare(&out, "0");
+    let isa = reduced
+        .isa(&reduced_input.path, Algorithm::Backtracking, false)
+        .unwrap();
+    cranelift_codegen::verify_function(&reduced.function, &*isa).unwrap();
+
+    let err = reduce_error(&args(Some("current")));
+    assert!(err.contains("the input is not interesting"), "{err}");
+    // `0.118` by name is what the input gave.
+    assert_eq!(run_reduce(&args(Some("0.118")))["clif_dialect"], "0.118");
 }

@@ -476,3 +476,39 @@ fn a_test_command_timeout_is_over_budget_and_other_failures_are_told_apart() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_test_command_gets_each_function_in_its_input_s_clif_dialect() {
+    // Wasmtime 31's file comes back as Wasmtime 31 wrote it, but for the
+    // `checked` flag this build does not keep.
+    let loop_clif = "sample-modules/hang/loop.clif";
+    let same_as_0_118 = format!(
+        "sed 's/ checked / /' {}/{loop_clif} | cmp -s - {{}} && exit 3",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, report) = scan_json(&[loop_clif, "--test", &same_as_0_118, "--expect-exit", "3"]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(only_function(&report, loop_clif)["status"], "over_budget");
+
+    // Told otherwise, it gets the current syntax: declared alias regions.
+    let regions = "grep -q '^ *region0 = 0 \"heap\"' {} && exit 3";
+    let (_, report) = scan_json(&[loop_clif, "--test", regions, "--expect-exit", "3"]);
+    let f = only_function(&report, loop_clif);
+    assert_eq!(f["status"], "compile_error", "{f:#}");
+    assert_eq!(f["test"]["exit_code"], 1, "{f:#}");
+    let (_, report) = scan_json(&[
+        loop_clif,
+        "--test",
+        regions,
+        "--expect-exit",
+        "3",
+        "--clif-dialect",
+        "current",
+    ]);
+    assert_eq!(only_function(&report, loop_clif)["status"], "over_budget");
+
+    // The dialect goes with a test command only.
+    let out = common::spillscope(&["scan", loop_clif, "--clif-dialect", "0.118"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

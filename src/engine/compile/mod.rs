@@ -13,7 +13,9 @@ use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedMachReloc};
 
-use crate::engine::capture::{self, CaptureLimits, CaptureOutcome, CaptureStop};
+use crate::engine::capture::{
+    self, CaptureLimits, CaptureOutcome, CaptureStop, RecordSink, Source, Verdict,
+};
 use crate::engine::trace::{Trace, TraceBuilder};
 
 /// What regalloc2's checker said.
@@ -93,9 +95,15 @@ fn count_vcode_insts(vcode: &str) -> usize {
 }
 
 fn run(func: &Function, isa: &dyn TargetIsa) -> Result<CompiledCode, String> {
+    run_with(func, isa, true)
+}
+
+/// One compile; without `disasm` the final VCode text stays empty (printing
+/// it costs more than a small function's allocation).
+fn run_with(func: &Function, isa: &dyn TargetIsa, disasm: bool) -> Result<CompiledCode, String> {
     let started = Instant::now();
     let mut ctx = Context::for_function(func.clone());
-    ctx.set_disasm(true);
+    ctx.set_disasm(disasm);
     let mut ctrl = cranelift_codegen::control::ControlPlane::default();
     let compiled = ctx
         .compile(isa, &mut ctrl)
@@ -180,6 +188,32 @@ pub fn compile_traced(
         checker,
         records,
     }
+}
+
+/// A sink that wants no record text: each call site is skipped after its first
+/// record, so a capture with it costs little more than the `trace!` calls
+/// themselves (formatting every record costs ten times the compile), and the
+/// capture still counts every record.
+struct CountingSink;
+
+impl RecordSink for CountingSink {
+    fn record(&mut self, _: Source, _: log::Level, _: &str) -> Verdict {
+        Verdict::IgnoreSite
+    }
+}
+
+/// Compiles under `limits` counting regalloc2's records without keeping
+/// them (the reducer's budget test): the end and the number of records. No
+/// checker verdict, no final VCode text. Not [`compile_untraced`] inside a
+/// capture: its own `catch_unwind` would take the capture's stop for a panic.
+pub fn compile_counted(
+    func: &Function,
+    isa: &dyn TargetIsa,
+    limits: CaptureLimits,
+) -> (CompileEnd, u64) {
+    let (outcome, _, records) =
+        capture::capture(CountingSink, limits, || run_with(func, isa, false));
+    (end_of(outcome), records)
 }
 
 /// Compiles with only the move-insertion and compile records captured: no

@@ -1,5 +1,7 @@
 //! CLIF text inputs: parsing with cranelift-reader (its `set` and `target` lines
-//! included) and listing the functions of a file.
+//! included) and listing the functions of a file; the CLIF dialects of older
+//! Cranelift releases, read by rewriting ([`from_legacy`]) and written back
+//! ([`ClifDialect::write`]) for test commands built on such a release.
 
 use std::path::Path;
 
@@ -115,6 +117,127 @@ pub fn from_legacy(text: &str) -> Option<String> {
     Some(result)
 }
 
+/// The CLIF syntax of a Cranelift release, for text that a build of that
+/// release must read (a reducer's or a scan's test command).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum ClifDialect {
+    /// This build's (Cranelift 0.135): alias regions declared in the preamble.
+    #[default]
+    #[serde(rename = "current")]
+    Current,
+    /// Cranelift 0.118's (Wasmtime 31): alias regions as the flag words
+    /// `heap`, `table`, `vmctx`; see [`from_legacy`].
+    #[serde(rename = "0.118")]
+    V0118,
+}
+
+impl ClifDialect {
+    /// The name users write: `current` or `0.118`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClifDialect::Current => "current",
+            ClifDialect::V0118 => "0.118",
+        }
+    }
+
+    /// The dialect a CLIF file is written in: 0.118 when it has that
+    /// release's memory flags (the ones [`from_legacy`] rewrites), else this
+    /// build's. Text without memory flags reads the same in both.
+    pub fn of(text: &str) -> ClifDialect {
+        if from_legacy(text).is_some() {
+            ClifDialect::V0118
+        } else {
+            ClifDialect::Current
+        }
+    }
+
+    /// `text`, CLIF as this build prints it, in this dialect.
+    pub fn write(self, text: &str) -> String {
+        match self {
+            ClifDialect::Current => text.to_string(),
+            ClifDialect::V0118 => to_legacy(text),
+        }
+    }
+}
+
+impl std::str::FromStr for ClifDialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ClifDialect, String> {
+        match s {
+            "current" | "0.135" => Ok(ClifDialect::Current),
+            "0.118" => Ok(ClifDialect::V0118),
+            _ => Err(format!(
+                "unknown CLIF dialect `{s}`: expected `0.118` (Cranelift 0.118, Wasmtime 31) or `current`"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ClifDialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `regionN = ID "DESC"` (any indentation) → (`regionN`, `DESC`).
+fn region_decl(line: &str) -> Option<(&str, &str)> {
+    let (name, rest) = line.trim().split_once(" = ")?;
+    let digits = name.strip_prefix("region")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (id, desc) = rest.split_once(' ')?;
+    id.parse::<u32>().ok()?;
+    Some((name, desc.strip_prefix('"')?.strip_suffix('"')?))
+}
+
+/// CLIF as this build prints it, written as Cranelift 0.118 reads it: the
+/// inverse of [`from_legacy`]. Region declarations go, and a region in a
+/// memory instruction's flags becomes its flag word when its description is
+/// one of 0.118's (`heap`, `table`, `vmctx`) and is dropped otherwise (0.118
+/// has no other regions; they feed only alias analysis, not the allocator).
+/// The `checked` flag cannot come back: this build keeps no trace of it, and
+/// it matters only to proof-carrying code, which Wasmtime leaves off.
+fn to_legacy(text: &str) -> String {
+    // Region name → its 0.118 word, or None to drop it.
+    let mut regions: Vec<(&str, Option<&str>)> = Vec::new();
+    for line in text.lines() {
+        if let Some((name, desc)) = region_decl(line) {
+            regions.push((name, LEGACY_REGIONS.iter().copied().find(|w| *w == desc)));
+        }
+    }
+    if regions.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if region_decl(line).is_some() {
+            continue;
+        }
+        let (code, comment) = match line.find(';') {
+            Some(i) => line.split_at(i),
+            None => (line, ""),
+        };
+        let mut words: Vec<&str> = Vec::new();
+        let mut in_flags = false;
+        for word in code.split(' ') {
+            if in_flags && is_mem_flag(word) {
+                if let Some((_, replacement)) = regions.iter().find(|(name, _)| *name == word) {
+                    words.extend(*replacement);
+                    continue;
+                }
+            } else {
+                in_flags = is_mem_opcode(word);
+            }
+            words.push(word);
+        }
+        out.push_str(&words.join(" "));
+        out.push_str(comment);
+        out.push('\n');
+    }
+    out
+}
+
 fn parse_current(path: &Path, text: &str) -> EngineResult<ClifFile> {
     let result = crate::engine::capture::quietly(|| {
         std::panic::catch_unwind(|| {
@@ -197,4 +320,64 @@ pub fn list_functions(path: &Path, text: &str) -> EngineResult<Vec<FunctionInfo>
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loop_clif() -> (std::path::PathBuf, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-modules/hang/loop.clif");
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    }
+
+    /// Wasmtime 31's text without the `checked` flags, which this build
+    /// cannot keep (two loads in loop.clif have one).
+    fn without_checked(text: &str) -> String {
+        text.replace(" checked ", " ")
+    }
+
+    #[test]
+    fn the_0_118_writer_inverts_from_legacy_on_the_real_reproducer() {
+        let (_, original) = loop_clif();
+        assert_eq!(ClifDialect::of(&original), ClifDialect::V0118);
+        let current = from_legacy(&original).expect("loop.clif is in 0.118's dialect");
+        assert!(current.contains("region0 = 0 \"heap\""));
+        assert_eq!(ClifDialect::of(&current), ClifDialect::Current);
+        let back = ClifDialect::V0118.write(&current);
+        assert_eq!(back, without_checked(&original));
+        assert_eq!(original.matches(" checked ").count(), 2);
+        // The current dialect is written as it is.
+        assert_eq!(ClifDialect::Current.write(&current), current);
+    }
+
+    #[test]
+    fn the_real_reproducer_read_and_printed_is_written_back_as_wasmtime_31_wrote_it() {
+        let (path, original) = loop_clif();
+        let file = parse(&path, &original).unwrap();
+        let printed = file.functions[0].0.display().to_string();
+        assert!(printed.contains(" region0 "), "printed in 0.135's syntax");
+        let written = ClifDialect::V0118.write(&printed);
+        // Line for line Cranelift 0.118's own text, which its grammar reads;
+        // only the flag that 0.118 itself makes optional is gone.
+        assert_eq!(written, without_checked(&original));
+        assert!(!written.contains("region"));
+        // And read back here, it is the same function.
+        let again = parse(&path, &written).unwrap();
+        assert_eq!(again.functions[0].0.display().to_string(), printed);
+    }
+
+    #[test]
+    fn regions_0_118_lacks_are_dropped_and_names_parse() {
+        let text = "function u0:1(i64 vmctx) tail {\n    region0 = 0 \"heap\"\n    region1 = 7 \"global 3\"\n\nblock0(v0: i64):\n@0012    v1 = load.i64 little region0 v0  ; region1\n    store notrap aligned region1 v1, v0+8\n    return\n}\n";
+        let old = "function u0:1(i64 vmctx) tail {\n\nblock0(v0: i64):\n@0012    v1 = load.i64 little heap v0  ; region1\n    store notrap aligned v1, v0+8\n    return\n}\n";
+        assert_eq!(ClifDialect::V0118.write(text), old);
+        let plain = "function %f() {\nblock0:\n    return\n}\n";
+        assert_eq!(ClifDialect::of(plain), ClifDialect::Current);
+        assert_eq!(ClifDialect::V0118.write(plain), plain);
+        assert_eq!("0.118".parse(), Ok(ClifDialect::V0118));
+        assert_eq!("current".parse(), Ok(ClifDialect::Current));
+        assert!("0.117".parse::<ClifDialect>().is_err());
+    }
 }

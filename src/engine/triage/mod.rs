@@ -2,6 +2,8 @@
 //!
 //! - [`reduce`]: shrink a CLIF function while an oracle says "still interesting"
 //! - [`scan`]: every function of many inputs under budgets, on worker threads
+//! - [`runner`]: run a user's test command on a CLIF file (process group, timeout)
 
 pub mod reduce;
+pub mod runner;
 pub mod scan;

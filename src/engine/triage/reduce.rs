@@ -3,9 +3,13 @@
 //!
 //! An [`Oracle`] says whether a candidate is interesting: [`BudgetOracle`] when
 //! our allocator runs past a record budget (a hang, seen as unbounded trace
-//! records), [`CommandOracle`] when an external command times out or exits with
-//! a chosen code. [`reduce`] runs passes to a fixpoint; each pass lists "atoms"
-//! and tries to remove them in the delta-debugging way: all at once, then
+//! records), [`CommandOracle`] when an external command (run by
+//! [`CommandRunner`]) times out or exits with a chosen code. Candidates reach
+//! the oracle as CLIF text in [`Options::dialect`], the input's by default,
+//! so that a command built on an older Cranelift reads them.
+//!
+//! [`reduce`] runs passes to a fixpoint; each pass lists "atoms" and tries to
+//! remove them in the delta-debugging way: all at once, then
 //! halves, quarters… down to one at a time, last atoms first, restarting at the
 //! same place after each success. The passes, in order: remove blocks (branches
 //! to them go to another target or trap), turn `brif`/`br_table` into `jump`,
@@ -23,9 +27,6 @@
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
@@ -37,7 +38,10 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::engine::capture::{self, CaptureLimits, CaptureStop, RecordSink, Source, Verdict};
+use crate::engine::capture::{self, CaptureLimits, CaptureStop};
+use crate::engine::compile::{self, CompileEnd};
+use crate::engine::input::clif::ClifDialect;
+use crate::engine::triage::runner::{CommandEnd, CommandRun, CommandRunner, RunnerError};
 
 /// An error of the reducer, with what a user can act on.
 #[derive(Debug, thiserror::Error)]
@@ -46,10 +50,9 @@ pub enum ReduceError {
     InvalidInput(String),
     #[error("the input is not interesting, nothing to reduce: {0}")]
     NotInteresting(String),
-    #[error("test command `{command}`: {message}")]
-    Command { command: String, message: String },
-    #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    /// The test command could not be run at all.
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
 }
 
 /// An oracle's answer for one candidate.
@@ -68,27 +71,6 @@ pub trait Oracle {
     fn describe(&self) -> String;
 }
 
-/// A sink that wants no record text: each call site is skipped after its first
-/// record, so a capture with it costs little more than the `trace!` calls
-/// themselves (formatting every record costs ten times the compile), and the
-/// capture still counts every record.
-struct CountingSink;
-
-impl RecordSink for CountingSink {
-    fn record(&mut self, _: Source, _: log::Level, _: &str) -> Verdict {
-        Verdict::IgnoreSite
-    }
-}
-
-/// How a counted compile ended.
-#[derive(Clone, Debug)]
-pub enum CompileEnd {
-    Finished,
-    Error(String),
-    Panicked(String),
-    Stopped(CaptureStop),
-}
-
 /// Interesting when compiling with our Cranelift and regalloc2 produces more
 /// allocator records than a budget: the allocator runs away. The checker is
 /// off, so a function over budget here is over the same budget in
@@ -101,26 +83,14 @@ pub struct BudgetOracle {
 /// Records logged in one compile of `func` (checker off), stopping past
 /// `max_records` as `spillscope trace --budget` does.
 pub fn count_records(func: &Function, isa: &dyn TargetIsa, max_records: u64) -> (CompileEnd, u64) {
-    let limits = CaptureLimits {
-        max_records,
-        deadline: None,
-    };
-    // Compiled here rather than with `compile::compile_untraced`, whose own
-    // `catch_unwind` would take the capture's stop for a panic.
-    let (outcome, _, records) = capture::capture(CountingSink, limits, || {
-        let mut ctx = cranelift_codegen::Context::for_function(func.clone());
-        let mut ctrl = cranelift_codegen::control::ControlPlane::default();
-        ctx.compile(isa, &mut ctrl)
-            .map(|_| ())
-            .map_err(|e| format!("{:?}", e.inner))
-    });
-    let end = match outcome {
-        capture::CaptureOutcome::Finished(Ok(())) => CompileEnd::Finished,
-        capture::CaptureOutcome::Finished(Err(e)) => CompileEnd::Error(e),
-        capture::CaptureOutcome::Stopped(s) => CompileEnd::Stopped(s),
-        capture::CaptureOutcome::Panicked(p) => CompileEnd::Panicked(p),
-    };
-    (end, records)
+    compile::compile_counted(
+        func,
+        isa,
+        CaptureLimits {
+            max_records,
+            deadline: None,
+        },
+    )
 }
 
 impl Oracle for BudgetOracle {
@@ -131,7 +101,7 @@ impl Oracle for BudgetOracle {
                 interesting: true,
                 reason: format!("the allocator passed {} records", self.max_records),
             },
-            CompileEnd::Finished => Judgement {
+            CompileEnd::Done(_) => Judgement {
                 interesting: false,
                 reason: format!(
                     "the compile finished after {records} records, within the budget of {}",
@@ -160,18 +130,11 @@ impl Oracle for BudgetOracle {
 
 /// Interesting when a shell command, given the candidate's file, times out or
 /// exits with a non-zero code (or only `expect_exit`, when set). The command
-/// runs with `sh -c` in its own process group, which is killed at the timeout.
+/// runs as [`CommandRunner`] runs it: `sh -c` in its own process group,
+/// which is killed at the timeout.
 pub struct CommandOracle {
-    template: String,
-    timeout: Duration,
+    runner: CommandRunner,
     expect_exit: Option<i32>,
-    dir: tempfile::TempDir,
-    file: PathBuf,
-}
-
-/// `path` quoted for `sh`.
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
 impl CommandOracle {
@@ -181,171 +144,46 @@ impl CommandOracle {
         timeout: Duration,
         expect_exit: Option<i32>,
     ) -> Result<CommandOracle, ReduceError> {
-        if !template.contains("{}") {
-            return Err(ReduceError::Command {
-                command: template.into(),
-                message: "the command must contain `{}`, which stands for the candidate CLIF file"
-                    .into(),
-            });
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("spillscope-reduce")
-            .tempdir()
-            .map_err(|e| ReduceError::Io {
-                path: std::env::temp_dir(),
-                message: format!("cannot create a temporary folder: {e}"),
-            })?;
-        let file = dir.path().join("candidate.clif");
         Ok(CommandOracle {
-            template: template.into(),
-            timeout,
+            runner: CommandRunner::new(template, timeout)?,
             expect_exit,
-            dir,
-            file,
-        })
-    }
-
-    /// The command line for the current candidate file.
-    fn command_line(&self) -> String {
-        self.template.replace("{}", &shell_quote(&self.file))
-    }
-
-    fn error(&self, message: String) -> ReduceError {
-        ReduceError::Command {
-            command: self.template.clone(),
-            message,
-        }
-    }
-
-    /// Kills the process group `pgid` (the child's pid, as it leads its group).
-    fn kill_group(pgid: u32) {
-        // std has no killpg; the shell's `kill` builtin takes a negative pid.
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -KILL -{pgid} 2>/dev/null"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// The last few lines of a command's error output, for messages.
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(3)..].join(" / ")
-}
-
-/// What one run of a test command did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommandRun {
-    /// `None` when it timed out or a signal ended it.
-    pub exit_code: Option<i32>,
-    /// The signal that ended it (not the timeout's kill).
-    pub signal: Option<i32>,
-    /// Killed at the timeout, with its process group.
-    pub timed_out: bool,
-    pub elapsed: Duration,
-    /// Its error output, the first 64 KiB.
-    pub stderr: String,
-}
-
-impl CommandOracle {
-    /// Writes `text` to the candidate file and runs the command on it, in its
-    /// own process group, killed at the timeout.
-    pub fn run(&mut self, text: &str) -> Result<CommandRun, ReduceError> {
-        use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
-        std::fs::write(&self.file, text).map_err(|e| ReduceError::Io {
-            path: self.file.clone(),
-            message: format!("cannot write the candidate: {e}"),
-        })?;
-        let stderr_path = self.dir.path().join("stderr");
-        let stderr = std::fs::File::create(&stderr_path).map_err(|e| ReduceError::Io {
-            path: stderr_path.clone(),
-            message: e.to_string(),
-        })?;
-        let started = Instant::now();
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(self.command_line())
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| self.error(format!("cannot start `sh`: {e}")))?;
-        let mut pause = Duration::from_millis(1);
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) => {}
-                Err(e) => return Err(self.error(format!("cannot wait for it: {e}"))),
-            }
-            if started.elapsed() >= self.timeout {
-                Self::kill_group(child.id());
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(pause.min(self.timeout.saturating_sub(started.elapsed())));
-            pause = (pause * 2).min(Duration::from_millis(20));
-        };
-        let mut err_text = String::new();
-        if let Ok(mut f) = std::fs::File::open(&stderr_path) {
-            let _ = f.by_ref().take(64 * 1024).read_to_string(&mut err_text);
-        }
-        Ok(CommandRun {
-            exit_code: status.and_then(|s| s.code()),
-            signal: status.and_then(|s| s.signal()),
-            timed_out: status.is_none(),
-            elapsed: started.elapsed(),
-            stderr: err_text,
         })
     }
 
     /// Whether `run` counts as interesting, and why.
     pub fn judgement(&self, run: &CommandRun) -> Judgement {
-        if run.timed_out {
-            return Judgement {
+        let stderr = if run.stderr.trim().is_empty() {
+            String::new()
+        } else {
+            format!(": {}", run.stderr_tail())
+        };
+        match &run.end {
+            CommandEnd::Timeout => Judgement {
                 interesting: true,
-                reason: format!("timed out after {:.1} s", self.timeout.as_secs_f64()),
-            };
-        }
-        match (run.exit_code, run.signal) {
-            (Some(0), _) => Judgement {
+                reason: format!(
+                    "timed out after {:.1} s",
+                    self.runner.timeout().as_secs_f64()
+                ),
+            },
+            CommandEnd::Exit(0) => Judgement {
                 interesting: false,
                 reason: "exit code 0".into(),
             },
-            (Some(code), _) if Some(code) == self.expect_exit => Judgement {
+            CommandEnd::Exit(code) if Some(*code) == self.expect_exit => Judgement {
                 interesting: true,
                 reason: format!("exit code {code}"),
             },
-            // The shell's own codes: command not found, not executable.
-            (Some(code @ (126 | 127)), _) => Judgement {
-                interesting: false,
-                reason: format!(
-                    "the shell could not run the command (exit code {code}): {}",
-                    tail(&run.stderr)
-                ),
-            },
-            (Some(code), _) => Judgement {
+            CommandEnd::Exit(code) => Judgement {
                 interesting: self.expect_exit.is_none(),
-                reason: format!(
-                    "exit code {code}{}",
-                    if run.stderr.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", tail(&run.stderr))
-                    }
-                ),
+                reason: format!("exit code {code}{stderr}"),
             },
-            (None, Some(sig)) => Judgement {
+            CommandEnd::Signal(sig) => Judgement {
                 interesting: self.expect_exit.is_none(),
                 reason: format!("killed by signal {sig}"),
             },
-            (None, None) => Judgement {
+            CommandEnd::SpawnError { message, .. } => Judgement {
                 interesting: false,
-                reason: "ended without an exit code".into(),
+                reason: format!("{message}{stderr}"),
             },
         }
     }
@@ -353,22 +191,15 @@ impl CommandOracle {
 
 impl Oracle for CommandOracle {
     fn judge(&mut self, _func: &Function, text: &str) -> Result<Judgement, ReduceError> {
-        let run = self.run(text)?;
+        let run = self.runner.run(text)?;
         Ok(self.judgement(&run))
     }
 
     fn describe(&self) -> String {
+        let (template, timeout_s) = (self.runner.template(), self.runner.timeout().as_secs_f64());
         match self.expect_exit {
-            Some(code) => format!(
-                "`{}` exits with {code} or runs over {:.1} s",
-                self.template,
-                self.timeout.as_secs_f64()
-            ),
-            None => format!(
-                "`{}` fails or runs over {:.1} s",
-                self.template,
-                self.timeout.as_secs_f64()
-            ),
+            Some(code) => format!("`{template}` exits with {code} or runs over {timeout_s:.1} s"),
+            None => format!("`{template}` fails or runs over {timeout_s:.1} s"),
         }
     }
 }
@@ -397,6 +228,9 @@ pub struct Progress {
 pub struct Options {
     /// Text written before the function: `set` and `target` lines.
     pub header: String,
+    /// The CLIF syntax of the candidates and the result: the input's, so
+    /// that a test command built on the input's Cranelift reads them.
+    pub dialect: ClifDialect,
     /// Stop after this many oracle tests.
     pub max_tests: Option<u64>,
 }
@@ -433,6 +267,12 @@ pub struct PassStats {
     pub pass: &'static str,
     pub tests: u64,
     pub accepted: u64,
+}
+
+/// The CLIF file for `func` in `dialect`: [`render`]'s text, rewritten for
+/// an older Cranelift's reader when asked.
+pub fn render_in(header: &str, func: &Function, dialect: ClifDialect) -> String {
+    dialect.write(&render(header, func))
 }
 
 /// The CLIF file for `func`: `header`, then the function as Cranelift prints it.
@@ -1333,7 +1173,7 @@ impl<P: FnMut(&Progress)> Reducer<'_, P> {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 cranelift_codegen::verify_function(&cand, self.isa)
                     .ok()
-                    .map(|_| render(&self.options.header, &cand))
+                    .map(|_| render_in(&self.options.header, &cand, self.options.dialect))
             }))
         });
         let Ok(Some(text)) = checked else {
@@ -1435,7 +1275,7 @@ pub fn reduce(
             }
         )));
     }
-    let text = render(&options.header, func);
+    let text = render_in(&options.header, func, options.dialect);
     let first = oracle.judge(func, &text)?;
     if !first.interesting {
         return Err(ReduceError::NotInteresting(format!(

@@ -27,9 +27,10 @@
 //!
 //! With a test command ([`ScanOptions::test`]) the built-in compile is not
 //! run: each function is rendered as a CLIF file the way `spillscope reduce`
-//! writes its candidates ([`reduce::render`], with the input's `set`/`target`
-//! lines or, for Wasm, [`reduce::header_for_isa`]) and judged by the command,
-//! run as [`CommandOracle`] runs it (own process group, killed at
+//! writes its candidates ([`reduce::render_in`], with the input's `set`/`target`
+//! lines or, for Wasm, [`reduce::header_for_isa`]; in the input's CLIF dialect
+//! or [`TestCommand::dialect`]) and judged by the command, run by
+//! [`CommandRunner`] as `reduce --test` runs it (own process group, killed at
 //! [`ScanOptions::timeout`]). That sweeps a corpus with a user's own build,
 //! such as one with regalloc2 0.11.3, whose loop this build no longer has.
 //!
@@ -47,11 +48,13 @@ use std::time::{Duration, Instant};
 use crate::engine::capture::{self, CaptureLimits, CaptureStop};
 use crate::engine::compile::{self, CheckerVerdict, CompileEnd};
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::translate::{self, Translation};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::session::{self, Prepared, Settings};
-use crate::engine::triage::reduce::{self, CommandOracle, CommandRun};
+use crate::engine::triage::reduce;
+use crate::engine::triage::runner::{CommandEnd, CommandRun, CommandRunner};
 
 /// One of `count` machines' share of a scan; `index` is 0-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +119,9 @@ pub struct TestCommand {
     /// The exit code that means "over budget" (a timeout always does); any
     /// other non-zero exit is a failure of its own kind.
     pub expect_exit: Option<i32>,
+    /// The CLIF syntax of the files it gets; `None`: a CLIF input's own
+    /// ([`ClifDialect::of`]), this build's for Wasm.
+    pub dialect: Option<ClifDialect>,
 }
 
 /// How to scan.
@@ -236,9 +242,9 @@ impl TestResult {
             stderr_head.push('…');
         }
         TestResult {
-            exit_code: run.exit_code,
-            signal: run.signal,
-            timed_out: run.timed_out,
+            exit_code: run.exit_code(),
+            signal: run.signal(),
+            timed_out: run.timed_out(),
             elapsed_ms: run.elapsed.as_millis() as u64,
             stderr_head,
         }
@@ -832,20 +838,23 @@ fn test_function(
     let settings = options.settings;
     let rendered = capture::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // A CLIF input keeps its own `set` and `target` lines; Wasmtime's
-            // CLIF gets lines for the flags Wasmtime compiled it with.
-            let clif_header = match &task.source {
+            // A CLIF input keeps its own `set` and `target` lines and its
+            // dialect; Wasmtime's CLIF gets lines for the flags Wasmtime
+            // compiled it with, in this build's dialect.
+            let (clif_header, dialect) = match &task.source {
                 FunctionSource::Clif(input) => {
-                    Some(reduce::header_of(input.clif_text.as_deref().unwrap_or("")))
+                    let text = input.clif_text.as_deref().unwrap_or("");
+                    (Some(reduce::header_of(text)), ClifDialect::of(text))
                 }
-                FunctionSource::Wasm(_) => None,
+                FunctionSource::Wasm(_) => (None, ClifDialect::Current),
             };
+            let dialect = test.dialect.unwrap_or(dialect);
             let prepared = prepare_task(path, task, settings)?;
             let header = match clif_header {
                 Some(h) => h,
                 None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
             };
-            Ok::<_, EngineError>(reduce::render(&header, &prepared.function))
+            Ok::<_, EngineError>(reduce::render_in(&header, &prepared.function, dialect))
         }))
     });
     let text = match rendered {
@@ -856,15 +865,14 @@ fn test_function(
         Ok(Err(e)) => return bare_report(index, name, Status::CompileError, e.to_string()),
         Err(p) => return bare_report(index, name, Status::Panicked, capture::panic_message(&p)),
     };
-    let run = CommandOracle::new(&test.command, options.timeout, test.expect_exit)
-        .and_then(|mut oracle| oracle.run(&text));
+    let run = CommandRunner::new(&test.command, options.timeout).and_then(|mut r| r.run(&text));
     let run = match run {
         Ok(run) => run,
         Err(e) => return bare_report(index, name, Status::CompileError, e.to_string()),
     };
     let result = TestResult::of(&run);
     let (status, what) = test_status(&run, test.expect_exit, options.timeout);
-    let mut details = if run.timed_out {
+    let mut details = if run.timed_out() {
         what
     } else {
         format!("{what} after {} ms", result.elapsed_ms)
@@ -883,39 +891,40 @@ fn test_function(
 /// anything else is told apart so that, say, a tool that cannot parse the
 /// file (exit 1) is not taken for a hang.
 fn test_status(run: &CommandRun, expect_exit: Option<i32>, timeout: Duration) -> (Status, String) {
-    if run.timed_out {
-        return (
+    match &run.end {
+        CommandEnd::Timeout => (
             Status::OverBudget,
             format!(
                 "test command timed out after {:.1} s and was killed",
                 timeout.as_secs_f64()
             ),
-        );
-    }
-    match (run.exit_code, run.signal) {
-        (Some(0), _) => (Status::Ok, "test command exited 0".into()),
-        (Some(code), _) if Some(code) == expect_exit => (
+        ),
+        CommandEnd::Exit(0) => (Status::Ok, "test command exited 0".into()),
+        CommandEnd::Exit(code) if Some(*code) == expect_exit => (
             Status::OverBudget,
             format!("test command exited {code} (the expected code)"),
         ),
-        (Some(code @ (126 | 127)), _) => (
-            Status::CompileError,
-            format!("the shell could not run the test command (exit {code})"),
-        ),
         // Rust's exit code for a panic, as Cranelift's or regalloc2's.
-        (Some(101), _) => (
+        CommandEnd::Exit(101) => (
             Status::Panicked,
             "test command exited 101 (a Rust panic)".into(),
         ),
-        (Some(code), _) => (Status::CompileError, format!("test command exited {code}")),
-        (None, Some(signal)) => (
+        CommandEnd::Exit(code) => (Status::CompileError, format!("test command exited {code}")),
+        CommandEnd::Signal(signal) => (
             Status::Panicked,
             format!("test command killed by signal {signal}"),
         ),
-        (None, None) => (
+        CommandEnd::SpawnError {
+            exit_code: Some(code),
+            ..
+        } => (
             Status::CompileError,
-            "test command ended without an exit code".into(),
+            format!("the shell could not run the test command (exit {code})"),
         ),
+        CommandEnd::SpawnError {
+            exit_code: None,
+            message,
+        } => (Status::CompileError, format!("test command: {message}")),
     }
 }
 

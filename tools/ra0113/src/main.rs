@@ -3,9 +3,14 @@
 //! Cranelift 0.118 configured the way Wasmtime 31 configures it on x86_64.
 //!
 //! ```text
-//! ra0113 check FILE.clif [--budget N] [--log OUT.log] [--timeout SECS] [--opt-level L]
+//! ra0113 check FILE.clif [--budget N] [--log OUT.log] [--timeout SECS] [--opt-level L] [--strict-reader]
 //! ra0113 settings [--opt-level L]
 //! ```
+//!
+//! `--strict-reader` parses the file with cranelift-reader 0.118 exactly as
+//! it is, without the alias-region rewrite of `compat.rs`: it stands for a
+//! test command built on an unmodified older Cranelift, which accepts only
+//! that release's own CLIF dialect.
 //!
 //! The input is a function as Wasmtime's `Config::emit_clif` writes it: after
 //! Cranelift's mid-end (egraph) optimizations. So by default the egraph pass
@@ -89,9 +94,11 @@ struct CheckArgs {
     log: Option<PathBuf>,
     timeout: Option<u64>,
     opt_level: String,
+    /// Parse with cranelift-reader 0.118 as is (no `compat` rewrite).
+    strict_reader: bool,
 }
 
-const USAGE: &str = "usage: ra0113 check FILE.clif [--budget N] [--log OUT.log] [--timeout SECS] [--opt-level none|speed|speed_and_size]\n       ra0113 settings [--opt-level L]";
+const USAGE: &str = "usage: ra0113 check FILE.clif [--budget N] [--log OUT.log] [--timeout SECS] [--opt-level none|speed|speed_and_size] [--strict-reader]\n       ra0113 settings [--opt-level L]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -116,6 +123,7 @@ fn parse_check_args(args: &[String], need_file: bool) -> Result<CheckArgs> {
     let mut budget = DEFAULT_BUDGET;
     let mut log = None;
     let mut timeout = None;
+    let mut strict_reader = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -128,6 +136,7 @@ fn parse_check_args(args: &[String], need_file: bool) -> Result<CheckArgs> {
             "--log" => log = Some(PathBuf::from(value("--log")?)),
             "--timeout" => timeout = Some(value("--timeout")?.parse().context("--timeout")?),
             "--opt-level" => opt_level = value("--opt-level")?,
+            "--strict-reader" => strict_reader = true,
             s if s.starts_with("--") => bail!("unknown option {s}\n{USAGE}"),
             s if file.is_none() => file = Some(PathBuf::from(s)),
             s => bail!("unexpected argument {s}\n{USAGE}"),
@@ -142,6 +151,7 @@ fn parse_check_args(args: &[String], need_file: bool) -> Result<CheckArgs> {
         log,
         timeout,
         opt_level,
+        strict_reader,
     })
 }
 
@@ -177,8 +187,13 @@ fn check(args: CheckArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     // CLIF printed by Cranelift 0.135 (spillscope's reducer) uses alias-region
-    // declarations that 0.118 does not know; see compat.rs.
-    let text = compat::alias_regions_to_0118(&text);
+    // declarations that 0.118 does not know; see compat.rs. With
+    // `--strict-reader` the text goes to the 0.118 reader untouched.
+    let text = if args.strict_reader {
+        std::borrow::Cow::Borrowed(text.as_str())
+    } else {
+        compat::alias_regions_to_0118(&text)
+    };
     let test = parse_test(&text, ParseOptions::default())
         .map_err(|e| anyhow::anyhow!("{}:{e}", args.file.display()))?;
 
