@@ -159,7 +159,7 @@ fn a_small_budget_stops_a_real_function_and_diagnoses_it() {
         sha["details"]
             .as_str()
             .unwrap()
-            .starts_with("stopped after 30000 records (budget 30000)"),
+            .starts_with("stopped after 30,000 regalloc2 records (budget)"),
         "{sha:#}"
     );
     assert_eq!(sha["budget"], 30000, "{sha:#}");
@@ -196,7 +196,7 @@ fn a_small_budget_stops_a_real_function_and_diagnoses_it() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.lines().any(|l| l.starts_with(
-            "sample-modules/c/kernels.wasm: function 8 sha256_block: over_budget: stopped after 30000 records"
+            "sample-modules/c/kernels.wasm: function 8 sha256_block: over_budget: stopped after 30,000 regalloc2 records"
         )),
         "{text}"
     );

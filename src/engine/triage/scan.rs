@@ -45,7 +45,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::engine::capture::{self, CaptureLimits, CaptureStop};
+use crate::engine::capture::{self, CaptureLimits};
 use crate::engine::compile::{self, CheckerVerdict, CompileEnd};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::input::clif::ClifDialect;
@@ -689,21 +689,6 @@ fn bare_report(index: u32, name: String, status: Status, details: String) -> Fun
     }
 }
 
-fn stop_text(stop: &CaptureStop, budget: u64) -> String {
-    match stop {
-        CaptureStop::RecordBudget { records } => {
-            format!("stopped after {records} records (budget {budget})")
-        }
-        CaptureStop::Deadline { elapsed_ms } => {
-            format!("stopped by the deadline after {elapsed_ms} ms")
-        }
-        CaptureStop::SinkStopped => "stopped".into(),
-        CaptureStop::LoopDetected { steps } => {
-            format!("stopped after {steps} steps: the allocation loops")
-        }
-    }
-}
-
 fn prepare_task(path: &Path, task: FunctionTask, settings: Settings) -> EngineResult<Prepared> {
     match task.source {
         FunctionSource::Wasm(t) => session::prepare_translation(path, task.name, t),
@@ -789,7 +774,7 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
         }
         (CompileEnd::Stopped(stop), _) => {
             report.status = Status::OverBudget;
-            report.details = stop_text(&stop, budget);
+            report.details = stop.to_string();
             // The same limits, a fresh deadline: the trace shows what looped.
             let limits = CaptureLimits {
                 deadline: Some(Instant::now() + options.timeout),
