@@ -174,8 +174,9 @@ fn the_reducer_shrinks_the_real_reproducer_and_it_still_loops_under_0_11_3() {
 #[test]
 fn live_detection_stops_the_0_11_3_loop_soon_after_it_starts() {
     use spillscope::engine::capture::CaptureStop;
+    use spillscope::engine::replay::diagnose::import_log_until_loop;
     use spillscope::engine::replay::diagnose::{self, LIVE_CHAIN};
-    use spillscope::engine::trace::import::{import_log, import_log_until_loop};
+    use spillscope::engine::trace::import::import_log;
     let path = hang("loop-0.11.3.log");
     let text = std::fs::read_to_string(&path).unwrap();
     let full = import_log(&path, &text).unwrap();

@@ -14,6 +14,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedMachReloc};
 
 use crate::engine::capture::{self, CaptureLimits, CaptureOutcome, CaptureStop};
+use crate::engine::replay::diagnose::LoopDetector;
 use crate::engine::trace::{Trace, TraceBuilder};
 
 /// What regalloc2's checker said.
@@ -156,11 +157,13 @@ pub fn compile_traced(
     limits: CaptureLimits,
 ) -> TracedCompile {
     let checker_on = isa.flags().regalloc_checker();
-    let (outcome, builder, records) =
-        capture::capture(TraceBuilder::new().watching_for_loops(), limits, || {
-            run(func, isa)
-        });
-    let looped = builder.loop_confirmed();
+    let (outcome, builder, records) = capture::capture(
+        TraceBuilder::new().observed_by(LoopDetector::default()),
+        limits,
+        || run(func, isa),
+    );
+    // The loop detector watched the steps as they came and stopped the capture.
+    let looped = builder.stopped_by_observer();
     let mut trace = builder.finish();
     // Every record counts, including those whose call site the parser skips.
     trace.records = records;
