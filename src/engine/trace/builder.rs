@@ -473,3 +473,122 @@ fn event_bundles(e: &Event) -> impl Iterator<Item = BundleId> + '_ {
     };
     one.into_iter().chain(two).chain(many.iter().copied())
 }
+
+/// The builder on records copied from real logs (tests/fixtures/regalloc2-logs/),
+/// the message after env_logger's header.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built(records: &[&str]) -> TraceBuilder {
+        let mut b = TraceBuilder::new();
+        for r in records {
+            b.record(Source::Process, log::Level::Trace, r);
+        }
+        b
+    }
+
+    #[test]
+    fn the_release_differences_narrow_the_dialect() {
+        let cases: [(&str, &[u32]); 7] = [
+            // 0.9–0.10: the eviction set is an `Option`.
+            (
+                " -> lowest cost evict: set Some([LiveBundleIndex(1)]), cost Some(764)",
+                &[9, 10],
+            ),
+            (
+                " -> lowest cost evict: set [LiveBundleIndex(1)], cost Some(764)",
+                &[11, 12, 13, 14, 15],
+            ),
+            (
+                " -> advancing split point to progpoint11-pre",
+                &[10, 11, 12, 13, 14, 15],
+            ),
+            (
+                "bundle_start = progpoint1-post bundle_end = progpoint15-post",
+                &[12, 13, 14, 15],
+            ),
+            // 0.9–0.11 minimal splitting.
+            (
+                "   -> use Use { operand: Use: v1v any, pos: progpoint6-pre, slot: 1, weight: 35316 } (last_live_pos progpoint6-pre)",
+                &[9, 10, 11],
+            ),
+            (
+                "   -> first range has range CodeRange { from: progpoint1-post, to: progpoint18-post }",
+                &[9, 10, 11],
+            ),
+            (
+                "    -> created new LR LiveRangeIndex(25) but adding to existing bundle LiveBundleIndex(22)",
+                &[9, 10, 11],
+            ),
+        ];
+        for (record, minors) in cases {
+            let trace = built(&[record]).finish();
+            assert_eq!(trace.dialect.minors(), minors, "{record}");
+            // The shared minimal bundle is cut where the preceding use record
+            // says; alone, the record tells the release but cannot be applied.
+            let alone = usize::from(record.contains("but adding"));
+            assert_eq!(trace.unparsed, alone as u64, "{record}");
+        }
+        // Evidence for 0.11+ after evidence for 0.9–0.11 leaves 0.11.
+        let trace = built(&[cases[4].0, cases[1].0]).finish();
+        assert_eq!(trace.dialect.text(), "0.11");
+    }
+
+    const STEP: &str =
+        "process_bundle: bundle LiveBundleIndex(12) hint PReg(hw = 63, class = Int, index = 63)";
+
+    #[test]
+    fn a_bundle_id_no_log_can_have_is_rejected_not_sized_by() {
+        let huge = STEP.replace("(12)", "(4000000000)");
+        let b = built(&[&huge]);
+        let why = b.rejected().unwrap_or_default().to_string();
+        assert!(
+            why.contains("bundle id 4000000000 is out of range"),
+            "{why}"
+        );
+        assert!(b.finish().steps.is_empty());
+        let b = built(&[STEP]);
+        assert_eq!(b.rejected(), None);
+        assert_eq!(b.finish().steps.len(), 1);
+    }
+
+    /// Stops the capture once it saw `after` steps.
+    struct StopAfter {
+        after: usize,
+        seen: Vec<BundleId>,
+    }
+
+    impl StepObserver for StopAfter {
+        fn start(&mut self, _: &StateDump, _: &[BundleId]) {}
+        fn step(&mut self, step: &Step, _: &dyn Fn(RangeId) -> Option<VRegId>) -> bool {
+            self.seen.push(step.bundle);
+            self.seen.len() >= self.after
+        }
+    }
+
+    #[test]
+    fn an_observer_sees_completed_steps_and_can_stop_the_capture() {
+        let mut b = TraceBuilder::new().observed_by(StopAfter {
+            after: 2,
+            seen: Vec::new(),
+        });
+        let second = STEP.replace("(12)", "(1)");
+        let verdicts: Vec<Verdict> = [STEP, &second, STEP, STEP]
+            .iter()
+            .map(|r| b.record(Source::Process, log::Level::Trace, r))
+            .collect();
+        // A step completes when the next one starts.
+        assert_eq!(
+            verdicts,
+            [
+                Verdict::Continue,
+                Verdict::Continue,
+                Verdict::Stop,
+                Verdict::Stop
+            ]
+        );
+        assert!(b.stopped_by_observer());
+        assert!(!TraceBuilder::new().stopped_by_observer());
+    }
+}
