@@ -116,11 +116,7 @@ pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
         .enumerate()
         .map(|(i, s)| {
             // vregs of the bundle as it was when the step began
-            let segs = state
-                .bundles
-                .get(s.bundle as usize)
-                .map(|b| b.segs.clone())
-                .unwrap_or_default();
+            let segs = state.segs(s.bundle).to_vec();
             let vregs = replay.vregs_of(&segs);
             replay.seek(&mut state, i + 1);
             StepRow {
@@ -212,9 +208,10 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
     let text = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read file: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&text);
-    let imported = crate::engine::trace::import::import_log(path, &text)?;
-    let trace = &imported.trace;
-    let replay = Replay::new(trace);
+    let mut imported = crate::engine::trace::import::import_log(path, &text)?;
+    // The replay takes the trace over; read it back through the replay.
+    let replay = Replay::new(std::mem::take(&mut imported.trace));
+    let trace = replay.trace();
     let truncated = imported.truncated;
     Ok(TraceReport {
         function: path.display().to_string(),

@@ -106,7 +106,7 @@ impl Loaded {
         self.compiled.trace.replay.seek(&mut self.state, k);
         self.cursor = k;
         self.focus = match k.checked_sub(1) {
-            Some(i) => Focus::of(&self.compiled.trace.replay.steps[i]),
+            Some(i) => Focus::of(&self.compiled.trace.replay.steps()[i]),
             None => Focus::default(),
         };
         self.focus.looping = self.compiled.lineage.cycle.clone();
@@ -963,7 +963,7 @@ impl App {
                         l.id,
                         &l.state,
                         &l.focus,
-                        &replay.steps,
+                        replay.steps(),
                     ) {
                         commands.push(c);
                     }

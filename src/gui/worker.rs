@@ -417,7 +417,7 @@ fn compiled_from_trace(
     let summary = Summary::new(&trace);
     let headlines = trace
         .replay
-        .steps
+        .steps()
         .iter()
         .map(crate::engine::replay::explain::headline)
         .collect();

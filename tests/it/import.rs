@@ -57,7 +57,7 @@ fn an_env_logger_log_replays_like_the_live_trace() {
                 .as_deref()
                 .is_some_and(|v| v.contains("Inst 0"))
         );
-        let replay = Replay::new(&imported.trace);
+        let replay = Replay::new(imported.trace.clone());
         assert_eq!(
             replay.state_at(replay.len()),
             live.replay.state_at(live.replay.len())
@@ -113,7 +113,7 @@ fn a_truncated_log_replays_up_to_where_it_stops() {
     );
     assert!(imported.trace.final_state.is_none());
     assert!(imported.truncated);
-    let replay = Replay::new(&imported.trace);
+    let replay = Replay::new(imported.trace.clone());
     assert_eq!(replay.len(), steps.len());
     // Nothing is claimed about the end of a truncated trace.
     assert_eq!(invariants::check(&imported.trace, &replay), vec![]);

@@ -149,7 +149,7 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
                         traced.trace.unparsed_samples
                     ));
                 }
-                let replay = Replay::new(&traced.trace);
+                let replay = Replay::new(traced.trace.clone());
                 counts.functions_traced += 1;
                 counts.steps += replay.len();
             }

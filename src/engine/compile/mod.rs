@@ -7,6 +7,7 @@
 pub mod fidelity;
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::Function;
@@ -64,7 +65,8 @@ pub enum CompileEnd {
 /// A traced compile: the outcome, the parsed trace and the checker verdict.
 pub struct TracedCompile {
     pub end: CompileEnd,
-    pub trace: Trace,
+    /// Shared with the replay built from it.
+    pub trace: Arc<Trace>,
     pub checker: CheckerVerdict,
     pub records: u64,
 }
@@ -179,7 +181,7 @@ pub fn compile_traced(
     let checker = verdict(checker_on, &trace, &end);
     TracedCompile {
         end,
-        trace,
+        trace: Arc::new(trace),
         checker,
         records,
     }
