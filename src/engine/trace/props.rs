@@ -1,7 +1,7 @@
-//! Records of `recompute_bundle_properties` in regalloc2's `ion/process.rs`
-//! (and the priorities `ion/merge.rs` prints as it queues): a bundle's priority,
-//! spill weight and whether it is minimal or fixed, before the first step or
-//! again after a split.
+//! Records of `recompute_bundle_properties` in regalloc2's `ion/process.rs`: a
+//! bundle's spill weight and whether it is minimal or fixed, before the first
+//! step or again after a split. Its priority (`-> prio N`) is printed from
+//! `ion/merge.rs` in 0.15 and read in `merge.rs` here.
 
 use super::builder::TraceBuilder;
 use super::model::Dialect;
