@@ -117,11 +117,7 @@ pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
         .enumerate()
         .map(|(i, s)| {
             // vregs of the bundle as it was when the step began
-            let segs = state
-                .bundles
-                .get(s.bundle as usize)
-                .map(|b| b.segs.clone())
-                .unwrap_or_default();
+            let segs = state.segs(s.bundle).to_vec();
             let vregs = replay.vregs_of(&segs);
             replay.seek(&mut state, i + 1);
             StepRow {

@@ -3,6 +3,7 @@
 //! Wasmtime's own code.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::Function;
@@ -284,7 +285,7 @@ pub fn trace_prepared(
             message: p.clone(),
         });
     }
-    let replay = Replay::new(&traced.trace);
+    let replay = Replay::new(Arc::clone(&traced.trace));
     Ok(FunctionTrace {
         prepared,
         traced,
@@ -384,7 +385,8 @@ pub fn trace_from_log(label: String, trace: crate::engine::trace::Trace) -> Func
         Some(stop) => CompileEnd::Stopped(stop),
         None => CompileEnd::Error("imported from a log: nothing was compiled here".into()),
     };
-    let replay = Replay::new(&trace);
+    let trace = Arc::new(trace);
+    let replay = Replay::new(Arc::clone(&trace));
     FunctionTrace {
         prepared: Prepared {
             func_index: 0,

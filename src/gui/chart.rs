@@ -57,7 +57,8 @@ impl Layout {
         let mut lanes: Vec<(&'static str, Vec<Span>)> = Vec::new();
         for (b, bs) in state.bundles.iter().enumerate() {
             let b = b as BundleId;
-            if bs.segs.is_empty() {
+            let segs = state.segs(b);
+            if segs.is_empty() {
                 continue;
             }
             let item = |s: &crate::engine::trace::Seg| Item {
@@ -69,7 +70,7 @@ impl Layout {
             };
             match mode {
                 RowMode::VReg => {
-                    for s in &bs.segs {
+                    for s in segs {
                         if let Some(&r) = model
                             .vreg_of(s.range)
                             .and_then(|v| model.row_of_vreg.get(&v))
@@ -82,7 +83,7 @@ impl Layout {
                     if let Status::Allocated(p) = bs.status
                         && let Some(&r) = model.row_of_preg.get(&p)
                     {
-                        placed.extend(bs.segs.iter().map(|s| (r, item(s))));
+                        placed.extend(segs.iter().map(|s| (r, item(s))));
                         continue;
                     }
                     let group = match bs.status {
@@ -91,8 +92,8 @@ impl Layout {
                         Status::Spilled(_) => "stack",
                         Status::Idle | Status::Dissolved => "idle",
                     };
-                    let from = bs.segs.iter().map(|s| s.from.0).min().unwrap_or(0);
-                    let to = bs.segs.iter().map(|s| s.to.0).max().unwrap_or(from) + 1;
+                    let from = segs.iter().map(|s| s.from.0).min().unwrap_or(0);
+                    let to = segs.iter().map(|s| s.to.0).max().unwrap_or(from) + 1;
                     match lanes.iter_mut().find(|(g, _)| *g == group) {
                         Some((_, v)) => v.push((from, to, b)),
                         None => lanes.push((group, vec![(from, to, b)])),
@@ -119,7 +120,7 @@ impl Layout {
                     }
                 };
                 let bs = &state.bundles[b as usize];
-                for s in &bs.segs {
+                for s in state.segs(b) {
                     placed.push((
                         first_row + lane as u32,
                         Item {
@@ -442,17 +443,18 @@ fn canvas_ui(
             if row < view.y_top || row >= view.y_top + visible_rows - 1.0 {
                 view.y_top = row - visible_rows / 3.0;
             }
-            if let Some(bs) = state.bundles.get(b as usize) {
-                let from = bs.segs.iter().map(|s| s.from.0).min().unwrap_or(0) as f32;
-                let to = bs.segs.iter().map(|s| s.to.0).max().unwrap_or(0) as f32;
+            if state.bundles.get(b as usize).is_some() {
+                let segs = state.segs(b);
+                let from = segs.iter().map(|s| s.from.0).min().unwrap_or(0) as f32;
+                let to = segs.iter().map(|s| s.to.0).max().unwrap_or(0) as f32;
                 // In a big function, zoom to the bundle when it is a sliver.
                 let span = view.x_max - view.x_min;
-                if !bs.segs.is_empty() && model.points > 600 && (to - from) * 20.0 < span {
+                if !segs.is_empty() && model.points > 600 && (to - from) * 20.0 < span {
                     let new_span = ((to - from) * 4.0).max(120.0);
                     view.x_min = (from + to) / 2.0 - new_span / 2.0;
                     view.x_max = view.x_min + new_span;
                     clamp_x(view, model);
-                } else if !bs.segs.is_empty() && (to < view.x_min || from > view.x_max) {
+                } else if !segs.is_empty() && (to < view.x_min || from > view.x_max) {
                     let span = view.x_max - view.x_min;
                     view.x_min = (from + to) / 2.0 - span / 2.0;
                     view.x_max = view.x_min + span;
@@ -861,20 +863,17 @@ fn tooltip_ui(
         ui.label(r);
     }
     if let Some(b) = state.bundles.get(item.bundle as usize) {
+        let segs = state.segs(item.bundle);
         let vregs: Vec<String> = {
-            let mut v: Vec<u32> = b
-                .segs
-                .iter()
-                .filter_map(|s| model.vreg_of(s.range))
-                .collect();
+            let mut v: Vec<u32> = segs.iter().filter_map(|s| model.vreg_of(s.range)).collect();
             v.sort_unstable();
             v.dedup();
             v.into_iter().map(|v| format!("v{v}")).collect()
         };
         ui.label(format!(
             "{} segment{} · vregs {}{}",
-            b.segs.len(),
-            if b.segs.len() == 1 { "" } else { "s" },
+            segs.len(),
+            if segs.len() == 1 { "" } else { "s" },
             vregs.join(", "),
             if b.evictions > 0 {
                 format!(" · evicted {}×", b.evictions)

@@ -42,6 +42,9 @@ pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<(String, usize)>
     let mut blocks = Vec::new();
     let mut insts: Vec<Option<(String, usize)>> = Vec::new();
     let mut pending_block: Option<u32> = None;
+    // Cranelift lists every instruction on its own line, so a real index is
+    // below the line count; a larger one (a damaged log) must not size `insts`.
+    let line_count = vcode.lines().count();
     for (line_index, line) in vcode.lines().enumerate() {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix("Block ") {
@@ -52,6 +55,7 @@ pub fn parse_vcode(vcode: &str) -> (Vec<BlockStart>, Vec<Option<(String, usize)>
         } else if let Some(rest) = t.strip_prefix("Inst ")
             && let Some((num, text)) = rest.split_once(':')
             && let Ok(i) = num.trim().parse::<u32>()
+            && (i as usize) < line_count
         {
             if let Some(block) = pending_block.take() {
                 blocks.push(BlockStart { block, inst: i });

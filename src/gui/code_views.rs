@@ -98,12 +98,7 @@ pub fn code_views_ui(
     let marked: Vec<usize> = match (*tab, l.focus.bundle) {
         (CodeTab::VCode, Some(b)) => {
             let chart = &l.compiled.chart;
-            let segs = l
-                .state
-                .bundles
-                .get(b as usize)
-                .map(|s| s.segs.as_slice())
-                .unwrap_or_default();
+            let segs = l.state.segs(b);
             chart
                 .use_insts(segs)
                 .into_iter()

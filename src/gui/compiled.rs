@@ -74,7 +74,7 @@ impl Compiled {
         let summary = Summary::new(&trace);
         let headlines = trace
             .replay
-            .steps
+            .steps()
             .iter()
             .map(crate::engine::replay::explain::headline)
             .collect();
@@ -145,7 +145,7 @@ impl Loaded {
         self.compiled.trace.replay.seek(&mut self.state, k);
         self.cursor = k;
         self.focus = match k.checked_sub(1) {
-            Some(i) => Focus::of(&self.compiled.trace.replay.steps[i]),
+            Some(i) => Focus::of(&self.compiled.trace.replay.steps()[i]),
             None => Focus::default(),
         };
         self.focus.looping = self.compiled.lineage.cycle.clone();

@@ -21,7 +21,7 @@ pub fn events_ui(
     let Some(l) = loaded else {
         return;
     };
-    let steps = &l.compiled.trace.replay.steps;
+    let steps = l.compiled.trace.replay.steps();
     let mut area = egui::ScrollArea::vertical()
         .id_salt("events")
         .auto_shrink([false, false]);

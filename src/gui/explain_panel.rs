@@ -43,7 +43,7 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
         ));
         return;
     };
-    let step = &replay.steps[i];
+    let step = &replay.steps()[i];
     ui.horizontal(|ui| {
         ui.strong(format!("Step {} of {}", l.cursor, replay.len()));
         ui.label(
@@ -67,7 +67,8 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
                 });
             }
             if let Some(b) = l.state.bundles.get(step.bundle as usize) {
-                let vregs = replay.vregs_of(&b.segs);
+                let segs = l.state.segs(step.bundle);
+                let vregs = replay.vregs_of(segs);
                 let vregs: Vec<String> = vregs.iter().map(|v| format!("v{v}")).collect();
                 ui.label(
                     RichText::new(format!(
@@ -77,8 +78,8 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
                             Status::Allocated(p) => format!("in {}", p.text()),
                             s => s.name().to_string(),
                         },
-                        b.segs.len(),
-                        if b.segs.len() == 1 { "" } else { "s" },
+                        segs.len(),
+                        if segs.len() == 1 { "" } else { "s" },
                         if vregs.is_empty() {
                             String::new()
                         } else {

@@ -228,7 +228,7 @@ impl App {
                         l.id,
                         &l.state,
                         &l.focus,
-                        &replay.steps,
+                        replay.steps(),
                         &mut commands,
                     );
                 }

@@ -34,16 +34,13 @@ impl Summary {
         let trace = &t.traced.trace;
         let counts = trace.counts();
         let last = t.replay.state_at(t.replay.len());
-        let final_in_register = last
-            .bundles
-            .iter()
-            .filter(|b| matches!(b.status, Status::Allocated(_)) && !b.segs.is_empty())
+        let holding = |b: usize| !last.segs(b as crate::engine::trace::BundleId).is_empty();
+        let final_in_register = (last.bundles.iter().enumerate())
+            .filter(|(i, b)| matches!(b.status, Status::Allocated(_)) && holding(*i))
             .count();
-        let final_on_stack = last
-            .bundles
-            .iter()
-            .filter(|b| {
-                matches!(b.status, Status::Spilled(_) | Status::SpillBundle) && !b.segs.is_empty()
+        let final_on_stack = (last.bundles.iter().enumerate())
+            .filter(|(i, b)| {
+                matches!(b.status, Status::Spilled(_) | Status::SpillBundle) && holding(*i)
             })
             .count();
         Summary {

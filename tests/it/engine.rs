@@ -121,7 +121,7 @@ fn replay_ends_in_regalloc2s_own_final_state() {
             for (i, b) in dump.bundles.iter().enumerate() {
                 let ours = &last.bundles[i];
                 let mut want: Vec<_> = b.segs.iter().map(|s| (s.from, s.to)).collect();
-                let mut got: Vec<_> = ours.segs.iter().map(|s| (s.from, s.to)).collect();
+                let mut got: Vec<_> = last.segs(i as u32).iter().map(|s| (s.from, s.to)).collect();
                 want.sort();
                 got.sort();
                 assert_eq!(got, want, "{what}: ranges of bundle {i}");
@@ -139,7 +139,7 @@ fn at_the_last_step_every_bundle_is_allocated_or_spilled() {
     each_sample_trace(&[Target::X86_64], |input, index, _, t| {
         let last = t.replay.state_at(t.replay.len());
         for (i, b) in last.bundles.iter().enumerate() {
-            if b.segs.is_empty() {
+            if last.segs(i as u32).is_empty() {
                 continue;
             }
             assert!(
@@ -188,7 +188,8 @@ fn lineage_is_a_forest() {
                 e.child
             );
             assert_eq!(
-                r.steps[e.step].bundle, e.parent,
+                r.steps()[e.step].bundle,
+                e.parent,
                 "a child is created by its parent's step"
             );
         }
@@ -212,9 +213,9 @@ fn samples_show_what_they_are_for() {
     };
     // Register pressure: splits, evictions and spill slots.
     let p = steps_of(&load("pressure.wat"), "pressure");
-    let outcomes: Vec<_> = p.replay.steps.iter().map(|s| s.outcome.name()).collect();
+    let outcomes: Vec<_> = p.replay.steps().iter().map(|s| s.outcome.name()).collect();
     assert!(outcomes.contains(&"split"));
-    assert!(p.replay.steps.iter().any(|s| !s.evicted().is_empty()));
+    assert!(p.replay.steps().iter().any(|s| !s.evicted().is_empty()));
     assert!(
         p.traced.trace.spill_slots.len() >= 4,
         "{:?}",
@@ -224,7 +225,7 @@ fn samples_show_what_they_are_for() {
     let c = steps_of(&load("calls.wat"), "calls");
     assert!(
         c.replay
-            .steps
+            .steps()
             .iter()
             .any(|s| s.events.iter().any(|e| matches!(
                 e,
@@ -234,7 +235,7 @@ fn samples_show_what_they_are_for() {
                 }
             )))
     );
-    assert!(c.replay.steps.iter().any(|s| {
+    assert!(c.replay.steps().iter().any(|s| {
         s.events
             .iter()
             .any(|e| matches!(e, Event::ConflictFixed { .. }))
@@ -243,7 +244,7 @@ fn samples_show_what_they_are_for() {
     let l = steps_of(&load("loop.wat"), "loop");
     assert!(
         l.replay
-            .steps
+            .steps()
             .iter()
             .any(|s| matches!(s.outcome, Outcome::Split { .. }))
     );
@@ -282,7 +283,10 @@ fn a_record_budget_stops_the_allocation_and_keeps_the_trace() {
     assert!(t.code().is_none());
     assert!(!t.replay.is_empty(), "steps before the stop are kept");
     assert!(t.traced.trace.final_state.is_none());
-    assert_eq!(t.replay.steps.last().unwrap().outcome, Outcome::Incomplete);
+    assert_eq!(
+        t.replay.steps().last().unwrap().outcome,
+        Outcome::Incomplete
+    );
 }
 
 /// Goldens: one line per step, for every function of the hand-written samples
@@ -314,7 +318,7 @@ fn golden_step_lists() {
             }
         }
         let mut text = String::new();
-        for (i, s) in t.replay.steps.iter().enumerate() {
+        for (i, s) in t.replay.steps().iter().enumerate() {
             text.push_str(&format!("{:>4} {}\n", i + 1, explain::headline(s)));
         }
         let golden = common::samples_dir()

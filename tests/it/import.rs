@@ -57,7 +57,7 @@ fn an_env_logger_log_replays_like_the_live_trace() {
                 .as_deref()
                 .is_some_and(|v| v.contains("Inst 0"))
         );
-        let replay = Replay::new(&imported.trace);
+        let replay = Replay::new(imported.trace.clone());
         assert_eq!(
             replay.state_at(replay.len()),
             live.replay.state_at(live.replay.len())
@@ -113,7 +113,7 @@ fn a_truncated_log_replays_up_to_where_it_stops() {
     );
     assert!(imported.trace.final_state.is_none());
     assert!(imported.truncated);
-    let replay = Replay::new(&imported.trace);
+    let replay = Replay::new(imported.trace.clone());
     assert_eq!(replay.len(), steps.len());
     // Nothing is claimed about the end of a truncated trace.
     assert_eq!(invariants::check(&imported.trace, &replay), vec![]);
@@ -129,4 +129,72 @@ fn a_file_without_regalloc2_records_is_a_clear_error() {
         msg.starts_with("notes.txt") && msg.contains("no regalloc2 records"),
         "{msg}"
     );
+}
+
+/// A real log with the bundle id of one record replaced by 4000000000, and
+/// the (1-based) line of that record.
+fn log_with_a_huge_bundle_id(kind: &str) -> (String, usize) {
+    let path = common::samples_dir()
+        .join("..")
+        .join("tests/fixtures/regalloc2-logs/regalloc2-0.15.2.log");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut at = 0;
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if at == 0 && l.contains(kind) && l.contains("LiveBundleIndex(") {
+                at = i + 1;
+                let from = l.find("LiveBundleIndex(").unwrap() + "LiveBundleIndex(".len();
+                let to = from + l[from..].find(')').unwrap();
+                format!("{}4000000000{}", &l[..from], &l[to..])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert!(at > 0, "no `{kind}` record");
+    (lines.join("\n") + "\n", at)
+}
+
+#[test]
+fn a_huge_bundle_id_is_an_error_naming_its_line_not_an_abort() {
+    for kind in [
+        "process_bundle",
+        "conflict with bundles",
+        "creating new bundle",
+    ] {
+        let (log, line) = log_with_a_huge_bundle_id(kind);
+        let e = import::import_log(Path::new("huge.log"), &log)
+            .err()
+            .unwrap_or_else(|| panic!("{kind}: imported"));
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "huge.log: line {line}: bundle id 4000000000 is out of range"
+            )),
+            "{kind}: {msg}"
+        );
+    }
+
+    // The CLI says the same and exits with an error, in bounded memory.
+    let (log, line) = log_with_a_huge_bundle_id("process_bundle");
+    let path = std::env::temp_dir().join(format!("spillscope-huge-id-{}.log", std::process::id()));
+    std::fs::write(&path, log).unwrap();
+    let out = common::spillscope(&["trace", "--log", path.to_str().unwrap(), "--json"]);
+    let _ = std::fs::remove_file(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains(&format!(
+            "line {line}: bundle id 4000000000 is out of range"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
 }

@@ -80,7 +80,7 @@ fn replays_of_every_release_keep_the_allocators_invariants() {
     for &(file, _, has_final_dump) in LOGS {
         let log = import(&fixtures().join(file));
         assert_eq!(log.trace.final_state.is_some(), has_final_dump, "{file}");
-        let replay = Replay::new(&log.trace);
+        let replay = Replay::new(log.trace.clone());
         let broken = invariants::check(&log.trace, &replay);
         assert!(
             broken.is_empty(),
@@ -143,7 +143,7 @@ fn a_misparsed_trace_breaks_invariants() {
             segs.clear();
         }
     }
-    let broken = invariants::check(&trace, &Replay::new(&trace));
+    let broken = invariants::check(&trace, &Replay::new(trace.clone()));
     assert!(
         broken
             .iter()
@@ -171,7 +171,7 @@ fn a_misparsed_trace_breaks_invariants() {
             }
         }
     }
-    let broken = invariants::check(&trace, &Replay::new(&trace));
+    let broken = invariants::check(&trace, &Replay::new(trace.clone()));
     assert!(
         broken.iter().any(|v| v.invariant == Invariant::Overlap),
         "{broken:?}"
@@ -196,7 +196,7 @@ fn a_truncated_old_log_keeps_its_invariants() {
             Some(&Outcome::Incomplete),
             "{file}"
         );
-        let broken = invariants::check(&log.trace, &Replay::new(&log.trace));
+        let broken = invariants::check(&log.trace, &Replay::new(log.trace.clone()));
         assert!(broken.is_empty(), "{file}: {broken:?}");
     }
 }
@@ -207,7 +207,7 @@ fn a_truncated_old_log_keeps_its_invariants() {
 fn assert_split_loop(t: &Trace, n: usize) {
     let complete = &t.steps[..t.steps.len() - 1];
     assert!(complete.len() > n, "{} steps", t.steps.len());
-    let replay = Replay::new(t);
+    let replay = Replay::new(t.clone());
     let first = complete.len() - n;
     let mut state = replay.state_at(first);
     for (i, w) in complete[first..].windows(2).enumerate() {
@@ -228,11 +228,7 @@ fn assert_split_loop(t: &Trace, n: usize) {
             first + i
         );
         let points = |s: &spillscope::engine::replay::State, b: u32| {
-            let mut v: Vec<_> = s.bundles[b as usize]
-                .segs
-                .iter()
-                .map(|s| (s.from, s.to))
-                .collect();
+            let mut v: Vec<_> = s.segs(b).iter().map(|s| (s.from, s.to)).collect();
             v.sort();
             v
         };
@@ -254,11 +250,11 @@ fn the_0_11_3_minimal_split_loop_replays_as_a_loop() {
     // A use and a reused-input def at the same instruction: two ranges, which
     // 0.11.3 does not count as minimal.
     assert_split_loop(t, 20);
-    let replay = Replay::new(t);
+    let replay = Replay::new(t.clone());
     let last = replay.state_at(replay.len());
     let looping = t.steps.last().unwrap().bundle as usize;
     assert_eq!(
-        last.bundles[looping].segs.len(),
+        last.segs(looping as u32).len(),
         2,
         "{:?}",
         last.bundles[looping]
@@ -295,7 +291,7 @@ fn the_0_11_3_split_loop_log_imports() {
         log.records,
         t.unparsed_samples
     );
-    let broken = invariants::check(t, &Replay::new(t));
+    let broken = invariants::check(t, &Replay::new(t.clone()));
     assert!(broken.is_empty(), "{broken:?}");
 }
 
@@ -318,7 +314,7 @@ fn every_log_in_ra_logs_dir_imports_and_keeps_invariants() {
     for path in paths {
         let log = import(&path);
         let t = &log.trace;
-        let broken = invariants::check(t, &Replay::new(t));
+        let broken = invariants::check(t, &Replay::new(t.clone()));
         eprintln!(
             "{}: {} steps, regalloc2 {}",
             path.display(),

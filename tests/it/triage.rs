@@ -264,8 +264,9 @@ fn the_reducer_writes_0_118_syntax_for_an_unmodified_0_118_reader() {
 #[test]
 fn live_detection_stops_the_0_11_3_loop_soon_after_it_starts() {
     use spillscope::engine::capture::CaptureStop;
+    use spillscope::engine::replay::diagnose::import_log_until_loop;
     use spillscope::engine::replay::diagnose::{self, LIVE_CHAIN};
-    use spillscope::engine::trace::import::{import_log, import_log_until_loop};
+    use spillscope::engine::trace::import::import_log;
     let path = hang("loop-0.11.3.log");
     let text = std::fs::read_to_string(&path).unwrap();
     let full = import_log(&path, &text).unwrap();

@@ -7,6 +7,7 @@
 pub mod fidelity;
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::Function;
@@ -16,6 +17,7 @@ use cranelift_codegen::{Context, FinalizedMachReloc};
 use crate::engine::capture::{
     self, CaptureLimits, CaptureOutcome, CaptureStop, RecordSink, Source, Verdict,
 };
+use crate::engine::replay::diagnose::LoopDetector;
 use crate::engine::trace::{Trace, TraceBuilder};
 
 /// What regalloc2's checker said.
@@ -65,7 +67,8 @@ pub enum CompileEnd {
 /// A traced compile: the outcome, the parsed trace and the checker verdict.
 pub struct TracedCompile {
     pub end: CompileEnd,
-    pub trace: Trace,
+    /// Shared with the replay built from it.
+    pub trace: Arc<Trace>,
     pub checker: CheckerVerdict,
     pub records: u64,
 }
@@ -164,11 +167,13 @@ pub fn compile_traced(
     limits: CaptureLimits,
 ) -> TracedCompile {
     let checker_on = isa.flags().regalloc_checker();
-    let (outcome, builder, records) =
-        capture::capture(TraceBuilder::new().watching_for_loops(), limits, || {
-            run(func, isa)
-        });
-    let looped = builder.loop_confirmed();
+    let (outcome, builder, records) = capture::capture(
+        TraceBuilder::new().observed_by(LoopDetector::default()),
+        limits,
+        || run(func, isa),
+    );
+    // The loop detector watched the steps as they came and stopped the capture.
+    let looped = builder.stopped_by_observer();
     let mut trace = builder.finish();
     // Every record counts, including those whose call site the parser skips.
     trace.records = records;
@@ -184,7 +189,7 @@ pub fn compile_traced(
     let checker = verdict(checker_on, &trace, &end);
     TracedCompile {
         end,
-        trace,
+        trace: Arc::new(trace),
         checker,
         records,
     }

@@ -17,9 +17,14 @@
 //! reports the strongest sign seen, if any.
 
 use std::collections::HashMap;
+use std::path::Path;
 
+use crate::engine::capture::CaptureStop;
+use crate::engine::error::EngineResult;
+use crate::engine::trace::import::{ImportedLog, import_log_observed};
 use crate::engine::trace::{
-    BundleId, Event, Outcome, Point, RangeId, Seg, StateDump, Step, Trace, VRegId,
+    BundleId, BundleRanges, Event, Outcome, Point, RangeId, Seg, StateDump, Step, StepObserver,
+    Trace, VRegId, covered_points, vregs_in,
 };
 
 /// The verdict on one trace, in words and as data.
@@ -64,7 +69,7 @@ const MAX_CYCLE_STEPS: usize = 10_000;
 /// The program points a bundle covers, merged: the identity of its work,
 /// independent of bundle and range ids (a split makes new ids for the same points).
 fn coverage(segs: &[Seg]) -> Vec<(Point, Point)> {
-    crate::engine::trace::covered_points(segs.iter().copied())
+    covered_points(segs.iter().copied())
 }
 
 fn coverage_text(c: &[(Point, Point)]) -> String {
@@ -100,8 +105,9 @@ pub const LIVE_REPEATS: usize = 256;
 /// The detector fed one step at a time: by [`diagnose`] after the fact, and by
 /// a live capture as each step completes, so a loop can stop the allocation
 /// long before its budget runs out.
+#[derive(Default)]
 pub struct LoopDetector {
-    segs: Vec<Vec<Seg>>,
+    ranges: BundleRanges,
     /// Sign 1: the chain each no-progress child belongs to.
     chain_of: HashMap<BundleId, usize>,
     chains: Vec<Vec<NoProgress>>,
@@ -117,19 +123,11 @@ pub struct LoopDetector {
     last_allocated: Option<usize>,
 }
 
-fn ensure(segs: &mut Vec<Vec<Seg>>, b: BundleId) -> usize {
-    let i = b as usize;
-    if segs.len() <= i {
-        segs.resize(i + 1, Vec::new());
-    }
-    i
-}
-
 impl LoopDetector {
     /// Starts from regalloc2's initial state dump and queue.
     pub fn new(initial: &StateDump, initial_queue: usize) -> LoopDetector {
         LoopDetector {
-            segs: initial.bundles.iter().map(|b| b.segs.clone()).collect(),
+            ranges: BundleRanges::from_dump(initial),
             chain_of: HashMap::new(),
             chains: Vec::new(),
             no_progress_total: 0,
@@ -158,9 +156,12 @@ impl LoopDetector {
     /// Feeds the next step; `vreg_of` names the vreg of a live range.
     pub fn observe(&mut self, step: &Step, vreg_of: impl Fn(RangeId) -> Option<VRegId>) {
         let k = self.queue_at.len();
-        let b = ensure(&mut self.segs, step.bundle);
-        let before = coverage(&self.segs[b]);
-        let vreg = self.segs[b].iter().find_map(|s| vreg_of(s.range));
+        let before = self.ranges.covered(step.bundle);
+        let vreg = self
+            .ranges
+            .get(step.bundle)
+            .iter()
+            .find_map(|s| vreg_of(s.range));
         if !before.is_empty() {
             let entry = self.seen.entry((before.clone(), vreg)).or_insert((k, 0));
             entry.1 += 1;
@@ -171,12 +172,9 @@ impl LoopDetector {
         }
         self.queue -= 1;
         let mut children = Vec::new();
+        self.ranges.apply(step);
         for e in &step.events {
             match e {
-                Event::Ranges { bundle, segs: s } => {
-                    let i = ensure(&mut self.segs, *bundle);
-                    self.segs[i] = s.clone();
-                }
                 Event::NewBundle { bundle, parent } => {
                     self.queue += 1;
                     if *parent == step.bundle {
@@ -198,8 +196,7 @@ impl LoopDetector {
             }
         }
         for child in children {
-            let i = ensure(&mut self.segs, child);
-            if before.is_empty() || coverage(&self.segs[i]) != before {
+            if before.is_empty() || self.ranges.covered(child) != before {
                 continue;
             }
             self.no_progress_total += 1;
@@ -228,6 +225,32 @@ impl LoopDetector {
     pub fn finish(self, trace: &Trace) -> Diagnosis {
         verdict(self, trace)
     }
+}
+
+/// Live detection: the builder shows each completed step to the detector,
+/// which asks the capture to stop once [`LoopDetector::confirmed`].
+impl StepObserver for LoopDetector {
+    fn start(&mut self, initial: &StateDump, initial_queue: &[BundleId]) {
+        *self = LoopDetector::new(initial, initial_queue.len());
+    }
+
+    fn step(&mut self, step: &Step, vreg_of: &dyn Fn(RangeId) -> Option<VRegId>) -> bool {
+        self.observe(step, vreg_of);
+        self.confirmed()
+    }
+}
+
+/// [`import_log_observed`] with a [`LoopDetector`]: reading stops where the
+/// detector is sure the allocation loops, as a live capture would, and the
+/// trace says so ([`CaptureStop::LoopDetected`]).
+pub fn import_log_until_loop(path: &Path, text: &str) -> EngineResult<ImportedLog> {
+    let mut log = import_log_observed(path, text, LoopDetector::default())?;
+    if log.stopped_by_observer {
+        log.trace.stopped = Some(CaptureStop::LoopDetected {
+            steps: log.trace.steps.len(),
+        });
+    }
+    Ok(log)
 }
 
 /// Looks for the signs of an allocation that does not terminate.
@@ -266,7 +289,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
         let start_segs = first_segs(trace, first.step, first.parent);
         let cov = coverage(&start_segs);
         let vreg = vreg_of(&start_segs);
-        let vregs = crate::engine::trace::vregs_in(&trace.vreg_of_range, &start_segs);
+        let vregs = vregs_in(&trace.vreg_of_range, &start_segs);
         let others: Vec<String> = vregs
             .iter()
             .filter(|v| Some(**v) != vreg)
@@ -392,50 +415,22 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
 
 /// The segments `bundle` had just before step `k`.
 fn first_segs(trace: &Trace, k: usize, bundle: BundleId) -> Vec<Seg> {
-    let mut segs = trace
-        .initial
-        .bundles
-        .get(bundle as usize)
-        .map(|b| b.segs.clone())
-        .unwrap_or_default();
+    let mut ranges = BundleRanges::from_dump(&trace.initial);
     for step in &trace.steps[..k] {
-        for e in &step.events {
-            if let Event::Ranges { bundle: b, segs: s } = e
-                && *b == bundle
-            {
-                segs = s.clone();
-            }
-        }
+        ranges.apply(step);
     }
-    segs
+    ranges.get(bundle).to_vec()
 }
 
 /// Steps that processed a bundle covering exactly `cov`.
 fn steps_with_coverage(trace: &Trace, cov: &[(Point, Point)]) -> Vec<usize> {
-    let mut segs: Vec<Vec<Seg>> = trace
-        .initial
-        .bundles
-        .iter()
-        .map(|b| b.segs.clone())
-        .collect();
+    let mut ranges = BundleRanges::from_dump(&trace.initial);
     let mut out = Vec::new();
     for (k, step) in trace.steps.iter().enumerate() {
-        let b = step.bundle as usize;
-        if segs.len() <= b {
-            segs.resize(b + 1, Vec::new());
-        }
-        if coverage(&segs[b]) == cov {
+        if ranges.covered(step.bundle) == cov {
             out.push(k);
         }
-        for e in &step.events {
-            if let Event::Ranges { bundle, segs: s } = e {
-                let i = *bundle as usize;
-                if segs.len() <= i {
-                    segs.resize(i + 1, Vec::new());
-                }
-                segs[i] = s.clone();
-            }
-        }
+        ranges.apply(step);
     }
     out
 }
@@ -484,21 +479,4 @@ fn growing_queue(
         cycle_steps: (from + 1..=n).take(MAX_CYCLE_STEPS).collect(),
         cycle_bundles: Vec::new(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coverage_merges_touching_segments() {
-        let p = |i: u32| Point::new(i, false);
-        let seg = |f, t, r| Seg {
-            from: p(f),
-            to: p(t),
-            range: r,
-        };
-        let c = coverage(&[seg(4, 6, 1), seg(0, 2, 0), seg(2, 3, 2)]);
-        assert_eq!(c, vec![(p(0), p(3)), (p(4), p(6))]);
-    }
 }

@@ -65,7 +65,7 @@ pub fn check(trace: &Trace, replay: &Replay) -> Vec<Violation> {
     let n = replay.len();
     let every = n.div_ceil(OVERLAP_CHECKS).max(1);
     let mut state = replay.initial().clone();
-    for (i, step) in replay.steps.iter().enumerate() {
+    for (i, step) in replay.steps().iter().enumerate() {
         if out.full(Invariant::SplitCoverage) && out.full(Invariant::Overlap) {
             break;
         }
@@ -132,11 +132,7 @@ fn text(points: &[(Point, Point)]) -> String {
 }
 
 fn segs_of(state: &State, b: BundleId) -> Vec<Seg> {
-    state
-        .bundles
-        .get(b as usize)
-        .map(|s| s.segs.clone())
-        .unwrap_or_default()
+    state.segs(b).to_vec()
 }
 
 fn split_coverage(
@@ -187,7 +183,7 @@ fn overlaps(state: &State, out: &mut Report) {
     for (i, b) in state.bundles.iter().enumerate() {
         if let Status::Allocated(p) = b.status {
             let list = by_preg.entry(p).or_default();
-            list.extend(b.segs.iter().map(|s| (s.from, s.to, i)));
+            list.extend(state.segs(i as BundleId).iter().map(|s| (s.from, s.to, i)));
         }
     }
     let mut pregs: Vec<_> = by_preg.into_iter().collect();
@@ -214,7 +210,8 @@ fn overlaps(state: &State, out: &mut Report) {
 
 fn unplaced(state: &State, out: &mut Report) {
     for (i, b) in state.bundles.iter().enumerate() {
-        if b.segs.is_empty() {
+        let segs = state.segs(i as BundleId);
+        if segs.is_empty() {
             continue;
         }
         if !matches!(
@@ -226,7 +223,7 @@ fn unplaced(state: &State, out: &mut Report) {
                 after_steps: state.applied,
                 detail: format!(
                     "bundle {i} holds {} but ends {}",
-                    text(&points(b.segs.iter().copied())),
+                    text(&points(segs.iter().copied())),
                     b.status.name()
                 ),
             });
@@ -240,9 +237,11 @@ fn final_state(dump: &crate::engine::trace::StateDump, last: &State, out: &mut R
     for (i, b) in dump.bundles.iter().enumerate() {
         let ours = last.bundles.get(i);
         let mut want: Vec<_> = b.segs.iter().map(|s| (s.from, s.to)).collect();
-        let mut got: Vec<_> = ours
-            .map(|o| o.segs.iter().map(|s| (s.from, s.to)).collect())
-            .unwrap_or_default();
+        let mut got: Vec<_> = last
+            .segs(i as BundleId)
+            .iter()
+            .map(|s| (s.from, s.to))
+            .collect();
         want.sort();
         got.sort();
         if got != want {

@@ -3,16 +3,21 @@
 //! State after `k` steps is the initial state with the first `k` steps applied.
 //! Full copies of the state are kept every [`Replay::checkpoint_every`] steps, so
 //! a jump to any `k` restores the nearest checkpoint and applies at most that
-//! many steps.
+//! many steps. The replay shares the trace it replays (an `Arc`), never copies it.
+//!
+//! Files: [`diagnose`] (loop detection), [`explain`] (a step in words),
+//! [`invariants`] (what must hold in any replay).
 
 pub mod diagnose;
 pub mod explain;
 pub mod invariants;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::engine::trace::{
-    BundleId, Event, Outcome, PReg, Phase, Seg, SpillKind, Step, Trace, VRegId,
+    BundleId, BundleRanges, Event, Outcome, PReg, Phase, Seg, SpillKind, Step, Trace, VRegId,
+    vregs_in,
 };
 
 /// Where a bundle stands.
@@ -43,11 +48,10 @@ impl Status {
     }
 }
 
-/// One bundle in the replayed state.
+/// One bundle in the replayed state (its ranges are in [`State::ranges`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BundleState {
     pub status: Status,
-    pub segs: Vec<Seg>,
     /// Times this bundle was evicted so far.
     pub evictions: u32,
 }
@@ -56,7 +60,17 @@ pub struct BundleState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub applied: usize,
+    /// Every bundle created so far, by id.
     pub bundles: Vec<BundleState>,
+    /// Each bundle's live ranges.
+    pub ranges: BundleRanges,
+}
+
+impl State {
+    /// The live ranges `bundle` holds.
+    pub fn segs(&self, bundle: BundleId) -> &[Seg] {
+        self.ranges.get(bundle)
+    }
 }
 
 /// A split edge in the lineage forest.
@@ -70,12 +84,11 @@ pub struct LineageEdge {
 
 /// A steppable replay of one trace.
 pub struct Replay {
-    pub steps: Vec<Step>,
+    trace: Arc<Trace>,
     initial: State,
     checkpoints: Vec<State>,
     pub checkpoint_every: usize,
     pub lineage: Vec<LineageEdge>,
-    pub vreg_of_range: HashMap<u32, VRegId>,
     /// First step (0-based) that touches each bundle.
     pub first_step_of: HashMap<BundleId, usize>,
 }
@@ -88,7 +101,6 @@ fn apply(state: &mut State, step: &Step) {
                 b + 1,
                 BundleState {
                     status: Status::Idle,
-                    segs: Vec::new(),
                     evictions: 0,
                 },
             );
@@ -113,7 +125,7 @@ fn apply(state: &mut State, step: &Step) {
             }
             Event::Ranges { bundle, segs } => {
                 ensure(state, *bundle);
-                state.bundles[*bundle as usize].segs = segs.clone();
+                state.ranges.set(*bundle, segs.clone());
             }
             Event::ToSpillBundle { spill_bundle, .. } => {
                 ensure(state, *spill_bundle);
@@ -125,10 +137,11 @@ fn apply(state: &mut State, step: &Step) {
             _ => {}
         }
     }
+    let dissolved = state.ranges.get(step.bundle).is_empty();
     let b = &mut state.bundles[step.bundle as usize];
     b.status = match &step.outcome {
         Outcome::Allocated { preg } => Status::Allocated(*preg),
-        Outcome::Split { .. } if b.segs.is_empty() => Status::Dissolved,
+        Outcome::Split { .. } if dissolved => Status::Dissolved,
         Outcome::Split { .. } => Status::Queued,
         Outcome::Spilled { how } => match (step.phase, how) {
             (Phase::Main, SpillKind::Deferred) => Status::SpillBundle,
@@ -140,32 +153,34 @@ fn apply(state: &mut State, step: &Step) {
 }
 
 impl Replay {
-    pub fn new(trace: &Trace) -> Replay {
+    /// Replays `trace`, which the replay then shares (pass an `Arc<Trace>` to
+    /// keep a handle on it, or a `Trace` to hand it over).
+    pub fn new(trace: impl Into<Arc<Trace>>) -> Replay {
+        let trace: Arc<Trace> = trace.into();
         let mut initial = State {
             applied: 0,
             bundles: trace
                 .initial
                 .bundles
                 .iter()
-                .map(|b| BundleState {
+                .map(|_| BundleState {
                     status: Status::Idle,
-                    segs: b.segs.clone(),
                     evictions: 0,
                 })
                 .collect(),
+            ranges: BundleRanges::from_dump(&trace.initial),
         };
         for &b in &trace.initial_queue {
             if let Some(s) = initial.bundles.get_mut(b as usize) {
                 s.status = Status::Queued;
             }
         }
-        let steps = trace.steps.clone();
         let checkpoint_every = 64;
         let mut checkpoints = vec![initial.clone()];
         let mut state = initial.clone();
         let mut lineage = Vec::new();
         let mut first_step_of = HashMap::new();
-        for (i, step) in steps.iter().enumerate() {
+        for (i, step) in trace.steps.iter().enumerate() {
             first_step_of.entry(step.bundle).or_insert(i);
             for e in &step.events {
                 if let Event::NewBundle { bundle, parent } = e {
@@ -182,30 +197,44 @@ impl Replay {
             }
         }
         Replay {
-            steps,
+            trace,
             initial,
             checkpoints,
             checkpoint_every,
             lineage,
-            vreg_of_range: trace.vreg_of_range.clone(),
             first_step_of,
         }
     }
 
+    /// The trace replayed.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The trace replayed, shared.
+    pub fn shared_trace(&self) -> Arc<Trace> {
+        Arc::clone(&self.trace)
+    }
+
+    /// The steps replayed, in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.trace.steps
+    }
+
     pub fn len(&self) -> usize {
-        self.steps.len()
+        self.trace.steps.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
+        self.trace.steps.is_empty()
     }
 
     /// The state after `k` steps (clamped to the number of steps).
     pub fn state_at(&self, k: usize) -> State {
-        let k = k.min(self.steps.len());
+        let k = k.min(self.len());
         let cp = (k / self.checkpoint_every).min(self.checkpoints.len() - 1);
         let mut state = self.checkpoints[cp].clone();
-        for step in &self.steps[state.applied..k] {
+        for step in &self.steps()[state.applied..k] {
             apply(&mut state, step);
         }
         state
@@ -214,9 +243,9 @@ impl Replay {
     /// Moves `state` from wherever it is to `k` steps, forward by applying or
     /// backward through a checkpoint.
     pub fn seek(&self, state: &mut State, k: usize) {
-        let k = k.min(self.steps.len());
+        let k = k.min(self.len());
         if k >= state.applied && k - state.applied <= self.checkpoint_every {
-            for step in &self.steps[state.applied..k] {
+            for step in &self.steps()[state.applied..k] {
                 apply(state, step);
             }
         } else {
@@ -230,7 +259,7 @@ impl Replay {
 
     /// The virtual registers a bundle's ranges belong to.
     pub fn vregs_of(&self, segs: &[Seg]) -> Vec<VRegId> {
-        crate::engine::trace::vregs_in(&self.vreg_of_range, segs)
+        vregs_in(&self.trace.vreg_of_range, segs)
     }
 
     /// Children of a bundle in the lineage, with the step that created each.

@@ -7,15 +7,17 @@
 //! A log may be truncated: the trace then ends in an incomplete step.
 //!
 //! Logs from regalloc2 0.9 to 0.15 are understood (the differences that
-//! matter are listed in [`crate::engine::trace`]); the trace's [`Dialect`] says which
+//! matter are listed in [`super::dialect`]); the trace's [`Dialect`] says which
 //! releases fit the messages seen. Records no release explains are counted in
 //! `trace.unparsed`, with samples, never fatal.
 
 use std::path::Path;
 
-use crate::engine::capture::{CaptureStop, RecordSink, Source, Verdict};
+use super::builder::TraceBuilder;
+use super::model::{Dialect, Trace};
+use super::observe::StepObserver;
+use crate::engine::capture::{RecordSink, Source, Verdict};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::trace::{Dialect, Trace, TraceBuilder};
 
 /// An imported log.
 pub struct ImportedLog {
@@ -31,6 +33,8 @@ pub struct ImportedLog {
     pub dialect: Dialect,
     /// The log stops before the allocation passes ended.
     pub truncated: bool,
+    /// Reading stopped because the observer asked to (see [`import_log_observed`]).
+    pub stopped_by_observer: bool,
 }
 
 /// A record header: level, target and where the message starts.
@@ -59,22 +63,31 @@ fn header(line: &str) -> Option<(log::Level, &str, &str)> {
 
 /// Parses a log's text (named `path` in errors).
 pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
-    import(path, text, false)
+    import(path, text, TraceBuilder::new())
 }
 
-/// [`import_log`] as a live capture would see it: reading stops where the
-/// loop detector is sure the allocation loops, and the trace says so
-/// ([`CaptureStop::LoopDetected`]).
-pub fn import_log_until_loop(path: &Path, text: &str) -> EngineResult<ImportedLog> {
-    import(path, text, true)
+/// [`import_log`] as a live capture would see it with `observer` attached:
+/// reading stops where the observer asks to stop
+/// ([`ImportedLog::stopped_by_observer`]); what that means is the caller's to say.
+pub fn import_log_observed(
+    path: &Path,
+    text: &str,
+    observer: impl StepObserver + 'static,
+) -> EngineResult<ImportedLog> {
+    import(path, text, TraceBuilder::new().observed_by(observer))
 }
 
-fn import(path: &Path, text: &str, stop_on_loop: bool) -> EngineResult<ImportedLog> {
-    let mut builder = TraceBuilder::new();
-    if stop_on_loop {
-        builder = builder.watching_for_loops();
-    }
+fn import(path: &Path, text: &str, mut builder: TraceBuilder) -> EngineResult<ImportedLog> {
     let mut stopped = false;
+    // A record names an id no allocation can have: say where, rather than
+    // build a replay sized by it.
+    let rejected = |builder: &TraceBuilder, line: u64| match builder.rejected() {
+        Some(why) => Err(EngineError::Unsupported {
+            path: path.to_path_buf(),
+            message: format!("line {line}: {why}"),
+        }),
+        None => Ok(()),
+    };
     let mut out = ImportedLog {
         trace: Trace::default(),
         lines: 0,
@@ -83,30 +96,34 @@ fn import(path: &Path, text: &str, stop_on_loop: bool) -> EngineResult<ImportedL
         stray_lines: 0,
         dialect: Dialect::ANY,
         truncated: false,
+        stopped_by_observer: false,
     };
-    let mut pending: Option<(Source, log::Level, String)> = None;
+    // The pending record, with the line its header is on.
+    let mut pending: Option<(Source, log::Level, String, u64)> = None;
     let mut seen_header = false;
     for line in text.lines() {
         out.lines += 1;
         match header(line) {
             Some((level, target, msg)) => {
                 seen_header = true;
-                if let Some((s, l, m)) = pending.take()
-                    && builder.record(s, l, &m) == Verdict::Stop
-                {
-                    stopped = true;
-                    break;
+                if let Some((s, l, m, at)) = pending.take() {
+                    let verdict = builder.record(s, l, &m);
+                    rejected(&builder, at)?;
+                    if verdict == Verdict::Stop {
+                        stopped = true;
+                        break;
+                    }
                 }
                 match Source::from_target(target) {
                     Some(source) => {
                         out.records += 1;
-                        pending = Some((source, level, msg.to_string()));
+                        pending = Some((source, level, msg.to_string(), out.lines));
                     }
                     None => out.other_targets += 1,
                 }
             }
             None => match pending.as_mut() {
-                Some((_, _, m)) => {
+                Some((_, _, m, _)) => {
                     m.push('\n');
                     m.push_str(line);
                 }
@@ -115,8 +132,9 @@ fn import(path: &Path, text: &str, stop_on_loop: bool) -> EngineResult<ImportedL
             },
         }
     }
-    if !stopped && let Some((s, l, m)) = pending.take() {
+    if !stopped && let Some((s, l, m, at)) = pending.take() {
         builder.record(s, l, &m);
+        rejected(&builder, at)?;
     }
     if out.records == 0 {
         return Err(EngineError::Unsupported {
@@ -128,12 +146,8 @@ fn import(path: &Path, text: &str, stop_on_loop: bool) -> EngineResult<ImportedL
             ),
         });
     }
+    out.stopped_by_observer = stopped && builder.stopped_by_observer();
     out.trace = builder.finish();
-    if stopped {
-        out.trace.stopped = Some(CaptureStop::LoopDetected {
-            steps: out.trace.steps.len(),
-        });
-    }
     out.trace.records = out.records;
     out.dialect = out.trace.dialect;
     out.truncated = !out.trace.finished;

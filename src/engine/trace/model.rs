@@ -1,0 +1,516 @@
+//! The event model every consumer of a trace uses: program points, registers,
+//! live-range pieces, state dumps, events, steps and the [`Trace`] itself. The
+//! parser (the rest of this folder) produces it; the replay, diagnosis,
+//! explanations, invariants, chart and CLI read it.
+
+use std::collections::HashMap;
+
+use crate::engine::capture::CaptureStop;
+
+pub use super::dialect::Dialect;
+
+pub type BundleId = u32;
+pub type RangeId = u32;
+pub type VRegId = u32;
+
+/// A regalloc2 program point: instruction `n`, before (`pre`) or after (`post`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(into = "String")]
+pub struct Point(pub u32);
+
+impl Point {
+    /// The largest instruction a point can name. regalloc2's `ProgPoint` packs
+    /// the instruction into 31 bits; one less keeps `Point.0 + 1` (the end of
+    /// a one-point range) in range too.
+    pub const MAX_INST: u32 = (u32::MAX >> 1) - 1;
+
+    /// The point at `inst` (clamped to [`Point::MAX_INST`], so arithmetic on
+    /// numbers read from a log never overflows).
+    pub fn new(inst: u32, post: bool) -> Point {
+        Point(inst.min(Point::MAX_INST) * 2 + u32::from(post))
+    }
+
+    /// The point at `inst`, or `None` past [`Point::MAX_INST`]: for numbers
+    /// read from a log, which no real allocation reaches.
+    pub fn checked(inst: u32, post: bool) -> Option<Point> {
+        (inst <= Point::MAX_INST).then(|| Point::new(inst, post))
+    }
+    pub fn inst(self) -> u32 {
+        self.0 / 2
+    }
+    pub fn is_post(self) -> bool {
+        self.0 % 2 == 1
+    }
+    pub fn text(self) -> String {
+        format!(
+            "{}-{}",
+            self.inst(),
+            if self.is_post() { "post" } else { "pre" }
+        )
+    }
+}
+
+impl From<Point> for String {
+    fn from(p: Point) -> String {
+        p.text()
+    }
+}
+
+/// Register class of a physical or virtual register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegClass {
+    Int,
+    Float,
+    Vector,
+}
+
+impl RegClass {
+    /// The class of regalloc2's class number (`PRegIndex` bits 6 and up).
+    pub(super) fn from_index(i: u32) -> Option<RegClass> {
+        match i {
+            0 => Some(RegClass::Int),
+            1 => Some(RegClass::Float),
+            2 => Some(RegClass::Vector),
+            _ => None,
+        }
+    }
+    pub(super) fn from_name(s: &str) -> Option<RegClass> {
+        match s {
+            "Int" | "i" => Some(RegClass::Int),
+            "Float" | "f" => Some(RegClass::Float),
+            "Vector" | "v" => Some(RegClass::Vector),
+            _ => None,
+        }
+    }
+    pub fn suffix(self) -> char {
+        match self {
+            RegClass::Int => 'i',
+            RegClass::Float => 'f',
+            RegClass::Vector => 'v',
+        }
+    }
+}
+
+/// A physical register, as regalloc2 names it (`p3i`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(into = "String")]
+pub struct PReg {
+    pub hw: u8,
+    pub class: RegClass,
+}
+
+impl PReg {
+    /// Hardware numbers fit in 6 bits in regalloc2 (`PReg::MAX`).
+    pub const MAX_HW: u32 = 63;
+
+    /// Index in regalloc2's PReg space (class in the top bits).
+    pub fn index(self) -> usize {
+        (self.class as usize) << 6 | self.hw as usize
+    }
+    pub fn text(self) -> String {
+        format!("p{}{}", self.hw, self.class.suffix())
+    }
+}
+
+impl From<PReg> for String {
+    fn from(p: PReg) -> String {
+        p.text()
+    }
+}
+
+/// An operand constraint, as regalloc2 prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Constraint {
+    Any,
+    Reg,
+    Stack,
+    FixedReg(PReg),
+    Reuse(u32),
+    Limit(u32),
+    /// A fixed, non-allocatable register operand.
+    Fixed(PReg),
+}
+
+impl Constraint {
+    pub fn text(self) -> String {
+        match self {
+            Constraint::Any => "any".into(),
+            Constraint::Reg => "reg".into(),
+            Constraint::Stack => "stack".into(),
+            Constraint::FixedReg(p) => format!("fixed({})", p.text()),
+            Constraint::Reuse(i) => format!("reuse({i})"),
+            Constraint::Limit(n) => format!("limit(0..={})", n.saturating_sub(1)),
+            Constraint::Fixed(p) => format!("fixed-nonallocatable({})", p.text()),
+        }
+    }
+}
+
+/// One use or def of a virtual register in a live range.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct UseInfo {
+    pub pos: Point,
+    pub slot: u16,
+    pub def: bool,
+    /// Late (after the instruction) rather than early.
+    pub late: bool,
+    pub vreg: Option<VRegId>,
+    pub constraint: Constraint,
+}
+
+impl UseInfo {
+    pub fn text(&self) -> String {
+        format!(
+            "{}{} at {} (slot {}): {}",
+            if self.def { "def" } else { "use" },
+            if self.late { "@late" } else { "" },
+            self.pos.text(),
+            self.slot,
+            self.constraint.text()
+        )
+    }
+}
+
+/// A piece of a bundle: `[from, to)` of live range `range`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Seg {
+    pub from: Point,
+    pub to: Point,
+    pub range: RangeId,
+}
+
+/// A bundle in a state dump.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct BundleDump {
+    pub spillset: u32,
+    /// `none`, a register such as `p3i`, or a stack slot.
+    pub alloc: String,
+    pub segs: Vec<Seg>,
+}
+
+/// A live range in a state dump.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RangeDump {
+    pub from: Point,
+    pub to: Point,
+    pub vreg: Option<VRegId>,
+    pub bundle: Option<BundleId>,
+    pub weight: f32,
+    pub uses: Vec<UseInfo>,
+}
+
+/// regalloc2's state dump (`dump_state`): before and after allocation.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct StateDump {
+    pub bundles: Vec<BundleDump>,
+    pub ranges: Vec<RangeDump>,
+}
+
+/// A bundle's requirement for an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    Any,
+    Register,
+    FixedReg(PReg),
+    Limit(u32),
+    Stack,
+    FixedStack(PReg),
+}
+
+impl Requirement {
+    pub fn text(self) -> String {
+        match self {
+            Requirement::Any => "any location".into(),
+            Requirement::Register => "any register".into(),
+            Requirement::FixedReg(p) => format!("fixed register {}", p.text()),
+            Requirement::Limit(n) => format!("one of the first {n} registers"),
+            Requirement::Stack => "a stack slot".into(),
+            Requirement::FixedStack(p) => format!("fixed stack slot {}", p.text()),
+        }
+    }
+}
+
+/// One thing the allocator did or found, in the order it logged it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The bundle's uses have incompatible requirements: split at once.
+    RequirementConflict,
+    Attempt {
+        n: u32,
+        req: Requirement,
+    },
+    Probe {
+        preg: PReg,
+    },
+    /// The probed register holds other bundles that overlap.
+    Conflict {
+        preg: Option<PReg>,
+        bundles: Vec<BundleId>,
+        point: Point,
+    },
+    /// The probed register is reserved (a clobber or fixed use) at `point`.
+    ConflictFixed {
+        preg: Option<PReg>,
+        cost: u32,
+        point: Point,
+    },
+    Assigned {
+        bundle: BundleId,
+        preg: PReg,
+    },
+    LowestEvict {
+        bundles: Vec<BundleId>,
+        cost: Option<u32>,
+    },
+    LowestSplit {
+        cost: Option<u32>,
+        point: Point,
+        preg: Option<PReg>,
+    },
+    OurWeight {
+        weight: u32,
+    },
+    DecideSplit {
+        weight: u32,
+    },
+    Evict {
+        bundle: BundleId,
+        from: Option<PReg>,
+    },
+    Split {
+        bundle: BundleId,
+        at: Point,
+        hint: Option<PReg>,
+    },
+    /// Where the split really happened after regalloc2's adjustments.
+    SplitPoint {
+        at: Point,
+    },
+    MinimalSplit {
+        bundle: BundleId,
+    },
+    NewBundle {
+        bundle: BundleId,
+        parent: BundleId,
+    },
+    /// The bundle's live ranges after this event (the replay applies these).
+    Ranges {
+        bundle: BundleId,
+        segs: Vec<Seg>,
+    },
+    /// A part without uses went to the spill bundle.
+    ToSpillBundle {
+        bundle: BundleId,
+        spill_bundle: BundleId,
+        seg: Seg,
+    },
+    Props {
+        bundle: BundleId,
+        prio: u32,
+        weight: u32,
+        minimal: bool,
+        fixed: bool,
+    },
+    Queued {
+        bundle: BundleId,
+    },
+    /// The spill set must live in a stack slot.
+    SpillSetRequired {
+        bundle: BundleId,
+    },
+    TooManyLiveRegs,
+}
+
+/// Which pass a step belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The main loop over the allocation queue.
+    Main,
+    /// Second chance for spill bundles, after the queue is empty.
+    SpillBundles,
+}
+
+/// How a step ended for its bundle.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Allocated {
+        preg: PReg,
+    },
+    Split {
+        at: Point,
+        children: Vec<BundleId>,
+    },
+    Spilled {
+        how: SpillKind,
+    },
+    /// The trace stopped inside this step.
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Allocated { .. } => "allocated",
+            Outcome::Split { .. } => "split",
+            Outcome::Spilled { .. } => "spilled",
+            Outcome::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// Ways a bundle ends up without a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpillKind {
+    /// No register needed: deferred to the spill-bundle pass.
+    Deferred,
+    /// Its ranges moved into its spill set's spill bundle.
+    IntoSpillBundle,
+    /// Its uses require a stack slot.
+    StackRequired,
+    /// Second chance failed: the spill set gets a stack slot.
+    NoRegisterLeft,
+}
+
+/// One allocator step.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Step {
+    pub bundle: BundleId,
+    pub hint: Option<PReg>,
+    pub phase: Phase,
+    pub events: Vec<Event>,
+    pub outcome: Outcome,
+}
+
+impl Step {
+    pub fn evicted(&self) -> Vec<BundleId> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Evict { bundle, .. } => Some(*bundle),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The properties regalloc2 computed for a bundle before the first step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct BundleProps {
+    pub prio: u32,
+    pub weight: u32,
+    pub minimal: bool,
+    pub fixed: bool,
+}
+
+/// A parsed trace of one allocation.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// State before the first step (after merging and queueing).
+    pub initial: StateDump,
+    /// State after allocation, if the allocation finished.
+    pub final_state: Option<StateDump>,
+    /// Bundles queued before the first step.
+    pub initial_queue: Vec<BundleId>,
+    pub initial_props: HashMap<BundleId, BundleProps>,
+    pub steps: Vec<Step>,
+    /// VCode before allocation, as Cranelift printed it.
+    pub vcode_before: Option<String>,
+    pub checker_error: Option<String>,
+    pub stopped: Option<CaptureStop>,
+    /// Spill slots regalloc2 gave to spilled ranges (its `SpillSlotIndex`es).
+    pub spill_slots: std::collections::BTreeSet<u32>,
+    /// Records seen and records not understood.
+    pub records: u64,
+    pub unparsed: u64,
+    /// A few records that were not understood, for diagnosis.
+    pub unparsed_samples: Vec<String>,
+    /// The virtual register of every live range seen.
+    pub vreg_of_range: HashMap<RangeId, VRegId>,
+    /// The allocation passes ran to their end: regalloc2's final dump or the
+    /// end of spill-slot allocation was seen (0.9–0.11 print no final dump).
+    pub finished: bool,
+    /// The regalloc2 releases whose messages fit this trace.
+    pub dialect: Dialect,
+}
+
+/// How the steps of a trace ended, counted once for every front end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StepCounts {
+    pub steps: usize,
+    pub allocated: usize,
+    pub splits: usize,
+    pub evictions: usize,
+    pub spilled: usize,
+    pub spill_slots: usize,
+}
+
+impl Trace {
+    /// Counts of step outcomes, evictions and spill slots.
+    pub fn counts(&self) -> StepCounts {
+        let mut c = StepCounts {
+            steps: self.steps.len(),
+            spill_slots: self.spill_slots.len(),
+            ..StepCounts::default()
+        };
+        for s in &self.steps {
+            match s.outcome {
+                Outcome::Allocated { .. } => c.allocated += 1,
+                Outcome::Split { .. } => c.splits += 1,
+                Outcome::Spilled { .. } => c.spilled += 1,
+                Outcome::Incomplete => {}
+            }
+            c.evictions += s.evicted().len();
+        }
+        c
+    }
+
+    /// Number of bundles referenced anywhere in the trace.
+    pub fn bundle_count(&self) -> usize {
+        let mut n = self.initial.bundles.len();
+        for s in &self.steps {
+            n = n.max(s.bundle as usize + 1);
+            for e in &s.events {
+                if let Event::NewBundle { bundle, .. } | Event::Ranges { bundle, .. } = e {
+                    n = n.max(*bundle as usize + 1);
+                }
+                if let Event::ToSpillBundle { spill_bundle, .. } = e {
+                    n = n.max(*spill_bundle as usize + 1);
+                }
+            }
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn point_arithmetic_on_huge_instructions_does_not_overflow() {
+        let last = Point::new(u32::MAX, true);
+        assert_eq!(last.inst(), Point::MAX_INST);
+        assert!(last.is_post());
+        // The end of a one-point range after the last point is still a point.
+        assert!(last.0.checked_add(1).is_some_and(|end| end < u32::MAX));
+        assert_eq!(
+            Point::new(u32::MAX - 1, false),
+            Point::new(Point::MAX_INST, false)
+        );
+        assert_eq!(Point::checked(u32::MAX / 2, false), None);
+        assert_eq!(Point::checked(Point::MAX_INST, true), Some(last));
+        assert_eq!(Point::new(12, true).text(), "12-post");
+    }
+
+    #[test]
+    fn register_classes_past_vector_are_not_classes() {
+        assert_eq!(RegClass::from_index(2), Some(RegClass::Vector));
+        assert_eq!(RegClass::from_index(3), None);
+    }
+}
