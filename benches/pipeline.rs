@@ -14,6 +14,7 @@ use spillscope::engine::capture::{self, CaptureLimits, RecordSink, Source, Verdi
 use spillscope::engine::compile;
 use spillscope::engine::input::Input;
 use spillscope::engine::input::isa::{Algorithm, Target};
+use spillscope::engine::replay::diagnose::LoopDetector;
 use spillscope::engine::session::{self, Settings};
 
 fn load(name: &str) -> Input {
@@ -74,12 +75,22 @@ fn traced_vs_untraced(c: &mut Criterion) {
         });
         group.bench_function("traced", |b| {
             b.iter(|| {
-                compile::compile_traced(&prepared.function, &*plain, CaptureLimits::default())
+                compile::compile_traced(
+                    &prepared.function,
+                    &*plain,
+                    CaptureLimits::default(),
+                    LoopDetector::default(),
+                )
             })
         });
         group.bench_function("traced_with_checker", |b| {
             b.iter(|| {
-                compile::compile_traced(&prepared.function, &*checked, CaptureLimits::default())
+                compile::compile_traced(
+                    &prepared.function,
+                    &*checked,
+                    CaptureLimits::default(),
+                    LoopDetector::default(),
+                )
             })
         });
         group.finish();

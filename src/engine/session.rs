@@ -16,6 +16,7 @@ use crate::engine::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target
 use crate::engine::input::translate::{self, Translation, WasmtimeSettings};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::replay::Replay;
+use crate::engine::replay::diagnose::LoopDetector;
 
 /// Everything the user chooses besides the file and function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -273,7 +274,8 @@ pub fn trace_prepared(
 ) -> EngineResult<FunctionTrace> {
     let isa = prepared.isa(&input.path, settings.algorithm, true)?;
     let started = Instant::now();
-    let traced = compile::compile_traced(&prepared.function, &*isa, limits);
+    let traced =
+        compile::compile_traced(&prepared.function, &*isa, limits, LoopDetector::default());
     let trace_elapsed = started.elapsed();
     if let CompileEnd::Error(e) = &traced.end {
         return Err(compile_error(&input.path, &prepared.label, e.clone()));

@@ -134,6 +134,7 @@ fn budget_reduction_keeps_the_function_over_budget() {
             max_records: budget,
             deadline: None,
         },
+        spillscope::engine::replay::diagnose::LoopDetector::default(),
     );
     assert!(
         matches!(traced.end, CompileEnd::Stopped(_)),

@@ -17,8 +17,7 @@ use cranelift_codegen::{Context, FinalizedMachReloc};
 use crate::engine::capture::{
     self, CaptureLimits, CaptureOutcome, CaptureStop, RecordSink, Source, Verdict,
 };
-use crate::engine::replay::diagnose::LoopDetector;
-use crate::engine::trace::{Trace, TraceBuilder};
+use crate::engine::trace::{StepObserver, Trace, TraceBuilder};
 
 /// What regalloc2's checker said.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -160,18 +159,21 @@ fn verdict(checker_on: bool, trace: &Trace, end: &CompileEnd) -> CheckerVerdict 
 }
 
 /// Compiles with regalloc2's records captured and parsed. `isa` should have the
-/// `regalloc_checker` flag on for a verdict.
+/// `regalloc_checker` flag on for a verdict. `watch` sees each step as it is
+/// parsed (the replay stage's loop detector, passed in so this stage does not
+/// depend on a later one); when it stops the capture, the stop is reported as
+/// [`CaptureStop::LoopDetected`].
 pub fn compile_traced(
     func: &Function,
     isa: &dyn TargetIsa,
     limits: CaptureLimits,
+    watch: impl StepObserver + 'static,
 ) -> TracedCompile {
     let checker_on = isa.flags().regalloc_checker();
-    let (outcome, builder, records) = capture::capture(
-        TraceBuilder::new().observed_by(LoopDetector::default()),
-        limits,
-        || run(func, isa),
-    );
+    let (outcome, builder, records) =
+        capture::capture(TraceBuilder::new().observed_by(watch), limits, || {
+            run(func, isa)
+        });
     // The loop detector watched the steps as they came and stopped the capture.
     let looped = builder.stopped_by_observer();
     let mut trace = builder.finish();

@@ -118,7 +118,7 @@ impl Oracle for BudgetOracle {
             },
             CompileEnd::Stopped(s) => Judgement {
                 interesting: false,
-                reason: format!("the compile stopped: {s:?}"),
+                reason: format!("the compile {s}"),
             },
         })
     }

@@ -51,7 +51,7 @@ use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::translate::{self, Translation};
 use crate::engine::input::{Input, InputKind};
-use crate::engine::replay::diagnose::{self, Diagnosis};
+use crate::engine::replay::diagnose::{self, Diagnosis, LoopDetector};
 use crate::engine::session::{self, Prepared, Settings};
 use crate::engine::triage::reduce;
 use crate::engine::triage::runner::{CommandEnd, CommandRun, CommandRunner};
@@ -715,7 +715,12 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
             }
             limits.deadline = Some(Instant::now() + options.timeout);
             let checked = if options.traced {
-                let traced = compile::compile_traced(&prepared.function, &*isa, limits);
+                let traced = compile::compile_traced(
+                    &prepared.function,
+                    &*isa,
+                    limits,
+                    LoopDetector::default(),
+                );
                 let seen = (traced.trace.steps.len(), traced.trace.unparsed);
                 let slots = traced.trace.spill_slots.len();
                 (
@@ -782,7 +787,12 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
             };
             let traced = capture::quietly(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let traced = compile::compile_traced(&prepared.function, &*isa, limits);
+                    let traced = compile::compile_traced(
+                        &prepared.function,
+                        &*isa,
+                        limits,
+                        LoopDetector::default(),
+                    );
                     let diagnosis = diagnose::diagnose(&traced.trace);
                     (traced.trace.steps.len(), traced.records, diagnosis)
                 }))
