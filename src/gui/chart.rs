@@ -844,7 +844,7 @@ fn tooltip_ui(
     ui.set_max_width(460.0);
     let status = match item.status {
         Status::Allocated(p) => format!("allocated to {}", p.text()),
-        Status::Spilled(k) => format!("spilled ({k:?})"),
+        Status::Spilled(k) => format!("spilled: {}", k.text()),
         s => s.name().to_string(),
     };
     ui.strong(format!("bundle {} — {status}", item.bundle));

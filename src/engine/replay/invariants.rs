@@ -34,6 +34,18 @@ pub enum Invariant {
     FinalState,
 }
 
+impl Invariant {
+    /// What broke, in a few words.
+    pub fn text(self) -> &'static str {
+        match self {
+            Invariant::Overlap => "two bundles in one register",
+            Invariant::SplitCoverage => "a split lost or invented program points",
+            Invariant::Unplaced => "a bundle neither allocated nor spilled",
+            Invariant::FinalState => "the last state differs from regalloc2's final dump",
+        }
+    }
+}
+
 /// One broken invariant.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Violation {
@@ -47,8 +59,10 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:?} after {} steps: {}",
-            self.invariant, self.after_steps, self.detail
+            "{} after {} steps: {}",
+            self.invariant.text(),
+            self.after_steps,
+            self.detail
         )
     }
 }

@@ -377,6 +377,18 @@ pub enum SpillKind {
     NoRegisterLeft,
 }
 
+impl SpillKind {
+    /// In a few words, for labels and tooltips.
+    pub fn text(self) -> &'static str {
+        match self {
+            SpillKind::Deferred => "deferred to the spill-bundle pass",
+            SpillKind::IntoSpillBundle => "moved into its spill bundle",
+            SpillKind::StackRequired => "its uses need a stack slot",
+            SpillKind::NoRegisterLeft => "no register left on the second chance",
+        }
+    }
+}
+
 /// One allocator step.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Step {
