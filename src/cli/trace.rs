@@ -221,14 +221,14 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
         ),
         diagnosis: diagnose::diagnose(trace),
         import: Some(ImportSummary {
-            lines: log.lines,
-            records: log.records,
-            other_targets: log.other_targets,
-            stray_lines: log.stray_lines,
+            lines: log.stats.lines,
+            records: log.stats.records,
+            other_targets: log.stats.other_targets,
+            stray_lines: log.stats.stray_lines,
             not_understood: trace.unparsed,
             not_understood_samples: trace.unparsed_samples.clone(),
-            truncated: log.truncated,
-            releases: String::from(log.dialect),
+            truncated: log.stats.truncated,
+            releases: String::from(log.stats.dialect),
         }),
     })
 }

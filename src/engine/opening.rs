@@ -10,8 +10,7 @@ use crate::engine::capture::CaptureLimits;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::input::Input;
 use crate::engine::session::{self, FunctionTrace, Settings};
-use crate::engine::trace::Dialect;
-use crate::engine::trace::import;
+use crate::engine::trace::import::{self, LogStats};
 
 /// The regalloc2 this build links (Cargo.toml pins it exactly).
 pub const REGALLOC2_VERSION: &str = "0.15.2";
@@ -66,17 +65,7 @@ pub fn clif_beside(log: &Path) -> Option<PathBuf> {
 /// A regalloc2 log read into a trace, with what the import made of it.
 pub struct OpenedLog {
     pub path: PathBuf,
-    pub lines: u64,
-    /// Records from regalloc2 or Cranelift's compile step.
-    pub records: u64,
-    /// Records from other `log` targets, skipped.
-    pub other_targets: u64,
-    /// Lines before the first record header.
-    pub stray_lines: u64,
-    /// The regalloc2 releases whose messages fit the log.
-    pub dialect: Dialect,
-    /// The log ends before the allocation did.
-    pub truncated: bool,
+    pub stats: LogStats,
     /// The steps with their replay; labelled with the log's file name.
     pub trace: FunctionTrace,
 }
@@ -102,19 +91,14 @@ impl OpenedLog {
             .unwrap_or_else(|| path.display().to_string());
         Ok(OpenedLog {
             path: path.to_path_buf(),
-            lines: imported.lines,
-            records: imported.records,
-            other_targets: imported.other_targets,
-            stray_lines: imported.stray_lines,
-            dialect: imported.dialect,
-            truncated: imported.truncated,
+            stats: imported.stats,
             trace: session::trace_from_log(label, imported.trace),
         })
     }
 
     /// What the log says about regalloc2's checker, in words.
     pub fn checker_text(&self) -> String {
-        if self.truncated {
+        if self.stats.truncated {
             return "not run (log)".into();
         }
         self.trace

@@ -32,12 +32,12 @@ impl LogInfo {
     pub fn of(log: &OpenedLog) -> LogInfo {
         let trace = &log.trace.traced.trace;
         LogInfo {
-            lines: log.lines,
-            records: log.records,
+            lines: log.stats.lines,
+            records: log.stats.records,
             not_understood: trace.unparsed,
             not_understood_samples: trace.unparsed_samples.clone(),
-            truncated: log.truncated,
-            releases: String::from(log.dialect),
+            truncated: log.stats.truncated,
+            releases: String::from(log.stats.dialect),
             current: None,
         }
     }

@@ -62,10 +62,21 @@ fn an_env_logger_log_replays_like_the_live_trace() {
             replay.state_at(replay.len()),
             live.replay.state_at(live.replay.len())
         );
-        assert!(imported.trace.finished && !imported.truncated, "{file}");
+        assert!(
+            imported.trace.finished && !imported.stats.truncated,
+            "{file}"
+        );
         // The build's own regalloc2: 0.15.2, told apart from 0.9–0.11.
-        assert!(imported.dialect.fits(15), "{}", imported.dialect.text());
-        assert!(!imported.dialect.fits(11), "{}", imported.dialect.text());
+        assert!(
+            imported.stats.dialect.fits(15),
+            "{}",
+            imported.stats.dialect.text()
+        );
+        assert!(
+            !imported.stats.dialect.fits(11),
+            "{}",
+            imported.stats.dialect.text()
+        );
         let broken = invariants::check(&imported.trace, &replay);
         assert!(broken.is_empty(), "{file}: {broken:?}");
     }
@@ -112,7 +123,7 @@ fn a_truncated_log_replays_up_to_where_it_stops() {
         &live.traced.trace.steps[..steps.len() - 1]
     );
     assert!(imported.trace.final_state.is_none());
-    assert!(imported.truncated);
+    assert!(imported.stats.truncated);
     let replay = Replay::new(imported.trace.clone());
     assert_eq!(replay.len(), steps.len());
     // Nothing is claimed about the end of a truncated trace.

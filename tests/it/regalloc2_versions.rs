@@ -59,9 +59,12 @@ fn every_release_imports_with_every_record_understood() {
             "{file}: ranges moved to a spill bundle"
         );
         assert_eq!(t.unparsed, 0, "{file}: {:#?}", t.unparsed_samples);
-        assert!(log.other_targets == 0 && log.stray_lines == 0, "{file}");
         assert!(
-            !log.truncated && t.finished,
+            log.stats.other_targets == 0 && log.stats.stray_lines == 0,
+            "{file}"
+        );
+        assert!(
+            !log.stats.truncated && t.finished,
             "{file}: the allocation ran to its end"
         );
         assert!(
@@ -112,7 +115,7 @@ fn the_messages_narrow_down_the_release() {
     ];
     let mut got = Vec::new();
     for &(file, minor, _) in LOGS {
-        let d = import(&fixtures().join(file)).dialect;
+        let d = import(&fixtures().join(file)).stats.dialect;
         assert!(d.fits(minor), "{file}: {}", d.text());
         got.push((file, d.text()));
     }
@@ -190,7 +193,7 @@ fn a_truncated_old_log_keeps_its_invariants() {
         let start = text.find("process_bundle").unwrap();
         let cut = start + (text.len() - start) / 3;
         let log = import::import_log(Path::new(file), &text[..cut]).unwrap();
-        assert!(log.truncated && !log.trace.finished, "{file}");
+        assert!(log.stats.truncated && !log.trace.finished, "{file}");
         assert_eq!(
             log.trace.steps.last().map(|s| &s.outcome),
             Some(&Outcome::Incomplete),
@@ -245,8 +248,8 @@ fn the_0_11_3_minimal_split_loop_replays_as_a_loop() {
     let log = import(&fixtures().join("regalloc2-0.11.3-loop.log"));
     let t = &log.trace;
     assert_eq!(t.unparsed, 0, "{:#?}", t.unparsed_samples);
-    assert!(log.truncated && !t.finished && t.final_state.is_none());
-    assert_eq!(log.dialect.text(), "0.11");
+    assert!(log.stats.truncated && !t.finished && t.final_state.is_none());
+    assert_eq!(log.stats.dialect.text(), "0.11");
     // A use and a reused-input def at the same instruction: two ranges, which
     // 0.11.3 does not count as minimal.
     assert_split_loop(t, 20);
@@ -278,17 +281,17 @@ fn the_0_11_3_split_loop_log_imports() {
     let c = t.counts();
     assert!(c.steps > 0 && c.splits > 0, "{c:?}");
     assert!(
-        log.truncated && log.dialect.fits(11),
+        log.stats.truncated && log.stats.dialect.fits(11),
         "{}",
-        log.dialect.text()
+        log.stats.dialect.text()
     );
-    assert!(!log.dialect.fits(12), "{}", log.dialect.text());
+    assert!(!log.stats.dialect.fits(12), "{}", log.stats.dialect.text());
     assert_split_loop(t, 10);
     assert!(
-        t.unparsed * 1000 <= log.records,
+        t.unparsed * 1000 <= log.stats.records,
         "{} of {} records not understood: {:#?}",
         t.unparsed,
-        log.records,
+        log.stats.records,
         t.unparsed_samples
     );
     let broken = invariants::check(t, &Replay::new(t.clone()));
@@ -319,15 +322,15 @@ fn every_log_in_ra_logs_dir_imports_and_keeps_invariants() {
             "{}: {} steps, regalloc2 {}",
             path.display(),
             t.steps.len(),
-            log.dialect.text()
+            log.stats.dialect.text()
         );
-        if t.unparsed > 0 || !broken.is_empty() || log.truncated {
+        if t.unparsed > 0 || !broken.is_empty() || log.stats.truncated {
             failures.push(format!(
                 "{}: {} not understood {:?}; truncated {}; {:?}",
                 path.display(),
                 t.unparsed,
                 t.unparsed_samples.first(),
-                log.truncated,
+                log.stats.truncated,
                 broken.first().map(|v| v.to_string())
             ));
         }

@@ -245,7 +245,7 @@ impl StepObserver for LoopDetector {
 /// trace says so ([`CaptureStop::LoopDetected`]).
 pub fn import_log_until_loop(path: &Path, text: &str) -> EngineResult<ImportedLog> {
     let mut log = import_log_observed(path, text, LoopDetector::default())?;
-    if log.stopped_by_observer {
+    if log.stats.stopped_by_observer {
         log.trace.stopped = Some(CaptureStop::LoopDetected {
             steps: log.trace.steps.len(),
         });

@@ -19,9 +19,15 @@ use super::observe::StepObserver;
 use crate::engine::capture::{RecordSink, Source, Verdict};
 use crate::engine::error::{EngineError, EngineResult};
 
-/// An imported log.
+/// An imported log: the trace and what reading it found.
 pub struct ImportedLog {
     pub trace: Trace,
+    pub stats: LogStats,
+}
+
+/// What reading a log found, beside the trace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogStats {
     pub lines: u64,
     /// Records from regalloc2 or Cranelift's compile step.
     pub records: u64,
@@ -68,7 +74,7 @@ pub fn import_log(path: &Path, text: &str) -> EngineResult<ImportedLog> {
 
 /// [`import_log`] as a live capture would see it with `observer` attached:
 /// reading stops where the observer asks to stop
-/// ([`ImportedLog::stopped_by_observer`]); what that means is the caller's to say.
+/// ([`LogStats::stopped_by_observer`]); what that means is the caller's to say.
 pub fn import_log_observed(
     path: &Path,
     text: &str,
@@ -88,15 +94,9 @@ fn import(path: &Path, text: &str, mut builder: TraceBuilder) -> EngineResult<Im
         }),
         None => Ok(()),
     };
-    let mut out = ImportedLog {
-        trace: Trace::default(),
-        lines: 0,
-        records: 0,
-        other_targets: 0,
-        stray_lines: 0,
+    let mut out = LogStats {
         dialect: Dialect::ANY,
-        truncated: false,
-        stopped_by_observer: false,
+        ..LogStats::default()
     };
     // The pending record, with the line its header is on.
     let mut pending: Option<(Source, log::Level, String, u64)> = None;
@@ -147,9 +147,9 @@ fn import(path: &Path, text: &str, mut builder: TraceBuilder) -> EngineResult<Im
         });
     }
     out.stopped_by_observer = stopped && builder.stopped_by_observer();
-    out.trace = builder.finish();
-    out.trace.records = out.records;
-    out.dialect = out.trace.dialect;
-    out.truncated = !out.trace.finished;
-    Ok(out)
+    let mut trace = builder.finish();
+    trace.records = out.records;
+    out.dialect = trace.dialect;
+    out.truncated = !trace.finished;
+    Ok(ImportedLog { trace, stats: out })
 }
