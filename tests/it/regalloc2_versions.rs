@@ -299,7 +299,7 @@ fn the_0_11_3_split_loop_log_imports() {
 }
 
 /// A sweep over many logs (e.g. made by tools/ra-logs over many seeds):
-/// `RA_LOGS_DIR=dir cargo test --test regalloc2_versions -- --ignored`.
+/// `RA_LOGS_DIR=dir cargo test --test it regalloc2_versions -- --ignored`.
 #[test]
 #[ignore = "needs RA_LOGS_DIR"]
 fn every_log_in_ra_logs_dir_imports_and_keeps_invariants() {
