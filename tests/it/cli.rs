@@ -164,6 +164,19 @@ fn bad_inputs_fail_with_clear_errors() {
         b"function %f() {\nblock0:\n    v0 = frobnicate.i32 1\n    return\n}\n",
     );
     expect_error(&["list", &clif], &["bad.clif", "line 3"]);
+    // Parses, but the verifier rejects it: its own words, not a Debug dump.
+    let unverified = write(
+        "unverified.clif",
+        b"function %f(i32) -> i64 {\nblock0(v0: i32):\n    return v0\n}\n",
+    );
+    expect_error(
+        &["compile", &unverified, "--func", "0"],
+        &[
+            "unverified.clif",
+            "the verifier rejects the function: inst0 (return v0)",
+            "must match function signature of i64",
+        ],
+    );
     let empty = write("empty.wasm", b"");
     expect_error(&["list", &empty], &["empty.wasm", "empty"]);
     expect_error(

@@ -82,6 +82,19 @@ fn reloc_size(reloc: &FinalizedMachReloc) -> usize {
     }
 }
 
+/// Cranelift's error in words. Its `Display` says only "Verifier errors" for
+/// a function the verifier rejects, so the verifier's own list is used there.
+fn codegen_error_text(e: &cranelift_codegen::CodegenError) -> String {
+    use cranelift_codegen::CodegenError;
+    match e {
+        CodegenError::Verifier(errors) => {
+            let list: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+            format!("the verifier rejects the function: {}", list.join("; "))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Number of instructions in Cranelift's VCode listing.
 fn count_vcode_insts(vcode: &str) -> usize {
     vcode
@@ -109,7 +122,7 @@ fn run_with(func: &Function, isa: &dyn TargetIsa, disasm: bool) -> Result<Compil
     let mut ctrl = cranelift_codegen::control::ControlPlane::default();
     let compiled = ctx
         .compile(isa, &mut ctrl)
-        .map_err(|e| format!("{:?}", e.inner))?;
+        .map_err(|e| codegen_error_text(&e.inner))?;
     let final_vcode = compiled.vcode.clone().unwrap_or_default();
     let reloc_sites = compiled
         .buffer
