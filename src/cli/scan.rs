@@ -12,6 +12,7 @@ use clap::Args;
 use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
+use crate::engine::triage::merge;
 use crate::engine::triage::runner::CommandRunner;
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
 
@@ -47,7 +48,13 @@ this build's regalloc2 no longer has.
 
 Sharding: --shard I/N takes every N-th function of the global sorted
 (file, function index) list, starting with the I-th, so N machines running
-1/N .. N/N together scan everything exactly once.
+1/N .. N/N together scan everything exactly once. `scan --merge A.json B.json ...`
+combines their `--json` reports into the report one machine would have made
+(every shard 1/N .. N/N exactly once; timings add up). On Slurm, a job array
+runs the shards: `#SBATCH --array=1-8` and
+`spillscope scan corpus/ --shard $SLURM_ARRAY_TASK_ID/8 --json > shard-$SLURM_ARRAY_TASK_ID.json`;
+over ssh, GNU parallel does: `parallel -S host1,host2 --workdir . --return
+shard-{}.json 'spillscope scan corpus/ --shard {}/8 --json > shard-{}.json' ::: $(seq 8)`.
 
 Exit status:
   0  every function ok, no module error
@@ -61,13 +68,18 @@ Examples:
   spillscope scan sample-modules
   spillscope scan corpus/ --budget 5000000 --timeout 30 --jobs 8 --json > scan.json
   spillscope scan corpus/ --shard 2/4          # the second of four machines
+  spillscope scan --merge shard-*.json --json  # the four machines' reports as one
   spillscope scan big.wasm --all --target aarch64
   spillscope scan corpus/ --test 'tools/ra0113/target/release/ra0113 check {} --budget 400000' \\
       --expect-exit 3 --timeout 20 --json > swept.json   # with regalloc2 0.11.3")]
 pub struct ScanArgs {
-    /// Inputs: .wasm, .wat or .clif files, or folders to search
+    /// Inputs: .wasm, .wat or .clif files, or folders to search (with
+    /// --merge: the shards' JSON reports)
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// Combine the `--json` reports of shards 1/N .. N/N into one report
+    #[arg(long, conflicts_with_all = ["test", "shard", "traced", "budget"])]
+    pub merge: bool,
     /// regalloc2 records allowed per function (default: scaled to its CLIF size,
     /// at least 2,000,000)
     #[arg(long, conflicts_with = "test")]
@@ -211,12 +223,21 @@ fn print_text(
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<()> {
-    let options = options(&args)?;
-    let paths = scan::collect_inputs(&args.paths)?;
-    if paths.is_empty() {
-        anyhow::bail!("no .wasm, .wat or .clif files under the given paths");
-    }
-    let report = scan::scan(&paths, &options);
+    let report = if args.merge {
+        let reports = args
+            .paths
+            .iter()
+            .map(|p| merge::read_report(p).map(|r| (p.clone(), r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        merge::merge(reports)?
+    } else {
+        let options = options(&args)?;
+        let paths = scan::collect_inputs(&args.paths)?;
+        if paths.is_empty() {
+            anyhow::bail!("no .wasm, .wat or .clif files under the given paths");
+        }
+        scan::scan(&paths, &options)
+    };
     if args.json {
         super::print_json(&report)?;
     } else {

@@ -512,3 +512,81 @@ fn a_test_command_gets_each_function_in_its_input_s_clif_dialect() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+/// The report without what differs between runs: wall-clock times, and the
+/// number of worker threads.
+fn without_timings(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.ends_with("_ms") && k != "jobs");
+            map.values_mut().for_each(without_timings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+/// `scan --merge` of the shards' reports is the report of one whole scan: the
+/// same files in the same order, the same functions with the same statuses,
+/// details and diagnoses, the same counts (timings aside).
+#[test]
+fn merged_shards_equal_the_whole_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    // A module error and an over-budget function with its diagnosis, too.
+    let broken = dir.path().join("garbage.wasm");
+    std::fs::write(&broken, b"\0asm\x01\0\0\0\x0a\xff\xff").unwrap();
+    let inputs = [
+        "sample-modules",
+        broken.to_str().unwrap(),
+        "--budget",
+        "30000",
+    ];
+    let (whole_code, mut whole) = scan_json(&inputs);
+    assert_eq!(whole_code, 2, "the budget stops something: {whole:#}");
+    let mut shard_files = Vec::new();
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let mut args = inputs.to_vec();
+        args.extend(["--shard", &shard]);
+        let (_, report) = scan_json(&args);
+        let path = dir.path().join(format!("shard-{i}.json"));
+        std::fs::write(&path, report.to_string()).unwrap();
+        shard_files.push(path.to_string_lossy().to_string());
+    }
+    // In any order.
+    shard_files.reverse();
+    let mut merge_args: Vec<&str> = vec!["--merge"];
+    merge_args.extend(shard_files.iter().map(String::as_str));
+    let (code, mut merged) = scan_json(&merge_args);
+    assert_eq!(code, whole_code);
+    assert_eq!(merged["summary"]["shard"], "1/1");
+    without_timings(&mut whole);
+    without_timings(&mut merged);
+    assert_eq!(merged, whole);
+
+    // Shards missing, repeated, or from another split are refused by name.
+    let out = common::spillscope(&["scan", "--merge", &shard_files[0], &shard_files[1]]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing shard 1/3"), "{err}");
+    let out = common::spillscope(&["scan", "--merge", &shard_files[0], &shard_files[0]]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shard-3.json") && err.contains("shard 3/3 is also"),
+        "{err}"
+    );
+    let (_, other) = scan_json(&["sample-modules", "--shard", "1/2"]);
+    let other_path = dir.path().join("other.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    let out = common::spillscope(&[
+        "scan",
+        "--merge",
+        &shard_files[0],
+        other_path.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("other.json") && err.contains("one of 2 shards"),
+        "{err}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::engine::input::functions::{FunctionInfo, list_wasm_functions, wasm_er
 pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// What kind of text or binary a file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InputKind {
     Wasm,

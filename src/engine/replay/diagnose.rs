@@ -28,7 +28,8 @@ use crate::engine::trace::{
 };
 
 /// The verdict on one trace, in words and as data.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Diagnosis {
     /// True when the trace shows a cycle that would not end by itself.
     pub looping: bool,
@@ -49,14 +50,26 @@ pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<String>,
     /// Which sign was found: `no_progress_split`, `repeated_ranges`, `growing_queue`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sign: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sign: Option<Sign>,
     /// The steps (counted from 1) that make up the detected cycle.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cycle_steps: Vec<usize>,
     /// The bundles in the detected cycle, for highlighting.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cycle_bundles: Vec<BundleId>,
+}
+
+/// Which sign of a loop was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sign {
+    /// A split chain whose children cover exactly their parent's points.
+    NoProgressSplit,
+    /// The same live ranges processed again and again.
+    RepeatedRanges,
+    /// A queue that only grows while nothing is allocated.
+    GrowingQueue,
 }
 
 /// How many no-progress splits in one chain make a loop.
@@ -335,7 +348,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             from_step: Some(first.step + 1),
             description,
             range: Some(coverage_text(&cov)),
-            sign: Some("no_progress_split"),
+            sign: Some(Sign::NoProgressSplit),
             cycle_steps: chain
                 .iter()
                 .map(|l| l.step + 1)
@@ -386,7 +399,7 @@ fn verdict(d: LoopDetector, trace: &Trace) -> Diagnosis {
             from_step: Some(first_step + 1),
             description,
             range: Some(coverage_text(&key.0)),
-            sign: Some("repeated_ranges"),
+            sign: Some(Sign::RepeatedRanges),
             cycle_steps: cycle_steps.iter().map(|k| k + 1).collect(),
             cycle_bundles,
         };
@@ -475,7 +488,7 @@ fn growing_queue(
             shown = from + 1,
         ),
         range: None,
-        sign: Some("growing_queue"),
+        sign: Some(Sign::GrowingQueue),
         cycle_steps: (from + 1..=n).take(MAX_CYCLE_STEPS).collect(),
         cycle_bundles: Vec::new(),
     })

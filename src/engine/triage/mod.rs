@@ -3,7 +3,9 @@
 //! - [`reduce`]: shrink a CLIF function while an oracle says "still interesting"
 //! - [`scan`]: every function of many inputs under budgets, on worker threads
 //! - [`runner`]: run a user's test command on a CLIF file (process group, timeout)
+//! - [`merge`]: shard reports of `scan --shard I/N` combined into one
 
+pub mod merge;
 pub mod reduce;
 pub mod runner;
 pub mod scan;

@@ -157,7 +157,7 @@ impl Default for ScanOptions {
 }
 
 /// How the compile of one function ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -184,7 +184,7 @@ impl Status {
 }
 
 /// The scan of one function.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FunctionReport {
     pub index: u32,
     pub name: String,
@@ -216,7 +216,7 @@ pub struct FunctionReport {
 }
 
 /// One run of the test command on a function.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TestResult {
     /// `null` when it timed out or a signal ended it.
     pub exit_code: Option<i32>,
@@ -252,7 +252,7 @@ impl TestResult {
 }
 
 /// The scan of one input.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FileReport {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,7 +263,7 @@ pub struct FileReport {
 }
 
 /// Counts over a whole scan.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScanSummary {
     pub functions: usize,
     pub modules: usize,
@@ -287,13 +287,37 @@ pub struct ScanSummary {
 }
 
 impl ScanSummary {
+    /// Sets the module and function counts from `files`.
+    pub fn count(&mut self, files: &[FileReport]) {
+        self.modules = files.len();
+        self.module_errors = files.iter().filter(|f| f.error.is_some()).count();
+        let (mut functions, mut ok, mut over, mut checker, mut panicked, mut errors) =
+            (0, 0, 0, 0, 0, 0);
+        for func in files.iter().flat_map(|f| &f.functions) {
+            functions += 1;
+            match func.status {
+                Status::Ok => ok += 1,
+                Status::OverBudget => over += 1,
+                Status::CheckerFailed => checker += 1,
+                Status::Panicked => panicked += 1,
+                Status::CompileError => errors += 1,
+            }
+        }
+        self.functions = functions;
+        self.ok = ok;
+        self.over_budget = over;
+        self.checker_failed = checker;
+        self.panicked = panicked;
+        self.compile_errors = errors;
+    }
+
     /// Whether anything needs a look: the CLI's exit code 2.
     pub fn any_failure(&self) -> bool {
         self.ok != self.functions || self.module_errors > 0
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ScanReport {
     pub files: Vec<FileReport>,
     pub summary: ScanSummary,
@@ -598,25 +622,12 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
         .filter_map(|(f, keep)| keep.then_some(f))
         .collect();
     let mut summary = ScanSummary {
-        modules: files.len(),
         jobs,
         shard: options.shard.to_string(),
         test: options.test.as_ref().map(|t| t.command.clone()),
         ..ScanSummary::default()
     };
-    for f in &files {
-        summary.module_errors += f.error.is_some() as usize;
-        for func in &f.functions {
-            summary.functions += 1;
-            match func.status {
-                Status::Ok => summary.ok += 1,
-                Status::OverBudget => summary.over_budget += 1,
-                Status::CheckerFailed => summary.checker_failed += 1,
-                Status::Panicked => summary.panicked += 1,
-                Status::CompileError => summary.compile_errors += 1,
-            }
-        }
-    }
+    summary.count(&files);
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     summary.load_ms = load_ms;
     summary.translate_ms = translate_ms;
