@@ -9,6 +9,7 @@ use crate::engine::session::Settings;
 
 pub mod compare;
 pub mod compile;
+pub mod fidelity;
 pub mod layout;
 pub mod list;
 pub mod reduce;
@@ -31,6 +32,8 @@ pub enum Command {
     Reduce(reduce::ReduceArgs),
     /// Compile every function of many inputs under a budget; report loops, checker failures, panics.
     Scan(scan::ScanArgs),
+    /// Compare our recompile of every function with Wasmtime's own code.
+    Fidelity(fidelity::FidelityArgs),
 }
 
 /// Options shared by the subcommands that compile a function.
@@ -82,6 +85,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Fidelity(a) => fidelity::run(a),
     }
 }
 

@@ -100,3 +100,97 @@ fn stubbing_other_functions_does_not_change_the_clif() {
         }
     }
 }
+
+/// `spillscope fidelity` over the samples: every function identical, as the
+/// test above finds them, counted as `list` counts them; CLIF is refused.
+#[test]
+fn the_fidelity_command_finds_every_sample_function_identical() {
+    let out = common::spillscope(&[
+        "fidelity",
+        "sample-modules",
+        "--target",
+        "aarch64",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let defined: usize = common::wasm_samples()
+        .iter()
+        .map(|i| i.functions.iter().filter(|f| !f.imported).count())
+        .sum();
+    let s = &report["summary"];
+    assert_eq!(s["functions"], defined, "{s}");
+    assert_eq!(s["identical"], defined, "{s}");
+    assert_eq!(s["module_errors"], 0, "{s}");
+    let out = common::spillscope(&["fidelity", "sample-modules/fib.clif"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("fib.clif: CLIF text has no Wasmtime code"),
+        "{text}"
+    );
+}
+
+/// A difference names the first instruction where the codes part, in both
+/// disassemblies: here Wasmtime's real code for lz_compress with one byte of
+/// one instruction changed.
+#[test]
+fn a_difference_names_the_first_differing_instruction_in_both() {
+    let input = common::wasm_samples()
+        .into_iter()
+        .find(|i| i.path.ends_with("kernels.wasm"))
+        .unwrap();
+    let settings = Settings {
+        target: Target::X86_64,
+        ..Settings::default()
+    };
+    let index = input.select("lz_compress").unwrap().index;
+    let c = session::compile_function(&input, index, settings, false).unwrap();
+    let isa = c
+        .prepared
+        .isa(
+            &input.path,
+            spillscope::engine::input::isa::Algorithm::Backtracking,
+            false,
+        )
+        .unwrap();
+    let theirs = c
+        .prepared
+        .translation
+        .as_ref()
+        .unwrap()
+        .wasmtime_code
+        .clone()
+        .unwrap();
+    assert!(fidelity::compare(&c.code, &theirs).identical());
+    // Past the prologue, outside any relocation: a byte to change.
+    let at = (64..c.code.code.len())
+        .find(|o| !c.code.reloc_sites.iter().any(|r| r.contains(o)))
+        .unwrap();
+    let mut changed = theirs.clone();
+    changed[at] ^= 0x01;
+    let report = fidelity::compare(&c.code, &changed);
+    assert!(!report.identical());
+    assert_eq!(report.first_offset(), Some(at));
+    let d = fidelity::first_difference(&report, &c.code, &changed, &*isa).unwrap();
+    assert_eq!(d.offset, at);
+    // Both name the same instruction start, with a mnemonic, and they differ.
+    let start = |s: &str| s.split(':').next().unwrap().to_string();
+    assert_eq!(start(&d.ours), start(&d.wasmtime), "{d:?}");
+    let addr = usize::from_str_radix(start(&d.ours).trim_start_matches("0x"), 16).unwrap();
+    assert!(addr <= at && at < addr + 16, "{d:?}");
+    assert!(
+        d.ours.split(':').nth(1).is_some_and(|m| m
+            .trim()
+            .chars()
+            .next()
+            .is_some_and(char::is_alphabetic)),
+        "{d:?}"
+    );
+    assert_ne!(d.ours, d.wasmtime, "{d:?}");
+    eprintln!("first difference: {d:?}");
+}

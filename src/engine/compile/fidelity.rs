@@ -3,6 +3,8 @@
 //! byte, ignoring only the bytes that relocations patch (Wasmtime resolves calls
 //! between functions when it links its artifact; ours are placeholders).
 
+use cranelift_codegen::isa::TargetIsa;
+
 use crate::engine::compile::CompiledCode;
 
 /// The comparison for one function.
@@ -64,4 +66,87 @@ pub fn compare(ours: &CompiledCode, wasmtime: &[u8]) -> Fidelity {
         reloc_bytes: masked.iter().filter(|m| **m).count(),
         differing_offsets,
     }
+}
+
+/// The first instruction where the two codes differ, as each disassembles it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FirstDifference {
+    /// Byte offset of the first differing byte (or where the shorter code ends).
+    pub offset: usize,
+    /// Our instruction there, `0x1a4: mov rax, qword ptr [rdi + 8]`.
+    pub ours: String,
+    /// Wasmtime's instruction there.
+    pub wasmtime: String,
+}
+
+impl Fidelity {
+    /// Where the codes first differ: the first differing byte outside
+    /// relocations, or the end of the shorter code; `None` when identical.
+    pub fn first_offset(&self) -> Option<usize> {
+        if self.identical() {
+            return None;
+        }
+        let end = self.ours_bytes.min(self.wasmtime_bytes);
+        Some(self.differing_offsets.first().copied().unwrap_or(end))
+    }
+}
+
+/// The instruction at the first difference in both codes, disassembled for
+/// `isa` (capstone, through Cranelift); bytes in hex where it cannot be.
+pub fn first_difference(
+    report: &Fidelity,
+    ours: &CompiledCode,
+    wasmtime: &[u8],
+    isa: &dyn TargetIsa,
+) -> Option<FirstDifference> {
+    let offset = report.first_offset()?;
+    Some(FirstDifference {
+        offset,
+        ours: instruction_at(&ours.code, offset, isa),
+        wasmtime: instruction_at(wasmtime, offset, isa),
+    })
+}
+
+/// The instruction of `code` that covers `offset`.
+fn instruction_at(code: &[u8], offset: usize, isa: &dyn TargetIsa) -> String {
+    if offset >= code.len() {
+        return format!("(code ends at 0x{:x})", code.len());
+    }
+    let hex = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let Ok(cs) = isa.to_capstone() else {
+        return format!(
+            "0x{offset:x}: {}",
+            hex(&code[offset..code.len().min(offset + 8)])
+        );
+    };
+    let Ok(insns) = cs.disasm_all(code, 0) else {
+        return format!(
+            "0x{offset:x}: {}",
+            hex(&code[offset..code.len().min(offset + 8)])
+        );
+    };
+    for i in insns.iter() {
+        let start = i.address() as usize;
+        let end = start + i.bytes().len();
+        if (start..end).contains(&offset) {
+            return format!(
+                "0x{start:x}: {} {}",
+                i.mnemonic().unwrap_or("?"),
+                i.op_str().unwrap_or("")
+            )
+            .trim_end()
+            .to_string();
+        }
+    }
+    // Capstone stops at bytes it cannot decode (data, padding).
+    format!(
+        "0x{offset:x}: {}",
+        hex(&code[offset..code.len().min(offset + 8)])
+    )
 }

@@ -4,7 +4,9 @@
 //! - [`scan`]: every function of many inputs under budgets, on worker threads
 //! - [`runner`]: run a user's test command on a CLIF file (process group, timeout)
 //! - [`merge`]: shard reports of `scan --shard I/N` combined into one
+//! - [`fidelity`]: every function of many modules, our recompile against Wasmtime's code
 
+pub mod fidelity;
 pub mod merge;
 pub mod reduce;
 pub mod runner;
