@@ -142,8 +142,11 @@ fn translate_env<'d>(
 
 fn reloc_size(kind: cranelift_codegen::binemit::Reloc) -> usize {
     use cranelift_codegen::binemit::Reloc;
+    // As spillscope's `compile` stage sizes them.
     match kind {
         Reloc::Abs8 => 8,
+        Reloc::S390xPCRel32Dbl | Reloc::S390xPLTRel32Dbl => 4,
+        Reloc::RiscvCallPlt => 8,
         _ => 4,
     }
 }
@@ -159,6 +162,8 @@ struct OneFunc {
     checker: String,
     code: Option<CompiledCode>,
     clif_files: Vec<String>,
+    /// The CLIF Wasmtime's compiler wrote (after its e-graph pass).
+    clif: Option<String>,
 }
 
 /// Compiles function `func_index` alone: Wasm → CLIF outside the capture,
@@ -229,11 +234,16 @@ fn compile_one(es: &EngineSettings, wasm: &[u8], func_index: u32, traced: bool) 
         CaptureOutcome::Panicked(p) => (None, format!("panicked: {p}")),
         CaptureOutcome::Stopped(s) => (None, format!("stopped: {s}")),
     };
-    let clif_files = std::fs::read_dir(dir.path())
+    let clif_files: Vec<String> = std::fs::read_dir(dir.path())
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
+    let clif = std::fs::read_to_string(
+        dir.path()
+            .join(format!("wasm[0]--function[{func_index}].clif")),
+    )
+    .ok();
     Ok(OneFunc {
         env_elapsed,
         clif_elapsed,
@@ -244,6 +254,7 @@ fn compile_one(es: &EngineSettings, wasm: &[u8], func_index: u32, traced: bool) 
         checker,
         code,
         clif_files,
+        clif,
     })
 }
 
@@ -253,11 +264,11 @@ fn ms(d: Duration) -> String {
 
 /// One module: the chosen functions compiled alone, compared with Wasmtime's
 /// full-module code and with today's pipeline (stubbed precompile + recompile).
-fn run_module(path: &Path, only: Option<&str>) -> Res<()> {
+fn run_module(path: &Path, only: Option<&str>, target: Target) -> Res<()> {
     let input = Input::load(path).map_err(|e| e.to_string())?;
     let wasm = input.wasm.as_deref().ok_or("not a module")?;
     let ws = WasmtimeSettings {
-        target: Target::X86_64,
+        target,
         opt: OptLevel::Speed,
     };
     let (es, probe_elapsed) = engine_settings(ws)?;
@@ -330,7 +341,7 @@ fn run_module(path: &Path, only: Option<&str>) -> Res<()> {
         // Today's pipeline, for comparison: stubbed precompile, CLIF re-parsed,
         // recompiled at opt level none with the trace captured.
         let settings = Settings {
-            target: Target::X86_64,
+            target,
             opt: OptLevel::Speed,
             algorithm: Algorithm::Backtracking,
         };
@@ -353,7 +364,7 @@ fn run_module(path: &Path, only: Option<&str>) -> Res<()> {
             b.finish().records
         );
         println!(
-            "    today's pipeline: {} in all (translate {}, trace {}); {} steps, {} records, code {:?} bytes, same code as the one-function compile: {}",
+            "    today's pipeline: {} in all (translate {}, trace {}); {} steps, {} records, code {:?} bytes, same code as the one-function compile: {}, same CLIF: {}",
             ms(today_elapsed),
             ms(today.prepared.translate_elapsed),
             ms(today.trace_elapsed),
@@ -363,7 +374,8 @@ fn run_module(path: &Path, only: Option<&str>) -> Res<()> {
             match (today.code(), &one.code) {
                 (Some(a), Some(b)) => (a.code == b.code).to_string(),
                 _ => "n/a".into(),
-            }
+            },
+            one.clif.as_deref() == Some(today.prepared.clif.as_str())
         );
     }
     Ok(())
@@ -472,17 +484,139 @@ fn run_synthetic() -> Res<()> {
     Ok(())
 }
 
+/// Every function of every module of the spec test suite's scripts, compiled
+/// alone (checker on, untraced) and compared with Wasmtime's full-module code.
+fn run_spec(dir: &Path, target: Target, opt: OptLevel) -> Res<()> {
+    use wast::parser::{self, ParseBuffer};
+    use wast::{QuoteWat, Wast, WastDirective};
+    let ws = WasmtimeSettings { target, opt };
+    let (es, _) = engine_settings(ws)?;
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wast"))
+        .collect();
+    scripts.sort();
+    let (mut modules, mut refused, mut functions, mut identical) = (0, 0, 0, 0);
+    let mut differing = Vec::new();
+    let mut failed = Vec::new();
+    let started = Instant::now();
+    for script in &scripts {
+        let Ok(text) = std::fs::read_to_string(script) else {
+            continue;
+        };
+        let Ok(buf) = ParseBuffer::new(&text) else {
+            continue;
+        };
+        let Ok(wast) = parser::parse::<Wast>(&buf) else {
+            continue;
+        };
+        let stem = script.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let stem = stem.unwrap_or_default();
+        for (m, d) in wast.directives.into_iter().enumerate() {
+            let (WastDirective::Module(mut q) | WastDirective::ModuleDefinition(mut q)) = d else {
+                continue;
+            };
+            if !matches!(
+                q,
+                QuoteWat::Wat(wast::Wat::Module(_)) | QuoteWat::QuoteModule(..)
+            ) {
+                continue;
+            }
+            let Ok(wasm) = q.encode() else {
+                continue;
+            };
+            modules += 1;
+            let label = format!("{stem}#{m}");
+            let path = PathBuf::from(&label);
+            let Ok(full) = translate::translate_module(&path, &wasm, ws) else {
+                refused += 1;
+                continue;
+            };
+            for t in &full {
+                functions += 1;
+                let one = match compile_one(&es, &wasm, t.func_index, false) {
+                    Ok(one) => one,
+                    Err(e) => {
+                        failed.push(format!("{label} function {}: {e}", t.func_index));
+                        continue;
+                    }
+                };
+                match (&one.code, &t.wasmtime_code) {
+                    (Some(code), Some(theirs)) => {
+                        let fid = fidelity::compare(code, theirs);
+                        if fid.identical() {
+                            identical += 1;
+                        } else {
+                            differing.push(format!(
+                                "{label} function {}: {}",
+                                t.func_index,
+                                fid.text()
+                            ));
+                        }
+                    }
+                    _ => failed.push(format!(
+                        "{label} function {}: {} / Wasmtime code {}",
+                        t.func_index,
+                        one.checker,
+                        t.wasmtime_code.is_some()
+                    )),
+                }
+            }
+        }
+    }
+    println!(
+        "spec suite, {} at {}: {} scripts, {modules} modules ({refused} refused by Wasmtime), {functions} functions: {identical} identical, {} differing, {} failed, in {:.1} s",
+        target.name(),
+        opt.name(),
+        scripts.len(),
+        differing.len(),
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for d in differing.iter().chain(&failed).take(20) {
+        println!("  {d}");
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = if let Some(path) = args.first() {
-        run_module(&PathBuf::from(path), args.get(1).map(String::as_str))
-    } else {
-        run_module(
+    let target = std::env::var("ONEFUNC_TARGET")
+        .ok()
+        .map(|t| t.parse::<Target>())
+        .transpose()
+        .unwrap_or_else(|e| {
+            eprintln!("onefunc: {e}");
+            std::process::exit(2)
+        })
+        .unwrap_or(Target::X86_64);
+    let opt = std::env::var("ONEFUNC_OPT")
+        .ok()
+        .map(|o| o.parse::<OptLevel>())
+        .transpose()
+        .unwrap_or_else(|e| {
+            eprintln!("onefunc: {e}");
+            std::process::exit(2)
+        })
+        .unwrap_or(OptLevel::Speed);
+    let result = match args.first().map(String::as_str) {
+        Some("--spec") => match args.get(1) {
+            Some(dir) => run_spec(Path::new(dir), target, opt),
+            None => Err("--spec needs the folder of .wast scripts".into()),
+        },
+        Some(path) => run_module(
+            &PathBuf::from(path),
+            args.get(1).map(String::as_str),
+            target,
+        ),
+        None => run_module(
             Path::new("sample-modules/c/kernels.wasm"),
             Some("printf_core"),
+            target,
         )
-        .and_then(|()| run_module(Path::new("sample-modules/calls.wat"), None))
-        .and_then(|()| run_synthetic())
+        .and_then(|()| run_module(Path::new("sample-modules/calls.wat"), None, target))
+        .and_then(|()| run_synthetic()),
     };
     if let Err(e) = result {
         eprintln!("onefunc: {e}");
