@@ -290,3 +290,38 @@ fn functions_named_with_a_slash_trace() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["ok"], 2, "{json}");
 }
+
+/// Wasmtime 48 cannot lower SIMD for riscv64 without its vector extension and
+/// panics on rayon's threads; the panic is reported in one line, with no
+/// backtrace printed from those threads.
+#[test]
+fn a_wasmtime_panic_on_its_own_threads_is_one_quiet_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("simd.wat");
+    std::fs::write(
+        &path,
+        "(module (func (param v128) (result i32) (i8x16.bitmask (local.get 0))))",
+    )
+    .unwrap();
+    let path = path.to_string_lossy().to_string();
+    for args in [
+        vec!["trace", &path, "--func", "0", "--target", "riscv64"],
+        vec!["fidelity", &path, "--target", "riscv64"],
+    ] {
+        let out = common::spillscope(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            all.contains("simd.wat") && all.contains("the compiler panicked"),
+            "{all}"
+        );
+        assert!(
+            !all.contains("panicked at") && !all.contains("backtrace"),
+            "{all}"
+        );
+    }
+}

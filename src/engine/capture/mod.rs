@@ -361,6 +361,13 @@ pub fn install() {
         // The level stays `Off` outside captures, so compiles that nobody
         // traces pay one atomic load per `trace!` call and nothing more.
         let _ = log::set_logger(&LOGGER);
+        // Wasmtime's parallel compile runs on rayon's global pool, and a panic
+        // there reaches the caller, which catches and reports it (a module
+        // Wasmtime cannot compile for riscv64, say): those threads stay quiet.
+        // If something built the pool first, its threads print as before.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .start_handler(|_| QUIET.with(|q| q.set(true)))
+            .build_global();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if info.payload().downcast_ref::<CaptureStop>().is_some() || quiet_panics() {

@@ -188,6 +188,8 @@ fn precompile(
     clif_dir: Option<&Path>,
     hook: Option<ConfigHook>,
 ) -> EngineResult<Vec<u8>> {
+    // Before Wasmtime first uses rayon's pool: its threads must be quiet.
+    crate::engine::capture::install();
     let mut config = wasmtime::Config::new();
     if let Some(triple) = settings.target.triple() {
         config.target(triple).map_err(|e| wasmtime_error(path, e))?;
