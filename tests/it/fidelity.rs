@@ -9,49 +9,43 @@ use spillscope::engine::input::isa::{OptLevel, Target};
 use spillscope::engine::session::{self, Settings};
 
 /// One Wasmtime compile of each whole module per target and opt level gives
-/// every function's CLIF and Wasmtime's code for it; we recompile each CLIF.
+/// every function's CLIF and Wasmtime's code for it; we recompile each CLIF
+/// (`spillscope fidelity`'s engine).
 #[test]
 fn our_code_matches_wasmtime_for_every_sample_function() {
-    use spillscope::engine::input::translate;
+    use spillscope::engine::triage::fidelity::{self as sweep, FidelityStatus};
+    let paths: Vec<_> = common::wasm_samples().into_iter().map(|i| i.path).collect();
     let mut compared = 0;
     let mut failures = Vec::new();
-    for input in common::wasm_samples() {
-        let wasm = input.wasm.as_deref().unwrap();
-        for target in [
-            Target::Host,
-            Target::Aarch64,
-            Target::Riscv64,
-            Target::S390x,
-        ] {
-            for opt in [OptLevel::Speed, OptLevel::None] {
-                let settings = Settings {
-                    target,
-                    opt,
-                    ..Settings::default()
-                };
-                let translations =
-                    translate::translate_module(&input.path, wasm, settings.wasmtime())
-                        .unwrap_or_else(|e| panic!("{e}"));
-                for t in translations {
-                    let label = format!("function {}", t.func_index);
-                    let theirs = t.wasmtime_code.clone().unwrap_or_else(|| {
-                        panic!(
-                            "{}: no Wasmtime code for {}",
-                            input.path.display(),
-                            t.symbol
-                        )
-                    });
-                    let prepared = session::prepare_translation(&input.path, label.clone(), t)
-                        .unwrap_or_else(|e| panic!("{e}"));
-                    let c = session::compile_prepared(&input, prepared, settings, false)
-                        .unwrap_or_else(|e| panic!("{e}"));
-                    let report = fidelity::compare(&c.code, &theirs);
+    for target in [
+        Target::Host,
+        Target::Aarch64,
+        Target::Riscv64,
+        Target::S390x,
+    ] {
+        for opt in [OptLevel::Speed, OptLevel::None] {
+            let settings = Settings {
+                target,
+                opt,
+                ..Settings::default()
+            };
+            let report = sweep::check(&paths, settings, 2);
+            for m in &report.modules {
+                if let Some(e) = &m.error {
+                    failures.push(format!("{e} {target:?} {opt:?}"));
+                }
+                for f in &m.functions {
                     compared += 1;
-                    if !report.identical() {
+                    if f.status != FidelityStatus::Identical {
                         failures.push(format!(
-                            "{} {label} {target:?} {opt:?}: {}",
-                            input.path.display(),
-                            report.text()
+                            "{} function {} {target:?} {opt:?}: {:?} {} vs {} bytes {:?} {:?}",
+                            m.path,
+                            f.index,
+                            f.status,
+                            f.ours_bytes,
+                            f.wasmtime_bytes,
+                            f.first_difference,
+                            f.error
                         ));
                     }
                 }
