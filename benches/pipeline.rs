@@ -53,40 +53,35 @@ fn traced_vs_untraced(c: &mut Criterion) {
     for (file, func) in FUNCTIONS {
         let input = load(file);
         let index = input.select(func).unwrap().index;
+        // Wasm inputs: Wasmtime's compiler on the function alone.
         let prepared = session::prepare(&input, index, settings()).unwrap();
         let plain = prepared
-            .isa(&input.path, Algorithm::Backtracking, false)
+            .job(&input.path, Algorithm::Backtracking, false)
             .unwrap();
         let checked = prepared
-            .isa(&input.path, Algorithm::Backtracking, true)
+            .job(&input.path, Algorithm::Backtracking, true)
             .unwrap();
         let mut group = c.benchmark_group(format!("compile/{func}"));
         group.sample_size(20);
         group.bench_function("untraced", |b| {
-            b.iter(|| compile::compile_untraced(&prepared.function, &*plain))
+            b.iter(|| compile::compile_untraced(&*plain))
         });
         group.bench_function("log_calls_only", |b| {
             b.iter(|| {
                 capture::capture(NullSink, CaptureLimits::default(), || {
-                    compile::compile_untraced(&prepared.function, &*plain)
+                    compile::compile_untraced(&*plain)
                 })
                 .2
             })
         });
         group.bench_function("traced", |b| {
             b.iter(|| {
-                compile::compile_traced(
-                    &prepared.function,
-                    &*plain,
-                    CaptureLimits::default(),
-                    LoopDetector::default(),
-                )
+                compile::compile_traced(&*plain, CaptureLimits::default(), LoopDetector::default())
             })
         });
         group.bench_function("traced_with_checker", |b| {
             b.iter(|| {
                 compile::compile_traced(
-                    &prepared.function,
                     &*checked,
                     CaptureLimits::default(),
                     LoopDetector::default(),
@@ -144,10 +139,13 @@ fn triage(c: &mut Criterion) {
     let input = load("c/kernels.wasm");
     let index = input.select("printf_core").unwrap().index;
     let prepared = session::prepare(&input, index, settings()).unwrap();
-    let isa = prepared
-        .isa(&input.path, Algorithm::Backtracking, true)
-        .unwrap();
-    let big_text = session::raw_log(&prepared, &*isa, CaptureLimits::default());
+    let big_text = session::raw_log(
+        &prepared,
+        &input.path,
+        Algorithm::Backtracking,
+        CaptureLimits::default(),
+    )
+    .unwrap();
     let big_path = Path::new("printf_core.log");
     eprintln!(
         "triage inputs: loop-0.11.3.log {} bytes, printf_core log {} bytes",

@@ -21,7 +21,7 @@ pub struct CompileReport {
     pub index: u32,
     pub target: String,
     pub code_bytes: usize,
-    pub vcode_insts: usize,
+    pub machine_insts: usize,
     pub spill_slots: usize,
     pub checker: String,
 }
@@ -36,7 +36,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<()> {
         index,
         target: c.prepared.flags.triple.clone(),
         code_bytes: c.code.code.len(),
-        vcode_insts: c.code.vcode_insts,
+        machine_insts: c.code.machine_insts,
         spill_slots: c.spill_slots,
         checker: c.checker.text(),
     };
@@ -46,7 +46,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<()> {
     println!("function     {} (index {})", report.function, report.index);
     println!("target       {}", report.target);
     println!("code bytes   {}", report.code_bytes);
-    println!("vcode insts  {}", report.vcode_insts);
+    println!("machine insts {}", report.machine_insts);
     println!("spill slots  {}", report.spill_slots);
     println!("checker      {}", report.checker);
     Ok(())

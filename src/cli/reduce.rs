@@ -110,7 +110,10 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         opt: OptLevel::Speed,
         algorithm: args.algorithm,
     };
-    let prepared = session::prepare(&input, index, settings)?;
+    let prepared = session::prepare_clif(&input, index, settings)?;
+    let function = prepared
+        .function()
+        .expect("prepare_clif gives the CLIF route");
     let isa = prepared.isa(&input.path, args.algorithm, false)?;
     let (header, input_dialect) = match input.kind {
         InputKind::Clif => {
@@ -146,7 +149,7 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
     };
     let show_progress = !args.json && std::io::stderr().is_terminal();
     let mut last_round = 0;
-    let reduced = reduce::reduce(&prepared.function, &*isa, &mut *oracle, &options, |p| {
+    let reduced = reduce::reduce(function, &*isa, &mut *oracle, &options, |p| {
         if show_progress && (p.round != last_round || p.tests.is_multiple_of(50)) {
             last_round = p.round;
             eprint!(

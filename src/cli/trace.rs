@@ -78,7 +78,12 @@ pub struct Summary {
     pub records: u64,
     pub unparsed_records: u64,
     pub stopped: Option<String>,
+    /// The verdict of regalloc2's checker, run in the traced compile itself.
     pub checker: String,
+    /// Who compiled the traced function: `"wasmtime"` (a Wasm function,
+    /// compiled alone by Wasmtime's own compiler), `"cranelift"` (a CLIF
+    /// function), or `"log"` (imported from a regalloc2 log, nothing compiled).
+    pub compiled_by: &'static str,
 }
 
 #[derive(serde::Serialize)]
@@ -150,7 +155,12 @@ pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
 }
 
 /// Counts for the summary.
-pub fn summarize(trace: &Trace, checker: String, bundles: usize) -> Summary {
+pub fn summarize(
+    trace: &Trace,
+    checker: String,
+    bundles: usize,
+    compiled_by: &'static str,
+) -> Summary {
     Summary {
         counts: trace.counts(),
         bundles,
@@ -158,6 +168,7 @@ pub fn summarize(trace: &Trace, checker: String, bundles: usize) -> Summary {
         unparsed_records: trace.unparsed,
         stopped: trace.stopped.as_ref().map(ToString::to_string),
         checker,
+        compiled_by,
     }
 }
 
@@ -173,7 +184,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     let input = Input::load(file)?;
     let index = input.select(func)?.index;
     let prepared = session::prepare(&input, index, settings)?;
-    let mut limits = session::default_limits(&prepared.clif);
+    let mut limits = prepared.default_limits();
     if let Some(b) = args.budget {
         limits.max_records = b;
     }
@@ -183,8 +194,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     limits.deadline =
         Some(std::time::Instant::now() + std::time::Duration::from_secs_f64(args.timeout));
     if let Some(path) = &args.raw_log {
-        let isa = prepared.isa(&input.path, args.algorithm, true)?;
-        let text = session::raw_log(&prepared, &*isa, limits);
+        let text = session::raw_log(&prepared, &input.path, args.algorithm, limits)?;
         std::fs::write(path, text)
             .map_err(|e| anyhow::anyhow!("{}: cannot write the log: {e}", path.display()))?;
     }
@@ -199,6 +209,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
             trace,
             t.checker().text(),
             t.replay.state_at(t.replay.len()).bundles.len(),
+            t.prepared.compiled_by(),
         ),
         diagnosis: diagnose::diagnose(trace),
         import: None,
@@ -218,6 +229,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
             trace,
             log.checker_text(),
             replay.state_at(replay.len()).bundles.len(),
+            "log",
         ),
         diagnosis: diagnose::diagnose(trace),
         import: Some(ImportSummary {
@@ -243,8 +255,15 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         return super::print_json(&report);
     }
     println!(
-        "{} (index {}) on {}",
-        report.function, report.index, report.target
+        "{} (index {}) on {}, compiled by {}",
+        report.function,
+        report.index,
+        report.target,
+        match report.summary.compiled_by {
+            "wasmtime" => "Wasmtime's compiler (the function alone)",
+            "cranelift" => "Cranelift from CLIF",
+            _ => "nobody here (imported from a log)",
+        }
     );
     for s in &report.steps {
         println!("{:>5}  {}", s.step, s.explanation);

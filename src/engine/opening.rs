@@ -111,12 +111,12 @@ impl OpenedLog {
 }
 
 /// Allocates the default function of the CLIF file `clif` with this build's
-/// regalloc2 (traced, under `limits_for` its CLIF text) and says in one
+/// regalloc2 (traced, under `limits_for` its default limits) and says in one
 /// sentence how it went, to set beside a log from another release.
 pub fn allocate_here(
     clif: &Path,
     settings: Settings,
-    limits_for: impl FnOnce(&str) -> CaptureLimits,
+    limits_for: impl FnOnce(CaptureLimits) -> CaptureLimits,
 ) -> EngineResult<String> {
     let input = Input::load(clif)?;
     let f = input
@@ -126,7 +126,7 @@ pub fn allocate_here(
             message: "defines no function".into(),
         })?;
     let prepared = session::prepare(&input, f.index, settings)?;
-    let limits = limits_for(&prepared.clif);
+    let limits = limits_for(prepared.default_limits());
     let t = session::trace_prepared(&input, prepared, settings, limits)?;
     let c = t.traced.trace.counts();
     Ok(match &t.traced.trace.stopped {

@@ -1,6 +1,6 @@
-//! The whole pipeline for one chosen function: translate (Wasm) or parse (CLIF),
-//! build Wasmtime's ISA, compile traced and untraced, replay, compare with
-//! Wasmtime's own code.
+//! The whole pipeline for one chosen function: read Wasmtime's settings and
+//! compile a Wasm function alone with Wasmtime's compiler, or parse a CLIF
+//! function and compile it with Cranelift; traced or not; replay.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 use cranelift_codegen::ir::Function;
 
 use crate::engine::capture::CaptureLimits;
-use crate::engine::compile::{self, CheckerVerdict, CompileEnd, CompiledCode, TracedCompile};
+use crate::engine::compile::wasm::WasmJob;
+use crate::engine::compile::{
+    self, CheckerVerdict, ClifJob, CompileEnd, CompileJob, CompiledCode, TracedCompile,
+};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::input::clif;
+use crate::engine::input::environ::{self, EngineSettings};
 use crate::engine::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
 use crate::engine::input::translate::{self, Translation, WasmtimeSettings};
 use crate::engine::input::{Input, InputKind};
@@ -45,16 +49,34 @@ impl Settings {
     }
 }
 
+/// How the chosen function is compiled.
+pub enum Route {
+    /// A Wasm function compiled alone by Wasmtime's own compiler, from the
+    /// module's bytes: the allocation is Wasmtime's.
+    Wasm {
+        wasm: Arc<[u8]>,
+        engine: Box<EngineSettings>,
+        /// Size of the function's body in bytes.
+        body_bytes: usize,
+    },
+    /// A CLIF function compiled by cranelift-codegen. `optimized` when it is
+    /// Wasmtime's CLIF output, already through the e-graph pass (compiled at
+    /// opt level `none`).
+    Clif {
+        function: Box<Function>,
+        optimized: bool,
+    },
+}
+
 /// The chosen function, ready to compile.
 pub struct Prepared {
     pub func_index: u32,
     pub label: String,
-    pub function: Function,
-    /// The CLIF our compile starts from.
+    pub route: Route,
+    /// The CLIF: the input's function (CLIF route), or what Wasmtime's compiler
+    /// wrote (Wasm route: empty until a compile has run).
     pub clif: String,
     pub flags: CompilerFlags,
-    /// Wasmtime's output, for Wasm inputs.
-    pub translation: Option<Translation>,
     pub translate_elapsed: Duration,
 }
 
@@ -101,21 +123,27 @@ pub fn prepare_with(
     let label = info.label();
     match input.kind {
         InputKind::Wasm | InputKind::Wat => {
-            let wasm = input
-                .wasm
-                .as_deref()
-                .expect("Wasm inputs carry their bytes");
-            let translation = translate::translate_function_with(
-                &input.path,
-                wasm,
+            let wasm = input.wasm.clone().expect("Wasm inputs carry their bytes");
+            if info.imported {
+                return Err(compile_error(
+                    &input.path,
+                    &label,
+                    "the function is imported: it has no body to compile",
+                ));
+            }
+            let engine = environ::engine_settings(&input.path, settings.wasmtime(), hook)?;
+            Ok(Prepared {
                 func_index,
-                settings.wasmtime(),
-                true,
-                hook,
-            )?;
-            let mut p = prepare_translation(&input.path, label, translation)?;
-            p.translate_elapsed = started.elapsed();
-            Ok(p)
+                label,
+                clif: String::new(),
+                flags: engine.flags.clone(),
+                route: Route::Wasm {
+                    wasm,
+                    engine: Box::new(engine),
+                    body_bytes: info.body_bytes as usize,
+                },
+                translate_elapsed: started.elapsed(),
+            })
         }
         InputKind::Clif => {
             let text = input
@@ -152,17 +180,20 @@ pub fn prepare_with(
             Ok(Prepared {
                 func_index,
                 label,
-                function,
+                route: Route::Clif {
+                    function: Box::new(function),
+                    optimized: false,
+                },
                 clif,
                 flags,
-                translation: None,
                 translate_elapsed: started.elapsed(),
             })
         }
     }
 }
 
-/// Prepares a function from Wasmtime's translation of it.
+/// Prepares a function from Wasmtime's CLIF output for it (a whole-module
+/// compile), for the CLIF route.
 pub fn prepare_translation(
     path: &Path,
     label: String,
@@ -183,12 +214,57 @@ pub fn prepare_translation(
     Ok(Prepared {
         func_index: translation.func_index,
         label,
-        function,
-        clif: translation.clif_optimized.clone(),
-        flags: translation.flags.clone(),
-        translation: Some(translation),
+        route: Route::Clif {
+            function: Box::new(function),
+            optimized: true,
+        },
+        clif: translation.clif_optimized,
+        flags: translation.flags,
         translate_elapsed: Duration::ZERO,
     })
+}
+
+/// Prepares a function for the CLIF route whatever the input: a Wasm
+/// function's CLIF comes from one untraced compile with Wasmtime's compiler
+/// (the reducer and CLIF exports work on CLIF).
+pub fn prepare_clif(input: &Input, func_index: u32, settings: Settings) -> EngineResult<Prepared> {
+    let prepared = prepare(input, func_index, settings)?;
+    if matches!(prepared.route, Route::Clif { .. }) {
+        return Ok(prepared);
+    }
+    let compiled = compile_prepared(input, prepared, settings, false)?;
+    let mut p = compiled.prepared;
+    let file = clif::parse(&input.path, &p.clif).map_err(|e| {
+        compile_error(
+            &input.path,
+            &p.label,
+            format!("Wasmtime's CLIF does not re-parse: {e}"),
+        )
+    })?;
+    let (function, _) = file
+        .functions
+        .into_iter()
+        .next()
+        .ok_or_else(|| compile_error(&input.path, &p.label, "Wasmtime's CLIF file is empty"))?;
+    p.route = Route::Clif {
+        function: Box::new(function),
+        optimized: true,
+    };
+    Ok(p)
+}
+
+/// The CLIF of one Wasm function as Wasmtime's translator produces it, before
+/// optimization: what its compiler writes at opt level `none`.
+pub fn translated_clif(input: &Input, func_index: u32, target: Target) -> EngineResult<String> {
+    let settings = Settings {
+        target,
+        opt: OptLevel::None,
+        algorithm: Algorithm::Backtracking,
+    };
+    let prepared = prepare(input, func_index, settings)?;
+    Ok(compile_prepared(input, prepared, settings, false)?
+        .prepared
+        .clif)
 }
 
 /// The text of the function starting at `line` (1-based) of a CLIF file.
@@ -210,6 +286,26 @@ fn function_text(text: &str, line: usize) -> String {
     out
 }
 
+/// A [`ClifJob`] owning its ISA.
+struct OwnedClifJob<'a> {
+    function: &'a Function,
+    isa: cranelift_codegen::isa::OwnedTargetIsa,
+}
+
+impl CompileJob for OwnedClifJob<'_> {
+    fn checker_on(&self) -> bool {
+        self.isa.flags().regalloc_checker()
+    }
+
+    fn compile(&self, listing: bool) -> Result<CompiledCode, String> {
+        ClifJob {
+            func: self.function,
+            isa: &*self.isa,
+        }
+        .compile(listing)
+    }
+}
+
 impl Prepared {
     /// The ISA for our compile: Wasmtime's flags, opt level `none` for
     /// Wasmtime's already-optimized CLIF (Cranelift's opt level only gates the
@@ -220,16 +316,84 @@ impl Prepared {
         algorithm: Algorithm,
         checker: bool,
     ) -> EngineResult<cranelift_codegen::isa::OwnedTargetIsa> {
-        let mut overrides: Vec<(&str, &str)> = vec![
+        self.flags
+            .build_isa(&self.overrides(algorithm, checker))
+            .map_err(|m| compile_error(path, &self.label, m))
+    }
+
+    fn overrides(&self, algorithm: Algorithm, checker: bool) -> Vec<(&'static str, &'static str)> {
+        let mut overrides = vec![
             ("regalloc_algorithm", algorithm.name()),
             ("regalloc_checker", if checker { "true" } else { "false" }),
         ];
-        if self.translation.is_some() {
+        if let Route::Clif {
+            optimized: true, ..
+        } = self.route
+        {
             overrides.push(("opt_level", "none"));
         }
-        self.flags
-            .build_isa(&overrides)
-            .map_err(|m| compile_error(path, &self.label, m))
+        overrides
+    }
+
+    /// One compile of this function, to run any number of times.
+    pub fn job<'a>(
+        &'a self,
+        path: &'a Path,
+        algorithm: Algorithm,
+        checker: bool,
+    ) -> EngineResult<Box<dyn CompileJob + 'a>> {
+        Ok(match &self.route {
+            Route::Wasm { wasm, engine, .. } => Box::new(WasmJob::new(
+                path,
+                wasm,
+                self.func_index,
+                engine,
+                self.overrides(algorithm, checker),
+            )),
+            Route::Clif { function, .. } => Box::new(OwnedClifJob {
+                function,
+                isa: self.isa(path, algorithm, checker)?,
+            }),
+        })
+    }
+
+    /// The CLIF function, on the CLIF route.
+    pub fn function(&self) -> Option<&Function> {
+        match &self.route {
+            Route::Clif { function, .. } => Some(function),
+            Route::Wasm { .. } => None,
+        }
+    }
+
+    /// Who compiles it: `"wasmtime"` (Wasmtime's compiler, the function
+    /// alone) or `"cranelift"` (a CLIF function recompiled).
+    pub fn compiled_by(&self) -> &'static str {
+        match self.route {
+            Route::Wasm { .. } => "wasmtime",
+            Route::Clif { .. } => "cranelift",
+        }
+    }
+
+    /// The default capture limits for this function, scaled to its size.
+    pub fn default_limits(&self) -> CaptureLimits {
+        match &self.route {
+            // The CLIF text of a function runs to about 40 bytes per byte of
+            // its Wasm body.
+            Route::Wasm { body_bytes, .. } => limits_for_size(body_bytes * 40),
+            Route::Clif { .. } => default_limits(&self.clif),
+        }
+    }
+
+    /// Keeps the CLIF a compile wrote (Wasm route), or says why there is none.
+    fn keep_written_clif(&mut self, written: Option<String>) {
+        if !matches!(self.route, Route::Wasm { .. }) {
+            return;
+        }
+        self.clif = written.unwrap_or_else(|| {
+            "; Wasmtime's compiler wrote no CLIF for this function: it writes it when the\n\
+             ; compile returns, and this one stopped or panicked before that."
+                .into()
+        });
     }
 }
 
@@ -272,11 +436,14 @@ pub fn trace_prepared(
     settings: Settings,
     limits: CaptureLimits,
 ) -> EngineResult<FunctionTrace> {
-    let isa = prepared.isa(&input.path, settings.algorithm, true)?;
+    let mut prepared = prepared;
+    let job = prepared.job(&input.path, settings.algorithm, true)?;
     let started = Instant::now();
-    let traced =
-        compile::compile_traced(&prepared.function, &*isa, limits, LoopDetector::default());
+    let traced = compile::compile_traced(&*job, limits, LoopDetector::default());
     let trace_elapsed = started.elapsed();
+    let written = job.written_clif();
+    drop(job);
+    prepared.keep_written_clif(written);
     if let CompileEnd::Error(e) = &traced.end {
         return Err(compile_error(&input.path, &prepared.label, e.clone()));
     }
@@ -323,16 +490,16 @@ pub fn compile_prepared(
     settings: Settings,
     checker: bool,
 ) -> EngineResult<FunctionCompile> {
-    let isa = prepared.isa(&input.path, settings.algorithm, checker)?;
+    let mut prepared = prepared;
+    let job = prepared.job(&input.path, settings.algorithm, checker)?;
     let (end, verdict, spill_slots) = if checker {
-        compile::compile_checked(&prepared.function, &*isa)
+        compile::compile_checked(&*job)
     } else {
-        (
-            compile::compile_untraced(&prepared.function, &*isa),
-            CheckerVerdict::NotRun,
-            0,
-        )
+        (compile::compile_untraced(&*job), CheckerVerdict::NotRun, 0)
     };
+    let written = job.written_clif();
+    drop(job);
+    prepared.keep_written_clif(written);
     match end {
         CompileEnd::Done(code) => Ok(FunctionCompile {
             prepared,
@@ -357,10 +524,15 @@ pub fn compile_prepared(
     }
 }
 
-/// Applies `limits` default: a record budget scaled to the function's size.
+/// The default limits for a CLIF function: a record budget scaled to its text.
 pub fn default_limits(clif: &str) -> CaptureLimits {
+    limits_for_size(clif.len())
+}
+
+/// A record budget for a function of `clif_bytes` bytes of CLIF text.
+fn limits_for_size(clif_bytes: usize) -> CaptureLimits {
     CaptureLimits {
-        max_records: 2_000_000u64.max(clif.len() as u64 * 400),
+        max_records: 2_000_000u64.max(clif_bytes as u64 * 400),
         deadline: None,
     }
 }
@@ -368,14 +540,14 @@ pub fn default_limits(clif: &str) -> CaptureLimits {
 /// regalloc2's records for one compile, as `env_logger` would print them.
 pub fn raw_log(
     prepared: &Prepared,
-    isa: &dyn cranelift_codegen::isa::TargetIsa,
+    path: &Path,
+    algorithm: Algorithm,
     limits: CaptureLimits,
-) -> String {
+) -> EngineResult<String> {
+    let job = prepared.job(path, algorithm, true)?;
     let sink = crate::engine::capture::raw_log::RawLogSink::new(usize::MAX);
-    let (_, sink, _) = crate::engine::capture::capture(sink, limits, || {
-        compile::compile_untraced(&prepared.function, isa)
-    });
-    sink.text
+    let (_, sink, _) = crate::engine::capture::capture(sink, limits, || job.compile(false));
+    Ok(sink.text)
 }
 
 /// A [`FunctionTrace`] for a trace imported from a log: there is no function
@@ -393,7 +565,10 @@ pub fn trace_from_log(label: String, trace: crate::engine::trace::Trace) -> Func
         prepared: Prepared {
             func_index: 0,
             label,
-            function: Function::new(),
+            route: Route::Clif {
+                function: Box::new(Function::new()),
+                optimized: false,
+            },
             clif: "; This trace was imported from a regalloc2 log: the log does not carry the\n\
                    ; function's CLIF. Open the CLIF file itself to compile it here."
                 .into(),
@@ -402,7 +577,6 @@ pub fn trace_from_log(label: String, trace: crate::engine::trace::Trace) -> Func
                 shared: Vec::new(),
                 isa: Vec::new(),
             },
-            translation: None,
             translate_elapsed: Duration::ZERO,
         },
         traced: TracedCompile {

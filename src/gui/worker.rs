@@ -76,7 +76,7 @@ pub enum Job {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     /// regalloc2 records; `None` scales with the function (see
-    /// `session::default_limits`).
+    /// `Prepared::default_limits`).
     pub records: Option<u64>,
 }
 
@@ -84,8 +84,13 @@ pub struct Budget {
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Budget {
-    pub fn limits(self, clif: &str) -> crate::engine::capture::CaptureLimits {
-        let mut limits = session::default_limits(clif);
+    /// `base` (the function's default limits) with this budget and the
+    /// app's deadline.
+    pub fn limits(
+        self,
+        base: crate::engine::capture::CaptureLimits,
+    ) -> crate::engine::capture::CaptureLimits {
+        let mut limits = base;
         if let Some(r) = self.records {
             limits.max_records = r;
         }
@@ -363,7 +368,7 @@ fn compile(
     ctx.progress(match input.kind {
         InputKind::Clif => format!("parsing CLIF of {label}"),
         _ => format!(
-            "translating {label} with Wasmtime ({}, opt {})",
+            "reading Wasmtime's settings for {label} ({}, opt {})",
             settings.target.name(),
             settings.opt.name()
         ),
@@ -372,11 +377,17 @@ fn compile(
     if ctx.superseded() {
         return Err("superseded".into());
     }
-    ctx.progress(format!(
-        "allocating registers ({}) with the trace on",
-        settings.algorithm.name()
-    ));
-    let limits = budget.limits(&prepared.clif);
+    ctx.progress(match input.kind {
+        InputKind::Clif => format!(
+            "allocating registers ({}) with the trace on",
+            settings.algorithm.name()
+        ),
+        _ => format!(
+            "compiling {label} with Wasmtime's compiler, allocation ({}) traced",
+            settings.algorithm.name()
+        ),
+    });
+    let limits = budget.limits(prepared.default_limits());
     let trace =
         session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
     ctx.progress("building the chart");
@@ -415,7 +426,7 @@ fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
             "allocating {} with this build's regalloc2",
             clif.display()
         ));
-        let r = opening::allocate_here(&clif, settings, |text| budget.limits(text))
+        let r = opening::allocate_here(&clif, settings, |base| budget.limits(base))
             .map_err(|e| e.to_string());
         (clif, r)
     });
@@ -494,8 +505,7 @@ fn extras(ctx: &Ctx, input: &Input, func_index: u32, settings: Settings) -> Extr
     }
     ctx.progress("translating again at opt level none for the CLIF as translated");
     let clif_translated =
-        translate::translated_clif(&input.path, wasm, func_index, settings.target)
-            .map_err(|e| e.to_string());
+        session::translated_clif(input, func_index, settings.target).map_err(|e| e.to_string());
     Extras {
         wasm_text,
         clif_translated,

@@ -107,6 +107,49 @@ fn every_sample_function_traces_fully_and_the_checker_passes() {
     assert!(traced >= 20);
 }
 
+/// A Wasm function is traced in Wasmtime's own compile of it alone: the
+/// traced compile's machine code is, byte for byte outside relocations,
+/// Wasmtime's code for the function in its compile of the whole module, and
+/// the CLIF it wrote is the CLIF Wasmtime writes there.
+#[test]
+fn the_traced_compile_is_wasmtimes_own_code_for_every_sample_function() {
+    use spillscope::engine::compile::fidelity;
+    use spillscope::engine::input::translate;
+    let mut compared = 0;
+    for target in [
+        Target::X86_64,
+        Target::Aarch64,
+        Target::Riscv64,
+        Target::S390x,
+    ] {
+        let mut whole: std::collections::HashMap<std::path::PathBuf, Vec<translate::Translation>> =
+            Default::default();
+        for s in sample_traces(target) {
+            let Some(wasm) = s.input.wasm.as_deref() else {
+                assert_eq!(s.trace.prepared.compiled_by(), "cranelift");
+                continue;
+            };
+            let what = format!("{} #{} {target:?}", s.input.path.display(), s.index);
+            assert_eq!(s.trace.prepared.compiled_by(), "wasmtime", "{what}");
+            let module = whole.entry(s.input.path.clone()).or_insert_with(|| {
+                let settings = Settings {
+                    target,
+                    ..Settings::default()
+                };
+                translate::translate_module(&s.input.path, wasm, settings.wasmtime())
+                    .unwrap_or_else(|e| panic!("{e}"))
+            });
+            let theirs = module.iter().find(|t| t.func_index == s.index).unwrap();
+            let code = s.trace.code().unwrap_or_else(|| panic!("{what}: no code"));
+            let report = fidelity::compare(code, theirs.wasmtime_code.as_deref().unwrap());
+            assert!(report.identical(), "{what}: {}", report.text());
+            assert_eq!(s.trace.prepared.clif, theirs.clif_optimized, "{what}: CLIF");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 100, "compared only {compared} functions");
+}
+
 /// The replay's last state must be the state regalloc2 dumped after allocating:
 /// same live ranges in every bundle, same register for every allocated bundle.
 #[test]

@@ -6,6 +6,7 @@ use crate::common;
 
 use spillscope::engine::compile::fidelity;
 use spillscope::engine::input::isa::{OptLevel, Target};
+use spillscope::engine::input::translate;
 use spillscope::engine::session::{self, Settings};
 
 /// One Wasmtime compile of each whole module per target and opt level gives
@@ -152,13 +153,10 @@ fn a_difference_names_the_first_differing_instruction_in_both() {
             false,
         )
         .unwrap();
-    let theirs = c
-        .prepared
-        .translation
-        .as_ref()
+    let wasm = input.wasm.as_deref().unwrap();
+    let theirs = translate::translate_function(&input.path, wasm, index, settings.wasmtime(), true)
         .unwrap()
         .wasmtime_code
-        .clone()
         .unwrap();
     assert!(fidelity::compare(&c.code, &theirs).identical());
     // Past the prologue, outside any relocation: a byte to change.

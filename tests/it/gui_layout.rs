@@ -136,7 +136,7 @@ fn a_layout_that_cannot_be_read_shows_its_error() {
     let input = Input {
         path: path.clone(),
         kind: InputKind::Wasm,
-        wasm: Some(module_with_broken_memory_section()),
+        wasm: Some(module_with_broken_memory_section().into()),
         clif_text: None,
         functions: Vec::new(),
     };

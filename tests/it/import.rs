@@ -23,11 +23,13 @@ fn live_and_log(file: &str, func: &str) -> (session::FunctionTrace, String) {
         ..Settings::default()
     };
     let live = session::trace_function(&input, index, settings, CaptureLimits::default()).unwrap();
-    let isa = live
-        .prepared
-        .isa(&input.path, Algorithm::Backtracking, true)
-        .unwrap();
-    let log = session::raw_log(&live.prepared, &*isa, CaptureLimits::default());
+    let log = session::raw_log(
+        &live.prepared,
+        &input.path,
+        Algorithm::Backtracking,
+        CaptureLimits::default(),
+    )
+    .unwrap();
     (live, log)
 }
 

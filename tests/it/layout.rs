@@ -513,7 +513,7 @@ fn explicit_check_count_matches_wasmtime_clif() {
                 opt: OptLevel::None,
                 ..Settings::default()
             };
-            let prepared = session::prepare(&input, f.index, settings).unwrap();
+            let prepared = session::prepare_clif(&input, f.index, settings).unwrap();
             let in_clif = prepared.clif.matches("select_spectre_guard").count();
             let modelled = r
                 .module

@@ -32,12 +32,13 @@ fn kernels() -> String {
 fn prepare(path: &Path, func: &str) -> (Input, Prepared) {
     let input = Input::load(path).unwrap_or_else(|e| panic!("{e}"));
     let index = input.select(func).unwrap_or_else(|e| panic!("{e}")).index;
-    let prepared = session::prepare(&input, index, settings()).unwrap_or_else(|e| panic!("{e}"));
+    let prepared =
+        session::prepare_clif(&input, index, settings()).unwrap_or_else(|e| panic!("{e}"));
     (input, prepared)
 }
 
 fn instructions(p: &Prepared) -> usize {
-    let f = &p.function;
+    let f = p.function().unwrap();
     f.layout
         .blocks()
         .map(|b| f.layout.block_insts(b).count())
@@ -80,7 +81,7 @@ fn count(report: &serde_json::Value, side: &str, what: &str) -> u64 {
 /// regalloc2's records in a full compile of `p` with the checker off.
 fn allocator_records(p: &Prepared, input: &Input) -> u64 {
     let isa = p.isa(&input.path, Algorithm::Backtracking, false).unwrap();
-    match reduce::count_records(&p.function, &*isa, u64::MAX) {
+    match reduce::count_records(p.function().unwrap(), &*isa, u64::MAX) {
         (CompileEnd::Done(_), n) => n,
         (end, _) => panic!("the compile did not finish: {end:?}"),
     }
@@ -122,14 +123,16 @@ fn budget_reduction_keeps_the_function_over_budget() {
     let isa = reduced
         .isa(&input2.path, Algorithm::Backtracking, true)
         .unwrap();
-    cranelift_codegen::verify_function(&reduced.function, &*isa)
+    cranelift_codegen::verify_function(reduced.function().unwrap(), &*isa)
         .unwrap_or_else(|e| panic!("the reduced function fails the verifier: {e}"));
 
     // A traced compile of it, as `spillscope trace --budget` does, still
     // stops at the same budget...
     let traced = compile::compile_traced(
-        &reduced.function,
-        &*isa,
+        &compile::ClifJob {
+            func: reduced.function().unwrap(),
+            isa: &*isa,
+        },
         CaptureLimits {
             max_records: budget,
             deadline: None,
@@ -178,7 +181,7 @@ fn external_test_keeps_its_property_and_shrinks() {
     let isa = reduced
         .isa(&input.path, Algorithm::Backtracking, false)
         .unwrap();
-    cranelift_codegen::verify_function(&reduced.function, &*isa).unwrap();
+    cranelift_codegen::verify_function(reduced.function().unwrap(), &*isa).unwrap();
     // The function keeps its name, as an older cranelift-reader expects.
     assert!(text.contains("function u0:"), "{text}");
 }
@@ -368,13 +371,13 @@ fn engine_header_and_render_round_trip() {
         "set opt_level=speed\nset preserve_frame_pointers=true\ntarget x86_64\n"
     );
     let (_, p) = prepare(&common::samples_dir().join("fib.clif"), "0");
-    let rendered = reduce::render(&header, &p.function);
+    let rendered = reduce::render(&header, p.function().unwrap());
     let file = spillscope::engine::input::clif::parse(Path::new("fib.clif"), &rendered).unwrap();
     assert_eq!(file.functions.len(), 1);
     assert_eq!(file.isas.len(), 1);
     assert_eq!(
         file.functions[0].0.display().to_string(),
-        p.function.display().to_string()
+        p.function().unwrap().display().to_string()
     );
 }
 
@@ -414,7 +417,7 @@ fn engine_reductions_of_every_sample_function_stay_valid() {
     let mut reduced_any_call = false;
     for input in common::wasm_samples() {
         for info in input.functions.iter().filter(|f| !f.imported) {
-            let p = session::prepare(&input, info.index, settings()).unwrap();
+            let p = session::prepare_clif(&input, info.index, settings()).unwrap();
             let isa = p.isa(&input.path, Algorithm::Backtracking, false).unwrap();
             let header = reduce::header_for_isa(&*isa);
             let options = reduce::Options {
@@ -424,8 +427,14 @@ fn engine_reductions_of_every_sample_function_stay_valid() {
             };
             let before = instructions(&p);
             // Anything goes: the function shrinks to almost nothing.
-            let r = reduce::reduce(&p.function, &*isa, &mut Holds(|_| true), &options, |_| {})
-                .unwrap_or_else(|e| panic!("{} {}: {e}", input.path.display(), info.label()));
+            let r = reduce::reduce(
+                p.function().unwrap(),
+                &*isa,
+                &mut Holds(|_| true),
+                &options,
+                |_| {},
+            )
+            .unwrap_or_else(|e| panic!("{} {}: {e}", input.path.display(), info.label()));
             cranelift_codegen::verify_function(&r.function, &*isa)
                 .unwrap_or_else(|e| panic!("{} {}: {e}", input.path.display(), info.label()));
             assert_eq!(r.before.instructions, before);
@@ -438,9 +447,15 @@ fn engine_reductions_of_every_sample_function_stay_valid() {
                 r.function.display().to_string()
             );
             // A property that needs some of the function: a call survives.
-            if has_call(&p.function) {
-                let r = reduce::reduce(&p.function, &*isa, &mut Holds(has_call), &options, |_| {})
-                    .unwrap();
+            if has_call(p.function().unwrap()) {
+                let r = reduce::reduce(
+                    p.function().unwrap(),
+                    &*isa,
+                    &mut Holds(has_call),
+                    &options,
+                    |_| {},
+                )
+                .unwrap();
                 assert!(has_call(&r.function), "{}", info.label());
                 cranelift_codegen::verify_function(&r.function, &*isa).unwrap();
                 assert!(r.after.instructions < before || before <= 3);
@@ -548,7 +563,7 @@ fn candidates_are_written_in_the_input_s_clif_dialect() {
     let isa = reduced
         .isa(&reduced_input.path, Algorithm::Backtracking, false)
         .unwrap();
-    cranelift_codegen::verify_function(&reduced.function, &*isa).unwrap();
+    cranelift_codegen::verify_function(reduced.function().unwrap(), &*isa).unwrap();
 
     let err = reduce_error(&args(Some("current")));
     assert!(err.contains("the input is not interesting"), "{err}");

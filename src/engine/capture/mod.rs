@@ -245,7 +245,12 @@ impl Active {
 
     /// Handles one record; `Some` when the capture must stop.
     fn log(&mut self, record: &log::Record) -> Option<CaptureStop> {
-        self.records += 1;
+        // Only regalloc2's records count: the budget is the allocator's, and
+        // the rest of the compile (translation, e-graph, lowering) logs too.
+        let allocator = record.target().starts_with("regalloc2");
+        if allocator {
+            self.records += 1;
+        }
         let (site, key) = self.site(record);
         if let Site::Deliver(source) = site {
             self.buf.clear();
@@ -262,7 +267,7 @@ impl Active {
         }
         // Stop only inside regalloc2: unwinding out of Cranelift's code
         // emission trips its drops' debug assertions and aborts the process.
-        if !record.target().starts_with("regalloc2") {
+        if !allocator {
             return None;
         }
         if self.records >= self.limits.max_records {

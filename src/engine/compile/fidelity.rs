@@ -150,3 +150,51 @@ fn instruction_at(code: &[u8], offset: usize, isa: &dyn TargetIsa) -> String {
         hex(&code[offset..code.len().min(offset + 8)])
     )
 }
+
+/// `code` disassembled for `isa`, one instruction per line with its offset
+/// (`    1a4  movq 8(%rdi), %r10`), and the number of instructions. Bytes
+/// capstone cannot decode (inside jump tables and constant pools) are listed
+/// in hex and decoding resumes after them, as objdump does.
+pub fn listing(code: &[u8], isa: &dyn TargetIsa) -> (String, usize) {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut count = 0;
+    let mut pos = 0;
+    let mut undecoded: Vec<u8> = Vec::new();
+    let flush = |out: &mut String, undecoded: &mut Vec<u8>, end: usize| {
+        let start = end - undecoded.len();
+        for (n, chunk) in undecoded.chunks(16).enumerate() {
+            let bytes: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            let _ = writeln!(out, "  {:>6x}  .bytes {}", start + n * 16, bytes.join(" "));
+        }
+        undecoded.clear();
+    };
+    let cs = isa.to_capstone().ok();
+    while pos < code.len() {
+        let mut advanced = false;
+        if let Some(cs) = &cs
+            && let Ok(insns) = cs.disasm_all(&code[pos..], pos as u64)
+        {
+            for i in insns.iter() {
+                if !undecoded.is_empty() {
+                    flush(&mut out, &mut undecoded, pos);
+                }
+                let text = format!(
+                    "{} {}",
+                    i.mnemonic().unwrap_or("?"),
+                    i.op_str().unwrap_or("")
+                );
+                let _ = writeln!(out, "  {:>6x}  {}", i.address(), text.trim_end());
+                count += 1;
+                pos = i.address() as usize + i.bytes().len();
+                advanced = true;
+            }
+        }
+        if !advanced && pos < code.len() {
+            undecoded.push(code[pos]);
+            pos += 1;
+        }
+    }
+    flush(&mut out, &mut undecoded, pos);
+    (out, count)
+}

@@ -1,10 +1,14 @@
-//! Compiling one CLIF function with cranelift-codegen, traced or not.
+//! Compiling one function, traced or not, by one of two routes: a Wasm
+//! function alone with Wasmtime's own compiler ([`wasm::WasmJob`]: the code is
+//! Wasmtime's by construction), or a CLIF function with cranelift-codegen
+//! ([`ClifJob`]: CLIF files, the reducer, and checking Wasmtime's CLIF).
 //!
 //! A traced compile runs inside [`capture::capture`] with the regalloc2 checker
 //! on; its records go to a [`TraceBuilder`] that parses them into events as they
-//! arrive. The untraced compile is the one we compare with Wasmtime's code.
+//! arrive.
 
 pub mod fidelity;
+pub mod wasm;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -39,16 +43,49 @@ impl CheckerVerdict {
     }
 }
 
-/// The machine code and final VCode of one compile.
+/// The machine code and final listing of one compile.
 #[derive(Clone, Debug)]
 pub struct CompiledCode {
     pub code: Vec<u8>,
     /// Byte ranges of the code that relocations patch (placeholders here).
     pub reloc_sites: Vec<Range<usize>>,
-    /// VCode after register allocation, as Cranelift prints it.
+    /// The final code as text: VCode after register allocation as Cranelift
+    /// prints it (CLIF route), or the machine code disassembled with offsets
+    /// (Wasm route, where Wasmtime's compiler keeps its VCode to itself).
     pub final_vcode: String,
-    pub vcode_insts: usize,
+    /// Instructions in the machine code, disassembled (0 for a compile that
+    /// asked for no listing).
+    pub machine_insts: usize,
     pub elapsed: Duration,
+}
+
+/// One compile of one function, repeatable: the traced, counted and checked
+/// compiles below run it inside their captures.
+pub trait CompileJob {
+    /// Whether regalloc2's checker runs in this compile.
+    fn checker_on(&self) -> bool;
+    /// Compiles once; `listing` asks for [`CompiledCode::final_vcode`].
+    fn compile(&self, listing: bool) -> Result<CompiledCode, String>;
+    /// The CLIF the last compile wrote, for routes where the CLIF is an output.
+    fn written_clif(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A CLIF function compiled by cranelift-codegen for `isa`.
+pub struct ClifJob<'a> {
+    pub func: &'a Function,
+    pub isa: &'a dyn TargetIsa,
+}
+
+impl CompileJob for ClifJob<'_> {
+    fn checker_on(&self) -> bool {
+        self.isa.flags().regalloc_checker()
+    }
+
+    fn compile(&self, listing: bool) -> Result<CompiledCode, String> {
+        run_with(self.func, self.isa, listing)
+    }
 }
 
 /// How a compile ended.
@@ -73,8 +110,13 @@ pub struct TracedCompile {
 }
 
 fn reloc_size(reloc: &FinalizedMachReloc) -> usize {
+    reloc_kind_size(reloc.kind)
+}
+
+/// Bytes a relocation of `kind` patches.
+pub(crate) fn reloc_kind_size(kind: cranelift_codegen::binemit::Reloc) -> usize {
     use cranelift_codegen::binemit::Reloc;
-    match reloc.kind {
+    match kind {
         Reloc::Abs8 => 8,
         Reloc::S390xPCRel32Dbl | Reloc::S390xPLTRel32Dbl => 4,
         Reloc::RiscvCallPlt => 8,
@@ -84,7 +126,7 @@ fn reloc_size(reloc: &FinalizedMachReloc) -> usize {
 
 /// Cranelift's error in words. Its `Display` says only "Verifier errors" for
 /// a function the verifier rejects, so the verifier's own list is used there.
-fn codegen_error_text(e: &cranelift_codegen::CodegenError) -> String {
+pub(crate) fn codegen_error_text(e: &cranelift_codegen::CodegenError) -> String {
     use cranelift_codegen::CodegenError;
     match e {
         CodegenError::Verifier(errors) => {
@@ -93,24 +135,6 @@ fn codegen_error_text(e: &cranelift_codegen::CodegenError) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// Number of instructions in Cranelift's VCode listing.
-fn count_vcode_insts(vcode: &str) -> usize {
-    vcode
-        .lines()
-        .filter(|l| {
-            let t = l.trim_start();
-            l.starts_with(char::is_whitespace)
-                && !t.is_empty()
-                && !t.starts_with(';')
-                && !t.starts_with("block")
-        })
-        .count()
-}
-
-fn run(func: &Function, isa: &dyn TargetIsa) -> Result<CompiledCode, String> {
-    run_with(func, isa, true)
 }
 
 /// One compile; without `disasm` the final VCode text stays empty (printing
@@ -130,19 +154,25 @@ fn run_with(func: &Function, isa: &dyn TargetIsa, disasm: bool) -> Result<Compil
         .iter()
         .map(|r| r.offset as usize..r.offset as usize + reloc_size(r))
         .collect();
+    let code = compiled.code_buffer().to_vec();
+    let machine_insts = if disasm {
+        fidelity::listing(&code, isa).1
+    } else {
+        0
+    };
     Ok(CompiledCode {
-        code: compiled.code_buffer().to_vec(),
+        code,
         reloc_sites,
-        vcode_insts: count_vcode_insts(&final_vcode),
+        machine_insts,
         final_vcode,
         elapsed: started.elapsed(),
     })
 }
 
 /// Compiles without capturing; panics are caught.
-pub fn compile_untraced(func: &Function, isa: &dyn TargetIsa) -> CompileEnd {
+pub fn compile_untraced(job: &dyn CompileJob) -> CompileEnd {
     let r = capture::quietly(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(func, isa)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.compile(true)))
     });
     match r {
         Ok(Ok(c)) => CompileEnd::Done(c),
@@ -177,15 +207,14 @@ fn verdict(checker_on: bool, trace: &Trace, end: &CompileEnd) -> CheckerVerdict 
 /// depend on a later one); when it stops the capture, the stop is reported as
 /// [`CaptureStop::LoopDetected`].
 pub fn compile_traced(
-    func: &Function,
-    isa: &dyn TargetIsa,
+    job: &dyn CompileJob,
     limits: CaptureLimits,
     watch: impl StepObserver + 'static,
 ) -> TracedCompile {
-    let checker_on = isa.flags().regalloc_checker();
+    let checker_on = job.checker_on();
     let (outcome, builder, records) =
         capture::capture(TraceBuilder::new().observed_by(watch), limits, || {
-            run(func, isa)
+            job.compile(true)
         });
     // The loop detector watched the steps as they came and stopped the capture.
     let looped = builder.stopped_by_observer();
@@ -226,24 +255,15 @@ impl RecordSink for CountingSink {
 /// them (the reducer's budget test): the end and the number of records. No
 /// checker verdict, no final VCode text. Not [`compile_untraced`] inside a
 /// capture: its own `catch_unwind` would take the capture's stop for a panic.
-pub fn compile_counted(
-    func: &Function,
-    isa: &dyn TargetIsa,
-    limits: CaptureLimits,
-) -> (CompileEnd, u64) {
-    let (outcome, _, records) =
-        capture::capture(CountingSink, limits, || run_with(func, isa, false));
+pub fn compile_counted(job: &dyn CompileJob, limits: CaptureLimits) -> (CompileEnd, u64) {
+    let (outcome, _, records) = capture::capture(CountingSink, limits, || job.compile(false));
     (end_of(outcome), records)
 }
 
 /// Compiles with only the move-insertion and compile records captured: no
 /// allocator trace, but the checker verdict and the spill slots in use.
-pub fn compile_checked(
-    func: &Function,
-    isa: &dyn TargetIsa,
-) -> (CompileEnd, CheckerVerdict, usize) {
-    let (end, checker, spill_slots, _) =
-        compile_checked_within(func, isa, CaptureLimits::default());
+pub fn compile_checked(job: &dyn CompileJob) -> (CompileEnd, CheckerVerdict, usize) {
+    let (end, checker, spill_slots, _) = compile_checked_within(job, CaptureLimits::default());
     (end, checker, spill_slots)
 }
 
@@ -251,18 +271,17 @@ pub fn compile_checked(
 /// regalloc2 record counts towards the budget (the logger sees them all),
 /// though only the summary sources are parsed.
 pub fn compile_checked_within(
-    func: &Function,
-    isa: &dyn TargetIsa,
+    job: &dyn CompileJob,
     limits: CaptureLimits,
 ) -> (CompileEnd, CheckerVerdict, usize, u64) {
     let (outcome, builder, records) = capture::capture_sources(
         TraceBuilder::new(),
         limits,
         capture::Sources::SUMMARY_ONLY,
-        || run(func, isa),
+        || job.compile(true),
     );
     let trace = builder.finish();
     let end = end_of(outcome);
-    let checker = verdict(isa.flags().regalloc_checker(), &trace, &end);
+    let checker = verdict(job.checker_on(), &trace, &end);
     (end, checker, trace.spill_slots.len(), records)
 }

@@ -138,14 +138,25 @@ pub struct CompilerFlags {
     pub isa: Vec<Flag>,
 }
 
-/// Mirror of the prefix of Wasmtime's `Metadata` that we need.
+/// Mirror of Wasmtime's `Metadata` (wasmtime 48 `src/engine/serialization.rs`):
+/// the settings of the engine that wrote an artifact, after `Config` processing.
 #[derive(serde::Deserialize)]
-struct MetadataPrefix<'a> {
+struct Metadata<'a> {
     target: String,
     #[serde(borrow)]
     shared_flags: Vec<(&'a str, FlagValue<'a>)>,
     #[serde(borrow)]
     isa_flags: Vec<(&'a str, FlagValue<'a>)>,
+    tunables: wasmtime_environ::Tunables,
+    /// `wasmparser::WasmFeatures` bits.
+    features: u64,
+}
+
+/// Everything Wasmtime's engine section records about its compiler.
+pub struct EngineMetadata {
+    pub flags: CompilerFlags,
+    pub tunables: wasmtime_environ::Tunables,
+    pub features: u64,
 }
 
 /// Mirror of `wasmtime_environ::FlagValue`.
@@ -169,6 +180,13 @@ impl FlagValue<'_> {
 impl CompilerFlags {
     /// Reads the flags from a Wasmtime artifact (`.cwasm` bytes).
     pub fn from_artifact(artifact: &[u8]) -> Result<CompilerFlags, String> {
+        EngineMetadata::from_artifact(artifact).map(|m| m.flags)
+    }
+}
+
+impl EngineMetadata {
+    /// Reads the engine section of a Wasmtime artifact (`.cwasm` bytes).
+    pub fn from_artifact(artifact: &[u8]) -> Result<EngineMetadata, String> {
         use object::{Object, ObjectSection};
         let file = object::File::parse(artifact).map_err(|e| format!("artifact: {e}"))?;
         let section = file
@@ -183,7 +201,7 @@ impl CompilerFlags {
         let rest = rest
             .get(usize::from(len)..)
             .ok_or("engine section is truncated")?;
-        let (meta, _) = postcard::take_from_bytes::<MetadataPrefix>(rest)
+        let (meta, _) = postcard::take_from_bytes::<Metadata>(rest)
             .map_err(|e| format!("engine metadata: {e}"))?;
         let conv = |v: Vec<(&str, FlagValue)>| {
             v.into_iter()
@@ -193,11 +211,51 @@ impl CompilerFlags {
                 })
                 .collect()
         };
-        Ok(CompilerFlags {
-            triple: meta.target,
-            shared: conv(meta.shared_flags),
-            isa: conv(meta.isa_flags),
+        Ok(EngineMetadata {
+            flags: CompilerFlags {
+                triple: meta.target,
+                shared: conv(meta.shared_flags),
+                isa: conv(meta.isa_flags),
+            },
+            tunables: meta.tunables,
+            features: meta.features,
         })
+    }
+}
+
+impl CompilerFlags {
+    /// Wasmtime's own Cranelift compiler (`wasmtime-internal-cranelift`) with
+    /// these flags and `tunables`, `overrides` applied after them, and the CLIF of
+    /// every function it finishes written into `clif_dir`.
+    pub fn build_compiler(
+        &self,
+        tunables: &wasmtime_environ::Tunables,
+        overrides: &[(&str, &str)],
+        clif_dir: Option<&std::path::Path>,
+    ) -> Result<Box<dyn wasmtime_environ::Compiler>, String> {
+        let triple = target_lexicon::Triple::from_str(&self.triple)
+            .map_err(|e| format!("triple `{}`: {e}", self.triple))?;
+        // `Some`: no host-feature inference; every ISA flag is set below.
+        let mut b = wasmtime_internal_cranelift::builder(Some(triple))
+            .map_err(|e| format!("target `{}`: {e:#}", self.triple))?;
+        b.set_tunables(tunables.clone())
+            .map_err(|e| format!("tunables: {e:#}"))?;
+        // The builder tries the shared flags first and the ISA's on a bad name.
+        for f in self.shared.iter().chain(&self.isa) {
+            if overrides.iter().any(|(n, _)| *n == f.name) {
+                continue;
+            }
+            b.set(&f.name, &f.value)
+                .map_err(|e| format!("setting {}={}: {e:#}", f.name, f.value))?;
+        }
+        for (n, v) in overrides {
+            b.set(n, v).map_err(|e| format!("setting {n}={v}: {e:#}"))?;
+        }
+        if let Some(dir) = clif_dir {
+            b.clif_dir(dir)
+                .map_err(|e| format!("CLIF folder {}: {e:#}", dir.display()))?;
+        }
+        b.build().map_err(|e| format!("{e:#}"))
     }
 
     /// Builds the ISA these flags describe, with `overrides` applied to the

@@ -5,9 +5,12 @@
 //! - [`functions`]: a module's function index space and names
 //! - [`clif`]: parse CLIF text (user files and Wasmtime's output)
 //! - [`translate`]: Wasm → CLIF with Wasmtime (other bodies stubbed)
+//! - [`environ`]: Wasmtime's engine settings and a module's environment, for
+//!   compiling one function alone with Wasmtime's compiler
 //! - [`isa`]: targets, opt levels, Wasmtime's Cranelift flags
 
 pub mod clif;
+pub mod environ;
 pub mod functions;
 pub mod isa;
 pub mod read;

@@ -25,7 +25,7 @@ pub struct Input {
     pub path: PathBuf,
     pub kind: InputKind,
     /// The module's binary (for `.wasm`, and `.wat` after parsing).
-    pub wasm: Option<Vec<u8>>,
+    pub wasm: Option<std::sync::Arc<[u8]>>,
     /// The file's text (for `.clif`).
     pub clif_text: Option<String>,
     pub functions: Vec<FunctionInfo>,
@@ -140,7 +140,7 @@ impl Input {
         Ok(Input {
             path,
             kind,
-            wasm: Some(wasm),
+            wasm: Some(wasm.into()),
             clif_text: None,
             functions,
         })

@@ -49,7 +49,7 @@ pub struct Translation {
 /// A temporary folder for Wasmtime's CLIF output. Wasmtime writes every function
 /// (stubs included) unbuffered, so on a big module this is tens of thousands of
 /// small writes: a RAM-backed folder keeps them cheap where there is one.
-fn clif_tempdir(path: &Path) -> EngineResult<tempfile::TempDir> {
+pub fn clif_tempdir(path: &Path) -> EngineResult<tempfile::TempDir> {
     let shm = Path::new("/dev/shm");
     let dir = if shm.is_dir() {
         tempfile::Builder::new()
@@ -180,14 +180,13 @@ fn size_prefix_start(wasm: &[u8], body_start: usize) -> usize {
 /// applied after the target and opt level.
 pub type ConfigHook<'a> = &'a dyn Fn(&mut wasmtime::Config) -> Result<(), String>;
 
-/// Compiles `wasm` with Wasmtime, writing CLIF into `clif_dir`; returns the artifact.
-fn precompile(
+/// Wasmtime's `Config` for `settings`, with `hook` applied after the target
+/// and opt level.
+pub fn config(
     path: &Path,
-    wasm: &[u8],
     settings: WasmtimeSettings,
-    clif_dir: Option<&Path>,
     hook: Option<ConfigHook>,
-) -> EngineResult<Vec<u8>> {
+) -> EngineResult<wasmtime::Config> {
     // Before Wasmtime first uses rayon's pool: its threads must be quiet.
     crate::engine::capture::install();
     let mut config = wasmtime::Config::new();
@@ -198,6 +197,18 @@ fn precompile(
     if let Some(hook) = hook {
         hook(&mut config).map_err(|e| wasmtime_error(path, e))?;
     }
+    Ok(config)
+}
+
+/// Compiles `wasm` with Wasmtime, writing CLIF into `clif_dir`; returns the artifact.
+fn precompile(
+    path: &Path,
+    wasm: &[u8],
+    settings: WasmtimeSettings,
+    clif_dir: Option<&Path>,
+    hook: Option<ConfigHook>,
+) -> EngineResult<Vec<u8>> {
+    let mut config = config(path, settings, hook)?;
     let mut unnamed = None;
     if let Some(dir) = clif_dir {
         config.emit_clif(dir);

@@ -70,7 +70,7 @@ pub struct CodeEffect {
     /// Where the checks come from, by Wasm offset.
     pub check_sites: Vec<CheckSite>,
     pub clif_insts: usize,
-    pub vcode_insts: usize,
+    pub machine_insts: usize,
     pub code_size_bytes: usize,
     pub allocator_steps: usize,
     pub splits: usize,
@@ -202,20 +202,16 @@ fn effect_for(
         Ok(p) => p,
         Err(e) => return (failed(e), None),
     };
-    let clif_insts = prepared
-        .function
-        .layout
-        .blocks()
-        .map(|b| prepared.function.layout.block_insts(b).count())
-        .sum();
-    let per_offset = check_instructions_by_offset(&prepared.clif);
-    let inserted_moves = match prepared.isa(&input.path, settings.algorithm, false) {
-        Ok(isa) => count_inserted_moves(&prepared, &*isa),
-        Err(e) => return (failed(e), None),
-    };
-    let limits = session::default_limits(&prepared.clif);
+    let limits = prepared.default_limits();
     let trace = match session::trace_prepared(input, prepared, settings, limits) {
         Ok(t) => t,
+        Err(e) => return (failed(e), None),
+    };
+    // Wasm inputs: the CLIF is what Wasmtime's compiler wrote in that compile.
+    let clif_insts = clif_instructions(&input.path, &trace.prepared.clif);
+    let per_offset = check_instructions_by_offset(&trace.prepared.clif);
+    let inserted_moves = match trace.prepared.job(&input.path, settings.algorithm, false) {
+        Ok(job) => count_inserted_moves(&*job),
         Err(e) => return (failed(e), None),
     };
     let (check_sites, modelled) = check_sites(module, func_index, profile, &per_offset);
@@ -226,7 +222,7 @@ fn effect_for(
         modelled_explicit_checks: modelled,
         check_sites,
         clif_insts,
-        vcode_insts: code.map_or(0, |c| c.vcode_insts),
+        machine_insts: code.map_or(0, |c| c.machine_insts),
         code_size_bytes: code.map_or(0, |c| c.code.len()),
         allocator_steps: counts.steps,
         splits: counts.splits,
@@ -381,14 +377,24 @@ pub fn check_instructions_by_offset(clif: &str) -> BTreeMap<u32, u32> {
     out
 }
 
+/// Instructions of the (first) function in CLIF text; 0 when it does not parse.
+fn clif_instructions(path: &std::path::Path, clif: &str) -> usize {
+    let Ok(file) = crate::engine::input::clif::parse(path, clif) else {
+        return 0;
+    };
+    file.functions.first().map_or(0, |(f, _)| {
+        f.layout
+            .blocks()
+            .map(|b| f.layout.block_insts(b).count())
+            .sum()
+    })
+}
+
 /// Counts regalloc2's inserted moves from its `moves` records: every
 /// `resolved: A -> B` not followed by `redundant move elided` becomes an
 /// `Edit::Move` (regalloc2 0.15.2 `src/ion/moves.rs:975–985`). Allocations
 /// print as `p3i` (register) or `stack5` (spill slot).
-fn count_inserted_moves(
-    prepared: &Prepared,
-    isa: &dyn cranelift_codegen::isa::TargetIsa,
-) -> MoveCounts {
+fn count_inserted_moves(job: &dyn compile::CompileJob) -> MoveCounts {
     #[derive(Default)]
     struct MoveSink {
         counts: MoveCounts,
@@ -432,7 +438,7 @@ fn count_inserted_moves(
         MoveSink::default(),
         CaptureLimits::default(),
         Sources(1 << Source::Moves as u32),
-        || compile::compile_untraced(&prepared.function, isa),
+        || compile::compile_untraced(job),
     );
     sink.commit();
     sink.counts

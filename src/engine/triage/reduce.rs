@@ -84,8 +84,7 @@ pub struct BudgetOracle {
 /// `max_records` as `spillscope trace --budget` does.
 pub fn count_records(func: &Function, isa: &dyn TargetIsa, max_records: u64) -> (CompileEnd, u64) {
     compile::compile_counted(
-        func,
-        isa,
+        &compile::ClifJob { func, isa },
         CaptureLimits {
             max_records,
             deadline: None,

@@ -719,19 +719,14 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
     let outcome = capture::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let prepared = prepare_task(path, task, settings)?;
-            let isa = prepared.isa(path, settings.algorithm, true)?;
-            let mut limits = session::default_limits(&prepared.clif);
+            let job = prepared.job(path, settings.algorithm, true)?;
+            let mut limits = prepared.default_limits();
             if let Some(b) = options.budget {
                 limits.max_records = b;
             }
             limits.deadline = Some(Instant::now() + options.timeout);
             let checked = if options.traced {
-                let traced = compile::compile_traced(
-                    &prepared.function,
-                    &*isa,
-                    limits,
-                    LoopDetector::default(),
-                );
+                let traced = compile::compile_traced(&*job, limits, LoopDetector::default());
                 let seen = (traced.trace.steps.len(), traced.trace.unparsed);
                 let slots = traced.trace.spill_slots.len();
                 (
@@ -742,14 +737,14 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
                     Some(seen),
                 )
             } else {
-                let (end, verdict, slots, records) =
-                    compile::compile_checked_within(&prepared.function, &*isa, limits);
+                let (end, verdict, slots, records) = compile::compile_checked_within(&*job, limits);
                 (end, verdict, slots, records, None)
             };
-            Ok::<_, EngineError>((prepared, isa, limits, checked))
+            drop(job);
+            Ok::<_, EngineError>((prepared, limits, checked))
         }))
     });
-    let (prepared, isa, limits, (end, verdict, spill_slots, records, seen)) = match outcome {
+    let (prepared, limits, (end, verdict, spill_slots, records, seen)) = match outcome {
         Ok(Ok(x)) => x,
         Ok(Err(EngineError::Panicked { message, .. })) => {
             return bare_report(index, name, Status::Panicked, message);
@@ -774,7 +769,7 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
             report.details = format!(
                 "{} bytes, {} instructions, {} spill slots",
                 code.code.len(),
-                code.vcode_insts,
+                code.machine_insts,
                 spill_slots
             );
             report.code_bytes = Some(code.code.len());
@@ -798,18 +793,19 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
             };
             let traced = capture::quietly(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let traced = compile::compile_traced(
-                        &prepared.function,
-                        &*isa,
-                        limits,
-                        LoopDetector::default(),
-                    );
+                    let traced = prepared
+                        .job(path, settings.algorithm, true)
+                        .map(|job| compile::compile_traced(&*job, limits, LoopDetector::default()))
+                        .map_err(|e| e.to_string())?;
                     let diagnosis = diagnose::diagnose(&traced.trace);
-                    (traced.trace.steps.len(), traced.records, diagnosis)
+                    Ok::<_, String>((traced.trace.steps.len(), traced.records, diagnosis))
                 }))
             });
             match traced {
-                Ok((steps, records, diagnosis)) => {
+                Ok(Err(e)) => {
+                    report.details = format!("{}; the traced re-run failed: {e}", report.details);
+                }
+                Ok(Ok((steps, records, diagnosis))) => {
                     if diagnosis.looping {
                         report.details = format!("{}; {}", report.details, diagnosis.description);
                     }
@@ -860,7 +856,13 @@ fn test_function(
                 Some(h) => h,
                 None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
             };
-            Ok::<_, EngineError>(reduce::render_in(&header, &prepared.function, dialect))
+            Ok::<_, EngineError>(reduce::render_in(
+                &header,
+                prepared
+                    .function()
+                    .expect("scans compile CLIF: Wasmtime's or the input's"),
+                dialect,
+            ))
         }))
     });
     let text = match rendered {
