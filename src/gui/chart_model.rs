@@ -96,7 +96,9 @@ impl ChartModel {
         for s in &trace.steps {
             for e in &s.events {
                 match e {
-                    Event::Ranges { segs, .. } => segs.iter().for_each(|s| see(s.to)),
+                    Event::Ranges { segs, .. } | Event::RangesJoined { segs, .. } => {
+                        segs.iter().for_each(|s| see(s.to))
+                    }
                     Event::Assigned { preg, .. } => pregs.push(*preg),
                     _ => {}
                 }

@@ -60,7 +60,7 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
         .max_height(260.0)
         .auto_shrink([false, true])
         .show(ui, |ui| {
-            for line in explain::explain(step, Some(replay)) {
+            for line in explain::explain(step, replay.vregs_at_start(i)) {
                 ui.horizontal_wrapped(|ui| {
                     ui.label("•");
                     ui.label(line);

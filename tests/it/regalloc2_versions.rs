@@ -139,13 +139,18 @@ fn a_misparsed_trace_breaks_invariants() {
             _ => None,
         })
         .unwrap();
-    for e in &mut trace.steps[i].events {
-        if let Event::Ranges { bundle, segs } = e
-            && *bundle == child
-        {
-            segs.clear();
-        }
-    }
+    // (The split is stored as a cut point; an empty list after it loses the
+    // child's part.)
+    assert!(
+        trace.steps[i]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::RangesSplit { new_bundle, .. } if *new_bundle == child))
+    );
+    trace.steps[i].events.push(Event::Ranges {
+        bundle: child,
+        segs: Box::default(),
+    });
     let broken = invariants::check(&trace, &Replay::new(trace.clone()));
     assert!(
         broken

@@ -1,7 +1,6 @@
 //! Plain-words explanations of allocator steps, for the step panel and the CLI.
 
-use crate::engine::replay::Replay;
-use crate::engine::trace::{Event, Outcome, Phase, SpillKind, Step};
+use crate::engine::trace::{Event, Outcome, Phase, SpillKind, Step, VRegId};
 
 fn bundle_name(b: u32) -> String {
     format!("bundle {b}")
@@ -48,24 +47,12 @@ pub fn headline(step: &Step) -> String {
     }
 }
 
-/// A paragraph: the step's reasoning in order, in words.
-pub fn explain(step: &Step, replay: Option<&Replay>) -> Vec<String> {
+/// A paragraph: the step's reasoning in order, in words. `vregs` are the
+/// virtual registers of the step's bundle when the step began
+/// ([`Replay::vregs_at_start`](super::Replay::vregs_at_start)).
+pub fn explain(step: &Step, vregs: &[VRegId]) -> Vec<String> {
     let mut out = Vec::new();
     let b = bundle_name(step.bundle);
-    let vregs = replay
-        .map(|r| {
-            let segs: Vec<_> = step
-                .events
-                .iter()
-                .filter_map(|e| match e {
-                    Event::Ranges { bundle, segs } if *bundle == step.bundle => Some(segs.clone()),
-                    _ => None,
-                })
-                .next()
-                .unwrap_or_default();
-            r.vregs_of(&segs)
-        })
-        .unwrap_or_default();
     match step.phase {
         Phase::Main => out.push(format!(
             "The allocator took {b} from the queue{}{}.",

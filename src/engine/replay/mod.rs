@@ -3,7 +3,10 @@
 //! State after `k` steps is the initial state with the first `k` steps applied.
 //! Full copies of the state are kept every [`Replay::checkpoint_every`] steps, so
 //! a jump to any `k` restores the nearest checkpoint and applies at most that
-//! many steps. The replay shares the trace it replays (an `Arc`), never copies it.
+//! many steps. The spacing is 64 steps, or wider when the copies would take more
+//! than [`CHECKPOINT_BYTES`] together: a function with 180,000 bundles and
+//! 120,000 steps would otherwise keep 25 GB of copies. The replay shares the
+//! trace it replays (an `Arc`), never copies it.
 //!
 //! Files: [`diagnose`] (loop detection), [`explain`] (a step in words),
 //! [`invariants`] (what must hold in any replay).
@@ -82,6 +85,25 @@ pub struct LineageEdge {
     pub step: usize,
 }
 
+/// Memory the checkpoints of one replay may take together, roughly.
+pub const CHECKPOINT_BYTES: usize = 128 << 20;
+
+/// Closest spacing of checkpoints, in steps.
+const MIN_CHECKPOINT_EVERY: usize = 64;
+
+impl State {
+    /// Bytes a copy of this state holds, near enough to space checkpoints.
+    fn bytes(&self) -> usize {
+        self.bundles.capacity() * std::mem::size_of::<BundleState>() + self.ranges.heap_bytes()
+    }
+}
+
+/// Checkpoint spacing for `steps` steps over states of about `state_bytes`.
+fn checkpoint_spacing(steps: usize, state_bytes: usize) -> usize {
+    let copies = (CHECKPOINT_BYTES / state_bytes.max(1)).max(1);
+    steps.div_ceil(copies).max(MIN_CHECKPOINT_EVERY)
+}
+
 /// A steppable replay of one trace.
 pub struct Replay {
     trace: Arc<Trace>,
@@ -91,6 +113,8 @@ pub struct Replay {
     pub lineage: Vec<LineageEdge>,
     /// First step (0-based) that touches each bundle.
     pub first_step_of: HashMap<BundleId, usize>,
+    /// The virtual registers of each step's bundle when the step began.
+    step_vregs: Vec<Box<[VRegId]>>,
 }
 
 fn apply(state: &mut State, step: &Step) {
@@ -123,12 +147,22 @@ fn apply(state: &mut State, step: &Step) {
                 ensure(state, *bundle);
                 state.bundles[*bundle as usize].status = Status::Queued;
             }
-            Event::Ranges { bundle, segs } => {
+            Event::Ranges { bundle, .. }
+            | Event::RangesJoined { bundle, .. }
+            | Event::RangeEndCut { bundle, .. } => {
                 ensure(state, *bundle);
-                state.ranges.set(*bundle, segs.clone());
+                state.ranges.apply_event(e);
+            }
+            Event::RangesSplit {
+                bundle, new_bundle, ..
+            } => {
+                ensure(state, *bundle);
+                ensure(state, *new_bundle);
+                state.ranges.apply_event(e);
             }
             Event::ToSpillBundle { spill_bundle, .. } => {
                 ensure(state, *spill_bundle);
+                state.ranges.apply_event(e);
                 let b = &mut state.bundles[*spill_bundle as usize];
                 if matches!(b.status, Status::Idle) {
                     b.status = Status::SpillBundle;
@@ -175,13 +209,31 @@ impl Replay {
                 s.status = Status::Queued;
             }
         }
-        let checkpoint_every = 64;
+        // The state grows as splits add bundles; the final dump's size, where
+        // there is one, is the better guess.
+        let state_bytes = trace
+            .final_state
+            .as_ref()
+            .map_or(0, |d| {
+                d.bundles.len() * std::mem::size_of::<BundleState>()
+                    + d.bundles
+                        .iter()
+                        .map(|b| {
+                            std::mem::size_of::<Vec<Seg>>()
+                                + b.segs.len() * std::mem::size_of::<Seg>()
+                        })
+                        .sum::<usize>()
+            })
+            .max(initial.bytes());
+        let checkpoint_every = checkpoint_spacing(trace.steps.len(), state_bytes);
         let mut checkpoints = vec![initial.clone()];
         let mut state = initial.clone();
         let mut lineage = Vec::new();
         let mut first_step_of = HashMap::new();
+        let mut step_vregs = Vec::with_capacity(trace.steps.len());
         for (i, step) in trace.steps.iter().enumerate() {
             first_step_of.entry(step.bundle).or_insert(i);
+            step_vregs.push(vregs_in(&trace.vreg_of_range, state.segs(step.bundle)).into());
             for e in &step.events {
                 if let Event::NewBundle { bundle, parent } = e {
                     lineage.push(LineageEdge {
@@ -203,7 +255,13 @@ impl Replay {
             checkpoint_every,
             lineage,
             first_step_of,
+            step_vregs,
         }
+    }
+
+    /// The virtual registers of step `i`'s bundle (0-based) when it began.
+    pub fn vregs_at_start(&self, i: usize) -> &[VRegId] {
+        self.step_vregs.get(i).map_or(&[], |v| v)
     }
 
     /// The trace replayed.

@@ -29,6 +29,14 @@ pub(super) enum DumpSection {
     Ranges,
 }
 
+/// What a bundle keeps when one of its ranges moves to a spill bundle.
+pub(super) enum Remaining {
+    /// This whole list (a minimal bundle dissolving: nothing).
+    All(Vec<Seg>),
+    /// Its ranges without the first (or last), with `kept` in its place.
+    CutEnd { last: bool, kept: Option<Seg> },
+}
+
 /// A split in progress: what its records said so far.
 #[derive(Default)]
 pub(super) struct PendingSplit {
@@ -200,8 +208,10 @@ impl TraceBuilder {
                 } else {
                     Outcome::Incomplete
                 };
+            step.events.shrink_to_fit();
             self.trace.steps.push(step);
         }
+        self.trace.steps.shrink_to_fit();
         // Move insertion ran but regalloc2 printed no final dump: only
         // 0.9–0.11 do that.
         if self.trace.finished && self.trace.final_state.is_none() && self.moves_after_finish {
@@ -234,7 +244,10 @@ impl TraceBuilder {
             return;
         }
         self.segs.set(bundle, segs.clone());
-        self.push_event(Event::Ranges { bundle, segs });
+        self.push_event(Event::Ranges {
+            bundle,
+            segs: segs.into(),
+        });
     }
 
     pub(super) fn start_step(&mut self, bundle: BundleId, hint: Option<PReg>, phase: Phase) {
@@ -266,19 +279,18 @@ impl TraceBuilder {
                 && let Some(&spill) = self.spill_bundle_of.get(&ss)
             {
                 let moved = self.segs.take(step.bundle);
-                let mut target = self.segs.get(spill).to_vec();
-                target.extend(moved.iter().copied());
-                target.sort_by_key(|s| s.from);
-                self.segs.set(spill, target.clone());
+                self.segs.join(spill, &moved);
                 step.events.push(Event::Ranges {
                     bundle: step.bundle,
-                    segs: Vec::new(),
+                    segs: Box::default(),
                 });
-                step.events.push(Event::Ranges {
+                step.events.push(Event::RangesJoined {
                     bundle: spill,
-                    segs: target,
+                    segs: moved.into(),
                 });
             }
+            // Steps are kept for the life of the trace: no spare capacity.
+            step.events.shrink_to_fit();
             self.trace.steps.push(step);
         }
     }
@@ -452,10 +464,15 @@ fn event_bundles(e: &Event) -> impl Iterator<Item = BundleId> + '_ {
         | Event::Split { bundle, .. }
         | Event::MinimalSplit { bundle }
         | Event::Ranges { bundle, .. }
+        | Event::RangesJoined { bundle, .. }
+        | Event::RangeEndCut { bundle, .. }
         | Event::Props { bundle, .. }
         | Event::Queued { bundle }
         | Event::SpillSetRequired { bundle } => (Some(*bundle), None, &[]),
         Event::NewBundle { bundle, parent } => (Some(*bundle), Some(*parent), &[]),
+        Event::RangesSplit {
+            bundle, new_bundle, ..
+        } => (Some(*bundle), Some(*new_bundle), &[]),
         Event::ToSpillBundle {
             bundle,
             spill_bundle,

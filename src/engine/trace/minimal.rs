@@ -3,7 +3,7 @@
 //! that may add a second live range to the bundle just made (see the table
 //! in `dialect.rs`).
 
-use super::builder::{PendingSplit, TraceBuilder};
+use super::builder::{PendingSplit, Remaining, TraceBuilder};
 use super::model::{Dialect, Event, Point, Seg};
 use super::scan::{bundle_in, first_after, has, point_in, points_in, split_key};
 
@@ -137,7 +137,7 @@ impl TraceBuilder {
                     to: pts[1],
                     range: lr,
                 };
-                self.move_to_spill(parent, spill, seg, Vec::new());
+                self.move_to_spill(parent, spill, seg, Remaining::All(Vec::new()));
             } else {
                 self.unparsed(message);
             }

@@ -248,7 +248,7 @@ pub enum Event {
     /// The probed register holds other bundles that overlap.
     Conflict {
         preg: Option<PReg>,
-        bundles: Vec<BundleId>,
+        bundles: Box<[BundleId]>,
         point: Point,
     },
     /// The probed register is reserved (a clobber or fixed use) at `point`.
@@ -262,7 +262,7 @@ pub enum Event {
         preg: PReg,
     },
     LowestEvict {
-        bundles: Vec<BundleId>,
+        bundles: Box<[BundleId]>,
         cost: Option<u32>,
     },
     LowestSplit {
@@ -299,9 +299,35 @@ pub enum Event {
     /// The bundle's live ranges after this event (the replay applies these).
     Ranges {
         bundle: BundleId,
-        segs: Vec<Seg>,
+        segs: Box<[Seg]>,
     },
-    /// A part without uses went to the spill bundle.
+    /// The bundle's ranges were cut at `at` (the split point): those before it
+    /// stay, those after it form `new_bundle`'s; a range that spans `at` is cut
+    /// in two, the part after it taking the live range `cut.1` (see
+    /// [`split_segs`](super::ranges::split_segs)). Stored instead of both lists.
+    RangesSplit {
+        bundle: BundleId,
+        new_bundle: BundleId,
+        at: Point,
+        cut: Option<(RangeId, RangeId)>,
+    },
+    /// The bundle's first (or last) range left it for a spill bundle, which
+    /// [`ToSpillBundle`](Event::ToSpillBundle) names; `kept` is the part of it
+    /// the bundle keeps, if any.
+    RangeEndCut {
+        bundle: BundleId,
+        last: bool,
+        kept: Option<Seg>,
+    },
+    /// These live ranges joined the bundle's (kept in order of their start):
+    /// a spill bundle taking over a spilled bundle's ranges. Only the joining
+    /// ranges are stored, not the bundle's whole list, which grows with every
+    /// bundle of its spill set.
+    RangesJoined {
+        bundle: BundleId,
+        segs: Box<[Seg]>,
+    },
+    /// A part without uses went to the spill bundle (it joins its ranges).
     ToSpillBundle {
         bundle: BundleId,
         spill_bundle: BundleId,
@@ -462,7 +488,71 @@ pub struct StepCounts {
     pub spill_slots: usize,
 }
 
+impl Event {
+    /// Bytes this event holds on the heap, besides its own size.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Event::Conflict { bundles, .. } | Event::LowestEvict { bundles, .. } => {
+                std::mem::size_of_val::<[BundleId]>(bundles)
+            }
+            Event::Ranges { segs, .. } | Event::RangesJoined { segs, .. } => {
+                std::mem::size_of_val::<[Seg]>(segs)
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl StateDump {
+    fn heap_bytes(&self) -> usize {
+        self.bundles.capacity() * std::mem::size_of::<BundleDump>()
+            + self
+                .bundles
+                .iter()
+                .map(|b| b.alloc.capacity() + b.segs.capacity() * std::mem::size_of::<Seg>())
+                .sum::<usize>()
+            + self.ranges.capacity() * std::mem::size_of::<RangeDump>()
+            + self
+                .ranges
+                .iter()
+                .map(|r| r.uses.capacity() * std::mem::size_of::<UseInfo>())
+                .sum::<usize>()
+    }
+}
+
 impl Trace {
+    /// Bytes the steps take: the step list, every event and what the events
+    /// hold (the measure of a trace's size per event).
+    pub fn step_bytes(&self) -> usize {
+        self.steps.capacity() * std::mem::size_of::<Step>()
+            + self
+                .steps
+                .iter()
+                .map(|s| {
+                    s.events.capacity() * std::mem::size_of::<Event>()
+                        + s.events.iter().map(Event::heap_bytes).sum::<usize>()
+                        + match &s.outcome {
+                            Outcome::Split { children, .. } => {
+                                children.capacity() * std::mem::size_of::<BundleId>()
+                            }
+                            _ => 0,
+                        }
+                })
+                .sum::<usize>()
+    }
+
+    /// Bytes the whole trace takes, near enough: steps, state dumps, the VCode
+    /// text and the tables beside them (hash tables counted at their entries).
+    pub fn heap_bytes(&self) -> usize {
+        self.step_bytes()
+            + self.initial.heap_bytes()
+            + self.final_state.as_ref().map_or(0, StateDump::heap_bytes)
+            + self.vcode_before.as_ref().map_or(0, String::capacity)
+            + self.initial_queue.capacity() * std::mem::size_of::<BundleId>()
+            + self.initial_props.capacity() * std::mem::size_of::<(BundleId, BundleProps)>()
+            + self.vreg_of_range.capacity() * std::mem::size_of::<(RangeId, VRegId)>()
+    }
+
     /// Counts of step outcomes, evictions and spill slots.
     pub fn counts(&self) -> StepCounts {
         let mut c = StepCounts {
@@ -488,11 +578,22 @@ impl Trace {
         for s in &self.steps {
             n = n.max(s.bundle as usize + 1);
             for e in &s.events {
-                if let Event::NewBundle { bundle, .. } | Event::Ranges { bundle, .. } = e {
+                if let Event::NewBundle { bundle, .. }
+                | Event::Ranges { bundle, .. }
+                | Event::RangesJoined { bundle, .. }
+                | Event::RangeEndCut { bundle, .. } = e
+                {
                     n = n.max(*bundle as usize + 1);
                 }
-                if let Event::ToSpillBundle { spill_bundle, .. } = e {
-                    n = n.max(*spill_bundle as usize + 1);
+                if let Event::ToSpillBundle {
+                    spill_bundle: other,
+                    ..
+                }
+                | Event::RangesSplit {
+                    new_bundle: other, ..
+                } = e
+                {
+                    n = n.max(*other as usize + 1);
                 }
             }
         }

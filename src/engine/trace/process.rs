@@ -86,7 +86,7 @@ impl TraceBuilder {
             match point_in(at) {
                 Some(point) => self.push_event(Event::Conflict {
                     preg: self.last_probe,
-                    bundles,
+                    bundles: bundles.into(),
                     point,
                 }),
                 None => self.unparsed(message),
@@ -114,7 +114,7 @@ impl TraceBuilder {
             }
             let (set, cost) = split_key(rest, "cost").unwrap_or((rest, ""));
             self.push_event(Event::LowestEvict {
-                bundles: bundles_in(set),
+                bundles: bundles_in(set).into(),
                 cost: option_number(cost),
             });
             return true;

@@ -7,6 +7,55 @@ use std::collections::HashMap;
 
 use super::model::{BundleId, Event, Point, RangeId, Seg, StateDump, Step, VRegId};
 
+/// A bundle's ranges cut at `at`, as regalloc2 splits a bundle: the parts
+/// before `at` stay, the parts after it go to the new bundle; a range spanning
+/// `at` is cut in two, and when `cut` is `(old, new)` for it, its part after
+/// `at` becomes live range `new`.
+pub fn split_segs(
+    segs: &[Seg],
+    at: Point,
+    cut: Option<(RangeId, RangeId)>,
+) -> (Vec<Seg>, Vec<Seg>) {
+    let mut old = Vec::new();
+    let mut new = Vec::new();
+    for s in segs {
+        if s.from < at {
+            old.push(Seg {
+                to: s.to.min(at),
+                ..*s
+            });
+        }
+        if s.to > at {
+            let range = match cut {
+                Some((o, n)) if o == s.range && s.from < at => n,
+                _ => s.range,
+            };
+            new.push(Seg {
+                from: s.from.max(at),
+                range,
+                ..*s
+            });
+        }
+    }
+    (old, new)
+}
+
+/// `segs` without its first (or last) range, with `kept` in its place if the
+/// bundle keeps part of it.
+pub fn cut_end(segs: &[Seg], last: bool, kept: Option<Seg>) -> Vec<Seg> {
+    let mut out = segs.to_vec();
+    if last {
+        out.pop();
+        out.extend(kept);
+    } else if !out.is_empty() {
+        out.remove(0);
+        if let Some(k) = kept {
+            out.insert(0, k);
+        }
+    }
+    out
+}
+
 /// Live ranges by bundle id; a bundle never given ranges has none.
 ///
 /// Indexed by id: callers pass only ids the parser bounded (see
@@ -51,6 +100,18 @@ impl BundleRanges {
         self.by_bundle[i] = segs;
     }
 
+    /// Adds `segs` to `bundle`'s ranges, keeping them in order of their start
+    /// (a stable merge: ranges starting at the same point keep their order).
+    pub fn join(&mut self, bundle: BundleId, segs: &[Seg]) {
+        if segs.is_empty() {
+            return;
+        }
+        let mut all = self.take(bundle);
+        all.extend_from_slice(segs);
+        all.sort_by_key(|s| s.from);
+        self.set(bundle, all);
+    }
+
     /// Takes `bundle`'s ranges, leaving it none.
     pub fn take(&mut self, bundle: BundleId) -> Vec<Seg> {
         self.by_bundle
@@ -59,18 +120,53 @@ impl BundleRanges {
             .unwrap_or_default()
     }
 
-    /// Applies the range lists a step carries ([`Event::Ranges`]), in order.
+    /// Applies the range lists a step carries ([`Event::Ranges`],
+    /// [`Event::RangesJoined`]), in order.
     pub fn apply(&mut self, step: &Step) {
         for e in &step.events {
-            if let Event::Ranges { bundle, segs } = e {
-                self.set(*bundle, segs.clone());
+            self.apply_event(e);
+        }
+    }
+
+    /// Applies one event's ranges, if it carries any.
+    pub fn apply_event(&mut self, e: &Event) {
+        match e {
+            Event::Ranges { bundle, segs } => self.set(*bundle, segs.to_vec()),
+            Event::RangesJoined { bundle, segs } => self.join(*bundle, segs),
+            Event::ToSpillBundle {
+                spill_bundle, seg, ..
+            } => self.join(*spill_bundle, std::slice::from_ref(seg)),
+            Event::RangesSplit {
+                bundle,
+                new_bundle,
+                at,
+                cut,
+            } => {
+                let (old, new) = split_segs(self.get(*bundle), *at, *cut);
+                self.set(*bundle, old);
+                self.set(*new_bundle, new);
             }
+            Event::RangeEndCut { bundle, last, kept } => {
+                let rest = cut_end(self.get(*bundle), *last, *kept);
+                self.set(*bundle, rest);
+            }
+            _ => {}
         }
     }
 
     /// The program points `bundle` covers (see [`covered_points`]).
     pub fn covered(&self, bundle: BundleId) -> Vec<(Point, Point)> {
         covered_points(self.get(bundle).iter().copied())
+    }
+
+    /// Bytes this table holds on the heap, near enough to size checkpoints.
+    pub fn heap_bytes(&self) -> usize {
+        self.by_bundle.capacity() * std::mem::size_of::<Vec<Seg>>()
+            + self
+                .by_bundle
+                .iter()
+                .map(|s| s.capacity() * std::mem::size_of::<Seg>())
+                .sum::<usize>()
     }
 
     /// One past the highest bundle id that ever held ranges here.
@@ -143,11 +239,11 @@ mod tests {
             events: vec![
                 Event::Ranges {
                     bundle: 1,
-                    segs: vec![seg(0, 2, 0)],
+                    segs: vec![seg(0, 2, 0)].into(),
                 },
                 Event::Ranges {
                     bundle: 3,
-                    segs: vec![seg(2, 4, 5)],
+                    segs: vec![seg(2, 4, 5)].into(),
                 },
             ],
             outcome: super::super::model::Outcome::Incomplete,

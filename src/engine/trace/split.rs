@@ -3,8 +3,9 @@
 //! empty regions moved to the spill bundle. The builder applies the split to
 //! its tracked ranges so the step carries both halves.
 
-use super::builder::{PendingSplit, TraceBuilder};
+use super::builder::{PendingSplit, Remaining, TraceBuilder};
 use super::model::{BundleId, Dialect, Event, Point, RangeId, Seg};
+use super::ranges::{cut_end, split_segs};
 use super::scan::{
     all_after, bundle_in, bundles_in, first_after, has, point_in, points_in, preg_in, segs_in,
     split_key,
@@ -172,27 +173,10 @@ impl TraceBuilder {
             }
         };
         let cut = split.cut;
-        let mut old = Vec::new();
-        let mut new = Vec::new();
-        for s in &segs {
-            if s.from < at {
-                old.push(Seg {
-                    to: s.to.min(at),
-                    ..*s
-                });
-            }
-            if s.to > at {
-                let range = match cut {
-                    Some((o, n)) if o == s.range && s.from < at => n,
-                    _ => s.range,
-                };
-                new.push(Seg {
-                    from: s.from.max(at),
-                    range,
-                    ..*s
-                });
-            }
-        }
+        // From the tracked ranges, the event says only where the cut is;
+        // from ranges regalloc2 printed (0.9–0.11), both lists are stored.
+        let tracked = split.lrs.is_none() || segs.as_slice() == self.segs.get(bundle);
+        let (old, new) = split_segs(&segs, at, cut);
         if let Some((o, n)) = cut
             && let Some(&v) = self.vreg_of_range.get(&o)
         {
@@ -206,8 +190,19 @@ impl TraceBuilder {
             bundle: new_bundle,
             parent: bundle,
         });
-        self.set_segs(bundle, old);
-        self.set_segs(new_bundle, new);
+        if tracked && self.known(bundle) && self.known(new_bundle) {
+            self.segs.set(bundle, old);
+            self.segs.set(new_bundle, new);
+            self.push_event(Event::RangesSplit {
+                bundle,
+                new_bundle,
+                at,
+                cut,
+            });
+        } else {
+            self.set_segs(bundle, old);
+            self.set_segs(new_bundle, new);
+        }
     }
 
     pub(super) fn trim_last(
@@ -217,22 +212,21 @@ impl TraceBuilder {
         spill: BundleId,
         new_lr: Option<RangeId>,
     ) {
-        let mut segs = self.segs.get(bundle).to_vec();
-        let Some(last) = segs.pop() else {
+        let Some(&last) = self.segs.get(bundle).last() else {
             return;
         };
-        let moved = match at {
-            Some(at) => {
-                segs.push(Seg { to: at, ..last });
+        let (kept, moved) = match at {
+            Some(at) => (
+                Some(Seg { to: at, ..last }),
                 Seg {
                     from: at,
                     to: last.to,
                     range: new_lr.unwrap_or(last.range),
-                }
-            }
-            None => last,
+                },
+            ),
+            None => (None, last),
         };
-        self.move_to_spill(bundle, spill, moved, segs);
+        self.move_to_spill(bundle, spill, moved, Remaining::CutEnd { last: true, kept });
     }
 
     pub(super) fn trim_first(
@@ -242,46 +236,57 @@ impl TraceBuilder {
         spill: BundleId,
         new_lr: Option<RangeId>,
     ) {
-        let mut segs = self.segs.get(bundle).to_vec();
-        if segs.is_empty() {
+        let Some(&first) = self.segs.get(bundle).first() else {
             return;
-        }
-        let first = segs.remove(0);
-        let moved = match at {
-            Some(at) => {
-                segs.insert(0, Seg { from: at, ..first });
+        };
+        let (kept, moved) = match at {
+            Some(at) => (
+                Some(Seg { from: at, ..first }),
                 Seg {
                     from: first.from,
                     to: at,
                     range: new_lr.unwrap_or(first.range),
-                }
-            }
-            None => first,
+                },
+            ),
+            None => (None, first),
         };
-        self.move_to_spill(bundle, spill, moved, segs);
+        self.move_to_spill(
+            bundle,
+            spill,
+            moved,
+            Remaining::CutEnd { last: false, kept },
+        );
     }
 
+    /// `moved` leaves `bundle` for the spill bundle `spill`; what `bundle` keeps
+    /// is said in as few words as it can be (see [`Remaining`]).
     pub(super) fn move_to_spill(
         &mut self,
         bundle: BundleId,
         spill: BundleId,
         moved: Seg,
-        remaining: Vec<Seg>,
+        remaining: Remaining,
     ) {
         if !self.known(bundle) || !self.known(spill) {
             return;
         }
         self.note_spill_bundle(bundle, spill);
-        self.set_segs(bundle, remaining);
-        let mut target = self.segs.get(spill).to_vec();
-        target.push(moved);
-        target.sort_by_key(|s| s.from);
+        match remaining {
+            Remaining::All(segs) => self.set_segs(bundle, segs),
+            Remaining::CutEnd { last, kept } => {
+                let rest = cut_end(self.segs.get(bundle), last, kept);
+                self.segs.set(bundle, rest);
+                self.push_event(Event::RangeEndCut { bundle, last, kept });
+            }
+        }
+        // The spill bundle's list grows with its spill set: only the moved
+        // range is stored, in this event.
+        self.segs.join(spill, std::slice::from_ref(&moved));
         self.push_event(Event::ToSpillBundle {
             bundle,
             spill_bundle: spill,
             seg: moved,
         });
-        self.set_segs(spill, target);
     }
 
     fn get_segs(&self, bundle: BundleId) -> Vec<Seg> {
