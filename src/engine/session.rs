@@ -21,6 +21,7 @@ use crate::engine::input::translate::{self, Translation, WasmtimeSettings};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::LoopDetector;
+use crate::engine::trace::{BundleId, RangeId, StateDump, Step, StepObserver, VRegId};
 
 /// Everything the user chooses besides the file and function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -436,10 +437,35 @@ pub fn trace_prepared(
     settings: Settings,
     limits: CaptureLimits,
 ) -> EngineResult<FunctionTrace> {
+    trace_prepared_watched(input, prepared, settings, limits, NoWatch)
+}
+
+/// An observer that watches nothing.
+struct NoWatch;
+
+impl StepObserver for NoWatch {
+    fn start(&mut self, _: &StateDump, _: &[BundleId]) {}
+
+    fn step(&mut self, _: &Step, _: &dyn Fn(RangeId) -> Option<VRegId>) -> bool {
+        false
+    }
+}
+
+/// [`trace_prepared`] with `watch` seeing the steps as they are parsed, beside
+/// the loop detector: the app shows the steps so far from its snapshots, and
+/// stops the compile through it when the user moves on (a stop it asks for
+/// is reported like the loop detector's).
+pub fn trace_prepared_watched(
+    input: &Input,
+    prepared: Prepared,
+    settings: Settings,
+    limits: CaptureLimits,
+    watch: impl StepObserver + 'static,
+) -> EngineResult<FunctionTrace> {
     let mut prepared = prepared;
     let job = prepared.job(&input.path, settings.algorithm, true)?;
     let started = Instant::now();
-    let traced = compile::compile_traced(&*job, limits, LoopDetector::default());
+    let traced = compile::compile_traced(&*job, limits, (LoopDetector::default(), watch));
     let trace_elapsed = started.elapsed();
     let written = job.written_clif();
     drop(job);
@@ -548,6 +574,18 @@ pub fn raw_log(
     let sink = crate::engine::capture::raw_log::RawLogSink::new(usize::MAX);
     let (_, sink, _) = crate::engine::capture::capture(sink, limits, || job.compile(false));
     Ok(sink.text)
+}
+
+/// A [`FunctionTrace`] for the steps so far of an allocation still running
+/// (a snapshot a watcher took): no code yet, the end says so.
+pub fn trace_so_far(prepared_label: String, trace: crate::engine::trace::Trace) -> FunctionTrace {
+    let mut t = trace_from_log(prepared_label, trace);
+    t.traced.end = CompileEnd::Error("the compile is still running".into());
+    t.prepared.clif = "; The compile is still running: Wasmtime's compiler writes the CLIF when\n\
+                       ; it finishes."
+        .into();
+    t.prepared.flags.triple = "compiling".into();
+    t
 }
 
 /// A [`FunctionTrace`] for a trace imported from a log: there is no function

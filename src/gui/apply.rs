@@ -38,6 +38,7 @@ impl App {
             repaint_ctx,
             generation: 0,
             busy: None,
+            previews_shown: 0,
             source: None,
             input: None,
             loaded: None,
@@ -321,6 +322,20 @@ impl App {
                 self.show_compiled(generation, compiled);
                 self.compare_wanted = true;
             }
+            Reply::Preview {
+                generation,
+                compiled,
+            } => {
+                // A preview built after the compile ended must not replace it.
+                let finished = self
+                    .loaded
+                    .as_ref()
+                    .is_some_and(|l| l.id == generation && !l.compiled.running);
+                if !finished {
+                    self.previews_shown += 1;
+                    self.show_compiled(generation, compiled);
+                }
+            }
             Reply::LogOpened {
                 generation,
                 source,
@@ -514,7 +529,19 @@ impl App {
 
     fn show_compiled(&mut self, id: u64, compiled: Box<Compiled>) {
         self.selected = Some(compiled.func_index);
-        let step = self.start_step.take().unwrap_or(0);
+        // The steps so far were on screen: the cursor stays where the user
+        // left it, and a requested start step waits for the final trace.
+        let previewed = self
+            .loaded
+            .as_ref()
+            .filter(|l| l.id == id && l.compiled.running)
+            .map(|l| l.cursor);
+        let step = match previewed {
+            Some(cursor) if compiled.running => cursor,
+            Some(cursor) => self.start_step.take().unwrap_or(cursor),
+            None if compiled.running => 0,
+            None => self.start_step.take().unwrap_or(0),
+        };
         self.loaded = Some(Loaded::new(id, compiled, step));
         self.error = None;
         self.view.scroll_events = true;

@@ -59,6 +59,8 @@ pub struct Compiled {
     pub lineage: LineageModel,
     /// Set when the trace came from a log rather than a compile here.
     pub log: Option<LogInfo>,
+    /// The steps so far of a compile still running (a preview).
+    pub running: bool,
 }
 
 impl Compiled {
@@ -91,6 +93,7 @@ impl Compiled {
             diagnosis,
             lineage,
             log: None,
+            running: false,
         }
     }
 

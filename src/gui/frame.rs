@@ -140,6 +140,8 @@ impl App {
                     if let Some(l) = &self.loaded {
                         ui.strong(if l.compiled.log.is_some() {
                             "Trace from the log"
+                        } else if l.compiled.running {
+                            "Allocation so far (the compile is still running)"
                         } else {
                             "Final allocation"
                         });

@@ -94,6 +94,8 @@ pub struct App {
     /// The newest request's number; replies from older ones are ignored.
     pub(super) generation: u64,
     pub(super) busy: Option<Busy>,
+    /// Previews of running compiles shown (see `showing_preview`).
+    pub(super) previews_shown: usize,
     /// The open file and where it came from.
     pub(super) source: Option<Source>,
     pub(super) input: Option<Arc<Input>>,
@@ -136,6 +138,24 @@ impl App {
     }
 
     /// Whether a request is on the worker.
+    /// When a running compile first shows its steps so far, and how often
+    /// after (half a second, then every 1.5 s, unless changed).
+    pub fn set_preview_timing(&self, first: std::time::Duration, every: std::time::Duration) {
+        self.worker.set_preview_timing(first, every);
+    }
+
+    /// Previews of running compiles shown so far (the steps so far of an
+    /// allocation, before its compile ended).
+    pub fn previews_shown(&self) -> usize {
+        self.previews_shown
+    }
+
+    /// Whether the trace on screen is the steps so far of a compile still
+    /// running.
+    pub fn showing_preview(&self) -> bool {
+        self.loaded.as_ref().is_some_and(|l| l.compiled.running)
+    }
+
     pub fn is_busy(&self) -> bool {
         self.busy.is_some()
     }

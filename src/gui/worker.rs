@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
@@ -18,6 +18,7 @@ use crate::engine::layout::effect::{self, CompareReport};
 use crate::engine::layout::model::ModuleLayout;
 use crate::engine::opening::{self, OpenedLog};
 use crate::engine::session::{self, Settings};
+use crate::engine::trace::{BundleId, RangeId, StateDump, Step, StepObserver, Trace, VRegId};
 
 use super::compiled::{Compiled, Extras, LogInfo};
 
@@ -119,6 +120,11 @@ pub enum Reply {
         generation: u64,
         compiled: Box<Compiled>,
     },
+    /// The steps so far of a traced compile still running.
+    Preview {
+        generation: u64,
+        compiled: Box<Compiled>,
+    },
     /// A regalloc2 log was opened: its trace, with no module behind it.
     LogOpened {
         generation: u64,
@@ -154,6 +160,7 @@ impl Reply {
             | Reply::Opened { generation, .. }
             | Reply::Layout { generation, .. }
             | Reply::Compiled { generation, .. }
+            | Reply::Preview { generation, .. }
             | Reply::LogOpened { generation, .. }
             | Reply::Extras { generation, .. }
             | Reply::Compared { generation, .. }
@@ -168,18 +175,21 @@ pub struct Worker {
     jobs: Sender<(u64, Job)>,
     pub replies: Receiver<Reply>,
     latest: Arc<AtomicU64>,
+    preview: Arc<PreviewTiming>,
 }
 
 impl Worker {
     /// Starts the thread; `repaint` is called after every reply.
-    pub fn start(repaint: impl Fn() + Send + 'static) -> Worker {
+    pub fn start(repaint: impl Fn() + Send + Sync + 'static) -> Worker {
         let (jobs, job_rx) = std::sync::mpsc::channel::<(u64, Job)>();
         let (reply_tx, replies) = std::sync::mpsc::channel();
         let latest = Arc::new(AtomicU64::new(0));
         let latest_w = latest.clone();
+        let preview = Arc::new(PreviewTiming::default());
+        let preview_w = preview.clone();
         let spawned = std::thread::Builder::new()
             .name("spillscope-worker".into())
-            .spawn(move || worker_loop(job_rx, reply_tx, latest_w, repaint));
+            .spawn(move || worker_loop(job_rx, reply_tx, latest_w, preview_w, repaint));
         if let Err(e) = spawned {
             // Without a worker the app still draws; every request reports this.
             log::error!("cannot start the worker thread: {e}");
@@ -188,7 +198,16 @@ impl Worker {
             jobs,
             replies,
             latest,
+            preview,
         }
+    }
+
+    /// When a running compile first shows its steps so far, and how often
+    /// after (from the next snapshot on).
+    pub fn set_preview_timing(&self, first: std::time::Duration, every: std::time::Duration) {
+        let ms = |d: std::time::Duration| d.as_millis().min(u64::MAX as u128) as u64;
+        self.preview.first_ms.store(ms(first), Ordering::Relaxed);
+        self.preview.every_ms.store(ms(every), Ordering::Relaxed);
     }
 
     /// Queues `job` as generation `generation`, superseding older requests.
@@ -200,14 +219,18 @@ impl Worker {
     }
 }
 
-struct Ctx<'a> {
+/// One job's end of the channel, cheap to clone (the preview builder of a
+/// running compile holds one).
+#[derive(Clone)]
+struct Ctx {
     generation: u64,
-    latest: &'a AtomicU64,
-    tx: &'a Sender<Reply>,
-    repaint: &'a dyn Fn(),
+    latest: Arc<AtomicU64>,
+    tx: Sender<Reply>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+    preview: Arc<PreviewTiming>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn send(&self, reply: Reply) {
         // The app may be gone at shutdown; nothing to do then.
         let _ = self.tx.send(reply);
@@ -235,8 +258,10 @@ fn worker_loop(
     jobs: Receiver<(u64, Job)>,
     tx: Sender<Reply>,
     latest: Arc<AtomicU64>,
-    repaint: impl Fn(),
+    preview: Arc<PreviewTiming>,
+    repaint: impl Fn() + Send + Sync + 'static,
 ) {
+    let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
     while let Ok(mut next) = jobs.recv() {
         // Only the newest queued request matters.
         loop {
@@ -249,9 +274,10 @@ fn worker_loop(
         let (generation, job) = next;
         let ctx = Ctx {
             generation,
-            latest: &latest,
-            tx: &tx,
-            repaint: &repaint,
+            latest: Arc::clone(&latest),
+            tx: tx.clone(),
+            repaint: Arc::clone(&repaint),
+            preview: Arc::clone(&preview),
         };
         let started = Instant::now();
         run_job(&ctx, job);
@@ -388,10 +414,117 @@ fn compile(
         ),
     });
     let limits = budget.limits(prepared.default_limits());
-    let trace =
-        session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
+    let preview = Preview {
+        ctx: ctx.clone(),
+        func_index,
+        label: label.clone(),
+        settings,
+        started: Instant::now(),
+        last: None,
+        building: Arc::new(AtomicBool::new(false)),
+        timing: Arc::clone(&ctx.preview),
+    };
+    let trace = session::trace_prepared_watched(input, prepared, settings, limits, preview)
+        .map_err(|e| e.to_string())?;
+    if ctx.superseded() {
+        return Err("superseded".into());
+    }
     ctx.progress("building the chart");
     Ok(Compiled::from_trace(func_index, label, settings, trace))
+}
+
+/// When a running compile first shows its steps so far, and how often after,
+/// in milliseconds; the app can change them ([`Worker::set_preview_timing`]).
+pub struct PreviewTiming {
+    first_ms: AtomicU64,
+    every_ms: AtomicU64,
+}
+
+impl Default for PreviewTiming {
+    fn default() -> Self {
+        PreviewTiming {
+            first_ms: AtomicU64::new(500),
+            every_ms: AtomicU64::new(1500),
+        }
+    }
+}
+
+impl PreviewTiming {
+    fn first(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.first_ms.load(Ordering::Relaxed))
+    }
+    fn every(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.every_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// Watches a traced compile in the app: stops it once a newer request
+/// supersedes it, and now and then has the steps so far made into a
+/// [`Compiled`] on a thread of its own (the compile goes on meanwhile) and
+/// sent as [`Reply::Preview`], so a long allocation can be studied as it runs.
+struct Preview {
+    ctx: Ctx,
+    func_index: u32,
+    label: String,
+    settings: Settings,
+    started: Instant,
+    last: Option<Instant>,
+    /// A preview is being built; no new snapshot until it is sent.
+    building: Arc<AtomicBool>,
+    timing: Arc<PreviewTiming>,
+}
+
+impl StepObserver for Preview {
+    fn start(&mut self, _: &StateDump, _: &[BundleId]) {}
+
+    fn step(&mut self, _: &Step, _: &dyn Fn(RangeId) -> Option<VRegId>) -> bool {
+        self.ctx.superseded()
+    }
+
+    fn wants_snapshot(&mut self) -> bool {
+        if self.building.load(Ordering::Acquire) {
+            return false;
+        }
+        match self.last {
+            None => self.started.elapsed() >= self.timing.first(),
+            Some(t) => t.elapsed() >= self.timing.every(),
+        }
+    }
+
+    fn snapshot(&mut self, trace: Trace) {
+        self.last = Some(Instant::now());
+        self.building.store(true, Ordering::Release);
+        let (ctx, building) = (self.ctx.clone(), Arc::clone(&self.building));
+        let (func_index, label, settings) = (self.func_index, self.label.clone(), self.settings);
+        let spawned = std::thread::Builder::new()
+            .name("spillscope-preview".into())
+            .spawn(move || {
+                let steps = trace.steps.len();
+                let t = session::trace_so_far(label.clone(), trace);
+                let queued = t
+                    .replay
+                    .state_at(steps)
+                    .bundles
+                    .iter()
+                    .filter(|b| b.status == crate::engine::replay::Status::Queued)
+                    .count();
+                let mut compiled = Compiled::from_trace(func_index, label, settings, t);
+                compiled.running = true;
+                if !ctx.superseded() {
+                    ctx.progress(format!(
+                        "allocating with the trace on: {steps} steps so far, {queued} bundles queued (step through them while it runs)"
+                    ));
+                    ctx.send(Reply::Preview {
+                        generation: ctx.generation,
+                        compiled: Box::new(compiled),
+                    });
+                }
+                building.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.building.store(false, Ordering::Release);
+        }
+    }
 }
 
 /// The module's memory facts for the memory tab, as a reply for

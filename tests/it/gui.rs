@@ -308,3 +308,45 @@ fn the_function_list_filters_and_selects() {
     });
     assert!(h.state().error().is_none(), "{:?}", h.state().error());
 }
+
+/// A long allocation can be studied while it runs: the steps so far come on
+/// screen and step like any trace before the compile ends, and the final trace
+/// then takes their place with the cursor where the user left it.
+#[test]
+fn the_steps_so_far_show_and_step_while_the_compile_runs() {
+    use std::time::Duration;
+    let path = common::samples_dir().join("c/kernels.wasm");
+    let mut h = harness(App::new(None, Some(path), Some("printf_core".into())));
+    common::gui::run_until(&mut h, "printf_core to compile", ready);
+    let (_, full_steps) = h.state().cursor().unwrap();
+    // Previews from the first step on, then a new compile of the same function.
+    h.state()
+        .set_preview_timing(Duration::ZERO, Duration::from_millis(50));
+    let before = h.state().previews_shown();
+    let mut s = h.state().settings();
+    s.opt = spillscope::engine::input::isa::OptLevel::SpeedAndSize;
+    h.state_mut()
+        .apply(spillscope::gui::Command::SetSettings(s));
+    common::gui::run_until(&mut h, "the steps so far", |a| {
+        a.showing_preview() && a.cursor().is_some_and(|(_, n)| n > 1)
+    });
+    assert!(
+        h.state().is_busy(),
+        "a preview shows while the compile runs"
+    );
+    h.get_by_label_contains("the compile is still running");
+    let (_, so_far) = h.state().cursor().unwrap();
+    h.key_press(Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().cursor().unwrap().0, 1, "the preview steps");
+    common::gui::run_until(&mut h, "the final trace", |a| {
+        ready(a) && !a.showing_preview()
+    });
+    assert!(h.state().previews_shown() > before);
+    let (k, steps) = h.state().cursor().unwrap();
+    assert_eq!(k, 1, "the cursor stayed where it was");
+    assert!(
+        steps >= so_far && steps > 1000,
+        "{so_far} then {steps} of {full_steps}"
+    );
+}

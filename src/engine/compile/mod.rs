@@ -263,7 +263,13 @@ pub fn compile_counted(job: &dyn CompileJob, limits: CaptureLimits) -> (CompileE
 /// Compiles with only the move-insertion and compile records captured: no
 /// allocator trace, but the checker verdict and the spill slots in use.
 pub fn compile_checked(job: &dyn CompileJob) -> (CompileEnd, CheckerVerdict, usize) {
-    let (end, checker, spill_slots, _) = compile_checked_within(job, CaptureLimits::default());
+    // No budget: this compile is not traced, and a big function's allocation
+    // logs more records than any trace budget allows.
+    let unlimited = CaptureLimits {
+        max_records: u64::MAX,
+        deadline: None,
+    };
+    let (end, checker, spill_slots, _) = compile_checked_within(job, unlimited);
     (end, checker, spill_slots)
 }
 

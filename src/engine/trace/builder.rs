@@ -175,6 +175,11 @@ impl TraceBuilder {
             }
         }
         w.fed = self.trace.steps.len();
+        if !w.stop && w.observer.wants_snapshot() {
+            let mut so_far = self.trace.clone();
+            so_far.vreg_of_range = self.vreg_of_range.iter().map(|(&r, &v)| (r, v)).collect();
+            w.observer.snapshot(so_far);
+        }
         w.stop
     }
 
