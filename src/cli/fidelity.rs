@@ -36,6 +36,11 @@ pub struct FidelityArgs {
     /// Cranelift opt level: none, speed, speed_and_size
     #[arg(long, default_value = "speed")]
     pub opt: OptLevel,
+    /// Which compile to compare: clif (Wasmtime's CLIF recompiled, as scans and
+    /// the reducer do) or wasmtime (the function alone in Wasmtime's compiler,
+    /// as trace and the app do)
+    #[arg(long, default_value = "clif")]
+    pub route: fidelity::FidelityRoute,
     /// Worker threads for our compiles (default: the available parallelism)
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -67,7 +72,7 @@ pub fn run(args: FidelityArgs) -> anyhow::Result<()> {
         opt: args.opt,
         ..Settings::default()
     };
-    let report = fidelity::check(&paths, settings, jobs);
+    let report = fidelity::check_route(&paths, settings, jobs, args.route);
     if args.json {
         super::print_json(&report)?;
     } else {
@@ -109,6 +114,9 @@ fn print_text(
                         writeln!(out, "    ours:     {}", d.ours)?;
                         writeln!(out, "    Wasmtime: {}", d.wasmtime)?;
                     }
+                    if let Some(why) = &f.explanation {
+                        writeln!(out, "    why:      {why}")?;
+                    }
                 }
                 FidelityStatus::Error => writeln!(
                     out,
@@ -123,11 +131,15 @@ fn print_text(
     let s = &report.summary;
     writeln!(
         out,
-        "compared {} functions in {} modules ({}, opt {}): {} identical, {} differ, {} errors, {} module errors in {:.2} s ({} jobs)",
+        "compared {} functions in {} modules ({}, opt {}, {} route): {} identical, {} differ, {} errors, {} module errors in {:.2} s ({} jobs)",
         s.functions,
         s.modules,
         s.target,
         s.opt,
+        match s.route {
+            fidelity::FidelityRoute::Clif => "CLIF",
+            fidelity::FidelityRoute::Wasmtime => "Wasmtime",
+        },
         s.identical,
         s.differs,
         s.errors,

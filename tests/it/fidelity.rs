@@ -186,3 +186,60 @@ fn a_difference_names_the_first_differing_instruction_in_both() {
     assert_ne!(d.ours, d.wasmtime, "{d:?}");
     eprintln!("first difference: {d:?}");
 }
+
+/// A real C library built at -O2 (Brotli's decoder; `tests/fixtures/modules/`)
+/// has one function whose CLIF-route code differs from Wasmtime's, and
+/// `fidelity` names its cause; the traced route (the function alone in
+/// Wasmtime's compiler) gives Wasmtime's code for every function.
+#[test]
+fn a_clif_route_difference_on_real_c_is_explained_and_the_traced_route_has_none() {
+    let module = "tests/fixtures/modules/brotli-dec.wasm";
+    let run = |route: &str| {
+        let out = common::spillscope(&[
+            "fidelity", module, "--target", "x86_64", "--route", route, "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    let (code, clif) = run("clif");
+    assert_eq!(code, Some(2), "a difference exits 2");
+    let s = &clif["summary"];
+    assert_eq!(
+        (s["functions"].as_u64(), s["identical"].as_u64()),
+        (Some(74), Some(73)),
+        "{s}"
+    );
+    assert_eq!(s["route"], "clif");
+    let differing: Vec<&serde_json::Value> = clif["modules"][0]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "differs")
+        .collect();
+    assert_eq!(differing.len(), 1);
+    let f = differing[0];
+    assert_eq!(f["name"], "WriteRingBuffer");
+    assert_eq!(
+        (f["ours_bytes"].as_u64(), f["wasmtime_bytes"].as_u64()),
+        (Some(696), Some(704))
+    );
+    assert_eq!(f["first_difference"]["ours"], "0x16: ja 0x2aa");
+    assert_eq!(f["first_difference"]["wasmtime"], "0x16: ja 0x2af");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("inside Wasmtime's compiler")),
+        "{f}"
+    );
+
+    let (code, traced) = run("wasmtime");
+    assert_eq!(code, Some(0));
+    let s = &traced["summary"];
+    assert_eq!(
+        (s["functions"].as_u64(), s["identical"].as_u64()),
+        (Some(74), Some(74)),
+        "{s}"
+    );
+    assert_eq!(s["route"], "wasmtime");
+}

@@ -1,9 +1,11 @@
-//! `spillscope fidelity`: for every function of many modules, is the code of
-//! our CLIF recompile Wasmtime's own code? Each module is translated once,
-//! whole, by Wasmtime (its CLIF and its machine code for every function); each
-//! function's CLIF is then compiled here, untraced, on worker threads, and the
-//! two codes are compared outside relocations. A difference names the first
-//! instruction where they part, in both disassemblies.
+//! `spillscope fidelity`: for every function of many modules, is our code
+//! Wasmtime's own code? Each module is compiled once, whole, by Wasmtime (its
+//! CLIF and its machine code for every function); each function is then
+//! compiled here, untraced, on worker threads, by the CLIF route (Wasmtime's
+//! CLIF recompiled) or the traced route (the function alone in Wasmtime's
+//! compiler), and the two codes are compared outside relocations. A difference
+//! names the first instruction where they part, in both disassemblies; a CLIF
+//! route difference that the traced route does not have is explained as such.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -15,6 +17,30 @@ use crate::engine::error::EngineError;
 use crate::engine::input::translate::{self, Translation};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::session::{self, Settings};
+
+/// Which of spillscope's compiles is compared with Wasmtime's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FidelityRoute {
+    /// Wasmtime's optimized CLIF compiled again by cranelift-codegen (scans,
+    /// the reducer, CLIF exports).
+    #[default]
+    Clif,
+    /// The function alone in Wasmtime's own compiler: the compile `trace` and
+    /// the app step through.
+    Wasmtime,
+}
+
+impl std::str::FromStr for FidelityRoute {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "clif" => Ok(FidelityRoute::Clif),
+            "wasmtime" => Ok(FidelityRoute::Wasmtime),
+            _ => Err(format!("unknown route `{s}` (clif, wasmtime)")),
+        }
+    }
+}
 
 /// The verdict on one function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -66,6 +92,8 @@ pub struct FidelitySummary {
     pub module_errors: usize,
     pub target: String,
     pub opt: String,
+    #[serde(default)]
+    pub route: FidelityRoute,
     pub jobs: usize,
     pub elapsed_ms: u64,
 }
@@ -83,19 +111,31 @@ pub struct FidelityReport {
     pub summary: FidelitySummary,
 }
 
-/// Compares every defined function of every module in `paths` (in order).
+/// Compares every defined function of every module in `paths` (in order),
+/// compiled by the CLIF route.
 pub fn check(paths: &[PathBuf], settings: Settings, jobs: usize) -> FidelityReport {
+    check_route(paths, settings, jobs, FidelityRoute::Clif)
+}
+
+/// [`check`] for either route.
+pub fn check_route(
+    paths: &[PathBuf],
+    settings: Settings,
+    jobs: usize,
+    route: FidelityRoute,
+) -> FidelityReport {
     let started = Instant::now();
     let jobs = jobs.max(1);
     let modules: Vec<ModuleFidelity> = paths
         .iter()
-        .map(|p| check_module(p, settings, jobs))
+        .map(|p| check_module(p, settings, jobs, route))
         .collect();
     let mut summary = FidelitySummary {
         modules: modules.len(),
         module_errors: modules.iter().filter(|m| m.error.is_some()).count(),
         target: settings.target.name().to_string(),
         opt: settings.opt.name().to_string(),
+        route,
         jobs,
         ..FidelitySummary::default()
     };
@@ -111,7 +151,12 @@ pub fn check(paths: &[PathBuf], settings: Settings, jobs: usize) -> FidelityRepo
     FidelityReport { modules, summary }
 }
 
-fn check_module(path: &Path, settings: Settings, jobs: usize) -> ModuleFidelity {
+fn check_module(
+    path: &Path,
+    settings: Settings,
+    jobs: usize,
+    route: FidelityRoute,
+) -> ModuleFidelity {
     let mut out = ModuleFidelity {
         path: path.display().to_string(),
         functions: Vec::new(),
@@ -153,7 +198,7 @@ fn check_module(path: &Path, settings: Settings, jobs: usize) -> ModuleFidelity 
                     let Some(t) = task.lock().ok().and_then(|mut t| t.take()) else {
                         continue;
                     };
-                    let result = check_function(&input, t, settings);
+                    let result = check_function(&input, t, settings, route);
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(result);
                     }
@@ -168,7 +213,37 @@ fn check_module(path: &Path, settings: Settings, jobs: usize) -> ModuleFidelity 
     out
 }
 
-fn check_function(input: &Input, t: Translation, settings: Settings) -> FunctionFidelity {
+/// The function compiled by `route`, untraced, with the ISA to disassemble it.
+fn compile_by(
+    input: &Input,
+    t: Translation,
+    settings: Settings,
+    route: FidelityRoute,
+) -> Result<
+    (
+        session::FunctionCompile,
+        cranelift_codegen::isa::OwnedTargetIsa,
+    ),
+    EngineError,
+> {
+    let index = t.func_index;
+    let prepared = match route {
+        FidelityRoute::Clif => {
+            session::prepare_translation(&input.path, format!("function {index}"), t)?
+        }
+        FidelityRoute::Wasmtime => session::prepare(input, index, settings)?,
+    };
+    let isa = prepared.isa(&input.path, settings.algorithm, false)?;
+    let c = session::compile_prepared(input, prepared, settings, false)?;
+    Ok((c, isa))
+}
+
+fn check_function(
+    input: &Input,
+    t: Translation,
+    settings: Settings,
+    route: FidelityRoute,
+) -> FunctionFidelity {
     let index = t.func_index;
     let name = input
         .functions
@@ -190,13 +265,7 @@ fn check_function(input: &Input, t: Translation, settings: Settings) -> Function
         return out;
     };
     out.wasmtime_bytes = theirs.len();
-    let label = format!("function {index}");
-    let compiled = session::prepare_translation(&input.path, label, t).and_then(|prepared| {
-        let isa = prepared.isa(&input.path, settings.algorithm, false)?;
-        let c = session::compile_prepared(input, prepared, settings, false)?;
-        Ok((c, isa))
-    });
-    let (c, isa) = match compiled {
+    let (c, isa) = match compile_by(input, t.clone(), settings, route) {
         Ok(x) => x,
         Err(e) => {
             out.error = Some(e.to_string());
@@ -211,6 +280,25 @@ fn check_function(input: &Input, t: Translation, settings: Settings) -> Function
     } else {
         out.status = FidelityStatus::Differs;
         out.first_difference = fidelity::first_difference(&report, &c.code, &theirs, &*isa);
+        if route == FidelityRoute::Clif {
+            out.explanation = explain_clif_difference(input, t, settings, &theirs);
+        }
     }
     out
+}
+
+/// Why the CLIF route's code differs, when the traced route tells: the same
+/// function compiled inside Wasmtime's compiler gives Wasmtime's code.
+fn explain_clif_difference(
+    input: &Input,
+    t: Translation,
+    settings: Settings,
+    theirs: &[u8],
+) -> Option<String> {
+    let (c, _) = compile_by(input, t, settings, FidelityRoute::Wasmtime).ok()?;
+    fidelity::compare(&c.code, theirs).identical().then(|| {
+        "compiled inside Wasmtime's compiler (the route `trace` and the app use) the code is \
+         Wasmtime's: the difference comes from lowering Wasmtime's optimized CLIF again outside it"
+            .to_string()
+    })
 }
