@@ -187,6 +187,22 @@ impl App {
                 self.error = None;
                 true
             }
+            Command::Stop => {
+                if self.busy.is_none() {
+                    return false;
+                }
+                // A newer generation supersedes the running request; the
+                // worker's watcher stops the compile at its next step.
+                self.generation += 1;
+                self.worker.supersede(self.generation);
+                self.busy = None;
+                self.playing = false;
+                if let Some(l) = self.loaded.as_mut().filter(|l| l.compiled.running) {
+                    l.compiled.running = false;
+                    l.compiled.stopped_by_user = true;
+                }
+                true
+            }
             Command::SetRowMode(mode) => {
                 if mode == self.row_mode {
                     return false;

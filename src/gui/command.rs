@@ -34,6 +34,9 @@ pub enum Command {
     /// The file dialog closed, with the file chosen if any.
     DialogClosed(Option<PathBuf>),
     DismissError,
+    /// Stop the request the worker is on: a traced compile stops at its next
+    /// allocator step, and the steps so far stay on screen.
+    Stop,
     /// Rows of the chart per vreg or per register (remembered across runs).
     SetRowMode(RowMode),
     /// Show the allocator view or the memory layout.

@@ -61,6 +61,8 @@ pub struct Compiled {
     pub log: Option<LogInfo>,
     /// The steps so far of a compile still running (a preview).
     pub running: bool,
+    /// A preview whose compile the user stopped.
+    pub stopped_by_user: bool,
 }
 
 impl Compiled {
@@ -94,6 +96,7 @@ impl Compiled {
             lineage,
             log: None,
             running: false,
+            stopped_by_user: false,
         }
     }
 

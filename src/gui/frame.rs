@@ -142,6 +142,8 @@ impl App {
                             "Trace from the log"
                         } else if l.compiled.running {
                             "Allocation so far (the compile is still running)"
+                        } else if l.compiled.stopped_by_user {
+                            "Allocation up to where you stopped the compile"
                         } else {
                             "Final allocation"
                         });

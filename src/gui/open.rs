@@ -73,6 +73,16 @@ pub fn toolbar_ui(
         match busy {
             Some(b) => {
                 ui.spinner();
+                if ui
+                    .small_button("Stop")
+                    .on_hover_text(
+                        "Stop this request; a traced compile stops at its next allocator step \
+                         and the steps so far stay on screen",
+                    )
+                    .clicked()
+                {
+                    commands.push(Command::Stop);
+                }
                 ui.label(format!(
                     "{} ({:.1} s)",
                     b.stage,

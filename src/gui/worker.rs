@@ -202,6 +202,12 @@ impl Worker {
         }
     }
 
+    /// Supersedes every request older than `generation` without queueing a
+    /// new one: a running traced compile stops at its next step.
+    pub fn supersede(&self, generation: u64) {
+        self.latest.store(generation, Ordering::SeqCst);
+    }
+
     /// When a running compile first shows its steps so far, and how often
     /// after (from the next snapshot on).
     pub fn set_preview_timing(&self, first: std::time::Duration, every: std::time::Duration) {

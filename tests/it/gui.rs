@@ -350,3 +350,39 @@ fn the_steps_so_far_show_and_step_while_the_compile_runs() {
         "{so_far} then {steps} of {full_steps}"
     );
 }
+
+/// Stop ends a running compile: the worker is free again, the steps so far
+/// stay on screen and step, and no later reply of that compile replaces them.
+#[test]
+fn stop_keeps_the_steps_so_far_and_frees_the_worker() {
+    use std::time::Duration;
+    let path = common::samples_dir().join("c/kernels.wasm");
+    let mut h = harness(App::new(None, Some(path), Some("sha256_block".into())));
+    common::gui::run_until(&mut h, "sha256_block to compile", ready);
+    h.state()
+        .set_preview_timing(Duration::ZERO, Duration::from_millis(50));
+    h.state_mut()
+        .apply(spillscope::gui::Command::SelectFunction(49)); // printf_core
+    common::gui::run_until(&mut h, "the steps so far", |a| {
+        a.showing_preview() && a.cursor().is_some_and(|(_, n)| n > 1)
+    });
+    h.get_by_label("Stop").click();
+    h.run_steps(2);
+    assert!(!h.state().is_busy(), "Stop frees the app");
+    assert!(!h.state().showing_preview());
+    let (_, kept) = h.state().cursor().unwrap();
+    h.get_by_label_contains("where you stopped the compile");
+    // The stopped compile's later replies are not shown.
+    std::thread::sleep(Duration::from_secs(3));
+    h.run_steps(5);
+    assert_eq!(h.state().cursor().unwrap().1, kept);
+    h.key_press(Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().cursor().unwrap().0, 1);
+    // The worker takes the next request.
+    h.state_mut()
+        .apply(spillscope::gui::Command::SelectFunction(8));
+    common::gui::run_until(&mut h, "the next compile", |a| {
+        ready(a) && a.loaded_function() == Some("sha256_block")
+    });
+}
