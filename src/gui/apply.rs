@@ -342,12 +342,13 @@ impl App {
                 generation,
                 compiled,
             } => {
-                // A preview built after the compile ended must not replace it.
-                let finished = self
-                    .loaded
-                    .as_ref()
-                    .is_some_and(|l| l.id == generation && !l.compiled.running);
-                if !finished {
+                // A preview built after the compile ended must not replace it,
+                // nor one built before the preview on screen.
+                let newer_shown = self.loaded.as_ref().is_some_and(|l| {
+                    l.id == generation
+                        && (!l.compiled.running || l.steps() > compiled.trace.replay.len())
+                });
+                if !newer_shown {
                     self.previews_shown += 1;
                     self.show_compiled(generation, compiled);
                 }

@@ -497,7 +497,25 @@ impl StepObserver for Preview {
         }
     }
 
+    fn wants_all_steps(&self) -> bool {
+        // Small functions finish before any preview is due.
+        self.started.elapsed() >= self.timing.first()
+    }
+
+    fn all_steps(&mut self, trace: Trace) {
+        self.send_preview(trace, true);
+    }
+
     fn snapshot(&mut self, trace: Trace) {
+        self.send_preview(trace, false);
+    }
+}
+
+impl Preview {
+    /// Builds the panels for `trace` on a thread of its own and sends them.
+    /// `last`: every step is in it (the compile goes on with move insertion,
+    /// the checker and emission).
+    fn send_preview(&mut self, trace: Trace, last: bool) {
         self.last = Some(Instant::now());
         self.building.store(true, Ordering::Release);
         let (ctx, building) = (self.ctx.clone(), Arc::clone(&self.building));
@@ -517,9 +535,15 @@ impl StepObserver for Preview {
                 let mut compiled = Compiled::from_trace(func_index, label, settings, t);
                 compiled.running = true;
                 if !ctx.superseded() {
-                    ctx.progress(format!(
-                        "allocating with the trace on: {steps} steps so far, {queued} bundles queued (step through them while it runs)"
-                    ));
+                    ctx.progress(if last {
+                        format!(
+                            "all {steps} steps are here (step through them); regalloc2 inserts moves, its checker runs, the code is emitted"
+                        )
+                    } else {
+                        format!(
+                            "allocating with the trace on: {steps} steps so far, {queued} bundles queued (step through them while it runs)"
+                        )
+                    });
                     ctx.send(Reply::Preview {
                         generation: ctx.generation,
                         compiled: Box::new(compiled),

@@ -84,6 +84,8 @@ pub struct TraceBuilder {
     pub(super) moves_after_finish: bool,
     /// Who watches steps as they complete (see [`TraceBuilder::observed_by`]).
     observer: Option<Watch>,
+    /// regalloc2's final dump began: no step follows.
+    steps_over: bool,
     /// The first id out of bounds, in words.
     rejected: Option<String>,
 }
@@ -94,6 +96,8 @@ struct Watch {
     started: bool,
     fed: usize,
     stop: bool,
+    /// The allocation's steps are over and the observer was told.
+    told_all_steps: bool,
 }
 
 impl Default for TraceBuilder {
@@ -123,6 +127,7 @@ impl TraceBuilder {
             ignore_site: false,
             moves_after_finish: false,
             observer: None,
+            steps_over: false,
             rejected: None,
         }
     }
@@ -136,6 +141,7 @@ impl TraceBuilder {
             started: false,
             fed: 0,
             stop: false,
+            told_all_steps: false,
         });
         self
     }
@@ -158,6 +164,14 @@ impl TraceBuilder {
         };
         if w.stop {
             return true;
+        }
+        if self.steps_over && !w.told_all_steps {
+            w.told_all_steps = true;
+            if w.observer.wants_all_steps() {
+                let mut all = self.trace.clone();
+                all.vreg_of_range = self.vreg_of_range.iter().map(|(&r, &v)| (r, v)).collect();
+                w.observer.all_steps(all);
+            }
         }
         if self.trace.steps.len() == w.fed {
             return false;
@@ -404,8 +418,10 @@ impl RecordSink for TraceBuilder {
                     // Records from dump.rs outside a dump: none are expected.
                     self.unparsed(message);
                 } else {
-                    if self.current.is_some() && message.trim() == "Bundles:" {
+                    if self.in_steps && message.trim() == "Bundles:" {
+                        // The final dump: the allocation's steps are over.
                         self.close_current();
+                        self.steps_over = true;
                     }
                     self.dump_record(message);
                 }

@@ -24,6 +24,17 @@ pub trait StepObserver {
     /// allocation, the vreg of every range seen), for showing an allocation
     /// while it runs. Only called when [`StepObserver::wants_snapshot`] said so.
     fn snapshot(&mut self, _trace: Trace) {}
+
+    /// Whether the observer wants the trace once every step is parsed
+    /// ([`StepObserver::all_steps`]). No, by default.
+    fn wants_all_steps(&self) -> bool {
+        false
+    }
+
+    /// The trace when the allocation's steps are over (regalloc2's final dump
+    /// begins); move insertion, the checker and code emission still follow,
+    /// which take most of a big function's compile.
+    fn all_steps(&mut self, _trace: Trace) {}
 }
 
 /// Two observers watching the same steps; either can stop the capture.
@@ -41,6 +52,22 @@ impl<A: StepObserver, B: StepObserver> StepObserver for (A, B) {
 
     fn wants_snapshot(&mut self) -> bool {
         self.0.wants_snapshot() || self.1.wants_snapshot()
+    }
+
+    fn wants_all_steps(&self) -> bool {
+        self.0.wants_all_steps() || self.1.wants_all_steps()
+    }
+
+    fn all_steps(&mut self, trace: Trace) {
+        match (self.0.wants_all_steps(), self.1.wants_all_steps()) {
+            (true, true) => {
+                self.0.all_steps(trace.clone());
+                self.1.all_steps(trace);
+            }
+            (true, false) => self.0.all_steps(trace),
+            (false, true) => self.1.all_steps(trace),
+            (false, false) => {}
+        }
     }
 
     fn snapshot(&mut self, trace: Trace) {
