@@ -10,7 +10,7 @@ use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::explain;
 use crate::engine::session;
-use crate::engine::trace::{Outcome, StepCounts, Trace};
+use crate::engine::trace::{Outcome, RegNames, StepCounts, Trace};
 
 #[derive(Args, Debug)]
 #[command(
@@ -61,6 +61,10 @@ pub struct StepRow {
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preg: Option<String>,
+    /// The register's name on the target (`rbx`, `x19`, `a0`); absent for a
+    /// trace from a log, which names no target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preg_name: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evicted: Vec<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,17 +118,14 @@ pub struct ImportSummary {
 }
 
 /// Builds the report rows from a trace and its replay.
-pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
-    let mut state = replay.initial().clone();
+pub fn step_rows(trace: &Trace, replay: &Replay, names: Option<RegNames>) -> Vec<StepRow> {
     trace
         .steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
             // vregs of the bundle as it was when the step began
-            let segs = state.segs(s.bundle).to_vec();
-            let vregs = replay.vregs_of(&segs);
-            replay.seek(&mut state, i + 1);
+            let vregs = replay.vregs_at_start(i).to_vec();
             StepRow {
                 step: i + 1,
                 bundle: s.bundle,
@@ -137,6 +138,10 @@ pub fn step_rows(trace: &Trace, replay: &Replay) -> Vec<StepRow> {
                 outcome: s.outcome.name(),
                 preg: match &s.outcome {
                     Outcome::Allocated { preg } => Some(preg.text()),
+                    _ => None,
+                },
+                preg_name: match (&s.outcome, names) {
+                    (Outcome::Allocated { preg }, Some(n)) => Some(n.name(*preg)),
                     _ => None,
                 },
                 evicted: s.evicted(),
@@ -204,7 +209,11 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         function: t.prepared.label.clone(),
         index,
         target: t.prepared.flags.triple.clone(),
-        steps: step_rows(trace, &t.replay),
+        steps: step_rows(
+            trace,
+            &t.replay,
+            RegNames::for_triple(&t.prepared.flags.triple),
+        ),
         summary: summarize(
             trace,
             t.checker().text(),
@@ -224,7 +233,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
         function: path.display().to_string(),
         index: 0,
         target: "from log".into(),
-        steps: step_rows(trace, replay),
+        steps: step_rows(trace, replay, None),
         summary: summarize(
             trace,
             log.checker_text(),

@@ -372,3 +372,105 @@ fn golden_step_lists() {
         common::check_golden(&golden, &text);
     });
 }
+
+/// Register names are the machine code's: every register a bundle holds at
+/// the end of the allocation shows up, under that name (or its narrower
+/// alias), in the disassembled code of the same compile.
+#[test]
+fn register_names_are_the_ones_in_the_machine_code() {
+    use spillscope::engine::replay::Status;
+    use spillscope::engine::trace::RegNames;
+    fn aliases(name: &str) -> Vec<String> {
+        let x86 = [
+            ("rax", "eax", "ax", "al"),
+            ("rcx", "ecx", "cx", "cl"),
+            ("rdx", "edx", "dx", "dl"),
+            ("rbx", "ebx", "bx", "bl"),
+            ("rsp", "esp", "sp", "spl"),
+            ("rbp", "ebp", "bp", "bpl"),
+            ("rsi", "esi", "si", "sil"),
+            ("rdi", "edi", "di", "dil"),
+        ];
+        if let Some(&(q, d, w, b)) = x86.iter().find(|a| a.0 == name) {
+            return [q, d, w, b].iter().map(|s| format!("%{s}")).collect();
+        }
+        if name.starts_with('r') && name[1..].parse::<u8>().is_ok() {
+            return ["", "d", "w", "b"]
+                .iter()
+                .map(|s| format!("%{name}{s}"))
+                .collect();
+        }
+        if let Some(n) = name.strip_prefix("xmm") {
+            return vec![format!("%xmm{n}")];
+        }
+        if let Some(n) = name.strip_prefix('x') {
+            return vec![format!("x{n}"), format!("w{n}")];
+        }
+        if let Some(n) = name.strip_prefix('v') {
+            return ["v", "q", "d", "s", "h", "b"]
+                .iter()
+                .map(|p| format!("{p}{n}"))
+                .collect();
+        }
+        vec![name.to_string()]
+    }
+    let mut checked = 0;
+    let mut missed = Vec::new();
+    for target in [Target::X86_64, Target::Aarch64] {
+        for s in sample_traces(target) {
+            if s.input.wasm.is_none() {
+                continue;
+            }
+            let names = RegNames::for_triple(&s.trace.prepared.flags.triple).unwrap();
+            let listing = &s.trace.code().unwrap().final_vcode;
+            let words: std::collections::HashSet<&str> = listing
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '%'))
+                .collect();
+            let last = s.trace.replay.state_at(s.trace.replay.len());
+            for (b, state) in last.bundles.iter().enumerate() {
+                let Status::Allocated(p) = state.status else {
+                    continue;
+                };
+                let Some(first) = last.segs(b as u32).first() else {
+                    continue;
+                };
+                let name = names.name(p);
+                if first.from.inst() == 0 {
+                    // A parameter, defined by the entry's `args`, which names
+                    // no register: it arrives in an argument register of the
+                    // ABI (Wasmtime passes the vmctx pair first).
+                    let args: &[&str] = match target {
+                        Target::X86_64 => &["rdi", "rsi", "rdx", "rcx", "r8", "r9"],
+                        _ => &["x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"],
+                    };
+                    if p.class == spillscope::engine::trace::RegClass::Int {
+                        assert!(
+                            args.contains(&name.as_str()),
+                            "parameter bundle {b} in {name}"
+                        );
+                    }
+                    continue;
+                }
+                // A call's result arriving in the return register and going
+                // straight back out through it: `call` and `ret` name no register.
+                let returned = matches!(name.as_str(), "rax" | "x0");
+                if !returned && !aliases(&name).iter().any(|a| words.contains(a.as_str())) {
+                    missed.push(format!(
+                        "{} #{} {target:?}: bundle {b} holds {name} ({})",
+                        s.input.path.display(),
+                        s.index,
+                        p.text()
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "checked only {checked} bundles");
+    assert!(
+        missed.is_empty(),
+        "{} of {checked}:\n{}",
+        missed.len(),
+        missed.join("\n")
+    );
+}

@@ -27,6 +27,7 @@
 //! - `spill`: `ion/spill.rs`, the second-chance pass and spill slots
 //! - [`ranges`]: each bundle's live ranges through a run of steps
 //! - [`observe`]: the hook that watches steps while they are parsed
+//! - [`regs`]: real register names per target
 //! - [`import`]: env_logger text from other builds → the same builder
 
 mod builder;
@@ -40,6 +41,7 @@ pub mod observe;
 mod process;
 mod props;
 pub mod ranges;
+pub mod regs;
 mod scan;
 mod spill;
 mod split;
@@ -48,3 +50,4 @@ pub use builder::TraceBuilder;
 pub use model::*;
 pub use observe::StepObserver;
 pub use ranges::{BundleRanges, covered_points, vregs_in};
+pub use regs::RegNames;
