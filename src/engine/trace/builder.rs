@@ -168,9 +168,8 @@ impl TraceBuilder {
         if self.steps_over && !w.told_all_steps {
             w.told_all_steps = true;
             if w.observer.wants_all_steps() {
-                let mut all = self.trace.clone();
-                all.vreg_of_range = self.vreg_of_range.iter().map(|(&r, &v)| (r, v)).collect();
-                w.observer.all_steps(all);
+                w.observer
+                    .all_steps(trace_so_far(&self.trace, &self.vreg_of_range));
             }
         }
         if self.trace.steps.len() == w.fed {
@@ -190,9 +189,8 @@ impl TraceBuilder {
         }
         w.fed = self.trace.steps.len();
         if !w.stop && w.observer.wants_snapshot() {
-            let mut so_far = self.trace.clone();
-            so_far.vreg_of_range = self.vreg_of_range.iter().map(|(&r, &v)| (r, v)).collect();
-            w.observer.snapshot(so_far);
+            w.observer
+                .snapshot(trace_so_far(&self.trace, &self.vreg_of_range));
         }
         w.stop
     }
@@ -472,6 +470,14 @@ impl RecordSink for TraceBuilder {
             Verdict::Continue
         }
     }
+}
+
+/// A copy of the trace parsed so far, with the vreg of every range seen (the
+/// builder keeps those apart until [`TraceBuilder::finish`]).
+fn trace_so_far(trace: &Trace, vreg_of_range: &FxHashMap<RangeId, VRegId>) -> Trace {
+    let mut t = trace.clone();
+    t.vreg_of_range = vreg_of_range.iter().map(|(&r, &v)| (r, v)).collect();
+    t
 }
 
 /// Every bundle id an event names.
