@@ -193,6 +193,22 @@ pub fn prepare_with(
     }
 }
 
+/// The one function of a CLIF file Wasmtime's compiler wrote.
+fn parse_wasmtime_clif(path: &Path, label: &str, text: &str) -> EngineResult<Function> {
+    let file = clif::parse(path, text).map_err(|e| {
+        compile_error(
+            path,
+            label,
+            format!("Wasmtime's CLIF does not re-parse: {e}"),
+        )
+    })?;
+    file.functions
+        .into_iter()
+        .next()
+        .map(|(function, _)| function)
+        .ok_or_else(|| compile_error(path, label, "Wasmtime's CLIF file is empty"))
+}
+
 /// Prepares a function from Wasmtime's CLIF output for it (a whole-module
 /// compile), for the CLIF route.
 pub fn prepare_translation(
@@ -200,18 +216,7 @@ pub fn prepare_translation(
     label: String,
     translation: Translation,
 ) -> EngineResult<Prepared> {
-    let file = clif::parse(path, &translation.clif_optimized).map_err(|e| {
-        compile_error(
-            path,
-            &label,
-            format!("Wasmtime's CLIF does not re-parse: {e}"),
-        )
-    })?;
-    let (function, _) = file
-        .functions
-        .into_iter()
-        .next()
-        .ok_or_else(|| compile_error(path, &label, "Wasmtime's CLIF file is empty"))?;
+    let function = parse_wasmtime_clif(path, &label, &translation.clif_optimized)?;
     Ok(Prepared {
         func_index: translation.func_index,
         label,
@@ -235,18 +240,7 @@ pub fn prepare_clif(input: &Input, func_index: u32, settings: Settings) -> Engin
     }
     let compiled = compile_prepared(input, prepared, settings, false)?;
     let mut p = compiled.prepared;
-    let file = clif::parse(&input.path, &p.clif).map_err(|e| {
-        compile_error(
-            &input.path,
-            &p.label,
-            format!("Wasmtime's CLIF does not re-parse: {e}"),
-        )
-    })?;
-    let (function, _) = file
-        .functions
-        .into_iter()
-        .next()
-        .ok_or_else(|| compile_error(&input.path, &p.label, "Wasmtime's CLIF file is empty"))?;
+    let function = parse_wasmtime_clif(&input.path, &p.label, &p.clif)?;
     p.route = Route::Clif {
         function: Box::new(function),
         optimized: true,

@@ -216,7 +216,7 @@ fn check_module(
 /// The function compiled by `route`, untraced, with the ISA to disassemble it.
 fn compile_by(
     input: &Input,
-    t: Translation,
+    t: &Translation,
     settings: Settings,
     route: FidelityRoute,
 ) -> Result<
@@ -229,7 +229,7 @@ fn compile_by(
     let index = t.func_index;
     let prepared = match route {
         FidelityRoute::Clif => {
-            session::prepare_translation(&input.path, format!("function {index}"), t)?
+            session::prepare_translation(&input.path, format!("function {index}"), t.clone())?
         }
         FidelityRoute::Wasmtime => session::prepare(input, index, settings)?,
     };
@@ -265,7 +265,7 @@ fn check_function(
         return out;
     };
     out.wasmtime_bytes = theirs.len();
-    let (c, isa) = match compile_by(input, t.clone(), settings, route) {
+    let (c, isa) = match compile_by(input, &t, settings, route) {
         Ok(x) => x,
         Err(e) => {
             out.error = Some(e.to_string());
@@ -281,7 +281,7 @@ fn check_function(
         out.status = FidelityStatus::Differs;
         out.first_difference = fidelity::first_difference(&report, &c.code, &theirs, &*isa);
         if route == FidelityRoute::Clif {
-            out.explanation = explain_clif_difference(input, t, settings, &theirs);
+            out.explanation = explain_clif_difference(input, &t, settings, &theirs);
         }
     }
     out
@@ -291,7 +291,7 @@ fn check_function(
 /// function compiled inside Wasmtime's compiler gives Wasmtime's code.
 fn explain_clif_difference(
     input: &Input,
-    t: Translation,
+    t: &Translation,
     settings: Settings,
     theirs: &[u8],
 ) -> Option<String> {
