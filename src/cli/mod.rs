@@ -12,6 +12,7 @@ pub mod compile;
 pub mod fidelity;
 pub mod layout;
 pub mod list;
+pub mod moves;
 pub mod reduce;
 pub mod scan;
 pub mod trace;
@@ -24,6 +25,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Compile one function with regalloc2 traced; print every allocator step.
     Trace(trace::TraceArgs),
+    /// Every move, spill and reload regalloc2 inserted, each with the allocator step that caused it.
+    Moves(moves::MovesArgs),
     /// Lay out a module's linear memory under runtime profiles; show where they differ.
     Layout(layout::LayoutArgs),
     /// Compile one function under several memory profiles; compare checks, code and allocator work.
@@ -81,6 +84,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::List(a) => list::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Trace(a) => trace::run(a),
+        Command::Moves(a) => moves::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),

@@ -337,17 +337,30 @@ impl Prepared {
         algorithm: Algorithm,
         checker: bool,
     ) -> EngineResult<Box<dyn CompileJob + 'a>> {
+        self.job_with(path, algorithm, checker, &[])
+    }
+
+    /// [`Prepared::job`] with more Cranelift settings on top (such as
+    /// `regalloc_verbose_logs`, which makes regalloc2 list its edits itself).
+    pub fn job_with<'a>(
+        &'a self,
+        path: &'a Path,
+        algorithm: Algorithm,
+        checker: bool,
+        extra: &[(&'static str, &'static str)],
+    ) -> EngineResult<Box<dyn CompileJob + 'a>> {
+        let mut overrides = self.overrides(algorithm, checker);
+        overrides.extend_from_slice(extra);
         Ok(match &self.route {
-            Route::Wasm { wasm, engine, .. } => Box::new(WasmJob::new(
-                path,
-                wasm,
-                self.func_index,
-                engine,
-                self.overrides(algorithm, checker),
-            )),
+            Route::Wasm { wasm, engine, .. } => {
+                Box::new(WasmJob::new(path, wasm, self.func_index, engine, overrides))
+            }
             Route::Clif { function, .. } => Box::new(OwnedClifJob {
                 function,
-                isa: self.isa(path, algorithm, checker)?,
+                isa: self
+                    .flags
+                    .build_isa(&overrides)
+                    .map_err(|m| compile_error(path, &self.label, m))?,
             }),
         })
     }

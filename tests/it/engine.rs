@@ -15,7 +15,7 @@ use spillscope::engine::replay::{Replay, Status};
 use spillscope::engine::session::{self, FunctionTrace, Settings};
 use spillscope::engine::trace::{Event, Outcome, Requirement};
 
-fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
+pub(crate) fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
     let settings = Settings {
         target,
         ..Settings::default()
@@ -26,13 +26,13 @@ fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
 
 /// Every function of every sample traced for one target, once per test run:
 /// several tests read the same traces, and tracing is the expensive part.
-struct SampleTrace {
-    input: Arc<Input>,
-    index: u32,
-    trace: FunctionTrace,
+pub(crate) struct SampleTrace {
+    pub(crate) input: Arc<Input>,
+    pub(crate) index: u32,
+    pub(crate) trace: FunctionTrace,
 }
 
-fn sample_traces(target: Target) -> &'static [SampleTrace] {
+pub(crate) fn sample_traces(target: Target) -> &'static [SampleTrace] {
     static CACHE: [OnceLock<Vec<SampleTrace>>; 5] = [const { OnceLock::new() }; 5];
     let slot = Target::ALL
         .iter()

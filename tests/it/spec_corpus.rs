@@ -29,14 +29,14 @@ const INVALID: usize = 3_426;
 const NOT_PARSED: &[&str] = &["names.wast"];
 
 /// The module binaries of a script.
-struct ScriptModules {
+pub(crate) struct ScriptModules {
     /// `(module ...)` directives: to be accepted.
-    good: Vec<Vec<u8>>,
+    pub(crate) good: Vec<Vec<u8>>,
     /// `assert_invalid` and `assert_malformed` modules: to be rejected.
     bad: Vec<Vec<u8>>,
 }
 
-fn modules_of(path: &Path) -> Result<ScriptModules, String> {
+pub(crate) fn modules_of(path: &Path) -> Result<ScriptModules, String> {
     use wast::parser::{self, ParseBuffer};
     use wast::{QuoteWat, Wast, WastDirective};
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;

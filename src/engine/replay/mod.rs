@@ -9,11 +9,13 @@
 //! trace it replays (an `Arc`), never copies it.
 //!
 //! Files: [`diagnose`] (loop detection), [`explain`] (a step in words),
-//! [`invariants`] (what must hold in any replay).
+//! [`invariants`] (what must hold in any replay), [`moves`] (every inserted
+//! move traced to the step that caused it).
 
 pub mod diagnose;
 pub mod explain;
 pub mod invariants;
+pub mod moves;
 
 use std::collections::HashMap;
 use std::sync::Arc;

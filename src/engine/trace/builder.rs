@@ -6,8 +6,8 @@
 use rustc_hash::FxHashMap;
 
 use super::model::{
-    BundleId, BundleProps, Dialect, Event, Outcome, PReg, Phase, Point, RangeId, Requirement, Seg,
-    SpillKind, StateDump, Step, Trace, VRegId,
+    BundleId, BundleProps, Dialect, Event, MoveReason, Outcome, PReg, Phase, Point, RangeId,
+    Requirement, Seg, SpillKind, StateDump, Step, Trace, VRegId,
 };
 use super::observe::StepObserver;
 use super::ranges::BundleRanges;
@@ -58,6 +58,18 @@ pub(super) struct PendingSplit {
     pub(super) use_pos: Option<Point>,
 }
 
+/// What the move records (`moves`) said so far.
+#[derive(Default)]
+pub(super) struct MovesState {
+    /// The reason record waiting for its `insert_move`.
+    pub(super) reason: Option<MoveReason>,
+    /// After "processing block-param moves", moves without a reason record
+    /// are block-parameter moves.
+    pub(super) block_params: bool,
+    /// The point and priority of the parallel moves being resolved.
+    pub(super) at: Option<(Point, u32)>,
+}
+
 /// Parses records into a [`Trace`] as they arrive.
 pub struct TraceBuilder {
     pub(super) trace: Trace,
@@ -82,6 +94,8 @@ pub struct TraceBuilder {
     pub(super) ignore_site: bool,
     /// Move-insertion records seen after the allocation passes finished.
     pub(super) moves_after_finish: bool,
+    /// The move records so far (see `moves`).
+    pub(super) moves: MovesState,
     /// Who watches steps as they complete (see [`TraceBuilder::observed_by`]).
     observer: Option<Watch>,
     /// regalloc2's final dump began: no step follows.
@@ -126,6 +140,7 @@ impl TraceBuilder {
             last_probe: None,
             ignore_site: false,
             moves_after_finish: false,
+            moves: Default::default(),
             observer: None,
             steps_over: false,
             rejected: None,
@@ -439,8 +454,8 @@ impl RecordSink for TraceBuilder {
                     self.moves_after_finish = true;
                 }
                 // `get_alloc_for_range` names the spill slot of every spilled
-                // range it applies (ion/moves.rs); the rest of move insertion
-                // is not followed.
+                // range it applies (ion/moves.rs); of the rest, `moves`
+                // follows final locations, moves asked for and edits.
                 let t = message.trim_start().trim_start_matches("-> ");
                 match t.strip_prefix("spill slot ") {
                     Some(rest) => {
@@ -448,8 +463,15 @@ impl RecordSink for TraceBuilder {
                             self.trace.spill_slots.insert(slot);
                         }
                     }
-                    None => self.ignore_site = true,
+                    None => {
+                        if !self.moves_record(message) {
+                            self.ignore_site = true;
+                        }
+                    }
                 }
+            }
+            Source::Other if message.starts_with("insert_move:") => {
+                self.insert_move_record(message);
             }
             Source::LiveRanges if has(message, "safepoint") => {
                 // Safepoints (stack maps) were dropped after 0.9.

@@ -25,6 +25,7 @@
 //! - `minimal`: `ion/process.rs`, `split_into_minimal_bundles`
 //! - `props`: `ion/process.rs`, `recompute_bundle_properties`
 //! - `spill`: `ion/spill.rs`, the second-chance pass and spill slots
+//! - `moves`: `ion/moves.rs`, final locations, moves asked for, edits
 //! - [`ranges`]: each bundle's live ranges through a run of steps
 //! - [`observe`]: the hook that watches steps while they are parsed
 //! - [`regs`]: real register names per target
@@ -37,6 +38,7 @@ pub mod import;
 mod merge;
 mod minimal;
 pub mod model;
+mod moves;
 pub mod observe;
 mod process;
 mod props;

@@ -446,6 +446,100 @@ pub struct BundleProps {
     pub fixed: bool,
 }
 
+/// Where regalloc2 put a value: its `Allocation` (`p3i`, `stack4`, `none`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Loc {
+    Reg(PReg),
+    Stack(u32),
+    None,
+}
+
+impl Loc {
+    /// regalloc2's text: `p3i`, `stack4` or `none`.
+    pub fn text(self) -> String {
+        match self {
+            Loc::Reg(p) => p.text(),
+            Loc::Stack(s) => format!("stack{s}"),
+            Loc::None => "none".into(),
+        }
+    }
+
+    pub fn is_stack(self) -> bool {
+        matches!(self, Loc::Stack(_))
+    }
+}
+
+/// One live range's final location (`apply_allocations` in `ion/moves.rs`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FinalRange {
+    pub vreg: VRegId,
+    pub range: RangeId,
+    pub from: Point,
+    pub to: Point,
+    pub loc: Loc,
+}
+
+/// Why regalloc2 asked for a move: the record just before its `insert_move`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoveReason {
+    /// Two live ranges of one vreg meet inside a block in different places.
+    Abut { prev: RangeId, next: RangeId },
+    /// A vreg lives in different places at the two ends of a CFG edge.
+    InterBlock { from_block: u32, to_block: u32 },
+    /// A branch argument copied into its block parameter's place.
+    BlockParam,
+    /// A fixed-register use regalloc2 satisfies by a copy: the register is
+    /// also written or clobbered by the instruction while the vreg lives on
+    /// (`secondary: false`), or the vreg is needed in two fixed registers.
+    MultiFixed { inst: u32, secondary: bool },
+    /// An output that reuses an input's register: the input is copied first.
+    ReuseInput { inst: u32, input: u32, output: u32 },
+    /// No reason record (a log of another release).
+    Unknown,
+}
+
+/// A move regalloc2 asked for, before its parallel moves were resolved.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InsertedMove {
+    pub pos: Point,
+    pub from: Loc,
+    pub to: Loc,
+    pub vreg: Option<VRegId>,
+    pub reason: MoveReason,
+}
+
+/// One edit of regalloc2's output: a resolved move that was not elided.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EditRecord {
+    pub pos: Point,
+    /// regalloc2's `InsertMovePrio` as it logs it (its order at one point).
+    pub prio: u32,
+    pub from: Loc,
+    pub to: Loc,
+    pub vreg: Option<VRegId>,
+}
+
+/// What regalloc2 logged while it applied the allocation and inserted moves.
+#[derive(Clone, Debug, Default)]
+pub struct MoveLog {
+    /// Move insertion was logged (logs of some releases, or a stopped
+    /// allocation, have none).
+    pub seen: bool,
+    pub ranges: Vec<FinalRange>,
+    pub inserted: Vec<InsertedMove>,
+    pub edits: Vec<EditRecord>,
+    /// Moves the redundant-move eliminator dropped.
+    pub elided: u32,
+}
+
+impl MoveLog {
+    fn heap_bytes(&self) -> usize {
+        self.ranges.capacity() * std::mem::size_of::<FinalRange>()
+            + self.inserted.capacity() * std::mem::size_of::<InsertedMove>()
+            + self.edits.capacity() * std::mem::size_of::<EditRecord>()
+    }
+}
+
 /// A parsed trace of one allocation.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
@@ -475,6 +569,8 @@ pub struct Trace {
     pub finished: bool,
     /// The regalloc2 releases whose messages fit this trace.
     pub dialect: Dialect,
+    /// Move insertion after the allocation: final locations and edits.
+    pub moves: MoveLog,
 }
 
 /// How the steps of a trace ended, counted once for every front end.
@@ -551,6 +647,7 @@ impl Trace {
             + self.initial_queue.capacity() * std::mem::size_of::<BundleId>()
             + self.initial_props.capacity() * std::mem::size_of::<(BundleId, BundleProps)>()
             + self.vreg_of_range.capacity() * std::mem::size_of::<(RangeId, VRegId)>()
+            + self.moves.heap_bytes()
     }
 
     /// Counts of step outcomes, evictions and spill slots.
