@@ -12,6 +12,7 @@ pub mod compile;
 pub mod fidelity;
 pub mod layout;
 pub mod list;
+pub mod map;
 pub mod moves;
 pub mod reduce;
 pub mod scan;
@@ -27,6 +28,8 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Every move, spill and reload regalloc2 inserted, each with the allocator step that caused it.
     Moves(moves::MovesArgs),
+    /// One function's link map: each Wasm operator with its CLIF, VCode instructions and machine code.
+    Map(map::MapArgs),
     /// Lay out a module's linear memory under runtime profiles; show where they differ.
     Layout(layout::LayoutArgs),
     /// Compile one function under several memory profiles; compare checks, code and allocator work.
@@ -85,6 +88,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compile(a) => compile::run(a),
         Command::Trace(a) => trace::run(a),
         Command::Moves(a) => moves::run(a),
+        Command::Map(a) => map::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),

@@ -9,16 +9,17 @@ use std::time::{Duration, Instant};
 use cranelift_codegen::ir::Function;
 
 use crate::engine::capture::CaptureLimits;
+use crate::engine::compile::link::{self, LinkInputs, LinkMap, LoweringSink};
 use crate::engine::compile::wasm::WasmJob;
 use crate::engine::compile::{
     self, CheckerVerdict, ClifJob, CompileEnd, CompileJob, CompiledCode, TracedCompile,
 };
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::input::clif;
 use crate::engine::input::environ::{self, EngineSettings};
 use crate::engine::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
 use crate::engine::input::translate::{self, Translation, WasmtimeSettings};
 use crate::engine::input::{Input, InputKind};
+use crate::engine::input::{clif, func_text};
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::LoopDetector;
 use crate::engine::trace::{BundleId, RangeId, StateDump, Step, StepObserver, VRegId};
@@ -633,4 +634,56 @@ pub fn trace_from_log(label: String, trace: crate::engine::trace::Trace) -> Func
         replay,
         trace_elapsed: Duration::ZERO,
     }
+}
+
+/// The link map of one function (see [`link`]): Wasm operators, CLIF, VCode
+/// and machine code, linked. It comes from a compile of its own with
+/// Cranelift's lowering records captured (they cost, so traced compiles do
+/// without); compiles are deterministic, so its code is the traced one's.
+pub fn link_map(input: &Input, prepared: &Prepared, settings: Settings) -> EngineResult<LinkMap> {
+    use crate::engine::capture::{self, CaptureOutcome, Sources};
+    let path = &input.path;
+    let job = prepared.job(path, settings.algorithm, false)?;
+    let limits = CaptureLimits {
+        max_records: u64::MAX,
+        deadline: None,
+    };
+    let (outcome, lowering, _) =
+        capture::capture_sources(LoweringSink::default(), limits, Sources::LOWERING, || {
+            job.compile(false)
+        });
+    let code = match outcome {
+        CaptureOutcome::Finished(Ok(c)) => c,
+        CaptureOutcome::Finished(Err(e)) => return Err(compile_error(path, &prepared.label, e)),
+        CaptureOutcome::Panicked(p) => {
+            return Err(compile_error(
+                path,
+                &prepared.label,
+                format!("Cranelift panicked: {p}"),
+            ));
+        }
+        CaptureOutcome::Stopped(s) => {
+            return Err(compile_error(path, &prepared.label, s.to_string()));
+        }
+    };
+    let clif = job.written_clif().unwrap_or_else(|| prepared.clif.clone());
+    let (func, translated) = match (&prepared.route, input.wasm.as_deref()) {
+        (Route::Wasm { .. }, Some(wasm)) => (
+            Some(func_text::function_text(path, wasm, prepared.func_index)?),
+            Some(translated_clif(
+                input,
+                prepared.func_index,
+                settings.target,
+            )?),
+        ),
+        _ => (None, None),
+    };
+    Ok(link::build(LinkInputs {
+        func: func.as_ref(),
+        clif: &clif,
+        clif_translated: translated.as_deref(),
+        lowering: &lowering,
+        code_bytes: code.code.len(),
+        srclocs: &code.srclocs,
+    }))
 }

@@ -13,6 +13,7 @@ mod gui_triage;
 mod import;
 mod layout;
 mod layout_compare;
+mod map;
 mod moves;
 mod reduce;
 mod regalloc2_versions;

@@ -32,6 +32,9 @@ pub enum Source {
     Other,
     /// cranelift-codegen's `machinst::compile` (VCode text, checker errors).
     Compile,
+    /// cranelift-codegen's `machinst::lower`: each CLIF instruction lowered
+    /// and the VCode instructions it emitted (only for a link map: they cost).
+    Lower,
 }
 
 impl Source {
@@ -53,6 +56,9 @@ impl Source {
         }
         if target == "cranelift_codegen::machinst::compile" {
             return Some(Source::Compile);
+        }
+        if target == "cranelift_codegen::machinst::lower" {
+            return Some(Source::Lower);
         }
         None
     }
@@ -149,7 +155,10 @@ impl Default for CaptureLimits {
 pub struct Sources(pub u32);
 
 impl Sources {
-    pub const ALL: Sources = Sources(u32::MAX);
+    /// Every source but lowering.
+    pub const ALL: Sources = Sources(!(1 << Source::Lower as u32));
+    /// Lowering and the compile's own records (VCode text): a link map.
+    pub const LOWERING: Sources = Sources(1 << Source::Lower as u32 | 1 << Source::Compile as u32);
     /// Only the move-insertion and compile records: enough for the spill slots
     /// and the checker's verdict, without regalloc2's state dumps.
     pub const SUMMARY_ONLY: Sources =

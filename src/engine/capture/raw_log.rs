@@ -31,6 +31,7 @@ fn target_of(source: Source) -> &'static str {
         Source::Checker => "regalloc2::checker",
         Source::Other => "regalloc2",
         Source::Compile => "cranelift_codegen::machinst::compile",
+        Source::Lower => "cranelift_codegen::machinst::lower",
     }
 }
 

@@ -8,6 +8,7 @@
 //! arrive.
 
 pub mod fidelity;
+pub mod link;
 pub mod wasm;
 
 use std::ops::Range;
@@ -56,6 +57,9 @@ pub struct CompiledCode {
     /// Instructions in the machine code, disassembled (0 for a compile that
     /// asked for no listing).
     pub machine_insts: usize,
+    /// Code byte ranges and the source location (for Wasm, the module byte
+    /// offset of the operator) each came from, in code order.
+    pub srclocs: Vec<(Range<u32>, u32)>,
     pub elapsed: Duration,
 }
 
@@ -160,11 +164,19 @@ fn run_with(func: &Function, isa: &dyn TargetIsa, disasm: bool) -> Result<Compil
     } else {
         0
     };
+    let srclocs = compiled
+        .buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start..s.end, s.loc.bits()))
+        .collect();
     Ok(CompiledCode {
         code,
         reloc_sites,
         machine_insts,
         final_vcode,
+        srclocs,
         elapsed: started.elapsed(),
     })
 }

@@ -111,11 +111,19 @@ impl CompileJob for WasmJob<'_> {
         } else {
             (String::new(), 0)
         };
+        let srclocs = f
+            .buffer
+            .get_srclocs_sorted()
+            .iter()
+            .filter(|s| !s.loc.is_default())
+            .map(|s| (s.start..s.end, s.loc.bits()))
+            .collect();
         Ok(CompiledCode {
             code,
             reloc_sites,
             final_vcode,
             machine_insts,
+            srclocs,
             elapsed: started.elapsed(),
         })
     }

@@ -8,9 +8,11 @@
 //! - [`environ`]: Wasmtime's engine settings and a module's environment, for
 //!   compiling one function alone with Wasmtime's compiler
 //! - [`isa`]: targets, opt levels, Wasmtime's Cranelift flags
+//! - [`func_text`]: one function as Wasm text with module byte offsets
 
 pub mod clif;
 pub mod environ;
+pub mod func_text;
 pub mod functions;
 pub mod isa;
 pub mod read;

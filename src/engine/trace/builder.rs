@@ -479,7 +479,11 @@ impl RecordSink for TraceBuilder {
                 self.trace.dialect.narrow(Dialect::ONLY_0_9);
                 self.ignore_site = true;
             }
-            Source::LiveRanges | Source::Requirement | Source::Checker | Source::Other => {
+            Source::LiveRanges
+            | Source::Requirement
+            | Source::Checker
+            | Source::Other
+            | Source::Lower => {
                 self.close_dump();
                 self.ignore_site = true;
             }
