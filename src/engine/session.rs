@@ -641,6 +641,39 @@ pub fn trace_from_log(label: String, trace: crate::engine::trace::Trace) -> Func
 /// Cranelift's lowering records captured (they cost, so traced compiles do
 /// without); compiles are deterministic, so its code is the traced one's.
 pub fn link_map(input: &Input, prepared: &Prepared, settings: Settings) -> EngineResult<LinkMap> {
+    let (func, translated) = match (&prepared.route, input.wasm.as_deref()) {
+        (Route::Wasm { .. }, Some(wasm)) => (
+            Some(func_text::function_text(
+                &input.path,
+                wasm,
+                prepared.func_index,
+            )?),
+            Some(translated_clif(
+                input,
+                prepared.func_index,
+                settings.target,
+            )?),
+        ),
+        _ => (None, None),
+    };
+    link_map_with(
+        input,
+        prepared,
+        settings,
+        func.as_ref(),
+        translated.as_deref(),
+    )
+}
+
+/// [`link_map`] with the function's Wasm text and translated CLIF already
+/// at hand (the app has them for its code tabs).
+pub fn link_map_with(
+    input: &Input,
+    prepared: &Prepared,
+    settings: Settings,
+    func: Option<&func_text::FuncText>,
+    translated: Option<&str>,
+) -> EngineResult<LinkMap> {
     use crate::engine::capture::{self, CaptureOutcome, Sources};
     let path = &input.path;
     let job = prepared.job(path, settings.algorithm, false)?;
@@ -667,21 +700,10 @@ pub fn link_map(input: &Input, prepared: &Prepared, settings: Settings) -> Engin
         }
     };
     let clif = job.written_clif().unwrap_or_else(|| prepared.clif.clone());
-    let (func, translated) = match (&prepared.route, input.wasm.as_deref()) {
-        (Route::Wasm { .. }, Some(wasm)) => (
-            Some(func_text::function_text(path, wasm, prepared.func_index)?),
-            Some(translated_clif(
-                input,
-                prepared.func_index,
-                settings.target,
-            )?),
-        ),
-        _ => (None, None),
-    };
     Ok(link::build(LinkInputs {
-        func: func.as_ref(),
+        func,
         clif: &clif,
-        clif_translated: translated.as_deref(),
+        clif_translated: translated,
         lowering: &lowering,
         code_bytes: code.code.len(),
         srclocs: &code.srclocs,

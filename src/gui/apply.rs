@@ -7,11 +7,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::engine::input::isa::Target;
+use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
+use crate::engine::trace::RegNames;
 
+use super::code_views::CodeTab;
 use super::command::Command;
 use super::compiled::{Compiled, Loaded};
 use super::layout_model::{CentralTab, Effects, LayoutModel, LayoutState};
+use super::link_model::{LinkModel, LinkTexts};
 use super::state::{App, Busy, Persisted, STORAGE_KEY, SideTab, ViewState};
 use super::worker::{self, Job, Reply, Source, Worker};
 
@@ -113,6 +117,61 @@ impl App {
                 self.speed_steps_per_s = s.clamp(0.5, 500.0);
                 false
             }
+            Command::SelectLink(entry) => {
+                let Some(l) = self.loaded.as_mut() else {
+                    return false;
+                };
+                l.selected = entry;
+                l.selected_move = None;
+                true
+            }
+            Command::ShowMove(n) => {
+                let Some(m) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.compiled.moves.moves.get(n))
+                else {
+                    return false;
+                };
+                let (cause, inst) = (m.cause.as_ref().map(|c| c.step), m.inst);
+                let entry = self.entry_of_inst(inst);
+                if let Some(step) = cause {
+                    self.move_cursor(Command::Jump(step));
+                }
+                if let Some(l) = self.loaded.as_mut() {
+                    l.selected = entry;
+                    l.selected_move = Some(n);
+                }
+                self.view.tab = CodeTab::Final;
+                true
+            }
+            Command::SetFind(text) => {
+                self.view.find.text = text;
+                self.refresh_find();
+                true
+            }
+            Command::Seek(query, forward) => match self.seek_target(&query, forward) {
+                Some(k) => self.move_cursor(Command::Jump(k)),
+                None => false,
+            },
+            Command::FindNext(forward) => {
+                let Some(Ok(q)) = self.view.find.query.clone() else {
+                    return false;
+                };
+                match self.seek_target(&q, forward) {
+                    Some(k) => self.move_cursor(Command::Jump(k)),
+                    None => false,
+                }
+            }
+            Command::SetBreakOnFind(on) => {
+                self.view.find.break_on = on;
+                true
+            }
+            Command::SetFilterSteps(on) => {
+                self.view.find.filter = on;
+                self.view.scroll_events = true;
+                true
+            }
             Command::PlayTick(dt_s) => {
                 let Some(l) = &self.loaded else {
                     return false;
@@ -127,7 +186,19 @@ impl App {
                     return false;
                 }
                 self.play_debt -= n;
-                let to = l.cursor + n as usize;
+                let to = (l.cursor + n as usize).min(l.steps());
+                // A breakpoint: the first matching step on the way stops Play.
+                if self.view.find.break_on
+                    && let Some(Ok(q)) = &self.view.find.query
+                {
+                    let replay = &l.compiled.trace.replay;
+                    if let Some(i) = (l.cursor..to).find(|&i| q.matches(replay, i)) {
+                        self.playing = false;
+                        self.play_debt = 0.0;
+                        self.move_cursor(Command::Jump(i + 1));
+                        return true;
+                    }
+                }
                 self.move_cursor(Command::Jump(to))
             }
             Command::SelectFunction(index) => {
@@ -390,6 +461,19 @@ impl App {
                     l.extras = Some(extras);
                 }
             }
+            Reply::Linked { link, .. } => {
+                if let Some(l) = self.loaded.as_mut() {
+                    let t = &l.compiled.trace;
+                    let extras = l.extras.as_deref();
+                    let texts = LinkTexts {
+                        wasm: extras.and_then(|e| e.wasm_text.as_deref().ok()),
+                        clif_translated: extras.and_then(|e| e.clif_translated.as_deref().ok()),
+                        vcode: t.traced.trace.vcode_before.as_deref(),
+                        final_code: t.code().map(|c| c.final_vcode.as_str()),
+                    };
+                    l.link = Some(link.map(|map| Box::new(LinkModel::new(*map, texts))));
+                }
+            }
             Reply::Failed {
                 message, loading, ..
             } => {
@@ -562,5 +646,46 @@ impl App {
         self.loaded = Some(Loaded::new(id, compiled, step));
         self.error = None;
         self.view.scroll_events = true;
+        self.refresh_find();
+    }
+
+    /// Parses the step search again and finds its matches in the compile on
+    /// screen.
+    fn refresh_find(&mut self) {
+        let find = &mut self.view.find;
+        find.matches.clear();
+        if find.text.trim().is_empty() {
+            find.query = None;
+            return;
+        }
+        let names = self
+            .loaded
+            .as_ref()
+            .and_then(|l| RegNames::for_triple(&l.compiled.trace.prepared.flags.triple));
+        let query = StepQuery::parse(&find.text, names);
+        if let (Ok(q), Some(l)) = (&query, &self.loaded) {
+            find.matches = q.all(&l.compiled.trace.replay);
+        }
+        find.query = Some(query);
+    }
+
+    /// The cursor position of the next (or previous) step matching `query`.
+    fn seek_target(&self, query: &StepQuery, forward: bool) -> Option<usize> {
+        let l = self.loaded.as_ref()?;
+        let replay = &l.compiled.trace.replay;
+        // The step on screen is step `cursor` (0-based index `cursor - 1`).
+        if forward {
+            (l.cursor..replay.len()).find(|&i| query.matches(replay, i))
+        } else {
+            (0..l.cursor.saturating_sub(1))
+                .rev()
+                .find(|&i| query.matches(replay, i))
+        }
+        .map(|i| i + 1)
+    }
+
+    /// The link entry of VCode instruction `inst`, if the map is ready.
+    fn entry_of_inst(&self, inst: u32) -> Option<u32> {
+        self.loaded.as_ref()?.link()?.entry_of_inst(inst)
     }
 }

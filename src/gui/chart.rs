@@ -289,7 +289,7 @@ pub fn chart_ui(
     steps: &[Step],
     commands: &mut Vec<Command>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Rows:");
         let mut chosen = mode;
         ui.selectable_value(&mut chosen, RowMode::VReg, "per vreg");

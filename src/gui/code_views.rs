@@ -3,6 +3,7 @@
 
 use egui::RichText;
 
+use super::command::Command;
 use super::compiled::Loaded;
 
 /// Which text the code panel shows.
@@ -68,10 +69,42 @@ fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
     }
 }
 
-/// Scroll state of the code panel: which step it last followed.
+/// Scroll state of the code panel: what it last followed (compile, step,
+/// selection, tab).
 #[derive(Default)]
 pub struct CodeFollow {
-    followed: Option<(u64, usize)>,
+    followed: Option<(u64, usize, Option<u32>, u8)>,
+}
+
+/// The lines of `tab` to mark: the selected entry's (strong) and those where
+/// the current step's bundle has uses (weak), 0-based.
+pub fn marked_lines(tab: CodeTab, l: &Loaded) -> (Vec<usize>, Vec<usize>) {
+    let link = l.link();
+    let selected: Vec<usize> = match (link, l.selected) {
+        (Some(m), Some(e)) => m.lines_of(e, tab).iter().map(|&x| x as usize).collect(),
+        _ => Vec::new(),
+    };
+    let Some(b) = l.focus.bundle else {
+        return (selected, Vec::new());
+    };
+    let chart = &l.compiled.chart;
+    let insts = chart.use_insts(l.state.segs(b));
+    let mut step: Vec<usize> = match (tab, link) {
+        (CodeTab::VCode, _) => insts.iter().filter_map(|&i| chart.inst_line(i)).collect(),
+        (_, Some(m)) => {
+            let mut entries: Vec<u32> = insts.iter().filter_map(|&i| m.entry_of_inst(i)).collect();
+            entries.sort_unstable();
+            entries.dedup();
+            entries
+                .iter()
+                .flat_map(|&e| m.lines_of(e, tab).iter().map(|&x| x as usize))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    step.sort_unstable();
+    step.dedup();
+    (selected, step)
 }
 
 pub fn code_views_ui(
@@ -80,6 +113,7 @@ pub fn code_views_ui(
     follow: &mut CodeFollow,
     loaded: Option<&Loaded>,
     busy: bool,
+    commands: &mut Vec<Command>,
 ) {
     // Fill the panel: egui remembers a panel's size from what its content used.
     ui.set_min_height(ui.available_height());
@@ -93,33 +127,50 @@ pub fn code_views_ui(
         ui.label(RichText::new("nothing compiled yet").weak());
         return;
     };
-    // In the VCode listing, mark the instructions where the current step's
-    // bundle has uses, and scroll to the first when the step changes.
-    let marked: Vec<usize> = match (*tab, l.focus.bundle) {
-        (CodeTab::VCode, Some(b)) => {
-            let chart = &l.compiled.chart;
-            let segs = l.state.segs(b);
-            chart
-                .use_insts(segs)
-                .into_iter()
-                .filter_map(|i| chart.inst_line(i))
-                .collect()
+    let (selected, marked) = marked_lines(*tab, l);
+    let text = match (*tab, l.link()) {
+        (CodeTab::Final, Some(m)) if m.final_text.is_some() => {
+            Ok(m.final_text.as_deref().unwrap_or_default())
         }
-        _ => Vec::new(),
+        _ => tab_text(*tab, l, busy),
     };
-    match tab_text(*tab, l, busy) {
+    match text {
         Ok(text) => {
-            if let (CodeTab::VCode, Some(b)) = (*tab, l.focus.bundle) {
-                ui.label(
-                    RichText::new(format!(
-                        "highlighted: the {} instruction{} where bundle {b} has uses or defs",
-                        marked.len(),
-                        if marked.len() == 1 { "" } else { "s" }
-                    ))
-                    .small()
-                    .weak(),
-                );
-            }
+            ui.horizontal_wrapped(|ui| {
+                let link_state = match &l.link {
+                    Some(Ok(_)) => None,
+                    Some(Err(e)) => Some(format!("not linked: {e}")),
+                    None if l.compiled.trace.prepared.compiled_by() == "wasmtime" => {
+                        Some("linking the views…".into())
+                    }
+                    None => Some("CLIF input: the views are not linked to Wasm".into()),
+                };
+                let what = match (l.selected, l.link()) {
+                    (Some(e), Some(m)) => {
+                        let entry = &m.map.entries[e as usize];
+                        let bytes: u32 = entry.code.iter().map(|[s, t]| t - s).sum();
+                        format!(
+                            "selected: {} — {} CLIF instruction{}, {} VCode, {bytes} code bytes",
+                            m.describe(e),
+                            entry.clif.len(),
+                            if entry.clif.len() == 1 { "" } else { "s" },
+                            entry.vcode.len(),
+                        )
+                    }
+                    _ => "click a line to see what it became (or came from) in every view".into(),
+                };
+                ui.label(RichText::new(what).small());
+                if let Some(b) = l.focus.bundle {
+                    ui.label(
+                        RichText::new(format!("· bundle {b}'s uses: {} lines", marked.len()))
+                            .small()
+                            .weak(),
+                    );
+                }
+                if let Some(s) = link_state {
+                    ui.label(RichText::new(format!("· {s}")).small().weak());
+                }
+            });
             let lines: Vec<&str> = text.lines().collect();
             let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
             let row_step = row_h + ui.spacing().item_spacing.y;
@@ -127,22 +178,32 @@ pub fn code_views_ui(
             let mut area = egui::ScrollArea::both()
                 .id_salt(("code", *tab as u8))
                 .auto_shrink([false, false]);
-            let key = (l.id, l.cursor);
-            if *tab == CodeTab::VCode && follow.followed != Some(key) {
+            let key = (l.id, l.cursor, l.selected, *tab as u8);
+            if follow.followed != Some(key) {
+                let changed_step = follow.followed.is_none_or(|f| f.1 != key.1 || f.0 != key.0);
                 follow.followed = Some(key);
-                if let Some(first) = marked.first() {
+                // The selection first; else, when the step moved, its uses.
+                let target = selected
+                    .first()
+                    .or(if changed_step { marked.first() } else { None });
+                if let Some(first) = target {
                     area = area.vertical_scroll_offset(first.saturating_sub(3) as f32 * row_step);
                 }
             }
-            let mark = ui.visuals().selection.bg_fill.gamma_multiply(0.45);
+            let strong = egui::Color32::from_rgba_unmultiplied(255, 190, 60, 70);
+            let weak = ui.visuals().selection.bg_fill.gamma_multiply(0.45);
+            let link = l.link();
             area.show_rows(ui, row_h, lines.len(), |ui, rows| {
                 for i in rows {
-                    let frame = if marked.contains(&i) {
-                        egui::Frame::new().fill(mark)
+                    let fill = if selected.binary_search(&i).is_ok() {
+                        strong
+                    } else if marked.binary_search(&i).is_ok() {
+                        weak
                     } else {
-                        egui::Frame::new()
+                        egui::Color32::TRANSPARENT
                     };
-                    frame.show(ui, |ui| {
+                    egui::Frame::new().fill(fill).show(ui, |ui| {
+                        ui.set_min_width(ui.available_width());
                         ui.horizontal(|ui| {
                             ui.spacing_mut().item_spacing.x = 8.0;
                             ui.label(
@@ -150,7 +211,15 @@ pub fn code_views_ui(
                                     .monospace()
                                     .weak(),
                             );
-                            ui.add(egui::Label::new(RichText::new(lines[i]).monospace()).extend());
+                            let r = ui.add(
+                                egui::Label::new(RichText::new(lines[i]).monospace())
+                                    .extend()
+                                    .sense(egui::Sense::click()),
+                            );
+                            if r.clicked() {
+                                let entry = link.and_then(|m| m.entry_of(*tab, i));
+                                commands.push(Command::SelectLink(entry));
+                            }
                         });
                     });
                 }

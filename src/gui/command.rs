@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::engine::layout::Profile;
+use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
 
 use super::chart_model::RowMode;
@@ -51,6 +52,21 @@ pub enum Command {
     OpenProfileTrace(usize),
     /// Change the allocation budget and compile again.
     SetBudget(Budget),
+    /// Select a link entry (a Wasm operator and what it became) in every
+    /// code view; `None` clears the selection.
+    SelectLink(Option<u32>),
+    /// Show move `n` of the Moves list: its cause step and its code.
+    ShowMove(usize),
+    /// The text of the step search changed.
+    SetFind(String),
+    /// Jump to the next (or previous) step that matches this query.
+    Seek(StepQuery, bool),
+    /// Jump to the next (or previous) match of the step search.
+    FindNext(bool),
+    /// Stop Play at steps that match the search.
+    SetBreakOnFind(bool),
+    /// Show only the steps that match the search in the step list.
+    SetFilterSteps(bool),
     /// What the worker reported.
     Reply(Reply),
 }

@@ -7,10 +7,13 @@ use std::path::PathBuf;
 use crate::engine::opening::OpenedLog;
 use crate::engine::replay::State;
 use crate::engine::replay::diagnose::{self, Diagnosis};
+use crate::engine::replay::moves::{self, MoveReport};
 use crate::engine::session::{FunctionTrace, Settings};
+use crate::engine::trace::RegNames;
 
 use super::chart_model::{ChartModel, Focus};
 use super::lineage_model::LineageModel;
+use super::link_model::LinkModel;
 use super::summary::Summary;
 
 /// What a trace imported from a log brings besides its steps.
@@ -57,6 +60,8 @@ pub struct Compiled {
     pub diagnosis: Diagnosis,
     /// The split tree, flattened for the lineage panel.
     pub lineage: LineageModel,
+    /// Every move regalloc2 inserted, with its cause.
+    pub moves: MoveReport,
     /// Set when the trace came from a log rather than a compile here.
     pub log: Option<LogInfo>,
     /// The steps so far of a compile still running (a preview).
@@ -84,6 +89,8 @@ impl Compiled {
             .collect();
         let diagnosis = diagnose::diagnose(&trace.traced.trace);
         let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis);
+        let names = RegNames::for_triple(&trace.prepared.flags.triple);
+        let moves = moves::attribute(&trace.replay, names);
         Compiled {
             func_index,
             label,
@@ -94,6 +101,7 @@ impl Compiled {
             headlines,
             diagnosis,
             lineage,
+            moves,
             log: None,
             running: false,
             stopped_by_user: false,
@@ -123,6 +131,13 @@ pub struct Loaded {
     pub cursor: usize,
     pub state: State,
     pub focus: Focus,
+    /// The link map (Wasm ↔ CLIF ↔ VCode ↔ code) once the worker made it,
+    /// or why there is none.
+    pub link: Option<Result<Box<LinkModel>, String>>,
+    /// The link entry selected in a code view (or by a move).
+    pub selected: Option<u32>,
+    /// The move selected in the Moves list.
+    pub selected_move: Option<usize>,
 }
 
 impl Loaded {
@@ -136,9 +151,20 @@ impl Loaded {
             cursor: 0,
             state,
             focus: Focus::default(),
+            link: None,
+            selected: None,
+            selected_move: None,
         };
         l.seek(step);
         l
+    }
+
+    /// The link model, when it is ready.
+    pub fn link(&self) -> Option<&LinkModel> {
+        self.link
+            .as_ref()
+            .and_then(|l| l.as_ref().ok())
+            .map(|b| &**b)
     }
 
     pub fn steps(&self) -> usize {

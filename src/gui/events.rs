@@ -8,30 +8,58 @@ use crate::engine::trace::Outcome;
 use super::chart::{preg_color, status_color};
 use super::command::Command;
 use super::compiled::Loaded;
+use super::state::FindState;
 
 const ROW_H: f32 = 18.0;
 
 pub fn events_ui(
     ui: &mut egui::Ui,
     loaded: Option<&Loaded>,
+    find: &FindState,
     scroll_to_cursor: &mut bool,
     commands: &mut Vec<Command>,
 ) {
-    ui.strong("Steps");
+    ui.horizontal(|ui| {
+        ui.strong("Steps");
+        let mut filter = find.filter;
+        let label = match &find.query {
+            Some(Ok(_)) => format!("only the {} that match the search", find.matches.len()),
+            _ => "only those that match the search".to_string(),
+        };
+        if ui.checkbox(&mut filter, label).changed() {
+            commands.push(Command::SetFilterSteps(filter));
+        }
+    });
     let Some(l) = loaded else {
         return;
     };
     let steps = l.compiled.trace.replay.steps();
+    let filtering = find.filter && matches!(find.query, Some(Ok(_)));
+    // The rows shown: every step, or the matches (0-based step indices).
+    let all: Vec<usize>;
+    let shown: &[usize] = if filtering {
+        &find.matches
+    } else {
+        all = Vec::new();
+        &all
+    };
+    let count = if filtering { shown.len() } else { steps.len() };
     let mut area = egui::ScrollArea::vertical()
         .id_salt("events")
         .auto_shrink([false, false]);
     if std::mem::take(scroll_to_cursor) {
         // Keep the current row a few rows from the top.
-        let row = l.cursor.saturating_sub(4) as f32;
+        let at = if filtering {
+            shown.partition_point(|&i| i + 1 < l.cursor)
+        } else {
+            l.cursor
+        };
+        let row = at.saturating_sub(4) as f32;
         area = area.vertical_scroll_offset(row * (ROW_H + ui.spacing().item_spacing.y));
     }
-    area.show_rows(ui, ROW_H, steps.len(), |ui, rows| {
-        for i in rows {
+    area.show_rows(ui, ROW_H, count, |ui, rows| {
+        for row in rows {
+            let i = if filtering { shown[row] } else { row };
             let step = &steps[i];
             let k = i + 1;
             let dot = match &step.outcome {
@@ -46,10 +74,13 @@ pub fn events_ui(
                 ui.set_height(ROW_H);
                 ui.label(RichText::new("●").monospace().color(dot));
                 let text = format!("{k:>5}  {}", l.compiled.headlines[i]);
-                let r = ui.add(egui::Button::selectable(
-                    l.cursor == k,
-                    RichText::new(text).monospace().size(11.5),
-                ));
+                let r = ui.add(
+                    egui::Button::selectable(
+                        l.cursor == k,
+                        RichText::new(text).monospace().size(11.5),
+                    )
+                    .truncate(),
+                );
                 if r.clicked() {
                     commands.push(Command::Jump(k));
                 }

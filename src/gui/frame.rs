@@ -13,10 +13,12 @@ use super::function_list;
 use super::layout_model::CentralTab;
 use super::layout_view;
 use super::lineage;
+use super::moves_panel;
 use super::open;
 use super::state::{App, STORAGE_KEY, SideTab};
 use super::stepper;
 use super::summary;
+use crate::engine::replay::query::{StepQuery, Term};
 
 impl App {
     /// Gathers this frame's commands: worker replies, the dialog's answer,
@@ -51,8 +53,26 @@ impl App {
                 if i.key_pressed(Key::Space) {
                     commands.push(Command::TogglePlay);
                 }
+                // Next and previous split, eviction, spill: s, e, p (with
+                // Shift: previous).
+                for (key, term) in [
+                    (Key::S, Term::Split),
+                    (Key::E, Term::Eviction),
+                    (Key::P, Term::Spill),
+                ] {
+                    if i.key_pressed(key) {
+                        let q = StepQuery { terms: vec![term] };
+                        commands.push(Command::Seek(q, !i.modifiers.shift));
+                    }
+                }
             });
         }
+        // The search's next and previous match, also while typing in it.
+        ctx.input(|i| {
+            if i.key_pressed(egui::Key::F3) {
+                commands.push(Command::FindNext(!i.modifiers.shift));
+            }
+        });
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
         }
@@ -124,9 +144,13 @@ impl App {
             });
         let allocator_tab = self.view.layout.central == CentralTab::Allocator;
         if allocator_tab {
+            // At most 40% of the window, so the chart keeps its width; long
+            // rows are cut (their whole text is in the explanation above).
+            let right_max = (ui.available_width() * 0.4).max(300.0);
             egui::Panel::right("step_panel")
                 .resizable(true)
-                .default_size(360.0)
+                .default_size(360.0_f32.min(right_max))
+                .size_range(260.0..=right_max)
                 .show(ui, |ui| {
                     ui.set_min_width(ui.available_width());
                     if let Some(l) = &self.loaded
@@ -161,6 +185,7 @@ impl App {
                             .is_some_and(|l| l.compiled.diagnosis.looping);
                         let title = if looping { "Lineage (loop)" } else { "Lineage" };
                         ui.selectable_value(&mut self.view.side, SideTab::Lineage, title);
+                        ui.selectable_value(&mut self.view.side, SideTab::Moves, "Moves");
                     });
                     match (self.view.side, &self.loaded) {
                         (SideTab::Lineage, Some(l)) => lineage::lineage_ui(
@@ -171,9 +196,11 @@ impl App {
                             &mut self.view.scroll_events,
                             &mut commands,
                         ),
+                        (SideTab::Moves, l) => moves_panel::moves_ui(ui, l.as_ref(), &mut commands),
                         _ => events::events_ui(
                             ui,
                             self.loaded.as_ref(),
+                            &self.view.find,
                             &mut self.view.scroll_events,
                             &mut commands,
                         ),
@@ -190,6 +217,7 @@ impl App {
                         &mut self.view.code_follow,
                         self.loaded.as_ref(),
                         self.busy.is_some(),
+                        &mut commands,
                     );
                 });
         }
@@ -218,6 +246,7 @@ impl App {
                 self.loaded.as_ref(),
                 self.playing,
                 self.speed_steps_per_s,
+                &self.view.find,
                 &mut commands,
             );
             ui.separator();

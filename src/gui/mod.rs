@@ -7,10 +7,11 @@
 //! - [`compiled`]: a traced compile with the panels' models, and the one on screen
 //! - [`frame`]: one frame: the panels laid out, commands gathered and applied
 //! - models built on the worker: [`chart_model`], [`lineage_model`],
-//!   [`layout_model`] (with the memory tab's state)
+//!   [`layout_model`] (with the memory tab's state); [`link_model`] (the link
+//!   map's line lookups, built when the map arrives)
 //! - one file per panel: [`chart`], [`lineage`], [`layout_view`], [`summary`],
 //!   [`stepper`], [`explain_panel`], [`events`], [`function_list`],
-//!   [`code_views`], [`open`]
+//!   [`code_views`], [`moves_panel`], [`open`]
 
 pub mod apply;
 pub mod chart;
@@ -26,6 +27,8 @@ pub mod layout_model;
 pub mod layout_view;
 pub mod lineage;
 pub mod lineage_model;
+pub mod link_model;
+pub mod moves_panel;
 pub mod open;
 pub mod state;
 pub mod stepper;

@@ -27,7 +27,7 @@ pub fn toolbar_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.add_space(2.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.heading(RichText::new("spillscope").strong());
         ui.separator();
         if ui
@@ -43,7 +43,7 @@ pub fn toolbar_ui(
         let field = egui::TextEdit::singleline(&mut view.path_text)
             .id(path_field_id())
             .hint_text("type a path to a .wasm, .wat, .clif file or a regalloc2 log")
-            .desired_width(320.0);
+            .desired_width(260.0);
         let resp = ui
             .add(field)
             .labelled_by(path_label.id)

@@ -10,6 +10,8 @@ use std::time::Instant;
 use crate::engine::input::Input;
 use crate::engine::layout::Profile;
 use crate::engine::replay::diagnose::Diagnosis;
+use crate::engine::replay::moves::MoveReport;
+use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
 use crate::engine::trace::BundleId;
 
@@ -48,6 +50,21 @@ pub enum SideTab {
     #[default]
     Events,
     Lineage,
+    Moves,
+}
+
+/// The step search: its text, what it parsed to, the matching steps.
+#[derive(Default)]
+pub struct FindState {
+    pub text: String,
+    /// `None` when the text is empty.
+    pub query: Option<Result<StepQuery, String>>,
+    /// 0-based indices of the matching steps of the compile on screen.
+    pub matches: Vec<usize>,
+    /// Play stops at a matching step.
+    pub break_on: bool,
+    /// The step list shows the matching steps only.
+    pub filter: bool,
 }
 
 /// View state that only panels care about (not part of the model).
@@ -65,6 +82,7 @@ pub struct ViewState {
     /// Which list the right panel shows under the summary.
     pub side: SideTab,
     pub layout: LayoutViewState,
+    pub find: FindState,
 }
 
 impl Default for ViewState {
@@ -80,6 +98,7 @@ impl Default for ViewState {
             scroll_events: false,
             side: SideTab::default(),
             layout: LayoutViewState::default(),
+            find: FindState::default(),
         }
     }
 }
@@ -130,6 +149,60 @@ impl App {
     /// Steps applied so far, and the number of steps; `None` before a compile.
     pub fn cursor(&self) -> Option<(usize, usize)> {
         self.loaded.as_ref().map(|l| (l.cursor, l.steps()))
+    }
+
+    /// Whether the link map of the compile on screen is ready.
+    pub fn link_ready(&self) -> bool {
+        self.loaded.as_ref().is_some_and(|l| l.link().is_some())
+    }
+
+    /// The selected link entry in words (`@008d call $tick`).
+    pub fn selected_link(&self) -> Option<String> {
+        let l = self.loaded.as_ref()?;
+        Some(l.link()?.describe(l.selected?))
+    }
+
+    /// The lines (0-based) `tab` marks: the selection's, and the current
+    /// step's bundle's uses.
+    pub fn code_marks(&self, tab: CodeTab) -> (Vec<usize>, Vec<usize>) {
+        self.loaded
+            .as_ref()
+            .map(|l| super::code_views::marked_lines(tab, l))
+            .unwrap_or_default()
+    }
+
+    /// The move selected in the Moves list (its index).
+    pub fn selected_move(&self) -> Option<usize> {
+        self.loaded.as_ref().and_then(|l| l.selected_move)
+    }
+
+    /// The code tab on screen.
+    pub fn code_tab(&self) -> CodeTab {
+        self.view.tab
+    }
+
+    /// The moves of the compile on screen, with their causes.
+    pub fn moves(&self) -> Option<&MoveReport> {
+        self.loaded.as_ref().map(|l| &l.compiled.moves)
+    }
+
+    /// How step `k` (1-based) ended: `allocated`, `split`, `spilled`.
+    pub fn step_outcome(&self, k: usize) -> Option<&'static str> {
+        let l = self.loaded.as_ref()?;
+        Some(
+            l.compiled
+                .trace
+                .replay
+                .steps()
+                .get(k.checked_sub(1)?)?
+                .outcome
+                .name(),
+        )
+    }
+
+    /// The steps (1-based) that match the step search.
+    pub fn find_matches(&self) -> Vec<usize> {
+        self.view.find.matches.iter().map(|i| i + 1).collect()
     }
 
     /// The bundle of the step just applied, outlined in the chart.

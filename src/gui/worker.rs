@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
-use crate::engine::input::translate;
+use crate::engine::compile::link::LinkMap;
+use crate::engine::input::func_text::{self, FuncText};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::layout::Profile;
 use crate::engine::layout::effect::{self, CompareReport};
@@ -135,6 +136,11 @@ pub enum Reply {
         generation: u64,
         extras: Box<Extras>,
     },
+    /// The link map of the function on screen, or why there is none.
+    Linked {
+        generation: u64,
+        link: Result<Box<LinkMap>, String>,
+    },
     /// The code-effect table and, per row, the compile for its allocator view.
     Compared {
         generation: u64,
@@ -163,6 +169,7 @@ impl Reply {
             | Reply::Preview { generation, .. }
             | Reply::LogOpened { generation, .. }
             | Reply::Extras { generation, .. }
+            | Reply::Linked { generation, .. }
             | Reply::Compared { generation, .. }
             | Reply::Failed { generation, .. }
             | Reply::Done { generation, .. } => *generation,
@@ -377,10 +384,26 @@ fn run_job(ctx: &Ctx, job: Job) {
     if ctx.superseded() {
         return;
     }
-    let extras = extras(ctx, &input, func_index, settings);
+    let (extras, func) = extras(ctx, &input, func_index, settings);
+    let translated = extras.clif_translated.as_ref().ok().cloned();
     ctx.send(Reply::Extras {
         generation: ctx.generation,
         extras: Box::new(extras),
+    });
+    if ctx.superseded() || input.wasm.is_none() {
+        return;
+    }
+    let link = link(
+        ctx,
+        &input,
+        func_index,
+        settings,
+        func.as_ref(),
+        translated.as_deref(),
+    );
+    ctx.send(Reply::Linked {
+        generation: ctx.generation,
+        link,
     });
 }
 
@@ -645,32 +668,59 @@ fn compare(
     });
 }
 
-fn extras(ctx: &Ctx, input: &Input, func_index: u32, settings: Settings) -> Extras {
+fn extras(
+    ctx: &Ctx,
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+) -> (Extras, Option<FuncText>) {
     let Some(wasm) = input.wasm.as_deref() else {
         let text = "This input is CLIF text: there is no Wasm, and the translated CLIF is the file's own function.";
-        return Extras {
-            wasm_text: Err(text.into()),
-            clif_translated: Err(text.into()),
-        };
+        return (
+            Extras {
+                wasm_text: Err(text.into()),
+                clif_translated: Err(text.into()),
+            },
+            None,
+        );
     };
-    ctx.progress("printing the Wasm text");
-    let wasm_text = translate::stub_module(&input.path, wasm, Some(func_index))
-        .map_err(|e| e.to_string())
-        .and_then(|stub| {
-            wasmprinter::print_bytes(stub)
-                .map_err(|e| format!("{}: cannot print as text: {e:#}", input.path.display()))
-        });
+    ctx.progress("printing the function as Wasm text");
+    let func = func_text::function_text(&input.path, wasm, func_index).map_err(|e| e.to_string());
+    let wasm_text = func.as_ref().map(FuncText::text).map_err(Clone::clone);
     if ctx.superseded() {
-        return Extras {
-            wasm_text,
-            clif_translated: Err("superseded".into()),
-        };
+        return (
+            Extras {
+                wasm_text,
+                clif_translated: Err("superseded".into()),
+            },
+            None,
+        );
     }
     ctx.progress("translating again at opt level none for the CLIF as translated");
     let clif_translated =
         session::translated_clif(input, func_index, settings.target).map_err(|e| e.to_string());
-    Extras {
-        wasm_text,
-        clif_translated,
-    }
+    (
+        Extras {
+            wasm_text,
+            clif_translated,
+        },
+        func.ok(),
+    )
+}
+
+/// The link map of the function on screen: a compile of its own with
+/// Cranelift's lowering records (see `session::link_map`).
+fn link(
+    ctx: &Ctx,
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    func: Option<&FuncText>,
+    translated: Option<&str>,
+) -> Result<Box<LinkMap>, String> {
+    ctx.progress("linking Wasm, CLIF, VCode and machine code (one more compile)");
+    let prepared = session::prepare(input, func_index, settings).map_err(|e| e.to_string())?;
+    session::link_map_with(input, &prepared, settings, func, translated)
+        .map(Box::new)
+        .map_err(|e| e.to_string())
 }

@@ -9,6 +9,7 @@ mod engine;
 mod fidelity;
 mod gui;
 mod gui_layout;
+mod gui_link;
 mod gui_triage;
 mod import;
 mod layout;

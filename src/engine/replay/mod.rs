@@ -10,12 +10,13 @@
 //!
 //! Files: [`diagnose`] (loop detection), [`explain`] (a step in words),
 //! [`invariants`] (what must hold in any replay), [`moves`] (every inserted
-//! move traced to the step that caused it).
+//! move traced to the step that caused it), [`query`] (finding steps).
 
 pub mod diagnose;
 pub mod explain;
 pub mod invariants;
 pub mod moves;
+pub mod query;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,0 +1,123 @@
+//! The linked views in the app, driven through egui_kittest: a final-code line
+//! selects its Wasm and CLIF origins, a move jumps to its cause, a step marks
+//! its bundle's uses in every code view, next-split and a breakpoint stop
+//! where they should.
+
+use crate::common;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use spillscope::gui::App;
+use spillscope::gui::code_views::CodeTab;
+
+use common::gui::{harness, ready};
+
+/// The app on a sample function, traced and linked.
+fn linked(file: &str, func: &str) -> Harness<'static, App> {
+    let path = common::samples_dir().join(file);
+    let mut h = harness(App::new(None, Some(path), Some(func.into())));
+    common::gui::run_until(&mut h, "the function to compile and link", |a| {
+        ready(a) && a.link_ready()
+    });
+    h
+}
+
+#[test]
+fn clicking_a_final_code_line_marks_its_wasm_and_clif_origins() {
+    let mut h = linked("loop.wat", "loop");
+    h.get_by_label("Final code (allocated)").click();
+    h.run_steps(3);
+    assert_eq!(h.state().code_tab(), CodeTab::Final);
+    // Step until the code view, following the step's bundle, shows a line
+    // with a Wasm origin (the first lines are the prologue).
+    for _ in 0..40 {
+        if h.query_all_by_label_contains("; @").next().is_some() {
+            break;
+        }
+        h.get_by_label("Forward >").click();
+        h.run_steps(3);
+    }
+    h.get_all_by_label_contains("; @").next().unwrap().click();
+    h.run_steps(3);
+    let selected = h.state().selected_link().expect("a line was selected");
+    assert!(selected.starts_with('@'), "{selected}");
+    let app = h.state();
+    let (wasm, _) = app.code_marks(CodeTab::Wasm);
+    let (clif, _) = app.code_marks(CodeTab::ClifOptimized);
+    let (vcode, _) = app.code_marks(CodeTab::VCode);
+    let (code, _) = app.code_marks(CodeTab::Final);
+    assert_eq!(wasm.len(), 1, "the operator's line in the Wasm view");
+    assert!(!clif.is_empty() && !vcode.is_empty() && !code.is_empty());
+    h.get_by_label_contains(&format!("selected: {selected}"));
+    // In the Wasm view the marked line is the operator.
+    h.get_by_label("Wasm").click();
+    h.run_steps(3);
+    let op = selected.split_once(' ').unwrap().1.to_string();
+    h.get_all_by_label_contains(&op).next().unwrap();
+}
+
+#[test]
+fn clicking_a_move_jumps_to_its_cause() {
+    let mut h = linked("pressure.wat", "pressure");
+    h.get_by_label("Moves").click();
+    h.run_steps(3);
+    // A row of the list (the summary above it says "reloads" too).
+    h.get_all_by_label_contains("reload")
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l.contains('→')))
+        .expect("a reload row")
+        .click();
+    h.run_steps(3);
+    let app = h.state();
+    let i = app.selected_move().expect("a move was selected");
+    let m = &app.moves().unwrap().moves[i];
+    let cause = m.cause.as_ref().expect("a reload in pressure has a cause");
+    assert_eq!(app.cursor().unwrap().0, cause.step);
+    assert_eq!(app.code_tab(), CodeTab::Final);
+    let (code, _) = app.code_marks(CodeTab::Final);
+    assert!(!code.is_empty(), "the move's code is marked");
+}
+
+#[test]
+fn stepping_marks_the_bundle_in_every_view() {
+    let mut h = linked("loop.wat", "loop");
+    let mut everywhere = 0;
+    for _ in 0..30 {
+        h.get_by_label("Forward >").click();
+        h.run_steps(2);
+        let app = h.state();
+        let all = CodeTab::ALL
+            .iter()
+            .all(|&t| !app.code_marks(t).1.is_empty());
+        if all {
+            everywhere += 1;
+        }
+    }
+    assert!(everywhere >= 5, "only {everywhere} steps marked every view");
+}
+
+#[test]
+fn next_split_and_a_breakpoint_stop_where_they_should() {
+    let mut h = linked("pressure.wat", "pressure");
+    h.get_by_label("split ▶").click();
+    h.run_steps(3);
+    let k = h.state().cursor().unwrap().0;
+    assert_eq!(h.state().step_outcome(k), Some("split"));
+    assert!((1..k).all(|i| h.state().step_outcome(i) != Some("split")));
+    // A breakpoint on spills: Play from the start stops at the first one.
+    let field = h.get_by_label("Find");
+    field.focus();
+    field.type_text("spill");
+    h.run_steps(3);
+    let first_spill = *h.state().find_matches().first().expect("pressure spills");
+    assert_eq!(h.state().step_outcome(first_spill), Some("spilled"));
+    h.get_by_label("stop Play here").click();
+    h.get_by_label("« First").click();
+    h.run_steps(2);
+    h.get_by_label("Play").click();
+    h.step();
+    assert!(h.state().is_playing());
+    common::gui::run_until(&mut h, "Play to stop at the breakpoint", |a| {
+        !a.is_playing()
+    });
+    assert_eq!(h.state().cursor().unwrap().0, first_spill);
+}
