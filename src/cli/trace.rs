@@ -153,7 +153,7 @@ pub fn step_rows(trace: &Trace, replay: &Replay, names: Option<RegNames>) -> Vec
                     Outcome::Split { children, .. } => Some(children.clone()),
                     _ => None,
                 },
-                explanation: explain::headline(s),
+                explanation: explain::headline(s, names),
             }
         })
         .collect()

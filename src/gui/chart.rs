@@ -377,7 +377,7 @@ fn canvas_ui(
         .iter()
         .map(|r| match r {
             RowLabel::VReg(v) => 1 + v.to_string().len(),
-            RowLabel::PReg(p) => p.text().len(),
+            RowLabel::PReg(p) => model.reg(*p).len(),
             RowLabel::Lane(g) => g.len(),
         })
         .max()
@@ -614,7 +614,7 @@ fn canvas_ui(
         }
         let (label, color) = match layout.rows[r] {
             RowLabel::VReg(v) => (format!("v{v}"), text_color),
-            RowLabel::PReg(p) => (p.text(), preg_color(p)),
+            RowLabel::PReg(p) => (model.reg(p), preg_color(p)),
             RowLabel::Lane(g) => {
                 let l = if prev_lane == Some(g) {
                     String::new()
@@ -843,7 +843,7 @@ fn tooltip_ui(
 ) {
     ui.set_max_width(460.0);
     let status = match item.status {
-        Status::Allocated(p) => format!("allocated to {}", p.text()),
+        Status::Allocated(p) => format!("allocated to {}", model.reg_both(p)),
         Status::Spilled(k) => format!("spilled: {}", k.text()),
         s => s.name().to_string(),
     };

@@ -31,6 +31,8 @@ pub struct ChartModel {
     /// Registers any step allocated, in class and number order.
     pub pregs: Vec<PReg>,
     pub(super) row_of_preg: HashMap<PReg, u32>,
+    /// The target's register names (`None`: regalloc2's, for a log).
+    pub names: Option<crate::engine::trace::RegNames>,
     /// Live ranges with their uses: the initial dump, then ranges that only the
     /// final dump knows (created by splits).
     pub(super) ranges: HashMap<RangeId, RangeDump>,
@@ -80,6 +82,20 @@ fn preg_order(p: &PReg) -> (u8, u8) {
 }
 
 impl ChartModel {
+    /// A register by its target's name, with regalloc2's in brackets where
+    /// they differ (`rax (p0i)`), for tooltips.
+    pub fn reg_both(&self, p: PReg) -> String {
+        match self.names {
+            Some(n) => format!("{} ({})", n.name(p), p.text()),
+            None => p.text(),
+        }
+    }
+
+    /// A register by its target's name (`rax`), else regalloc2's.
+    pub fn reg(&self, p: PReg) -> String {
+        crate::engine::replay::explain::reg(p, self.names)
+    }
+
     pub fn new(t: &FunctionTrace) -> ChartModel {
         let trace = &t.traced.trace;
         let (blocks, insts) = trace
@@ -130,6 +146,7 @@ impl ChartModel {
         vregs.sort_unstable();
         vregs.dedup();
         ChartModel {
+            names: crate::engine::trace::RegNames::for_triple(&t.prepared.flags.triple),
             points: max_point.max(2),
             row_of_vreg: vregs
                 .iter()

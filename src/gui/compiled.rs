@@ -62,6 +62,8 @@ pub struct Compiled {
     pub lineage: LineageModel,
     /// Every move regalloc2 inserted, with its cause.
     pub moves: MoveReport,
+    /// The target's register names (`None` for a log: regalloc2's names).
+    pub names: Option<RegNames>,
     /// Set when the trace came from a log rather than a compile here.
     pub log: Option<LogInfo>,
     /// The steps so far of a compile still running (a preview).
@@ -81,15 +83,15 @@ impl Compiled {
     ) -> Compiled {
         let chart = ChartModel::new(&trace);
         let summary = Summary::new(&trace);
+        let names = RegNames::for_triple(&trace.prepared.flags.triple);
         let headlines = trace
             .replay
             .steps()
             .iter()
-            .map(crate::engine::replay::explain::headline)
+            .map(|s| crate::engine::replay::explain::headline(s, names))
             .collect();
         let diagnosis = diagnose::diagnose(&trace.traced.trace);
-        let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis);
-        let names = RegNames::for_triple(&trace.prepared.flags.triple);
+        let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis, names);
         let moves = moves::attribute(&trace.replay, names);
         Compiled {
             func_index,
@@ -102,6 +104,7 @@ impl Compiled {
             diagnosis,
             lineage,
             moves,
+            names,
             log: None,
             running: false,
             stopped_by_user: false,

@@ -54,13 +54,19 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
             .weak(),
         );
     });
-    ui.label(RichText::new(explain::headline(step)).strong());
+    let names = l.compiled.names;
+    ui.label(RichText::new(explain::headline(step, names)).strong());
     egui::ScrollArea::vertical()
         .id_salt("explain_scroll")
         .max_height(260.0)
         .auto_shrink([false, true])
         .show(ui, |ui| {
-            for line in explain::explain(step, replay.vregs_at_start(i)) {
+            for line in explain::explain(
+                step,
+                replay.vregs_at_start(i),
+                names,
+                replay.props_at_start(i),
+            ) {
                 ui.horizontal_wrapped(|ui| {
                     ui.label("•");
                     ui.label(line);
@@ -75,7 +81,9 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
                         "Now: bundle {} is {}, {} segment{}{}",
                         step.bundle,
                         match b.status {
-                            Status::Allocated(p) => format!("in {}", p.text()),
+                            Status::Allocated(p) => {
+                                format!("in {}", explain::reg(p, names))
+                            }
                             s => s.name().to_string(),
                         },
                         segs.len(),

@@ -36,7 +36,12 @@ pub struct LineageModel {
 }
 
 impl LineageModel {
-    pub fn new(trace: &Trace, replay: &Replay, diagnosis: &Diagnosis) -> LineageModel {
+    pub fn new(
+        trace: &Trace,
+        replay: &Replay,
+        diagnosis: &Diagnosis,
+        names: Option<crate::engine::trace::RegNames>,
+    ) -> LineageModel {
         let mut children: HashMap<BundleId, Vec<(BundleId, usize)>> = HashMap::new();
         let mut parent: HashMap<BundleId, BundleId> = HashMap::new();
         for e in &replay.lineage {
@@ -49,7 +54,10 @@ impl LineageModel {
         let mut ended: HashMap<BundleId, String> = HashMap::new();
         for s in &trace.steps {
             let text = match &s.outcome {
-                Outcome::Allocated { preg } => format!("allocated {}", preg.text()),
+                Outcome::Allocated { preg } => format!(
+                    "allocated {}",
+                    crate::engine::replay::explain::reg(*preg, names)
+                ),
                 Outcome::Split { at, .. } => format!("split at {}", at.text()),
                 Outcome::Spilled { .. } => "spilled".to_string(),
                 Outcome::Incomplete => "stopped inside its step".to_string(),

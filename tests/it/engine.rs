@@ -13,7 +13,7 @@ use spillscope::engine::input::isa::{Algorithm, Target};
 use spillscope::engine::replay::explain;
 use spillscope::engine::replay::{Replay, Status};
 use spillscope::engine::session::{self, FunctionTrace, Settings};
-use spillscope::engine::trace::{Event, Outcome, Requirement};
+use spillscope::engine::trace::{Event, Outcome, RegNames, Requirement};
 
 pub(crate) fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
     let settings = Settings {
@@ -362,7 +362,11 @@ fn golden_step_lists() {
         }
         let mut text = String::new();
         for (i, s) in t.replay.steps().iter().enumerate() {
-            text.push_str(&format!("{:>4} {}\n", i + 1, explain::headline(s)));
+            text.push_str(&format!(
+                "{:>4} {}\n",
+                i + 1,
+                explain::headline(s, RegNames::for_triple(&t.prepared.flags.triple))
+            ));
         }
         let golden = common::samples_dir()
             .join("..")

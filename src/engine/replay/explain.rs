@@ -1,6 +1,22 @@
 //! Plain-words explanations of allocator steps, for the step panel and the CLI.
 
-use crate::engine::trace::{Event, Outcome, Phase, SpillKind, Step, VRegId};
+use crate::engine::trace::{
+    BundleProps, Event, Outcome, PReg, Phase, RegNames, Requirement, SpillKind, Step, VRegId,
+};
+
+/// A register by its target's name (`rax`), or regalloc2's (`p0i`) with no
+/// target.
+pub fn reg(p: PReg, names: Option<RegNames>) -> String {
+    names.map_or_else(|| p.text(), |n| n.name(p))
+}
+
+fn requirement(req: Requirement, names: Option<RegNames>) -> String {
+    match req {
+        Requirement::FixedReg(p) => format!("fixed register {}", reg(p, names)),
+        Requirement::FixedStack(p) => format!("fixed stack slot {}", reg(p, names)),
+        other => other.text(),
+    }
+}
 
 fn bundle_name(b: u32) -> String {
     format!("bundle {b}")
@@ -11,8 +27,9 @@ fn list(bundles: &[u32]) -> String {
     names.join(", ")
 }
 
-/// One short line: what happened to the step's bundle.
-pub fn headline(step: &Step) -> String {
+/// One short line: what happened to the step's bundle; registers by their
+/// target's `names` when known.
+pub fn headline(step: &Step, names: Option<RegNames>) -> String {
     let b = bundle_name(step.bundle);
     let evicted = step.evicted();
     let eviction = if evicted.is_empty() {
@@ -21,7 +38,9 @@ pub fn headline(step: &Step) -> String {
         format!(" after evicting {}", list(&evicted))
     };
     match &step.outcome {
-        Outcome::Allocated { preg } => format!("{b} got register {}{eviction}", preg.text()),
+        Outcome::Allocated { preg } => {
+            format!("{b} got register {}{eviction}", reg(*preg, names))
+        }
         Outcome::Split { at, children } if children.len() > 1 => format!(
             "{b} was cut into {} minimal bundles around its uses{eviction}",
             children.len()
@@ -49,15 +68,21 @@ pub fn headline(step: &Step) -> String {
 
 /// A paragraph: the step's reasoning in order, in words. `vregs` are the
 /// virtual registers of the step's bundle when the step began
-/// ([`Replay::vregs_at_start`](super::Replay::vregs_at_start)).
-pub fn explain(step: &Step, vregs: &[VRegId]) -> Vec<String> {
+/// ([`Replay::vregs_at_start`](super::Replay::vregs_at_start)), `props` its
+/// properties then ([`Replay::props_at_start`](super::Replay::props_at_start)).
+pub fn explain(
+    step: &Step,
+    vregs: &[VRegId],
+    names: Option<RegNames>,
+    props: Option<BundleProps>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let b = bundle_name(step.bundle);
     match step.phase {
         Phase::Main => out.push(format!(
             "The allocator took {b} from the queue{}{}.",
             step.hint
-                .map(|h| format!(" with a hint for {}", h.text()))
+                .map(|h| format!(" with a hint for {}", reg(h, names)))
                 .unwrap_or_default(),
             if vregs.is_empty() {
                 String::new()
@@ -78,21 +103,21 @@ pub fn explain(step: &Step, vregs: &[VRegId]) -> Vec<String> {
             Event::RequirementConflict => out.push("Its uses ask for incompatible locations (for example a fixed register and a stack slot), so it must be split before anything else.".to_string()),
             Event::Attempt { n, req } => {
                 if *n > 1 {
-                    out.push(format!("Attempt {n}: it needs {}.", req.text()));
+                    out.push(format!("Attempt {n}: it needs {}.", requirement(*req, names)));
                 } else {
-                    out.push(format!("It needs {}.", req.text()));
+                    out.push(format!("It needs {}.", requirement(*req, names)));
                 }
             }
             Event::Probe { .. } => probes += 1,
             Event::Conflict { preg, bundles, point } => out.push(format!(
                 "{} is taken at {} by {}.",
-                preg.map(|p| p.text()).unwrap_or_else(|| "The register".into()),
+                preg.map(|p| reg(p, names)).unwrap_or_else(|| "The register".into()),
                 point.text(),
                 list(bundles)
             )),
             Event::ConflictFixed { preg, point, .. } => out.push(format!(
                 "{} is reserved at {} (a clobber or a fixed operand).",
-                preg.map(|p| p.text()).unwrap_or_else(|| "The register".into()),
+                preg.map(|p| reg(p, names)).unwrap_or_else(|| "The register".into()),
                 point.text()
             )),
             Event::LowestEvict { bundles, cost } if !bundles.is_empty() => out.push(format!(
@@ -109,7 +134,7 @@ pub fn explain(step: &Step, vregs: &[VRegId]) -> Vec<String> {
             Event::Evict { bundle, from } => out.push(format!(
                 "It evicts {}{}, which goes back into the queue.",
                 bundle_name(*bundle),
-                from.map(|p| format!(" from {}", p.text())).unwrap_or_default()
+                from.map(|p| format!(" from {}", reg(p, names))).unwrap_or_default()
             )),
             Event::MinimalSplit { .. } => out.push(
                 "It has been split too often (or spans one instruction): it is cut into minimal bundles, one per use, and the rest goes to its spill bundle.".to_string(),
@@ -126,6 +151,26 @@ pub fn explain(step: &Step, vregs: &[VRegId]) -> Vec<String> {
             _ => {}
         }
     }
+    // A minimal bundle cannot be split again: say so, and what pins it.
+    let minimal_now = step
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Props { bundle, minimal: true, .. } if *bundle == step.bundle));
+    if let Some(p) = props.filter(|p| p.minimal)
+        && !minimal_now
+    {
+        out.insert(
+            1.min(out.len()),
+            format!(
+                "{b} is minimal: its ranges cover a single instruction, so it cannot be split any further; it must find a register there (evicting what it can outweigh) or its use is not satisfied{}.",
+                if p.fixed {
+                    ". It also has a fixed-register use: only that one register will do"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
     if probes > 0 {
         out.insert(
             1.min(out.len()),
@@ -135,6 +180,6 @@ pub fn explain(step: &Step, vregs: &[VRegId]) -> Vec<String> {
             ),
         );
     }
-    out.push(format!("Result: {}.", headline(step)));
+    out.push(format!("Result: {}.", headline(step, names)));
     out
 }

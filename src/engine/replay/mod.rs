@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::engine::trace::{
-    BundleId, BundleRanges, Event, Outcome, PReg, Phase, Seg, SpillKind, Step, Trace, VRegId,
-    vregs_in,
+    BundleId, BundleProps, BundleRanges, Event, Outcome, PReg, Phase, Seg, SpillKind, Step, Trace,
+    VRegId, vregs_in,
 };
 
 /// Where a bundle stands.
@@ -118,6 +118,8 @@ pub struct Replay {
     pub first_step_of: HashMap<BundleId, usize>,
     /// The virtual registers of each step's bundle when the step began.
     step_vregs: Vec<Box<[VRegId]>>,
+    /// Each step's bundle's properties when it began.
+    step_props: Vec<Option<BundleProps>>,
 }
 
 fn apply(state: &mut State, step: &Step) {
@@ -234,9 +236,32 @@ impl Replay {
         let mut lineage = Vec::new();
         let mut first_step_of = HashMap::new();
         let mut step_vregs = Vec::with_capacity(trace.steps.len());
+        let mut props: HashMap<BundleId, BundleProps> = trace.initial_props.clone();
+        let mut step_props = Vec::with_capacity(trace.steps.len());
         for (i, step) in trace.steps.iter().enumerate() {
             first_step_of.entry(step.bundle).or_insert(i);
             step_vregs.push(vregs_in(&trace.vreg_of_range, state.segs(step.bundle)).into());
+            step_props.push(props.get(&step.bundle).copied());
+            for e in &step.events {
+                if let Event::Props {
+                    bundle,
+                    prio,
+                    weight,
+                    minimal,
+                    fixed,
+                } = e
+                {
+                    props.insert(
+                        *bundle,
+                        BundleProps {
+                            prio: *prio,
+                            weight: *weight,
+                            minimal: *minimal,
+                            fixed: *fixed,
+                        },
+                    );
+                }
+            }
             for e in &step.events {
                 if let Event::NewBundle { bundle, parent } = e {
                     lineage.push(LineageEdge {
@@ -259,12 +284,19 @@ impl Replay {
             lineage,
             first_step_of,
             step_vregs,
+            step_props,
         }
     }
 
     /// The virtual registers of step `i`'s bundle (0-based) when it began.
     pub fn vregs_at_start(&self, i: usize) -> &[VRegId] {
         self.step_vregs.get(i).map_or(&[], |v| v)
+    }
+
+    /// The properties of step `i`'s bundle (0-based) when it began, if
+    /// regalloc2 logged them (minimal, fixed, spill weight).
+    pub fn props_at_start(&self, i: usize) -> Option<BundleProps> {
+        self.step_props.get(i).copied().flatten()
     }
 
     /// The trace replayed.
