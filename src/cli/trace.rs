@@ -9,6 +9,7 @@ use crate::engine::opening::OpenedLog;
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::explain;
+use crate::engine::replay::pressure::{self, ClassPressure};
 use crate::engine::session;
 use crate::engine::trace::{Outcome, RegNames, StepCounts, Trace};
 
@@ -88,6 +89,9 @@ pub struct Summary {
     /// compiled alone by Wasmtime's own compiler), `"cranelift"` (a CLIF
     /// function), or `"log"` (imported from a regalloc2 log, nothing compiled).
     pub compiled_by: &'static str,
+    /// Per register class: the most values live at one program point, the
+    /// registers regalloc2 may allocate, and the points where more are live.
+    pub max_pressure: Vec<ClassPressure>,
 }
 
 #[derive(serde::Serialize)]
@@ -161,12 +165,15 @@ pub fn step_rows(trace: &Trace, replay: &Replay, names: Option<RegNames>) -> Vec
 
 /// Counts for the summary.
 pub fn summarize(
-    trace: &Trace,
+    replay: &Replay,
+    triple: &str,
     checker: String,
     bundles: usize,
     compiled_by: &'static str,
 ) -> Summary {
+    let trace = replay.trace();
     Summary {
+        max_pressure: pressure::pressure(replay, triple),
         counts: trace.counts(),
         bundles,
         records: trace.records,
@@ -215,7 +222,8 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
             RegNames::for_triple(&t.prepared.flags.triple),
         ),
         summary: summarize(
-            trace,
+            &t.replay,
+            &t.prepared.flags.triple,
             t.checker().text(),
             t.replay.state_at(t.replay.len()).bundles.len(),
             t.prepared.compiled_by(),
@@ -235,7 +243,8 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
         target: "from log".into(),
         steps: step_rows(trace, replay, None),
         summary: summarize(
-            trace,
+            replay,
+            "",
             log.checker_text(),
             replay.state_at(replay.len()).bundles.len(),
             "log",

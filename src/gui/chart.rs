@@ -176,6 +176,11 @@ pub struct ChartView {
     /// The step the view last scrolled to.
     followed: Option<(usize, RowMode)>,
     cache: Option<(u64, usize, RowMode, Layout)>,
+    /// VCode instructions to mark with a band (the link entry selected in
+    /// the code views); set by the frame before drawing.
+    pub marked_insts: Vec<u32>,
+    /// Registers taken per point, per pressure track, at (compile, step).
+    taken: Option<(u64, usize, Vec<Vec<u32>>)>,
 }
 
 impl Default for ChartView {
@@ -188,12 +193,16 @@ impl Default for ChartView {
             fitted_for: None,
             followed: None,
             cache: None,
+            marked_insts: Vec::new(),
+            taken: None,
         }
     }
 }
 
 const HEADER_H: f32 = 30.0;
 const FOOTER_H: f32 = 18.0;
+/// The register-pressure strip under the rows.
+const PRESSURE_H: f32 = 40.0;
 
 /// Colour of a physical register: hues spread by the golden ratio.
 pub fn preg_color(p: PReg) -> Color32 {
@@ -385,7 +394,16 @@ fn canvas_ui(
     let gutter_w = (longest as f32 * 6.8 + 12.0).clamp(40.0, 110.0);
     let plot = Rect::from_min_max(
         Pos2::new(rect.left() + gutter_w, rect.top() + HEADER_H),
-        Pos2::new(rect.right() - 4.0, rect.bottom() - FOOTER_H),
+        Pos2::new(
+            rect.right() - 4.0,
+            rect.bottom()
+                - FOOTER_H
+                - if model.pressure.is_empty() {
+                    0.0
+                } else {
+                    PRESSURE_H
+                },
+        ),
     );
     let visuals = ui.visuals().clone();
     let dark = visuals.dark_mode;
@@ -765,10 +783,60 @@ fn canvas_ui(
         );
     }
 
+    // The selected code's instructions: bands across the rows.
+    for &inst in &view.marked_insts {
+        let (x0, x1) = (x_of(inst as f32 * 2.0), x_of(inst as f32 * 2.0 + 2.0));
+        if x1 >= plot.left() && x0 <= plot.right() {
+            plot_painter.rect_filled(
+                Rect::from_min_max(
+                    Pos2::new(x0, plot.top()),
+                    Pos2::new(x1.max(x0 + 2.0), plot.bottom()),
+                ),
+                0.0,
+                Color32::from_rgba_unmultiplied(255, 190, 60, 40),
+            );
+        }
+    }
+
+    // Register pressure under the rows: values live per point against the
+    // registers of the class, and the registers taken after this step.
+    let strip_h = if model.pressure.is_empty() {
+        0.0
+    } else {
+        PRESSURE_H
+    };
+    if strip_h > 0.0 {
+        let stale =
+            !matches!(&view.taken, Some((id, k, _)) if *id == compile_id && *k == state.applied);
+        if stale {
+            let taken = model
+                .pressure
+                .iter()
+                .map(|c| crate::engine::replay::pressure::allocated(state, c.class, c.live.len()))
+                .collect();
+            view.taken = Some((compile_id, state.applied, taken));
+        }
+        let strip = Rect::from_min_max(
+            Pos2::new(plot.left(), plot.bottom() + 2.0),
+            Pos2::new(plot.right(), plot.bottom() + strip_h - 2.0),
+        );
+        let taken = view.taken.as_ref().map(|t| &t.2);
+        pressure_strip(
+            &painter,
+            strip,
+            rect.left() + 4.0,
+            model,
+            taken,
+            view.x_min,
+            ppp,
+            dark,
+        );
+    }
+
     // Hover: crosshair, instruction text in the footer, tooltip for a segment.
     let mut command = None;
     let footer = Rect::from_min_max(
-        Pos2::new(rect.left() + 4.0, plot.bottom()),
+        Pos2::new(rect.left() + 4.0, plot.bottom() + strip_h),
         rect.right_bottom(),
     );
     let hover = response.hover_pos().filter(|p| plot.contains(*p));
@@ -921,4 +989,100 @@ fn tooltip_ui(
             .small()
             .weak(),
     );
+}
+
+/// One track per register class: a column per pixel with the most values
+/// live there (red where more than the registers), the registers taken after
+/// this step over it, and the register count as a line.
+#[allow(clippy::too_many_arguments)]
+fn pressure_strip(
+    painter: &egui::Painter,
+    strip: Rect,
+    label_x: f32,
+    model: &ChartModel,
+    taken: Option<&Vec<Vec<u32>>>,
+    x_min: f32,
+    ppp: f32,
+    dark: bool,
+) {
+    let n = model.pressure.len().max(1) as f32;
+    let track_h = strip.height() / n;
+    let font = FontId::monospace(9.5);
+    let text = if dark {
+        Color32::from_gray(170)
+    } else {
+        Color32::from_gray(70)
+    };
+    for (t, c) in model.pressure.iter().enumerate() {
+        let top = strip.top() + t as f32 * track_h;
+        let bottom = top + track_h - 1.0;
+        let regs = c.registers.unwrap_or(0);
+        let scale = c.max_live.max(regs).max(1) as f32;
+        let y_of = |v: u32| bottom - (v as f32 / scale) * (track_h - 2.0);
+        let name = match c.class {
+            crate::engine::trace::RegClass::Int => "int",
+            crate::engine::trace::RegClass::Float => "float",
+            crate::engine::trace::RegClass::Vector => "vec",
+        };
+        painter.text(
+            Pos2::new(label_x, (top + bottom) / 2.0),
+            Align2::LEFT_CENTER,
+            match c.registers {
+                Some(r) => format!("{name} {}/{r}", c.max_live),
+                None => format!("{name} {}", c.max_live),
+            },
+            font.clone(),
+            text,
+        );
+        let mut shapes = Vec::new();
+        let columns = strip.width().ceil() as usize;
+        for col in 0..columns {
+            let x = strip.left() + col as f32;
+            let p0 = (x_min + col as f32 / ppp).floor().max(0.0) as usize;
+            let p1 = ((x_min + (col as f32 + 1.0) / ppp).ceil().max(0.0) as usize).max(p0 + 1);
+            let (Some(live), Some(_)) = (c.live.get(p0..p1.min(c.live.len())), c.live.get(p0))
+            else {
+                continue;
+            };
+            let v = live.iter().copied().max().unwrap_or(0);
+            if v > 0 {
+                let over = c.registers.is_some_and(|r| v > r);
+                let color = if over {
+                    Color32::from_rgb(220, 80, 70)
+                } else if dark {
+                    Color32::from_gray(95)
+                } else {
+                    Color32::from_gray(170)
+                };
+                shapes.push(Shape::line_segment(
+                    [Pos2::new(x + 0.5, bottom), Pos2::new(x + 0.5, y_of(v))],
+                    Stroke::new(1.0, color),
+                ));
+            }
+            if let Some(taken) = taken.and_then(|all| all.get(t)) {
+                let used = taken
+                    .get(p0..p1.min(taken.len()))
+                    .and_then(|s| s.iter().copied().max())
+                    .unwrap_or(0);
+                if used > 0 {
+                    shapes.push(Shape::line_segment(
+                        [Pos2::new(x, y_of(used)), Pos2::new(x + 1.0, y_of(used))],
+                        Stroke::new(1.5, Color32::from_rgb(90, 170, 255)),
+                    ));
+                }
+            }
+        }
+        if regs > 0 {
+            shapes.extend(Shape::dashed_line(
+                &[
+                    Pos2::new(strip.left(), y_of(regs)),
+                    Pos2::new(strip.right(), y_of(regs)),
+                ],
+                Stroke::new(1.0, Color32::from_rgb(240, 200, 90)),
+                4.0,
+                3.0,
+            ));
+        }
+        painter.extend(shapes);
+    }
 }

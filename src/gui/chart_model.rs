@@ -33,6 +33,8 @@ pub struct ChartModel {
     pub(super) row_of_preg: HashMap<PReg, u32>,
     /// The target's register names (`None`: regalloc2's, for a log).
     pub names: Option<crate::engine::trace::RegNames>,
+    /// Values live per point against the registers, per class.
+    pub pressure: Vec<crate::engine::replay::pressure::ClassPressure>,
     /// Live ranges with their uses: the initial dump, then ranges that only the
     /// final dump knows (created by splits).
     pub(super) ranges: HashMap<RangeId, RangeDump>,
@@ -147,6 +149,10 @@ impl ChartModel {
         vregs.dedup();
         ChartModel {
             names: crate::engine::trace::RegNames::for_triple(&t.prepared.flags.triple),
+            pressure: crate::engine::replay::pressure::pressure(
+                &t.replay,
+                &t.prepared.flags.triple,
+            ),
             points: max_point.max(2),
             row_of_vreg: vregs
                 .iter()

@@ -253,6 +253,10 @@ impl App {
             match &self.loaded {
                 Some(l) if l.steps() > 0 => {
                     let replay = &l.compiled.trace.replay;
+                    self.view.chart.marked_insts = match (l.link(), l.selected) {
+                        (Some(m), Some(e)) => m.map.entries[e as usize].vcode.clone(),
+                        _ => Vec::new(),
+                    };
                     chart::chart_ui(
                         ui,
                         &mut self.view.chart,

@@ -99,6 +99,12 @@ fn trace_json_has_the_documented_shape() {
     assert_eq!(v["summary"]["checker"], "ok");
     // A Wasm function: traced inside Wasmtime's own compile of it.
     assert_eq!(v["summary"]["compiled_by"], "wasmtime");
+    // pressure.wat keeps more integers live than x86_64 has registers.
+    let int = &v["summary"]["max_pressure"][0];
+    assert_eq!(int["class"], "int");
+    assert_eq!(int["registers"], 14);
+    assert!(int["max_live"].as_u64().unwrap() > 14, "{int}");
+    assert!(int["points_over"].as_u64().unwrap() > 0, "{int}");
     let mut evictions = 0;
     for s in steps {
         let outcome = s["outcome"].as_str().unwrap();

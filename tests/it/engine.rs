@@ -478,3 +478,48 @@ fn register_names_are_the_ones_in_the_machine_code() {
         missed.join("\n")
     );
 }
+
+/// Register pressure: at the last step, no program point has more registers
+/// of a class taken than regalloc2 may allocate (bundles in one register never
+/// overlap); where more values are live than there are registers, the
+/// allocation spilled; and the samples do press on the registers.
+#[test]
+fn register_pressure_is_bounded_by_the_registers_and_forces_spills() {
+    use spillscope::engine::replay::pressure;
+    let mut over = 0;
+    for target in [Target::X86_64, Target::Aarch64] {
+        for s in sample_traces(target) {
+            let t = &s.trace;
+            if t.traced.trace.stopped.is_some() || t.replay.is_empty() {
+                continue;
+            }
+            let what = format!("{} #{} {target:?}", s.input.path.display(), s.index);
+            let tracks = pressure::pressure(&t.replay, &t.prepared.flags.triple);
+            let last = t.replay.state_at(t.replay.len());
+            for c in &tracks {
+                let regs = c.registers.expect("a known target");
+                let taken = pressure::allocated(&last, c.class, c.live.len());
+                let most = taken.iter().copied().max().unwrap_or(0);
+                assert!(
+                    most <= regs,
+                    "{what}: {most} {:?} registers taken of {regs}",
+                    c.class
+                );
+                if c.points_over > 0 {
+                    over += 1;
+                    let spilled = t.traced.trace.counts().spilled > 0
+                        || t.traced.trace.moves.edits.iter().any(|e| e.to.is_stack());
+                    assert!(
+                        spilled,
+                        "{what}: {} live, {regs} registers, no spill",
+                        c.max_live
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        over >= 2,
+        "only {over} functions need more registers than they have"
+    );
+}

@@ -10,12 +10,14 @@
 //!
 //! Files: [`diagnose`] (loop detection), [`explain`] (a step in words),
 //! [`invariants`] (what must hold in any replay), [`moves`] (every inserted
-//! move traced to the step that caused it), [`query`] (finding steps).
+//! move traced to the step that caused it), [`query`] (finding steps),
+//! [`pressure`] (values live against registers, per class).
 
 pub mod diagnose;
 pub mod explain;
 pub mod invariants;
 pub mod moves;
+pub mod pressure;
 pub mod query;
 
 use std::collections::HashMap;
