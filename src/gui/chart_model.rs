@@ -25,7 +25,7 @@ pub struct ChartModel {
     /// Instruction text from the VCode before allocation, by instruction
     /// index, with the line of the listing it is on.
     pub insts: Vec<Option<(String, usize)>>,
-    /// Rows in per-vreg mode, in vreg order.
+    /// Rows in per-vreg mode, in order of first definition.
     pub vregs: Vec<VRegId>,
     pub(super) row_of_vreg: HashMap<VRegId, u32>,
     /// Registers any step allocated, in class and number order.
@@ -147,6 +147,16 @@ impl ChartModel {
         let mut vregs: Vec<VRegId> = vreg_of_range.values().copied().collect();
         vregs.sort_unstable();
         vregs.dedup();
+        // Rows in order of first definition: in a big function the rows of
+        // any stretch of code sit together instead of scattered by number.
+        let mut first: HashMap<VRegId, u32> = HashMap::new();
+        for (id, r) in &ranges {
+            if let Some(v) = vreg_of_range.get(id).copied().or(r.vreg) {
+                let e = first.entry(v).or_insert(u32::MAX);
+                *e = (*e).min(r.from.0);
+            }
+        }
+        vregs.sort_by_key(|v| (first.get(v).copied().unwrap_or(u32::MAX), *v));
         ChartModel {
             names: crate::engine::trace::RegNames::for_triple(&t.prepared.flags.triple),
             pressure: crate::engine::replay::pressure::pressure(

@@ -139,6 +139,8 @@ impl App {
                     self.input.as_deref(),
                     self.selected,
                     &mut self.view.filter,
+                    &mut self.view.functions_by_size,
+                    &mut self.view.functions_scrolled_to,
                     &mut commands,
                 );
             });

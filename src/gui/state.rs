@@ -83,6 +83,10 @@ pub struct ViewState {
     pub side: SideTab,
     pub layout: LayoutViewState,
     pub find: FindState,
+    /// The function list in size order (largest first) instead of index order.
+    pub functions_by_size: bool,
+    /// The selection the function list last scrolled to.
+    pub functions_scrolled_to: Option<u32>,
 }
 
 impl Default for ViewState {
@@ -99,6 +103,8 @@ impl Default for ViewState {
             side: SideTab::default(),
             layout: LayoutViewState::default(),
             find: FindState::default(),
+            functions_by_size: false,
+            functions_scrolled_to: None,
         }
     }
 }

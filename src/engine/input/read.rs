@@ -31,6 +31,10 @@ pub struct Input {
     pub functions: Vec<FunctionInfo>,
 }
 
+/// Bodies up to this size trace in well under a second: the largest of them
+/// is what a module opens on ([`Input::default_function`]).
+pub const CHEAP_BODY_BYTES: u32 = 8 * 1024;
+
 impl Input {
     /// Reads, detects and validates `path`.
     pub fn load(path: &Path) -> EngineResult<Input> {
@@ -186,8 +190,25 @@ impl Input {
         }
     }
 
-    /// The function a user most likely wants first: the largest defined one.
+    /// The function a module opens on: the largest defined one up to
+    /// [`CHEAP_BODY_BYTES`], else the smallest.
     pub fn default_function(&self) -> Option<&FunctionInfo> {
+        // The largest function that is still quick to trace: opening a big
+        // module should not start with a minute-long compile.
+        self.functions
+            .iter()
+            .filter(|f| !f.imported && f.body_bytes <= CHEAP_BODY_BYTES)
+            .max_by_key(|f| (f.body_bytes, std::cmp::Reverse(f.index)))
+            .or_else(|| {
+                self.functions
+                    .iter()
+                    .filter(|f| !f.imported)
+                    .min_by_key(|f| (f.body_bytes, f.index))
+            })
+    }
+
+    /// The defined function with the largest body.
+    pub fn largest_function(&self) -> Option<&FunctionInfo> {
         self.functions
             .iter()
             .filter(|f| !f.imported)
