@@ -3,17 +3,21 @@
 
 use clap::Args;
 
-use crate::engine::compile::link::LinkEntry;
+use crate::engine::compile::link::{LinkEntry, compact};
 use crate::engine::input::Input;
 use crate::engine::session;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  spillscope map sample-modules/loop.wat --func loop\n  spillscope map module.wasm --func 12 --target aarch64 --json"
+    after_help = "Examples:\n  spillscope map sample-modules/loop.wat --func loop\n  spillscope map sample-modules/loop.wat --func loop --code\n  spillscope map module.wasm --func 12 --target aarch64 --json"
 )]
 pub struct MapArgs {
     #[command(flatten)]
     pub common: super::FunctionArgs,
+    /// Print the machine code with each run of instructions' Wasm operator
+    /// and VCode instructions beside it (text output)
+    #[arg(long)]
+    pub code: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -33,6 +37,10 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
     let index = input.select(&a.func)?.index;
     let prepared = session::prepare(&input, index, a.settings())?;
     let map = session::link_map(&input, &prepared, a.settings())?;
+    if args.code && !a.json {
+        print!("{}", map.annotate(&map.listing).0);
+        return Ok(());
+    }
     let report = MapReport {
         function: prepared.label.clone(),
         index,
@@ -73,23 +81,4 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// `3-5 9` for `[3, 4, 5, 9]`.
-fn compact(list: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < list.len() {
-        let mut j = i;
-        while j + 1 < list.len() && list[j + 1] == list[j] + 1 {
-            j += 1;
-        }
-        parts.push(if i == j {
-            list[i].to_string()
-        } else {
-            format!("{}-{}", list[i], list[j])
-        });
-        i = j + 1;
-    }
-    parts.join(" ")
 }

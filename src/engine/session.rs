@@ -683,7 +683,7 @@ pub fn link_map_with(
     };
     let (outcome, lowering, _) =
         capture::capture_sources(LoweringSink::default(), limits, Sources::LOWERING, || {
-            job.compile(false)
+            job.compile(true)
         });
     let code = match outcome {
         CaptureOutcome::Finished(Ok(c)) => c,
@@ -700,12 +700,14 @@ pub fn link_map_with(
         }
     };
     let clif = job.written_clif().unwrap_or_else(|| prepared.clif.clone());
-    Ok(link::build(LinkInputs {
+    let mut map = link::build(LinkInputs {
         func,
         clif: &clif,
         clif_translated: translated,
         lowering: &lowering,
         code_bytes: code.code.len(),
         srclocs: &code.srclocs,
-    }))
+    });
+    map.listing = code.final_vcode;
+    Ok(map)
 }

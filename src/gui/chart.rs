@@ -154,6 +154,36 @@ impl Layout {
         }
     }
 
+    /// Only the rows with something between program points `x_min` and
+    /// `x_max` (the compact view of a big function).
+    fn compact(&self, x_min: f32, x_max: f32) -> Layout {
+        let mut rows = Vec::new();
+        let mut items = Vec::new();
+        let mut row_start = vec![0usize];
+        let mut row_of_bundle = HashMap::new();
+        for (r, label) in self.rows.iter().enumerate() {
+            let list = self.row_items(r);
+            let live = list
+                .iter()
+                .any(|i| (i.to as f32) >= x_min && (i.from as f32) <= x_max);
+            if !live {
+                continue;
+            }
+            for i in list {
+                row_of_bundle.entry(i.bundle).or_insert(rows.len() as u32);
+            }
+            rows.push(*label);
+            items.extend_from_slice(list);
+            row_start.push(items.len());
+        }
+        Layout {
+            rows,
+            items,
+            row_start,
+            row_of_bundle,
+        }
+    }
+
     fn row_items(&self, row: usize) -> &[Item] {
         match (self.row_start.get(row), self.row_start.get(row + 1)) {
             (Some(&a), Some(&b)) => &self.items[a..b],
@@ -179,6 +209,8 @@ pub struct ChartView {
     /// VCode instructions to mark with a band (the link entry selected in
     /// the code views); set by the frame before drawing.
     pub marked_insts: Vec<u32>,
+    /// Rows with nothing in the window are left out.
+    pub compact: bool,
     /// Registers taken per point, per pressure track, at (compile, step).
     taken: Option<(u64, usize, Vec<Vec<u32>>)>,
 }
@@ -194,6 +226,7 @@ impl Default for ChartView {
             followed: None,
             cache: None,
             marked_insts: Vec::new(),
+            compact: false,
             taken: None,
         }
     }
@@ -316,6 +349,8 @@ pub fn chart_ui(
         if ui.button("+").on_hover_text("Zoom in (Ctrl + wheel)").clicked() {
             zoom_x(view, model, 1.0 / 1.5, 0.5);
         }
+        ui.checkbox(&mut view.compact, "compact")
+            .on_hover_text("Only the rows with a live range in the visible window");
         ui.label(
             egui::RichText::new("drag to pan · wheel scrolls rows · Ctrl+wheel zooms · click a bundle to jump to its step")
                 .small()
@@ -336,8 +371,18 @@ pub fn chart_ui(
     let Some((_, _, _, layout)) = view.cache.take() else {
         return;
     };
+    // Compact: rows with nothing in the window are left out.
+    let compact = view.compact.then(|| layout.compact(view.x_min, view.x_max));
     let jump = canvas_ui(
-        ui, view, mode, model, compile_id, &layout, state, focus, steps,
+        ui,
+        view,
+        mode,
+        model,
+        compile_id,
+        compact.as_ref().unwrap_or(&layout),
+        state,
+        focus,
+        steps,
     );
     view.cache = Some((compile_id, state.applied, mode, layout));
     commands.extend(jump);
@@ -411,6 +456,10 @@ fn canvas_ui(
     painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
 
     if view.fitted_for != Some(compile_id) || response.double_clicked() {
+        if view.fitted_for != Some(compile_id) {
+            // A big function starts compact: most rows are empty at any zoom.
+            view.compact = model.vregs.len() > 400;
+        }
         view.fitted_for = Some(compile_id);
         view.x_min = -1.0;
         view.x_max = model.points as f32 + 1.0;

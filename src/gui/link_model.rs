@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::compile::link::LinkMap;
+use crate::engine::compile::link::{LinkMap, leading_hex};
 
 use super::code_views::CodeTab;
 
@@ -39,31 +39,6 @@ fn tab_slot(tab: CodeTab) -> usize {
         CodeTab::VCode => 3,
         CodeTab::Final => 4,
     }
-}
-
-/// `3-5 9` for `[3, 4, 5, 9]`.
-pub fn compact(list: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < list.len() {
-        let mut j = i;
-        while j + 1 < list.len() && list[j + 1] == list[j] + 1 {
-            j += 1;
-        }
-        parts.push(if i == j {
-            list[i].to_string()
-        } else {
-            format!("{}-{}", list[i], list[j])
-        });
-        i = j + 1;
-    }
-    parts.join(" ")
-}
-
-/// The leading hex number of a listing line (`  3e  movq …` → 0x3e).
-fn leading_hex(line: &str) -> Option<u32> {
-    let word = line.split_whitespace().next()?;
-    u32::from_str_radix(word, 16).ok()
 }
 
 impl LinkModel {
@@ -126,45 +101,13 @@ impl LinkModel {
                 }
             }
         }
-        // Code ranges, sorted, for the final listing.
-        let mut ranges: Vec<(u32, u32, usize)> = map
-            .entries
-            .iter()
-            .enumerate()
-            .flat_map(|(e, entry)| entry.code.iter().map(move |[s, t]| (*s, *t, e)))
-            .collect();
-        ranges.sort();
-        let entry_at = |offset: u32| -> Option<usize> {
-            let i = ranges.partition_point(|r| r.0 <= offset);
-            let r = ranges.get(i.checked_sub(1)?)?;
-            (offset < r.1).then_some(r.2)
-        };
         let mut final_text = None;
         if let Some(text) = texts.final_code {
-            let mut out = String::with_capacity(text.len() * 2);
-            let mut last: Option<usize> = None;
-            for (line, l) in text.lines().enumerate() {
-                let e = leading_hex(l).and_then(entry_at);
-                out.push_str(l);
+            let (out, of_line) = map.annotate(text);
+            for (line, e) in of_line.into_iter().enumerate() {
                 if let Some(e) = e {
                     set(CodeTab::Final, line, e, &mut entry_lines);
-                    if last != Some(e) {
-                        let entry = &map.entries[e];
-                        let origin = match (entry.wasm_offset, &entry.wasm_op) {
-                            (Some(o), Some(op)) => format!("@{o:04x} {op}"),
-                            (Some(o), None) => format!("@{o:04x}"),
-                            _ => "no Wasm origin".into(),
-                        };
-                        let pad = 44usize.saturating_sub(l.chars().count()).max(2);
-                        out.push_str(&" ".repeat(pad));
-                        out.push_str(&format!("; {origin}"));
-                        if !entry.vcode.is_empty() && entry.wasm_offset.is_some() {
-                            out.push_str(&format!("  [VCode {}]", compact(&entry.vcode)));
-                        }
-                    }
                 }
-                last = e;
-                out.push('\n');
             }
             final_text = Some(out);
         }
@@ -204,18 +147,5 @@ impl LinkModel {
             },
             None => String::new(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runs_of_numbers_are_compacted() {
-        assert_eq!(compact(&[3, 4, 5, 9]), "3-5 9");
-        assert_eq!(compact(&[]), "");
-        assert_eq!(leading_hex("    3e  movq"), Some(0x3e));
-        assert_eq!(leading_hex("  .bytes"), None);
     }
 }

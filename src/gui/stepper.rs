@@ -67,12 +67,13 @@ pub fn stepper_ui(
         let r = ui
             .add_enabled(
                 enabled,
-                egui::Slider::new(&mut speed, 0.5..=200.0)
-                    .logarithmic(true)
+                egui::DragValue::new(&mut speed)
+                    .range(0.5..=500.0)
+                    .speed(0.5)
                     .suffix(" steps/s")
                     .max_decimals(1),
             )
-            .on_hover_text("Play speed");
+            .on_hover_text("Play speed: drag or type");
         if r.changed() {
             commands.push(Command::SetSpeed(speed));
         }

@@ -310,6 +310,81 @@ pub struct LinkMap {
     pub entries: Vec<LinkEntry>,
     /// Why a part of the map is missing, when one is.
     pub note: Option<String>,
+    /// The machine code disassembled with offsets (`  3e  movq …`).
+    #[serde(skip)]
+    pub listing: String,
+}
+
+/// `3-5 9` for `[3, 4, 5, 9]`.
+pub fn compact(list: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let mut j = i;
+        while j + 1 < list.len() && list[j + 1] == list[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            list[i].to_string()
+        } else {
+            format!("{}-{}", list[i], list[j])
+        });
+        i = j + 1;
+    }
+    parts.join(" ")
+}
+
+/// The leading hex number of a listing line (`  3e  movq …` → 0x3e).
+pub fn leading_hex(line: &str) -> Option<u32> {
+    let word = line.split_whitespace().next()?;
+    u32::from_str_radix(word, 16).ok()
+}
+
+impl LinkMap {
+    /// A listing (`  3e  movq …` lines) with each run of instructions'
+    /// operator and VCode instructions written beside its first line, and
+    /// the entry of every line.
+    pub fn annotate(&self, listing: &str) -> (String, Vec<Option<usize>>) {
+        let mut ranges: Vec<(u32, u32, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .flat_map(|(e, entry)| entry.code.iter().map(move |[s, t]| (*s, *t, e)))
+            .collect();
+        ranges.sort();
+        let entry_at = |offset: u32| -> Option<usize> {
+            let i = ranges.partition_point(|r| r.0 <= offset);
+            let r = ranges.get(i.checked_sub(1)?)?;
+            (offset < r.1).then_some(r.2)
+        };
+        let mut out = String::with_capacity(listing.len() * 2);
+        let mut of_line = Vec::new();
+        let mut last: Option<usize> = None;
+        for l in listing.lines() {
+            let e = leading_hex(l).and_then(entry_at);
+            out.push_str(l);
+            if let Some(e) = e
+                && last != Some(e)
+            {
+                let entry = &self.entries[e];
+                let origin = match (entry.wasm_offset, &entry.wasm_op) {
+                    (Some(o), Some(op)) => format!("@{o:04x} {op}"),
+                    (Some(o), None) => format!("@{o:04x}"),
+                    _ => "no Wasm origin".into(),
+                };
+                let pad = 44usize.saturating_sub(l.chars().count()).max(2);
+                out.push_str(&" ".repeat(pad));
+                out.push_str(&format!("; {origin}"));
+                if !entry.vcode.is_empty() && entry.wasm_offset.is_some() {
+                    out.push_str(&format!("  [VCode {}]", compact(&entry.vcode)));
+                }
+            }
+            last = e;
+            of_line.push(e);
+            out.push('\n');
+        }
+        (out, of_line)
+    }
 }
 
 /// What a link map is built from: one compile's records and outputs.
@@ -406,6 +481,7 @@ pub fn build(inputs: LinkInputs<'_>) -> LinkMap {
         vcode_insts: origins.len(),
         entries,
         note,
+        listing: String::new(),
     }
 }
 
@@ -423,6 +499,14 @@ fn push_range(list: &mut Vec<[u32; 2]>, r: Range<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_of_numbers_are_compacted() {
+        assert_eq!(compact(&[3, 4, 5, 9]), "3-5 9");
+        assert_eq!(compact(&[]), "");
+        assert_eq!(leading_hex("    3e  movq"), Some(0x3e));
+        assert_eq!(leading_hex("  .bytes"), None);
+    }
 
     #[test]
     fn lowering_and_writer_texts_normalize_alike() {
