@@ -134,7 +134,7 @@ impl App {
                     return false;
                 };
                 let (cause, inst) = (m.cause.as_ref().map(|c| c.step), m.inst);
-                let entry = self.entry_of_inst(inst);
+                let entry = self.entry_of_move(inst);
                 if let Some(step) = cause {
                     self.move_cursor(Command::Jump(step));
                 }
@@ -684,8 +684,17 @@ impl App {
         .map(|i| i + 1)
     }
 
-    /// The link entry of VCode instruction `inst`, if the map is ready.
-    fn entry_of_inst(&self, inst: u32) -> Option<u32> {
-        self.loaded.as_ref()?.link()?.entry_of_inst(inst)
+    /// The link entry whose code holds a move placed before VCode
+    /// instruction `inst`: a move is emitted under the source location of
+    /// the code before it, so the nearest earlier instruction with code.
+    fn entry_of_move(&self, inst: u32) -> Option<u32> {
+        let link = self.loaded.as_ref()?.link()?;
+        let has_code = |e: u32| !link.map.entries[e as usize].code.is_empty();
+        (0..inst)
+            .rev()
+            .take(64)
+            .filter_map(|i| link.entry_of_inst(i))
+            .find(|&e| has_code(e))
+            .or_else(|| link.entry_of_inst(inst))
     }
 }

@@ -211,6 +211,8 @@ pub struct ChartView {
     pub marked_insts: Vec<u32>,
     /// Rows with nothing in the window are left out.
     pub compact: bool,
+    /// The VCode instruction under the pointer (the code views mark it).
+    pub hovered_inst: Option<u32>,
     /// Registers taken per point, per pressure track, at (compile, step).
     taken: Option<(u64, usize, Vec<Vec<u32>>)>,
 }
@@ -227,6 +229,7 @@ impl Default for ChartView {
             cache: None,
             marked_insts: Vec::new(),
             compact: false,
+            hovered_inst: None,
             taken: None,
         }
     }
@@ -889,6 +892,8 @@ fn canvas_ui(
         rect.right_bottom(),
     );
     let hover = response.hover_pos().filter(|p| plot.contains(*p));
+    view.hovered_inst =
+        hover.map(|pos| ((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32) / 2);
     let footer_text = match hover {
         Some(pos) => {
             let p = Point((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32);

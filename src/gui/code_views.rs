@@ -113,6 +113,7 @@ pub fn code_views_ui(
     follow: &mut CodeFollow,
     loaded: Option<&Loaded>,
     busy: bool,
+    hovered_inst: Option<u32>,
     commands: &mut Vec<Command>,
 ) {
     // Fill the panel: egui remembers a panel's size from what its content used.
@@ -171,6 +172,23 @@ pub fn code_views_ui(
                     ui.label(RichText::new(format!("· {s}")).small().weak());
                 }
             });
+            // The move picked in the Moves list, in words.
+            if let Some(m) = l.selected_move.and_then(|i| l.compiled.moves.moves.get(i)) {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!(
+                            "{} {} → {} at {}: {}",
+                            format!("{:?}", m.kind).to_lowercase(),
+                            m.from,
+                            m.to,
+                            m.point.text(),
+                            m.why
+                        ))
+                        .small(),
+                    )
+                    .wrap(),
+                );
+            }
             let lines: Vec<&str> = text.lines().collect();
             let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
             let row_step = row_h + ui.spacing().item_spacing.y;
@@ -190,6 +208,15 @@ pub fn code_views_ui(
                     area = area.vertical_scroll_offset(first.saturating_sub(3) as f32 * row_step);
                 }
             }
+            // What the pointer is over in the chart, marked lightly.
+            let hovered: Vec<usize> = match (hovered_inst, l.link()) {
+                (Some(i), Some(m)) => m
+                    .entry_of_inst(i)
+                    .map(|e| m.lines_of(e, *tab).iter().map(|&x| x as usize).collect())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let hover_fill = egui::Color32::from_rgba_unmultiplied(120, 200, 255, 40);
             let strong = egui::Color32::from_rgba_unmultiplied(255, 190, 60, 70);
             let weak = ui.visuals().selection.bg_fill.gamma_multiply(0.45);
             let link = l.link();
@@ -197,6 +224,8 @@ pub fn code_views_ui(
                 for i in rows {
                     let fill = if selected.binary_search(&i).is_ok() {
                         strong
+                    } else if hovered.contains(&i) {
+                        hover_fill
                     } else if marked.binary_search(&i).is_ok() {
                         weak
                     } else {

@@ -5,7 +5,7 @@ use egui::RichText;
 
 use crate::engine::replay::Status;
 use crate::engine::replay::explain;
-use crate::engine::trace::Phase;
+use crate::engine::trace::{Constraint, Phase, Point};
 
 use super::compiled::Loaded;
 
@@ -71,6 +71,43 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
                     ui.label("•");
                     ui.label(line);
                 });
+            }
+            // A minimal bundle: the uses that pin it, by constraint.
+            if replay.props_at_start(i).is_some_and(|p| p.minimal) {
+                let chart = &l.compiled.chart;
+                let segs = l.state.segs(step.bundle);
+                for s in segs {
+                    let Some(r) = chart.ranges.get(&s.range) else {
+                        continue;
+                    };
+                    for u in r
+                        .uses
+                        .iter()
+                        .filter(|u| u.pos >= s.from && u.pos < s.to.max(Point(s.from.0 + 1)))
+                    {
+                        let what = match u.constraint {
+                            Constraint::FixedReg(p) | Constraint::Fixed(p) => {
+                                format!("must be in {}", explain::reg(p, names))
+                            }
+                            Constraint::Reuse(k) => format!("must reuse operand {k}'s register"),
+                            Constraint::Reg => "needs a register".into(),
+                            Constraint::Stack => "needs a stack slot".into(),
+                            Constraint::Limit(n) => format!("needs one of the first {n} registers"),
+                            Constraint::Any => "can be anywhere".into(),
+                        };
+                        let inst = chart.inst_text(u.pos.inst()).unwrap_or_default();
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label("•");
+                            ui.label(format!(
+                                "What pins it: a {} at {} ({}, {}) {what}: {inst}",
+                                if u.def { "def" } else { "use" },
+                                u.pos.text(),
+                                if u.late { "late" } else { "early" },
+                                u.vreg.map_or_else(|| "a value".into(), |v| format!("v{v}")),
+                            ));
+                        });
+                    }
+                }
             }
             if let Some(b) = l.state.bundles.get(step.bundle as usize) {
                 let segs = l.state.segs(step.bundle);

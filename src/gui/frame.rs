@@ -219,6 +219,7 @@ impl App {
                         &mut self.view.code_follow,
                         self.loaded.as_ref(),
                         self.busy.is_some(),
+                        self.view.chart.hovered_inst,
                         &mut commands,
                     );
                 });
