@@ -127,22 +127,7 @@ fn spec_corpus_modules_link_operators_to_code() {
 
 #[test]
 fn map_json_has_the_documented_shape() {
-    let sample = common::samples_dir().join("loop.wat");
-    let out = common::spillscope(&[
-        "map",
-        sample.to_str().unwrap(),
-        "--func",
-        "loop",
-        "--target",
-        "x86_64",
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::sample_json("map", "loop.wat", "loop");
     assert_eq!(v["function"], "loop");
     let bytes = v["code_bytes"].as_u64().unwrap();
     let entries = v["entries"].as_array().unwrap();

@@ -200,22 +200,7 @@ fn spec_corpus_modules_list_regalloc2s_edits_with_causes() {
 
 #[test]
 fn moves_json_names_registers_and_causes() {
-    let sample = common::samples_dir().join("pressure.wat");
-    let out = common::spillscope(&[
-        "moves",
-        sample.to_str().unwrap(),
-        "--func",
-        "pressure",
-        "--target",
-        "x86_64",
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::sample_json("moves", "pressure.wat", "pressure");
     assert_eq!(v["function"], "pressure");
     let list = v["moves"].as_array().unwrap();
     let spills = list.iter().filter(|m| m["kind"] == "spill").count();

@@ -117,6 +117,19 @@ fn reloc_size(reloc: &FinalizedMachReloc) -> usize {
     reloc_kind_size(reloc.kind)
 }
 
+/// The code's source locations (for Wasm, operator offsets), without the
+/// default one of code that has none.
+pub(crate) fn srclocs_of(
+    buffer: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>,
+) -> Vec<(Range<u32>, u32)> {
+    buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start..s.end, s.loc.bits()))
+        .collect()
+}
+
 /// Bytes a relocation of `kind` patches.
 pub(crate) fn reloc_kind_size(kind: cranelift_codegen::binemit::Reloc) -> usize {
     use cranelift_codegen::binemit::Reloc;
@@ -164,13 +177,7 @@ fn run_with(func: &Function, isa: &dyn TargetIsa, disasm: bool) -> Result<Compil
     } else {
         0
     };
-    let srclocs = compiled
-        .buffer
-        .get_srclocs_sorted()
-        .iter()
-        .filter(|s| !s.loc.is_default())
-        .map(|s| (s.start..s.end, s.loc.bits()))
-        .collect();
+    let srclocs = srclocs_of(&compiled.buffer);
     Ok(CompiledCode {
         code,
         reloc_sites,

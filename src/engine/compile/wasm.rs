@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::engine::compile::{CompileJob, CompiledCode, fidelity, reloc_kind_size};
+use crate::engine::compile::{CompileJob, CompiledCode, fidelity, reloc_kind_size, srclocs_of};
 use crate::engine::input::environ::{EngineSettings, ModuleEnv};
 use crate::engine::input::translate;
 
@@ -111,13 +111,7 @@ impl CompileJob for WasmJob<'_> {
         } else {
             (String::new(), 0)
         };
-        let srclocs = f
-            .buffer
-            .get_srclocs_sorted()
-            .iter()
-            .filter(|s| !s.loc.is_default())
-            .map(|s| (s.start..s.end, s.loc.bits()))
-            .collect();
+        let srclocs = srclocs_of(&f.buffer);
         Ok(CompiledCode {
             code,
             reloc_sites,

@@ -15,6 +15,27 @@ pub fn spillscope(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// `spillscope SUBCOMMAND sample-modules/FILE --func FUNC --target x86_64
+/// --json`, which must succeed, as JSON.
+pub fn sample_json(subcommand: &str, file: &str, func: &str) -> serde_json::Value {
+    let sample = samples_dir().join(file);
+    let out = spillscope(&[
+        subcommand,
+        sample.to_str().unwrap(),
+        "--func",
+        func,
+        "--target",
+        "x86_64",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The folder of golden files `tests/<name>`.
 pub fn golden_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
