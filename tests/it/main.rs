@@ -14,6 +14,7 @@ mod gui_triage;
 mod import;
 mod layout;
 mod layout_compare;
+mod lessons;
 mod map;
 mod moves;
 mod reduce;

@@ -1,0 +1,28 @@
+;; Lesson: more values live at once than the machine has registers, so the allocator
+;; must leave some in stack slots (spill) and load them back where they are used (reload).
+(module
+  (memory (export "memory") 1)
+  (func $pressure (export "pressure") (param $p i32) (result i32)
+    (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32) (local $v4 i32) (local $v5 i32) (local $v6 i32) (local $v7 i32) (local $v8 i32) (local $v9 i32) (local $v10 i32) (local $v11 i32) (local $v12 i32) (local $v13 i32) (local $v14 i32) (local $v15 i32) (local $v16 i32) (local $v17 i32)
+    (local.set $v0 (i32.load offset=0 (local.get $p)))
+    (local.set $v1 (i32.load offset=4 (local.get $p)))
+    (local.set $v2 (i32.load offset=8 (local.get $p)))
+    (local.set $v3 (i32.load offset=12 (local.get $p)))
+    (local.set $v4 (i32.load offset=16 (local.get $p)))
+    (local.set $v5 (i32.load offset=20 (local.get $p)))
+    (local.set $v6 (i32.load offset=24 (local.get $p)))
+    (local.set $v7 (i32.load offset=28 (local.get $p)))
+    (local.set $v8 (i32.load offset=32 (local.get $p)))
+    (local.set $v9 (i32.load offset=36 (local.get $p)))
+    (local.set $v10 (i32.load offset=40 (local.get $p)))
+    (local.set $v11 (i32.load offset=44 (local.get $p)))
+    (local.set $v12 (i32.load offset=48 (local.get $p)))
+    (local.set $v13 (i32.load offset=52 (local.get $p)))
+    (local.set $v14 (i32.load offset=56 (local.get $p)))
+    (local.set $v15 (i32.load offset=60 (local.get $p)))
+    (local.set $v16 (i32.load offset=64 (local.get $p)))
+    (local.set $v17 (i32.load offset=68 (local.get $p)))
+    ;; every value is still needed here, in the opposite order
+    (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (i32.xor (i32.mul (local.get $v17) (i32.const 31)) (local.get $v16)) (i32.const 31)) (local.get $v15)) (i32.const 31)) (local.get $v14)) (i32.const 31)) (local.get $v13)) (i32.const 31)) (local.get $v12)) (i32.const 31)) (local.get $v11)) (i32.const 31)) (local.get $v10)) (i32.const 31)) (local.get $v9)) (i32.const 31)) (local.get $v8)) (i32.const 31)) (local.get $v7)) (i32.const 31)) (local.get $v6)) (i32.const 31)) (local.get $v5)) (i32.const 31)) (local.get $v4)) (i32.const 31)) (local.get $v3)) (i32.const 31)) (local.get $v2)) (i32.const 31)) (local.get $v1)) (i32.const 31)) (local.get $v0))
+  )
+)
