@@ -477,7 +477,8 @@ impl App {
             Reply::Failed {
                 message, loading, ..
             } => {
-                self.error = Some(if loading {
+                // Only a file that was open can stay open.
+                self.error = Some(if loading && self.input.is_some() {
                     format!("{message} — the previous file stays open")
                 } else {
                     message

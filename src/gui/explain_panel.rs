@@ -58,7 +58,7 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
     ui.label(RichText::new(explain::headline(step, names)).strong());
     egui::ScrollArea::vertical()
         .id_salt("explain_scroll")
-        .max_height(260.0)
+        .max_height((ui.available_height() * 0.25).clamp(110.0, 260.0))
         .auto_shrink([false, true])
         .show(ui, |ui| {
             for line in explain::explain(

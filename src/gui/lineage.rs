@@ -96,7 +96,11 @@ fn row_ui(
             rich = rich.strong().underline();
         }
         let target = row.created_at.or(row.first_step).map(|s| s + 1);
-        let resp = ui.add(egui::Label::new(rich).sense(egui::Sense::click()));
+        let resp = ui.add(
+            egui::Label::new(rich)
+                .truncate()
+                .sense(egui::Sense::click()),
+        );
         let resp = match target {
             Some(k) => resp.on_hover_text(format!("Jump to step {k}")),
             None => resp,
