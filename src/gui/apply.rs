@@ -15,7 +15,6 @@ use super::code_views::CodeTab;
 use super::command::Command;
 use super::compiled::{Compiled, Loaded};
 use super::layout_model::{CentralTab, Effects, LayoutModel, LayoutState};
-use super::link_model::{LinkModel, LinkTexts};
 use super::state::{App, Busy, Persisted, STORAGE_KEY, SideTab, ViewState};
 use super::worker::{self, Job, Reply, Source, Worker};
 
@@ -463,15 +462,7 @@ impl App {
             }
             Reply::Linked { link, .. } => {
                 if let Some(l) = self.loaded.as_mut() {
-                    let t = &l.compiled.trace;
-                    let extras = l.extras.as_deref();
-                    let texts = LinkTexts {
-                        wasm: extras.and_then(|e| e.wasm_text.as_deref().ok()),
-                        clif_translated: extras.and_then(|e| e.clif_translated.as_deref().ok()),
-                        vcode: t.traced.trace.vcode_before.as_deref(),
-                        final_code: t.code().map(|c| c.final_vcode.as_str()),
-                    };
-                    l.link = Some(link.map(|map| Box::new(LinkModel::new(*map, texts))));
+                    l.link = Some(link);
                 }
             }
             Reply::Failed {

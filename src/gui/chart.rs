@@ -192,6 +192,9 @@ impl Layout {
     }
 }
 
+/// What a compact layout was made for: compile, step, row mode, window.
+type CompactKey = (u64, usize, RowMode, u32, u32);
+
 /// Zoom and pan: view state the chart owns (the row mode is the app's, and
 /// persisted).
 pub struct ChartView {
@@ -206,6 +209,8 @@ pub struct ChartView {
     /// The step the view last scrolled to.
     followed: Option<(usize, RowMode)>,
     cache: Option<(u64, usize, RowMode, Layout)>,
+    /// The compact layout, for (compile, step, mode, window).
+    compact_cache: Option<(CompactKey, Layout)>,
     /// VCode instructions to mark with a band (the link entry selected in
     /// the code views); set by the frame before drawing.
     pub marked_insts: Vec<u32>,
@@ -227,6 +232,7 @@ impl Default for ChartView {
             fitted_for: None,
             followed: None,
             cache: None,
+            compact_cache: None,
             marked_insts: Vec::new(),
             compact: false,
             hovered_inst: None,
@@ -374,8 +380,19 @@ pub fn chart_ui(
     let Some((_, _, _, layout)) = view.cache.take() else {
         return;
     };
-    // Compact: rows with nothing in the window are left out.
-    let compact = view.compact.then(|| layout.compact(view.x_min, view.x_max));
+    // Compact: rows with nothing in the window are left out (kept while the
+    // step and the window stay, so hovering does not rebuild it).
+    let key = (
+        compile_id,
+        state.applied,
+        mode,
+        view.x_min.to_bits(),
+        view.x_max.to_bits(),
+    );
+    let compact = view.compact.then(|| match view.compact_cache.take() {
+        Some((k, l)) if k == key => l,
+        _ => layout.compact(view.x_min, view.x_max),
+    });
     let jump = canvas_ui(
         ui,
         view,
@@ -388,6 +405,7 @@ pub fn chart_ui(
         steps,
     );
     view.cache = Some((compile_id, state.applied, mode, layout));
+    view.compact_cache = compact.map(|l| (key, l));
     commands.extend(jump);
 }
 
@@ -892,11 +910,11 @@ fn canvas_ui(
         rect.right_bottom(),
     );
     let hover = response.hover_pos().filter(|p| plot.contains(*p));
-    view.hovered_inst =
-        hover.map(|pos| ((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32) / 2);
+    let point_at = |pos: Pos2| Point((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32);
+    view.hovered_inst = hover.map(|pos| point_at(pos).inst());
     let footer_text = match hover {
         Some(pos) => {
-            let p = Point((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32);
+            let p = point_at(pos);
             plot_painter.add(Shape::line_segment(
                 [
                     Pos2::new(pos.x, plot.top()),

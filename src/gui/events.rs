@@ -36,13 +36,7 @@ pub fn events_ui(
     let steps = l.compiled.trace.replay.steps();
     let filtering = find.filter && matches!(find.query, Some(Ok(_)));
     // The rows shown: every step, or the matches (0-based step indices).
-    let all: Vec<usize>;
-    let shown: &[usize] = if filtering {
-        &find.matches
-    } else {
-        all = Vec::new();
-        &all
-    };
+    let shown: &[usize] = &find.matches;
     let count = if filtering { shown.len() } else { steps.len() };
     let mut area = egui::ScrollArea::vertical()
         .id_salt("events")

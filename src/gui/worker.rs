@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
-use crate::engine::compile::link::LinkMap;
 use crate::engine::input::func_text::{self, FuncText};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::layout::Profile;
@@ -22,6 +21,7 @@ use crate::engine::session::{self, Settings};
 use crate::engine::trace::{BundleId, RangeId, StateDump, Step, StepObserver, Trace, VRegId};
 
 use super::compiled::{Compiled, Extras, LogInfo};
+use super::link_model::{LinkModel, LinkTexts};
 
 /// The WAT sample opened when no file is given.
 pub const SAMPLE_NAME: &str = "pressure.wat (built-in sample)";
@@ -139,7 +139,7 @@ pub enum Reply {
     /// The link map of the function on screen, or why there is none.
     Linked {
         generation: u64,
-        link: Result<Box<LinkMap>, String>,
+        link: Result<Box<LinkModel>, String>,
     },
     /// The code-effect table and, per row, the compile for its allocator view.
     Compared {
@@ -377,6 +377,9 @@ fn run_job(ctx: &Ctx, job: Job) {
         Ok(c) => c,
         Err(e) => return ctx.fail(false, e),
     };
+    // The texts the code views show, for the link model made below.
+    let vcode = compiled.trace.traced.trace.vcode_before.clone();
+    let final_code = compiled.trace.code().map(|c| c.final_vcode.clone());
     ctx.send(Reply::Compiled {
         generation: ctx.generation,
         compiled: Box::new(compiled),
@@ -385,6 +388,7 @@ fn run_job(ctx: &Ctx, job: Job) {
         return;
     }
     let (extras, func) = extras(ctx, &input, func_index, settings);
+    let wasm_text = extras.wasm_text.as_ref().ok().cloned();
     let translated = extras.clif_translated.as_ref().ok().cloned();
     ctx.send(Reply::Extras {
         generation: ctx.generation,
@@ -393,14 +397,13 @@ fn run_job(ctx: &Ctx, job: Job) {
     if ctx.superseded() || input.wasm.is_none() {
         return;
     }
-    let link = link(
-        ctx,
-        &input,
-        func_index,
-        settings,
-        func.as_ref(),
-        translated.as_deref(),
-    );
+    let texts = LinkTexts {
+        wasm: wasm_text.as_deref(),
+        clif_translated: translated.as_deref(),
+        vcode: vcode.as_deref(),
+        final_code: final_code.as_deref(),
+    };
+    let link = link(ctx, &input, func_index, settings, func.as_ref(), texts);
     ctx.send(Reply::Linked {
         generation: ctx.generation,
         link,
@@ -708,19 +711,20 @@ fn extras(
     )
 }
 
-/// The link map of the function on screen: a compile of its own with
-/// Cranelift's lowering records (see `session::link_map`).
+/// The link map of the function on screen (a compile of its own with
+/// Cranelift's lowering records, see `session::link_map`), with its line
+/// lookups over the texts the code views show: built here, off the UI thread.
 fn link(
     ctx: &Ctx,
     input: &Input,
     func_index: u32,
     settings: Settings,
     func: Option<&FuncText>,
-    translated: Option<&str>,
-) -> Result<Box<LinkMap>, String> {
+    texts: LinkTexts<'_>,
+) -> Result<Box<LinkModel>, String> {
     ctx.progress("linking Wasm, CLIF, VCode and machine code (one more compile)");
     let prepared = session::prepare(input, func_index, settings).map_err(|e| e.to_string())?;
-    session::link_map_with(input, &prepared, settings, func, translated)
-        .map(Box::new)
-        .map_err(|e| e.to_string())
+    let map = session::link_map_with(input, &prepared, settings, func, texts.clif_translated)
+        .map_err(|e| e.to_string())?;
+    Ok(Box::new(LinkModel::new(map, texts)))
 }

@@ -7,7 +7,6 @@ use crate::common;
 
 use std::collections::HashSet;
 
-use spillscope::engine::capture::CaptureLimits;
 use spillscope::engine::compile::link::LinkMap;
 use spillscope::engine::input::Input;
 use spillscope::engine::input::isa::Target;
@@ -99,30 +98,18 @@ fn every_sample_function_links_operators_clif_vcode_and_code() {
 
 #[test]
 fn spec_corpus_modules_link_operators_to_code() {
-    let Some(corpus) = common::spec_corpus() else {
-        eprintln!("skipped: the spec test suite is not beside the project");
-        return;
-    };
     let mut with_code = 0;
-    for script in ["fac.wast", "br_table.wast"] {
-        let path = corpus.join(script);
-        let modules = crate::spec_corpus::modules_of(&path).unwrap();
-        for (i, bytes) in modules.good.into_iter().enumerate().take(4) {
-            let input = Input::from_bytes(&path, bytes).unwrap();
-            for f in input.functions.iter().filter(|f| !f.imported).take(40) {
-                let settings = Settings {
-                    target: Target::X86_64,
-                    ..Settings::default()
-                };
-                let t =
-                    session::trace_function(&input, f.index, settings, CaptureLimits::default())
-                        .unwrap();
-                let what = format!("{script} module {i} #{}", f.index);
-                with_code += check(&what, &input, &t, Target::X86_64);
-            }
-        }
+    let found = crate::spec_corpus::each_traced_function(
+        &["fac.wast", "br_table.wast"],
+        4,
+        40,
+        |what, _, input, t| {
+            with_code += check(what, input, t, Target::X86_64);
+        },
+    );
+    if found {
+        assert!(with_code >= 100, "only {with_code} operators with code");
     }
-    assert!(with_code >= 100, "only {with_code} operators with code");
 }
 
 #[test]

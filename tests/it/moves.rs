@@ -10,10 +10,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use spillscope::engine::capture::{self, CaptureLimits, RecordSink, Source, Verdict};
-use spillscope::engine::input::Input;
 use spillscope::engine::input::isa::{Algorithm, Target};
 use spillscope::engine::replay::moves::{self, MoveKind, MoveReport};
-use spillscope::engine::session::{self, FunctionTrace, Settings};
+use spillscope::engine::session::FunctionTrace;
 use spillscope::engine::trace::RegNames;
 
 /// regalloc2's results dump: `inst29-pre: move p12i -> stack11`, one line per
@@ -168,28 +167,18 @@ fn every_edit_is_one_regalloc2_lists_and_each_cause_touches_its_vreg() {
 
 #[test]
 fn spec_corpus_modules_list_regalloc2s_edits_with_causes() {
-    let Some(corpus) = common::spec_corpus() else {
-        eprintln!("skipped: the spec test suite is not beside the project");
-        return;
-    };
     let mut tally = Tally::default();
-    for script in ["fac.wast", "call_indirect.wast", "left-to-right.wast"] {
-        let path = corpus.join(script);
-        let modules = crate::spec_corpus::modules_of(&path).unwrap();
-        for (i, bytes) in modules.good.into_iter().enumerate() {
-            let input = Input::from_bytes(&path, bytes).unwrap();
-            for f in input.functions.iter().filter(|f| !f.imported) {
-                let settings = Settings {
-                    target: Target::X86_64,
-                    ..Settings::default()
-                };
-                let t =
-                    session::trace_function(&input, f.index, settings, CaptureLimits::default())
-                        .unwrap();
-                let what = format!("{script} module {i} #{}", f.index);
-                check(&what, &path, &t, &mut tally);
-            }
-        }
+    let scripts = ["fac.wast", "call_indirect.wast", "left-to-right.wast"];
+    let found = crate::spec_corpus::each_traced_function(
+        &scripts,
+        usize::MAX,
+        usize::MAX,
+        |what, path, _, t| {
+            check(what, path, t, &mut tally);
+        },
+    );
+    if !found {
+        return;
     }
     eprintln!(
         "{} edits, {} attributed, by reason {:?}",

@@ -67,6 +67,58 @@ pub(crate) fn modules_of(path: &Path) -> Result<ScriptModules, String> {
     Ok(ScriptModules { good, bad })
 }
 
+/// Every defined function of the first `modules` modules of each script (at
+/// most `functions` per module), traced for x86_64: `visit` gets a label,
+/// the script's path, the module and the trace. `false` when the corpus is
+/// absent (the caller skips).
+pub(crate) fn each_traced_function(
+    scripts: &[&str],
+    modules: usize,
+    functions: usize,
+    mut visit: impl FnMut(
+        &str,
+        &Path,
+        &spillscope::engine::input::Input,
+        &spillscope::engine::session::FunctionTrace,
+    ),
+) -> bool {
+    use spillscope::engine::capture::CaptureLimits;
+    use spillscope::engine::input::Input;
+    use spillscope::engine::session;
+    let Some(corpus) = common::spec_corpus() else {
+        eprintln!("skipped: the spec test suite is not beside the project");
+        return false;
+    };
+    for script in scripts {
+        let path = corpus.join(script);
+        let found = modules_of(&path).unwrap();
+        for (i, bytes) in found.good.into_iter().enumerate().take(modules) {
+            let input = Input::from_bytes(&path, bytes).unwrap();
+            for f in input
+                .functions
+                .iter()
+                .filter(|f| !f.imported)
+                .take(functions)
+            {
+                let settings = Settings {
+                    target: Target::X86_64,
+                    ..Settings::default()
+                };
+                let t =
+                    session::trace_function(&input, f.index, settings, CaptureLimits::default())
+                        .unwrap();
+                visit(
+                    &format!("{script} module {i} #{}", f.index),
+                    &path,
+                    &input,
+                    &t,
+                );
+            }
+        }
+    }
+    true
+}
+
 /// Writes every module of every script as `accept/STEM.N.wasm` or
 /// `reject/STEM.invalidN.wasm`; returns the number of scripts.
 fn extract(corpus: &Path, out: &Path) -> usize {

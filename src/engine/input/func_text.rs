@@ -21,6 +21,10 @@ pub struct FuncText {
     pub lines: Vec<(Option<u32>, String)>,
     /// The body's bytes in the module.
     pub body: Range<u32>,
+    /// (offset, line) of every line with an offset, sorted: for [`op_at`].
+    ///
+    /// [`op_at`]: FuncText::op_at
+    by_offset: Vec<(u32, usize)>,
 }
 
 impl FuncText {
@@ -43,11 +47,9 @@ impl FuncText {
         if !self.body.contains(&offset) {
             return None;
         }
-        self.lines
-            .iter()
-            .filter(|(o, _)| o.is_some_and(|o| o <= offset))
-            .max_by_key(|(o, _)| *o)
-            .map(|(_, l)| l.trim())
+        let at = self.by_offset.partition_point(|&(o, _)| o <= offset);
+        let (_, line) = self.by_offset.get(at.checked_sub(1)?)?;
+        Some(self.lines[*line].1.trim())
     }
 }
 
@@ -142,9 +144,16 @@ pub fn function_text(path: &Path, wasm: &[u8], func_index: u32) -> EngineResult<
             break;
         }
     }
+    let mut by_offset: Vec<(u32, usize)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (o, _))| o.map(|o| (o, i)))
+        .collect();
+    by_offset.sort_unstable();
     Ok(FuncText {
         lines,
         body: body.start as u32..body.end as u32,
+        by_offset,
     })
 }
 

@@ -142,6 +142,10 @@ struct Index<'a> {
     created: HashMap<BundleId, Creation>,
     /// Each vreg's final live ranges, in order.
     ranges_of: HashMap<VRegId, Vec<FinalRange>>,
+    /// Each live range's final location.
+    final_of: HashMap<RangeId, FinalRange>,
+    /// The final live ranges in each location, in log order.
+    in_loc: HashMap<Loc, Vec<FinalRange>>,
     /// Evictions: bundle → (step, evicting bundle), in step order.
     evicted: HashMap<BundleId, Vec<(usize, BundleId)>>,
 }
@@ -216,8 +220,12 @@ impl<'a> Index<'a> {
             );
         }
         let mut ranges_of: HashMap<VRegId, Vec<FinalRange>> = HashMap::new();
+        let mut final_of: HashMap<RangeId, FinalRange> = HashMap::new();
+        let mut in_loc: HashMap<Loc, Vec<FinalRange>> = HashMap::new();
         for r in &trace.moves.ranges {
             ranges_of.entry(r.vreg).or_default().push(*r);
+            final_of.entry(r.range).or_insert(*r);
+            in_loc.entry(r.loc).or_default().push(*r);
         }
         for list in ranges_of.values_mut() {
             list.sort_by_key(|r| (r.from, r.to));
@@ -230,6 +238,8 @@ impl<'a> Index<'a> {
             spilled_from,
             created,
             ranges_of,
+            final_of,
+            in_loc,
             evicted,
         }
     }
@@ -372,7 +382,7 @@ impl<'a> Index<'a> {
             .range_bundle
             .get(&j.range)
             .map_or_else(|| "a spill bundle".into(), |b| format!("spill bundle {b}"));
-        let fin = self.trace.moves.ranges.iter().find(|r| r.range == j.range);
+        let fin = self.final_of.get(&j.range);
         let span = fin
             .map(|r| format!(" from {} to {}", r.from.text(), r.to.text()))
             .unwrap_or_default();
@@ -451,11 +461,10 @@ impl<'a> Index<'a> {
     fn block_param_cause(&self, param: VRegId, from: Loc, to: Loc, pos: Point) -> Option<Cause> {
         let next = self.range_near(param, to, pos, None)?;
         let arg = self
-            .trace
-            .moves
-            .ranges
+            .in_loc
+            .get(&from)?
             .iter()
-            .filter(|r| r.loc == from && r.vreg != param && r.from <= pos && pos <= r.to)
+            .filter(|r| r.vreg != param && r.from <= pos && pos <= r.to)
             .min_by_key(|r| r.to.0.abs_diff(pos.0))?;
         let (a, _) = self.origin(arg.range)?;
         let (b, _) = self.origin(next)?;
