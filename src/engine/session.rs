@@ -10,6 +10,8 @@ use cranelift_codegen::ir::Function;
 
 use crate::engine::capture::CaptureLimits;
 use crate::engine::compile::link::{self, LinkInputs, LinkMap, LoweringSink};
+use crate::engine::compile::realloc::{self, RegisterCounts, SweepPoint};
+use crate::engine::compile::rebuild::{self, RebuiltFunction};
 use crate::engine::compile::wasm::WasmJob;
 use crate::engine::compile::{
     self, CheckerVerdict, ClifJob, CompileEnd, CompileJob, CompiledCode, TracedCompile,
@@ -495,6 +497,78 @@ pub fn trace_prepared_watched(
         replay,
         trace_elapsed,
     })
+}
+
+/// The regalloc2 function Cranelift allocates for the prepared function, with
+/// its machine environment: a single-pass compile stopped once regalloc2 has
+/// logged them (see [`rebuild`]).
+pub fn rebuild_function(input: &Input, prepared: &Prepared) -> EngineResult<RebuiltFunction> {
+    let job = prepared.job(&input.path, Algorithm::SinglePass, false)?;
+    rebuild::rebuild(&*job, &prepared.flags.triple)
+        .map_err(|m| compile_error(&input.path, &prepared.label, m))
+}
+
+/// The prepared function allocated again by regalloc2 with `counts`
+/// registers, traced and checked: a trace like a compile's, without machine
+/// code.
+pub fn trace_with_registers(
+    input: &Input,
+    prepared: Prepared,
+    counts: RegisterCounts,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    let func = rebuild_function(input, &prepared)?;
+    trace_rebuilt(input, prepared, &func, counts, limits)
+}
+
+/// [`trace_with_registers`] for a function already rebuilt.
+pub fn trace_rebuilt(
+    input: &Input,
+    prepared: Prepared,
+    func: &RebuiltFunction,
+    counts: RegisterCounts,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    let env = realloc::reduced_env(&func.env, counts)
+        .map_err(|m| compile_error(&input.path, &prepared.label, m))?;
+    let started = Instant::now();
+    let (traced, output) = realloc::allocate_traced(func, &env, limits, LoopDetector::default());
+    let trace_elapsed = started.elapsed();
+    match (&traced.end, output) {
+        (CompileEnd::Error(e), None) => {
+            return Err(compile_error(
+                &input.path,
+                &prepared.label,
+                format!("with {}: {e}", counts.text()),
+            ));
+        }
+        (CompileEnd::Panicked(p), _) => {
+            return Err(EngineError::Panicked {
+                path: input.path.clone(),
+                function: prepared.label.clone(),
+                message: p.clone(),
+            });
+        }
+        _ => {}
+    }
+    let replay = Replay::new(Arc::clone(&traced.trace));
+    Ok(FunctionTrace {
+        prepared,
+        traced,
+        replay,
+        trace_elapsed,
+    })
+}
+
+/// The prepared function allocated with `class` reduced from all its
+/// registers down to the fewest regalloc2 manages (see [`realloc::sweep`]).
+pub fn register_sweep(
+    input: &Input,
+    prepared: &Prepared,
+    class: regalloc2::RegClass,
+) -> EngineResult<Vec<SweepPoint>> {
+    let func = rebuild_function(input, prepared)?;
+    Ok(realloc::sweep(&func, class))
 }
 
 /// An untraced compile of one function.

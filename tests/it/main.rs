@@ -17,6 +17,7 @@ mod layout_compare;
 mod lessons;
 mod map;
 mod moves;
+mod realloc;
 mod reduce;
 mod regalloc2_versions;
 mod scan;

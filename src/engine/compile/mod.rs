@@ -9,6 +9,8 @@
 
 pub mod fidelity;
 pub mod link;
+pub mod realloc;
+pub mod rebuild;
 pub mod wasm;
 
 use std::ops::Range;

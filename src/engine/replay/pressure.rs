@@ -50,6 +50,15 @@ pub struct ClassPressure {
     pub points_over: u32,
 }
 
+impl ClassPressure {
+    /// The same pressure against `registers` registers (an allocation with
+    /// some of the class's registers taken away).
+    pub fn limit_to(&mut self, registers: u32) {
+        self.registers = Some(registers);
+        self.points_over = self.live.iter().filter(|&&l| l > registers).count() as u32;
+    }
+}
+
 /// The register class of every value that got a register, from the final
 /// locations and from the steps' assignments.
 fn vreg_classes(replay: &Replay) -> HashMap<VRegId, RegClass> {
