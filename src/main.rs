@@ -23,6 +23,9 @@ struct Cli {
     /// Put the replay cursor after this many steps once the trace is ready
     #[arg(long)]
     step: Option<usize>,
+    /// Allocate the function again with fewer registers, e.g. int=6
+    #[arg(long, value_parser = |s: &str| s.parse::<spillscope::engine::compile::realloc::RegisterCounts>())]
+    registers: Option<spillscope::engine::compile::realloc::RegisterCounts>,
 }
 
 fn main() -> ExitCode {
@@ -32,7 +35,7 @@ fn main() -> ExitCode {
             spillscope::cli::end_quietly_on_closed_pipe();
             spillscope::cli::run(command)
         }
-        None => spillscope::gui::run(cli.path, cli.func, cli.step),
+        None => spillscope::gui::run(cli.path, cli.func, cli.step, cli.registers),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

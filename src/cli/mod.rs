@@ -15,6 +15,7 @@ pub mod list;
 pub mod map;
 pub mod moves;
 pub mod reduce;
+pub mod registers;
 pub mod scan;
 pub mod trace;
 
@@ -30,6 +31,8 @@ pub enum Command {
     Moves(moves::MovesArgs),
     /// One function's link map: each Wasm operator with its CLIF, VCode instructions and machine code.
     Map(map::MapArgs),
+    /// Allocate one function again with fewer registers of a class, count by count: splits, spills, moves.
+    Registers(registers::RegistersArgs),
     /// Lay out a module's linear memory under runtime profiles; show where they differ.
     Layout(layout::LayoutArgs),
     /// Compile one function under several memory profiles; compare checks, code and allocator work.
@@ -89,6 +92,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Trace(a) => trace::run(a),
         Command::Moves(a) => moves::run(a),
         Command::Map(a) => map::run(a),
+        Command::Registers(a) => registers::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),

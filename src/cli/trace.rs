@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::engine::compile::realloc::{self, RegisterCounts};
+use crate::engine::compile::rebuild::RebuiltFunction;
 use crate::engine::input::Input;
 use crate::engine::opening::OpenedLog;
 use crate::engine::replay::Replay;
@@ -15,7 +17,7 @@ use crate::engine::trace::{Outcome, RegNames, StepCounts, Trace};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  spillscope trace sample-modules/pressure.wat --func pressure\n  spillscope trace module.wasm --func 3 --target aarch64 --json\n  spillscope trace sample-modules/fib.clif --func fib --raw-log fib.log"
+    after_help = "Examples:\n  spillscope trace sample-modules/pressure.wat --func pressure\n  spillscope trace module.wasm --func 3 --target aarch64 --json\n  spillscope trace sample-modules/fib.clif --func fib --raw-log fib.log\n  spillscope trace sample-modules/lessons/pressure.wat --func 0 --registers int=6"
 )]
 pub struct TraceArgs {
     /// Input: .wasm, .wat or .clif
@@ -50,6 +52,31 @@ pub struct TraceArgs {
     /// Also write regalloc2's records as text, in env_logger's format
     #[arg(long)]
     pub raw_log: Option<PathBuf>,
+    /// Allocate again with fewer registers per class, e.g. int=4,float=8:
+    /// regalloc2 alone on the function Cranelift lowered (no machine code)
+    #[arg(long, value_parser = parse_registers, conflicts_with_all = ["log", "raw_log", "algorithm"])]
+    pub registers: Option<RegisterCounts>,
+}
+
+fn parse_registers(s: &str) -> Result<RegisterCounts, String> {
+    s.parse()
+}
+
+/// The registers an allocation with `--registers` kept.
+#[derive(serde::Serialize)]
+pub struct RegistersKept {
+    /// As given: `int=6`.
+    pub counts: String,
+    pub classes: Vec<ClassKept>,
+}
+
+#[derive(serde::Serialize)]
+pub struct ClassKept {
+    pub class: &'static str,
+    /// The registers the target may allocate in the class.
+    pub allocatable: usize,
+    /// The ones kept, by name (preferred first).
+    pub kept: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -106,6 +133,39 @@ pub struct TraceReport {
     /// For `--log`: what the import read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import: Option<ImportSummary>,
+    /// For `--registers`: the registers kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registers: Option<RegistersKept>,
+}
+
+/// What `counts` keeps of `func`'s environment, named on the target.
+fn kept(func: &RebuiltFunction, counts: RegisterCounts, names: Option<RegNames>) -> RegistersKept {
+    let classes = realloc::CLASSES
+        .into_iter()
+        .filter_map(|class| {
+            let all = func.allocatable(class);
+            let n = counts.get(class)?;
+            let kept = all[..n.min(all.len())]
+                .iter()
+                .map(|p| {
+                    let model = crate::engine::trace::PReg {
+                        hw: p.hw_enc() as u8,
+                        class: crate::engine::trace::RegClass::from(class),
+                    };
+                    names.map_or_else(|| model.text(), |n| n.name(model))
+                })
+                .collect();
+            Some(ClassKept {
+                class: realloc::class_name(class),
+                allocatable: all.len(),
+                kept,
+            })
+        })
+        .collect();
+    RegistersKept {
+        counts: counts.text(),
+        classes,
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -210,26 +270,46 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         std::fs::write(path, text)
             .map_err(|e| anyhow::anyhow!("{}: cannot write the log: {e}", path.display()))?;
     }
-    let t = session::trace_prepared(&input, prepared, settings, limits)?;
+    let names = RegNames::for_triple(&prepared.flags.triple);
+    let (t, registers) = match args.registers {
+        Some(counts) => {
+            let func = session::rebuild_function(&input, &prepared)?;
+            let t = session::trace_rebuilt(&input, prepared, &func, counts, limits)?;
+            (t, Some((counts, kept(&func, counts, names))))
+        }
+        None => (
+            session::trace_prepared(&input, prepared, settings, limits)?,
+            None,
+        ),
+    };
     let trace = &t.traced.trace;
+    let mut summary = summarize(
+        &t.replay,
+        &t.prepared.flags.triple,
+        t.checker().text(),
+        t.replay.state_at(t.replay.len()).bundles.len(),
+        if registers.is_some() {
+            "regalloc2"
+        } else {
+            t.prepared.compiled_by()
+        },
+    );
+    if let Some((counts, _)) = &registers {
+        for p in &mut summary.max_pressure {
+            if let Some(n) = counts.get(p.class.into()) {
+                p.limit_to(n as u32);
+            }
+        }
+    }
     Ok(TraceReport {
         function: t.prepared.label.clone(),
         index,
         target: t.prepared.flags.triple.clone(),
-        steps: step_rows(
-            trace,
-            &t.replay,
-            RegNames::for_triple(&t.prepared.flags.triple),
-        ),
-        summary: summarize(
-            &t.replay,
-            &t.prepared.flags.triple,
-            t.checker().text(),
-            t.replay.state_at(t.replay.len()).bundles.len(),
-            t.prepared.compiled_by(),
-        ),
+        steps: step_rows(trace, &t.replay, names),
+        summary,
         diagnosis: diagnose::diagnose(trace),
         import: None,
+        registers: registers.map(|(_, k)| k),
     })
 }
 
@@ -260,6 +340,7 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
             truncated: log.stats.truncated,
             releases: String::from(log.stats.dialect),
         }),
+        registers: None,
     })
 }
 
@@ -280,9 +361,21 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         match report.summary.compiled_by {
             "wasmtime" => "Wasmtime's compiler (the function alone)",
             "cranelift" => "Cranelift from CLIF",
+            "regalloc2" => "Cranelift, then allocated again by regalloc2 alone",
             _ => "nobody here (imported from a log)",
         }
     );
+    if let Some(r) = &report.registers {
+        for c in &r.classes {
+            println!(
+                "{} registers: {} of {} ({})",
+                c.class,
+                c.kept.len(),
+                c.allocatable,
+                c.kept.join(" ")
+            );
+        }
+    }
     for s in &report.steps {
         println!("{:>5}  {}", s.step, s.explanation);
     }

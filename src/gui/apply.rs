@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use crate::engine::compile::realloc::RegisterCounts;
 use crate::engine::input::isa::Target;
 use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
@@ -65,6 +66,9 @@ impl App {
             pending_compare: None,
             budget: persisted.budget,
             start_step: None,
+            registers: Default::default(),
+            sweep: Default::default(),
+            start_registers: None,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -87,6 +91,13 @@ impl App {
     /// Puts the cursor after `step` steps when the first trace arrives.
     pub fn starting_at_step(mut self, step: Option<usize>) -> App {
         self.start_step = step;
+        self
+    }
+
+    /// Once the first compile is on screen, allocate it again with `counts`
+    /// registers and show the Registers tab.
+    pub fn starting_with_registers(mut self, counts: Option<RegisterCounts>) -> App {
+        self.start_registers = counts.filter(|c| !c.is_full());
         self
     }
 
@@ -205,6 +216,7 @@ impl App {
                     return false;
                 }
                 self.selected = Some(index);
+                self.all_registers();
                 self.compile_selected();
                 true
             }
@@ -213,7 +225,45 @@ impl App {
                     return false;
                 }
                 self.settings = s;
+                self.all_registers();
                 self.compile_selected();
+                true
+            }
+            Command::SetRegisters(counts) => {
+                self.registers = counts;
+                self.view.registers_edit = counts;
+                self.compile_selected();
+                true
+            }
+            Command::Sweep(class) => {
+                let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
+                    return false;
+                };
+                let key = (func_index, self.settings, class);
+                if self.sweep.key == Some(key) && self.sweep.rx.is_some() {
+                    return false;
+                }
+                let repaint = self.repaint_ctx.clone();
+                self.sweep = super::state::SweepState {
+                    key: Some(key),
+                    result: None,
+                    rx: Some(super::worker::start_sweep(
+                        input,
+                        func_index,
+                        self.settings,
+                        class,
+                        move || {
+                            if let Some(ctx) = repaint.get() {
+                                ctx.request_repaint();
+                            }
+                        },
+                    )),
+                };
+                true
+            }
+            Command::SweepDone(result) => {
+                self.sweep.rx = None;
+                self.sweep.result = Some(result);
                 true
             }
             Command::OpenPath(p) => {
@@ -407,6 +457,12 @@ impl App {
                 self.settings = compiled.settings;
                 self.show_compiled(generation, compiled);
                 self.compare_wanted = true;
+                if let Some(counts) = self.start_registers.take() {
+                    self.view.side = super::state::SideTab::Registers;
+                    self.registers = counts;
+                    self.view.registers_edit = counts;
+                    self.compile_selected();
+                }
             }
             Reply::Preview {
                 generation,
@@ -535,8 +591,20 @@ impl App {
         }
     }
 
+    /// Back to every register, and no sweep of another function on screen.
+    fn all_registers(&mut self) {
+        self.registers = RegisterCounts::default();
+        self.view.registers_edit = RegisterCounts::default();
+        let current = self.selected.map(|f| (f, self.settings));
+        if self.sweep.key.map(|(f, s, _)| (f, s)) != current {
+            self.sweep = Default::default();
+        }
+    }
+
     fn open(&mut self, source: Source, func: Option<String>) {
         self.playing = false;
+        self.all_registers();
+        self.sweep = Default::default();
         let stage = format!("opening {}", source.name());
         self.submit(
             Job::Open {
@@ -560,6 +628,7 @@ impl App {
                 func_index,
                 settings: self.settings,
                 budget: self.budget,
+                registers: self.registers,
             },
             "compiling".into(),
         );

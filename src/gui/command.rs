@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::engine::compile::realloc::{RegisterCounts, SweepPoint};
 use crate::engine::layout::Profile;
 use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
@@ -67,6 +68,13 @@ pub enum Command {
     SetBreakOnFind(bool),
     /// Show only the steps that match the search in the step list.
     SetFilterSteps(bool),
+    /// Allocate the function again keeping these registers (all of them:
+    /// compile it as Wasmtime does).
+    SetRegisters(RegisterCounts),
+    /// Allocate the function with one class cut down count by count.
+    Sweep(regalloc2::RegClass),
+    /// The sweep's answer.
+    SweepDone(Result<Vec<SweepPoint>, String>),
     /// What the worker reported.
     Reply(Reply),
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::engine::compile::realloc::RegisterCounts;
 use crate::engine::opening::OpenedLog;
 use crate::engine::replay::State;
 use crate::engine::replay::diagnose::{self, Diagnosis};
@@ -70,6 +71,9 @@ pub struct Compiled {
     pub running: bool,
     /// A preview whose compile the user stopped.
     pub stopped_by_user: bool,
+    /// Registers kept when regalloc2 allocated the function again alone
+    /// (all of them for a compile).
+    pub registers: RegisterCounts,
 }
 
 impl Compiled {
@@ -108,6 +112,18 @@ impl Compiled {
             log: None,
             running: false,
             stopped_by_user: false,
+            registers: RegisterCounts::default(),
+        }
+    }
+
+    /// Marks this as an allocation with `counts` registers: the pressure
+    /// strip measures against them.
+    pub fn limit_registers(&mut self, counts: RegisterCounts) {
+        self.registers = counts;
+        for p in &mut self.chart.pressure {
+            if let Some(n) = counts.get(p.class.into()) {
+                p.limit_to(n as u32);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ use super::layout_view;
 use super::lineage;
 use super::moves_panel;
 use super::open;
+use super::registers_panel;
 use super::state::{App, STORAGE_KEY, SideTab};
 use super::stepper;
 use super::summary;
@@ -73,6 +74,11 @@ impl App {
                 commands.push(Command::FindNext(!i.modifiers.shift));
             }
         });
+        if let Some(rx) = &self.sweep.rx
+            && let Ok(result) = rx.try_recv()
+        {
+            commands.push(Command::SweepDone(result));
+        }
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
         }
@@ -170,6 +176,8 @@ impl App {
                             "Allocation so far (the compile is still running)"
                         } else if l.compiled.stopped_by_user {
                             "Allocation up to where you stopped the compile"
+                        } else if !l.compiled.registers.is_full() {
+                            "Final allocation (regalloc2 alone, fewer registers)"
                         } else {
                             "Final allocation"
                         });
@@ -188,6 +196,7 @@ impl App {
                         let title = if looping { "Lineage (loop)" } else { "Lineage" };
                         ui.selectable_value(&mut self.view.side, SideTab::Lineage, title);
                         ui.selectable_value(&mut self.view.side, SideTab::Moves, "Moves");
+                        ui.selectable_value(&mut self.view.side, SideTab::Registers, "Registers");
                     });
                     match (self.view.side, &self.loaded) {
                         (SideTab::Lineage, Some(l)) => lineage::lineage_ui(
@@ -199,6 +208,17 @@ impl App {
                             &mut commands,
                         ),
                         (SideTab::Moves, l) => moves_panel::moves_ui(ui, l.as_ref(), &mut commands),
+                        (SideTab::Registers, l) => {
+                            egui::ScrollArea::vertical().show(ui, |ui| {
+                                registers_panel::registers_ui(
+                                    ui,
+                                    l.as_ref(),
+                                    &mut self.view.registers_edit,
+                                    &self.sweep,
+                                    &mut commands,
+                                )
+                            });
+                        }
                         _ => events::events_ui(
                             ui,
                             self.loaded.as_ref(),

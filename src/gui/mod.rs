@@ -11,7 +11,7 @@
 //!   map's line lookups, built when the map arrives)
 //! - one file per panel: [`chart`], [`lineage`], [`layout_view`], [`summary`],
 //!   [`stepper`], [`explain_panel`], [`events`], [`function_list`],
-//!   [`code_views`], [`moves_panel`], [`open`]
+//!   [`code_views`], [`moves_panel`], [`registers_panel`], [`open`]
 
 pub mod apply;
 pub mod chart;
@@ -30,6 +30,7 @@ pub mod lineage_model;
 pub mod link_model;
 pub mod moves_panel;
 pub mod open;
+pub mod registers_panel;
 pub mod state;
 pub mod stepper;
 pub mod summary;
@@ -41,7 +42,12 @@ pub use command::Command;
 pub use state::App;
 
 /// Opens the app on `path` (or the embedded default sample).
-pub fn run(path: Option<PathBuf>, func: Option<String>, step: Option<usize>) -> anyhow::Result<()> {
+pub fn run(
+    path: Option<PathBuf>,
+    func: Option<String>,
+    step: Option<usize>,
+    registers: Option<crate::engine::compile::realloc::RegisterCounts>,
+) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spillscope")
@@ -54,7 +60,9 @@ pub fn run(path: Option<PathBuf>, func: Option<String>, step: Option<usize>) -> 
         options,
         Box::new(move |cc| {
             Ok(Box::new(
-                App::new(cc.storage, path, func).starting_at_step(step),
+                App::new(cc.storage, path, func)
+                    .starting_at_step(step)
+                    .starting_with_registers(registers),
             ))
         }),
     )

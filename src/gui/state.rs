@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use crate::engine::compile::realloc::{RegisterCounts, SweepPoint};
 use crate::engine::input::Input;
 use crate::engine::layout::Profile;
 use crate::engine::replay::diagnose::Diagnosis;
@@ -51,6 +52,18 @@ pub enum SideTab {
     Events,
     Lineage,
     Moves,
+    /// Fewer registers: the counts to allocate with, and the sweep.
+    Registers,
+}
+
+/// The register-count sweep of one function (the Registers tab's plot).
+#[derive(Default)]
+pub struct SweepState {
+    /// The function, settings and class it is for.
+    pub key: Option<(u32, Settings, regalloc2::RegClass)>,
+    /// `None` while it runs.
+    pub result: Option<Result<Vec<SweepPoint>, String>>,
+    pub(super) rx: Option<std::sync::mpsc::Receiver<Result<Vec<SweepPoint>, String>>>,
 }
 
 /// The step search: its text, what it parsed to, the matching steps.
@@ -85,6 +98,8 @@ pub struct ViewState {
     pub find: FindState,
     /// The function list in size order (largest first) instead of index order.
     pub functions_by_size: bool,
+    /// The register counts being edited in the Registers tab.
+    pub registers_edit: RegisterCounts,
     /// The selection the function list last scrolled to.
     pub functions_scrolled_to: Option<u32>,
 }
@@ -104,6 +119,7 @@ impl Default for ViewState {
             layout: LayoutViewState::default(),
             find: FindState::default(),
             functions_by_size: false,
+            registers_edit: RegisterCounts::default(),
             functions_scrolled_to: None,
         }
     }
@@ -149,6 +165,12 @@ pub struct App {
     pub(super) budget: Budget,
     /// Where the cursor goes when the first compile arrives.
     pub(super) start_step: Option<usize>,
+    /// Registers per class for the next compile (all of them unless the
+    /// user cut some in the Registers tab).
+    pub(super) registers: RegisterCounts,
+    pub(super) sweep: SweepState,
+    /// Counts to allocate with once the first compile arrives.
+    pub(super) start_registers: Option<RegisterCounts>,
 }
 
 impl App {
@@ -216,7 +238,17 @@ impl App {
         self.loaded.as_ref().and_then(|l| l.focus.bundle)
     }
 
-    /// Whether a request is on the worker.
+    /// The registers the allocation on screen kept (all of them for a
+    /// compile).
+    pub fn loaded_registers(&self) -> Option<RegisterCounts> {
+        self.loaded.as_ref().map(|l| l.compiled.registers)
+    }
+
+    /// The register sweep on screen: its class and points, once done.
+    pub fn sweep(&self) -> Option<(regalloc2::RegClass, &Result<Vec<SweepPoint>, String>)> {
+        Some((self.sweep.key?.2, self.sweep.result.as_ref()?))
+    }
+
     /// When a running compile first shows its steps so far, and how often
     /// after (half a second, then every 1.5 s, unless changed).
     pub fn set_preview_timing(&self, first: std::time::Duration, every: std::time::Duration) {

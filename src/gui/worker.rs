@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
+use crate::engine::compile::realloc::{RegisterCounts, SweepPoint};
 use crate::engine::input::func_text::{self, FuncText};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::layout::Profile;
@@ -56,12 +57,15 @@ pub enum Job {
         settings: Settings,
         budget: Budget,
     },
-    /// Compile another function, or the same one with other settings.
+    /// Compile another function, or the same one with other settings;
+    /// with `registers` reduced, allocate it again by regalloc2 alone with
+    /// that many registers.
     Compile {
         input: Arc<Input>,
         func_index: u32,
         settings: Settings,
         budget: Budget,
+        registers: RegisterCounts,
     },
     /// Compile one function under each memory profile (the layout view's
     /// code-effect table), keeping every trace for the allocator view.
@@ -311,7 +315,7 @@ fn load(source: &Source) -> Result<Input, String> {
 }
 
 fn run_job(ctx: &Ctx, job: Job) {
-    let (input, func_index, settings, budget) = match job {
+    let (input, func_index, settings, budget, registers) = match job {
         Job::Open {
             source,
             func,
@@ -352,7 +356,7 @@ fn run_job(ctx: &Ctx, job: Job) {
                 }),
             };
             match chosen {
-                Ok(i) => (input, i, settings, budget),
+                Ok(i) => (input, i, settings, budget, RegisterCounts::default()),
                 Err(e) => return ctx.fail(false, e),
             }
         }
@@ -361,7 +365,8 @@ fn run_job(ctx: &Ctx, job: Job) {
             func_index,
             settings,
             budget,
-        } => (input, func_index, settings, budget),
+            registers,
+        } => (input, func_index, settings, budget, registers),
         Job::Compare {
             input,
             module,
@@ -373,7 +378,7 @@ fn run_job(ctx: &Ctx, job: Job) {
     if ctx.superseded() {
         return;
     }
-    let compiled = match compile(ctx, &input, func_index, settings, budget) {
+    let compiled = match compile(ctx, &input, func_index, settings, budget, registers) {
         Ok(c) => c,
         Err(e) => return ctx.fail(false, e),
     };
@@ -416,6 +421,7 @@ fn compile(
     func_index: u32,
     settings: Settings,
     budget: Budget,
+    registers: RegisterCounts,
 ) -> Result<Compiled, String> {
     let label = input
         .functions
@@ -446,6 +452,18 @@ fn compile(
         ),
     });
     let limits = budget.limits(prepared.default_limits());
+    if !registers.is_full() {
+        ctx.progress(format!(
+            "allocating {label} again by regalloc2 alone with {}, traced",
+            registers.text()
+        ));
+        let trace = session::trace_with_registers(input, prepared, registers, limits)
+            .map_err(|e| e.to_string())?;
+        ctx.progress("building the chart");
+        let mut compiled = Compiled::from_trace(func_index, label, settings, trace);
+        compiled.limit_registers(registers);
+        return Ok(compiled);
+    }
     let preview = Preview {
         ctx: ctx.clone(),
         func_index,
@@ -463,6 +481,35 @@ fn compile(
     }
     ctx.progress("building the chart");
     Ok(Compiled::from_trace(func_index, label, settings, trace))
+}
+
+/// The function allocated with `class` cut down count by count, on a thread
+/// of its own (the worker stays free for compiles); `repaint` is called when
+/// the answer is in the channel.
+pub fn start_sweep(
+    input: Arc<Input>,
+    func_index: u32,
+    settings: Settings,
+    class: regalloc2::RegClass,
+    repaint: impl Fn() + Send + 'static,
+) -> Receiver<Result<Vec<SweepPoint>, String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("spillscope-sweep".into())
+        .spawn(move || {
+            let result = session::prepare(&input, func_index, settings)
+                .and_then(|p| session::register_sweep(&input, &p, class))
+                .map_err(|e| e.to_string());
+            // The app may have moved on and dropped the receiver.
+            let _ = tx.send(result);
+            repaint();
+        });
+    if let Err(e) = spawned {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _ = tx.send(Err(format!("cannot start the sweep thread: {e}")));
+        return rx;
+    }
+    rx
 }
 
 /// When a running compile first shows its steps so far, and how often after,

@@ -10,6 +10,7 @@ mod fidelity;
 mod gui;
 mod gui_layout;
 mod gui_link;
+mod gui_registers;
 mod gui_triage;
 mod import;
 mod layout;

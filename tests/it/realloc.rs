@@ -161,3 +161,73 @@ fn fewer_registers_spill_more_and_pass_the_checker() {
     let state = t.replay.state_at(t.replay.len());
     assert!(!state.bundles.is_empty());
 }
+
+#[test]
+fn registers_and_trace_registers_json_agree() {
+    let sweep = common::sample_json("registers", "lessons/calls.wat", "1");
+    let names: Vec<&str> = sweep["allocatable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 14);
+    assert_eq!(
+        &names[..3],
+        ["rax", "rcx", "rdx"],
+        "preferred registers first"
+    );
+    let points = sweep["points"].as_array().unwrap();
+    assert_eq!(points[0]["registers"], 14);
+    let at = |n: u64| points.iter().find(|p| p["registers"] == n).unwrap();
+
+    let sample = common::samples_dir().join("lessons/calls.wat");
+    let out = common::spillscope(&[
+        "trace",
+        sample.to_str().unwrap(),
+        "--func",
+        "1",
+        "--target",
+        "x86_64",
+        "--registers",
+        "int=5",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &t["summary"];
+    assert_eq!(s["compiled_by"], "regalloc2");
+    assert_eq!(s["checker"], "ok");
+    assert_eq!(s["splits"], at(5)["splits"]);
+    let kept = &t["registers"]["classes"][0];
+    assert_eq!(kept["class"], "int");
+    assert_eq!(kept["kept"].as_array().unwrap().len(), 5);
+    let int = s["max_pressure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["class"] == "int")
+        .unwrap();
+    assert_eq!(int["registers"], 5);
+
+    // Counts the target does not have, and a bad class, are refused by name.
+    let out = common::spillscope(&[
+        "trace",
+        sample.to_str().unwrap(),
+        "--func",
+        "1",
+        "--target",
+        "x86_64",
+        "--registers",
+        "int=40",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("14 allocatable int registers"),
+        "{err}"
+    );
+}

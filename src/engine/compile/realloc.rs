@@ -206,6 +206,7 @@ pub fn allocate_traced(
     let looped = builder.stopped_by_observer();
     let mut trace = builder.finish();
     trace.records = records;
+    trace.vcode_before = func.vcode.clone();
     let (end, output) = match outcome {
         CaptureOutcome::Finished(Ok(out)) => (
             CompileEnd::Error(

@@ -38,9 +38,9 @@ pub fn rebuild(job: &dyn CompileJob, triple: &str) -> Result<RebuiltFunction, St
         max_records: u64::MAX,
         deadline: None,
     };
-    let only_other = Sources(1 << Source::Other as u32);
+    let wanted = Sources(1 << Source::Other as u32 | 1 << Source::Compile as u32);
     let (outcome, log, _) =
-        capture::capture_sources(FunctionLog::new(triple), limits, only_other, || {
+        capture::capture_sources(FunctionLog::new(triple), limits, wanted, || {
             job.compile(false)
         });
     match outcome {
@@ -84,6 +84,9 @@ pub struct RebuiltFunction {
     spillslot_sizes: [usize; 3],
     /// The machine environment, as logged.
     pub env: MachineEnv,
+    /// The VCode as Cranelift logged it before allocation (for the code
+    /// views of an allocation made again).
+    pub vcode: Option<String>,
 }
 
 impl RebuiltFunction {
@@ -191,6 +194,7 @@ pub struct FunctionLog {
     /// Block-argument lists still expected after a `Block args:` record.
     args_expected: usize,
     env: Option<MachineEnv>,
+    vcode: Option<String>,
     /// The first record that did not read as expected.
     pub error: Option<String>,
     triple: String,
@@ -205,6 +209,7 @@ impl FunctionLog {
             max_vreg: None,
             args_expected: 0,
             env: None,
+            vcode: None,
             error: None,
             triple: triple.to_string(),
         }
@@ -230,6 +235,7 @@ impl FunctionLog {
             num_vregs: self.max_vreg.map_or(0, |v| v + 1),
             spillslot_sizes: spillslot_sizes(&self.triple),
             env,
+            vcode: self.vcode,
         })
     }
 
@@ -239,7 +245,9 @@ impl FunctionLog {
 
     fn read(&mut self, message: &str) -> Result<bool, String> {
         if message == "Processing a new function" {
+            let vcode = self.vcode.take();
             *self = FunctionLog::new(&self.triple);
+            self.vcode = vcode;
             self.started = true;
             return Ok(false);
         }
@@ -376,6 +384,13 @@ impl FunctionLog {
 
 impl RecordSink for FunctionLog {
     fn record(&mut self, source: Source, _: log::Level, message: &str) -> Verdict {
+        if source == Source::Compile {
+            // Cranelift's VCode text, logged before regalloc2 starts.
+            if let Some(rest) = message.strip_prefix("vcode from lowering:") {
+                self.vcode = Some(rest.trim_start_matches('\n').to_string());
+            }
+            return Verdict::Continue;
+        }
         if source != Source::Other || self.error.is_some() {
             return Verdict::Continue;
         }

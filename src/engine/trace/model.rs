@@ -92,6 +92,26 @@ impl RegClass {
     }
 }
 
+impl From<regalloc2::RegClass> for RegClass {
+    fn from(c: regalloc2::RegClass) -> RegClass {
+        match c {
+            regalloc2::RegClass::Int => RegClass::Int,
+            regalloc2::RegClass::Float => RegClass::Float,
+            regalloc2::RegClass::Vector => RegClass::Vector,
+        }
+    }
+}
+
+impl From<RegClass> for regalloc2::RegClass {
+    fn from(c: RegClass) -> regalloc2::RegClass {
+        match c {
+            RegClass::Int => regalloc2::RegClass::Int,
+            RegClass::Float => regalloc2::RegClass::Float,
+            RegClass::Vector => regalloc2::RegClass::Vector,
+        }
+    }
+}
+
 /// A physical register, as regalloc2 names it (`p3i`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(into = "String")]

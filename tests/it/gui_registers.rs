@@ -1,0 +1,65 @@
+//! The Registers tab, driven through egui_kittest: the sweep plots an
+//! allocation per register count, a reduced count re-allocates the function
+//! on screen (more spills, the checker still passes), and "All registers"
+//! goes back to the compile.
+
+use crate::common;
+
+use egui_kittest::kittest::Queryable;
+use spillscope::engine::compile::realloc::RegisterCounts;
+use spillscope::gui::{App, Command};
+
+use common::gui::{harness, ready};
+
+#[test]
+fn fewer_registers_reallocate_the_function_on_screen() {
+    let path = common::samples_dir().join("lessons/pressure.wat");
+    let mut h = harness(App::new(None, Some(path), Some("pressure".into())));
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    let full_steps = h.state().cursor().unwrap().1;
+    let full_spills = h.state().moves().unwrap().summary.spills;
+    assert_eq!(
+        h.state().loaded_registers(),
+        Some(RegisterCounts::default())
+    );
+
+    h.get_by_label("Registers").click();
+    h.run_steps(3);
+    h.get_by_label("Sweep int").click();
+    common::gui::run_until(&mut h, "the sweep", |a| a.sweep().is_some());
+    let (class, points) = h.state().sweep().unwrap();
+    assert_eq!(class, regalloc2::RegClass::Int);
+    let points = points.as_ref().expect("the sweep allocates").clone();
+    assert!(points.len() >= 8, "{} counts", points.len());
+    let (most, fewest) = (&points[0], &points[points.len() - 2]);
+    assert!(fewest.edits.spills > most.edits.spills);
+    assert!(
+        points
+            .iter()
+            .filter(|p| p.error.is_none())
+            .all(|p| p.checked)
+    );
+    h.get_by_label_contains("Click the plot");
+
+    // Six integer registers: the allocation on screen is regalloc2's with six.
+    let six: RegisterCounts = "int=6".parse().unwrap();
+    h.state_mut().apply(Command::SetRegisters(six));
+    common::gui::run_until(&mut h, "the allocation with 6 registers", |a| {
+        ready(a) && a.loaded_registers() == Some(six)
+    });
+    h.get_by_label_contains("On screen: regalloc2 alone with int=6");
+    let spills = h.state().moves().unwrap().summary.spills;
+    let six_point = points.iter().find(|p| p.registers == 6).unwrap();
+    assert_eq!(
+        spills, six_point.edits.spills,
+        "the moves list and the sweep"
+    );
+    assert!(spills > full_spills);
+    assert_ne!(h.state().cursor().unwrap().1, full_steps);
+
+    h.get_by_label("All registers").click();
+    common::gui::run_until(&mut h, "the compile with every register", |a| {
+        ready(a) && a.loaded_registers() == Some(RegisterCounts::default())
+    });
+    assert_eq!(h.state().cursor().unwrap().1, full_steps);
+}
