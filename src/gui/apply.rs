@@ -455,9 +455,12 @@ impl App {
             } => {
                 self.return_opened_row();
                 self.settings = compiled.settings;
+                // A start step waits for the allocation with fewer registers.
+                let start_step = self.start_registers.and(self.start_step);
                 self.show_compiled(generation, compiled);
                 self.compare_wanted = true;
                 if let Some(counts) = self.start_registers.take() {
+                    self.start_step = start_step;
                     self.view.side = super::state::SideTab::Registers;
                     self.registers = counts;
                     self.view.registers_edit = counts;
