@@ -9,6 +9,7 @@ use crate::engine::session::Settings;
 
 pub mod compare;
 pub mod compile;
+pub mod diff;
 pub mod fidelity;
 pub mod layout;
 pub mod list;
@@ -31,6 +32,8 @@ pub enum Command {
     Moves(moves::MovesArgs),
     /// One function's link map: each Wasm operator with its CLIF, VCode instructions and machine code.
     Map(map::MapArgs),
+    /// Two runs of one function (algorithm, registers, target, opt, or a log) and their differences.
+    Diff(diff::DiffArgs),
     /// Allocate one function again with fewer registers of a class, count by count: splits, spills, moves.
     Registers(registers::RegistersArgs),
     /// Lay out a module's linear memory under runtime profiles; show where they differ.
@@ -93,6 +96,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Moves(a) => moves::run(a),
         Command::Map(a) => map::run(a),
         Command::Registers(a) => registers::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),

@@ -9,6 +9,7 @@
 //! - [`replay`]: allocator state after any step; explanation, invariants, diagnosis
 //! - [`session`]: the whole pipeline for one chosen function
 //! - [`opening`]: a file as the front ends open it (module or regalloc2 log)
+//! - [`runs`]: runs of one function described as `KEY=VALUE`, compared
 //! - [`triage`]: reduce and scan, for hangs and failures
 //! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
 
@@ -19,6 +20,7 @@ pub mod input;
 pub mod layout;
 pub mod opening;
 pub mod replay;
+pub mod runs;
 pub mod session;
 pub mod trace;
 pub mod triage;

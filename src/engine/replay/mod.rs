@@ -14,6 +14,7 @@
 //! [`pressure`] (values live against registers, per class).
 
 pub mod diagnose;
+pub mod diff;
 pub mod explain;
 pub mod invariants;
 pub mod moves;

@@ -473,6 +473,12 @@ impl RecordSink for TraceBuilder {
             Source::Other if message.starts_with("insert_move:") => {
                 self.insert_move_record(message);
             }
+            Source::Other
+                if message.starts_with("Final edits: ")
+                    || message.starts_with("VReg spillslots: ") =>
+            {
+                self.fastalloc_output_record(message);
+            }
             Source::LiveRanges if has(message, "safepoint") => {
                 // Safepoints (stack maps) were dropped after 0.9.
                 self.close_dump();

@@ -211,6 +211,55 @@ impl TraceBuilder {
     }
 }
 
+impl TraceBuilder {
+    /// The single-pass allocator's output, from its `log_output` in
+    /// regalloc2's `fastalloc/mod.rs`: `Final edits: [(progpoint0-post, Move {
+    /// from: p1i, to: stack1 }), …]` (no vreg is named), and `VReg spillslots:
+    /// [("v194", "stack2"), …]`. Returns whether the record was one of them.
+    pub(super) fn fastalloc_output_record(&mut self, message: &str) -> bool {
+        if let Some(list) = message.strip_prefix("Final edits: ") {
+            let mut rest = list;
+            while let Some(i) = rest.find("(progpoint") {
+                rest = &rest[i + 1..];
+                let Some(pos) = point_in(rest) else { break };
+                let Some((_, after)) = rest.split_once("Move { from: ") else {
+                    break;
+                };
+                let Some((from, after)) = after.split_once(", to: ") else {
+                    break;
+                };
+                let Some((to, after)) = after.split_once(" }") else {
+                    break;
+                };
+                if let (Some(from), Some(to)) = (loc_in(from), loc_in(to)) {
+                    self.trace.moves.edits.push(EditRecord {
+                        pos,
+                        prio: 0,
+                        from,
+                        to,
+                        vreg: None,
+                    });
+                }
+                rest = after;
+            }
+            self.trace.moves.seen = true;
+            return true;
+        }
+        if let Some(list) = message.strip_prefix("VReg spillslots: ") {
+            let mut rest = list;
+            while let Some(i) = rest.find("\"stack") {
+                rest = &rest[i + "\"stack".len()..];
+                if let Some((n, r)) = number_at(rest) {
+                    self.trace.spill_slots.insert(n);
+                    rest = r;
+                }
+            }
+            return true;
+        }
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
