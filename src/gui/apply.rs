@@ -69,6 +69,7 @@ impl App {
             registers: Default::default(),
             sweep: Default::default(),
             start_registers: None,
+            runs: Default::default(),
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -259,6 +260,53 @@ impl App {
                         },
                     )),
                 };
+                true
+            }
+            Command::CompareRuns(a, b) => {
+                let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
+                    return false;
+                };
+                let repaint = self.repaint_ctx.clone();
+                self.runs = super::state::RunsState {
+                    result: None,
+                    rx: Some(super::worker::start_runs(
+                        input,
+                        func_index,
+                        self.settings,
+                        (a, b),
+                        move || {
+                            if let Some(ctx) = repaint.get() {
+                                ctx.request_repaint();
+                            }
+                        },
+                    )),
+                };
+                true
+            }
+            Command::RunsDone(result) => {
+                self.runs.rx = None;
+                self.runs.result = Some(result);
+                true
+            }
+            Command::RunsSeek { b, step } => {
+                let Some(Ok(pair)) = self.runs.result.as_mut() else {
+                    return false;
+                };
+                let side = if b { &mut pair.b } else { &mut pair.a };
+                side.seek(step);
+                true
+            }
+            Command::RunsFocus(point) => {
+                let Some(Ok(pair)) = self.runs.result.as_mut() else {
+                    return false;
+                };
+                let (min, max) = pair.view_a.x_range();
+                let half = ((max - min) / 2.0).max(8.0);
+                let at = point.0 as f32;
+                let range = ((at - half).max(0.0), at + half);
+                pair.view_a.set_x_range(range);
+                pair.view_b.set_x_range(range);
+                pair.shown = Some(range);
                 true
             }
             Command::SweepDone(result) => {
@@ -594,8 +642,10 @@ impl App {
         }
     }
 
-    /// Back to every register, and no sweep of another function on screen.
+    /// Back to every register, and no sweep or comparison of another
+    /// function on screen.
     fn all_registers(&mut self) {
+        self.runs = Default::default();
         self.registers = RegisterCounts::default();
         self.view.registers_edit = RegisterCounts::default();
         let current = self.selected.map(|f| (f, self.settings));

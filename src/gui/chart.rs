@@ -222,6 +222,22 @@ pub struct ChartView {
     taken: Option<(u64, usize, Vec<Vec<u32>>)>,
 }
 
+impl ChartView {
+    /// The visible program points `[min, max)`.
+    pub fn x_range(&self) -> (f32, f32) {
+        (self.x_min, self.x_max)
+    }
+
+    /// Shows program points `[min, max)` (another chart's window: two runs
+    /// of one function side by side).
+    pub fn set_x_range(&mut self, (min, max): (f32, f32)) {
+        if max > min {
+            self.x_min = min;
+            self.x_max = max;
+        }
+    }
+}
+
 impl Default for ChartView {
     fn default() -> Self {
         ChartView {

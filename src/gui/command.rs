@@ -11,7 +11,9 @@ use crate::engine::session::Settings;
 
 use super::chart_model::RowMode;
 use super::layout_model::{CentralTab, PresetChoice};
+use super::state::RunsPair;
 use super::worker::{Budget, Reply};
+use crate::engine::trace::Point;
 
 /// One change to the app's state.
 pub enum Command {
@@ -75,6 +77,17 @@ pub enum Command {
     Sweep(regalloc2::RegClass),
     /// The sweep's answer.
     SweepDone(Result<Vec<SweepPoint>, String>),
+    /// Run the function twice, as the two specs say, and compare.
+    CompareRuns(String, String),
+    /// The comparison's answer.
+    RunsDone(Result<Box<RunsPair>, String>),
+    /// Put run b's (or a's) replay after this many steps.
+    RunsSeek {
+        b: bool,
+        step: usize,
+    },
+    /// Show this program point in both charts of the comparison.
+    RunsFocus(Point),
     /// What the worker reported.
     Reply(Reply),
 }

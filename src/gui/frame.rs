@@ -16,6 +16,7 @@ use super::lineage;
 use super::moves_panel;
 use super::open;
 use super::registers_panel;
+use super::runs_view;
 use super::state::{App, STORAGE_KEY, SideTab};
 use super::stepper;
 use super::summary;
@@ -78,6 +79,11 @@ impl App {
             && let Ok(result) = rx.try_recv()
         {
             commands.push(Command::SweepDone(result));
+        }
+        if let Some(rx) = &self.runs.rx
+            && let Ok(result) = rx.try_recv()
+        {
+            commands.push(Command::RunsDone(result));
         }
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
@@ -249,11 +255,24 @@ impl App {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut tab, CentralTab::Allocator, "Allocator");
                 ui.selectable_value(&mut tab, CentralTab::Memory, "Memory layout");
+                ui.selectable_value(&mut tab, CentralTab::Compare, "Compare runs");
             });
             if tab != self.view.layout.central {
                 commands.push(Command::SetCentral(tab));
             }
             ui.separator();
+            if self.view.layout.central == CentralTab::Compare {
+                runs_view::runs_ui(
+                    ui,
+                    &mut self.view.runs_a,
+                    &mut self.view.runs_b,
+                    &mut self.runs,
+                    self.row_mode,
+                    self.loaded.is_some(),
+                    &mut commands,
+                );
+                return;
+            }
             if !allocator_tab {
                 layout_view::layout_view_ui(
                     ui,

@@ -60,6 +60,8 @@ pub enum CentralTab {
     #[default]
     Allocator,
     Memory,
+    /// Two runs of the function side by side.
+    Compare,
 }
 
 /// Which preset profiles are on.

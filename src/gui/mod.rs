@@ -11,7 +11,7 @@
 //!   map's line lookups, built when the map arrives)
 //! - one file per panel: [`chart`], [`lineage`], [`layout_view`], [`summary`],
 //!   [`stepper`], [`explain_panel`], [`events`], [`function_list`],
-//!   [`code_views`], [`moves_panel`], [`registers_panel`], [`open`]
+//!   [`code_views`], [`moves_panel`], [`registers_panel`], [`runs_view`], [`open`]
 
 pub mod apply;
 pub mod chart;
@@ -31,6 +31,7 @@ pub mod link_model;
 pub mod moves_panel;
 pub mod open;
 pub mod registers_panel;
+pub mod runs_view;
 pub mod state;
 pub mod stepper;
 pub mod summary;

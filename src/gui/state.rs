@@ -11,6 +11,7 @@ use crate::engine::compile::realloc::{RegisterCounts, SweepPoint};
 use crate::engine::input::Input;
 use crate::engine::layout::Profile;
 use crate::engine::replay::diagnose::Diagnosis;
+use crate::engine::replay::diff::DiffReport;
 use crate::engine::replay::moves::MoveReport;
 use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
@@ -54,6 +55,25 @@ pub enum SideTab {
     Moves,
     /// Fewer registers: the counts to allocate with, and the sweep.
     Registers,
+}
+
+/// Two runs of the function on screen, side by side.
+pub struct RunsPair {
+    pub a: Loaded,
+    pub b: Loaded,
+    pub report: DiffReport,
+    pub view_a: ChartView,
+    pub view_b: ChartView,
+    /// The window both charts showed last frame (to follow a pan of either).
+    pub shown: Option<(f32, f32)>,
+}
+
+/// The Compare runs tab: its answer, and the thread making it.
+#[derive(Default)]
+pub struct RunsState {
+    /// `None` while it runs.
+    pub result: Option<Result<Box<RunsPair>, String>>,
+    pub(super) rx: Option<std::sync::mpsc::Receiver<Result<Box<RunsPair>, String>>>,
 }
 
 /// The register-count sweep of one function (the Registers tab's plot).
@@ -100,6 +120,9 @@ pub struct ViewState {
     pub functions_by_size: bool,
     /// The register counts being edited in the Registers tab.
     pub registers_edit: RegisterCounts,
+    /// The two run specs of the Compare runs tab.
+    pub runs_a: String,
+    pub runs_b: String,
     /// The selection the function list last scrolled to.
     pub functions_scrolled_to: Option<u32>,
 }
@@ -120,6 +143,8 @@ impl Default for ViewState {
             find: FindState::default(),
             functions_by_size: false,
             registers_edit: RegisterCounts::default(),
+            runs_a: String::new(),
+            runs_b: "registers=int:6".into(),
             functions_scrolled_to: None,
         }
     }
@@ -171,6 +196,7 @@ pub struct App {
     pub(super) sweep: SweepState,
     /// Counts to allocate with once the first compile arrives.
     pub(super) start_registers: Option<RegisterCounts>,
+    pub(super) runs: RunsState,
 }
 
 impl App {
@@ -247,6 +273,11 @@ impl App {
     /// The register sweep on screen: its class and points, once done.
     pub fn sweep(&self) -> Option<(regalloc2::RegClass, &Result<Vec<SweepPoint>, String>)> {
         Some((self.sweep.key?.2, self.sweep.result.as_ref()?))
+    }
+
+    /// The Compare runs tab's comparison, once made.
+    pub fn runs_report(&self) -> Option<&Result<Box<RunsPair>, String>> {
+        self.runs.result.as_ref()
     }
 
     /// When a running compile first shows its steps so far, and how often

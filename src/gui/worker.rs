@@ -512,6 +512,62 @@ pub fn start_sweep(
     rx
 }
 
+/// Runs the function twice as `a` and `b` say and compares them, on a thread
+/// of its own; `repaint` is called when the answer is in the channel.
+pub fn start_runs(
+    input: Arc<Input>,
+    func_index: u32,
+    settings: Settings,
+    (a, b): (String, String),
+    repaint: impl Fn() + Send + 'static,
+) -> Receiver<Result<Box<super::state::RunsPair>, String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("spillscope-runs".into())
+        .spawn(move || {
+            let result = runs_pair(&input, func_index, settings, &a, &b);
+            let _ = tx.send(result);
+            repaint();
+        });
+    if let Err(e) = spawned {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _ = tx.send(Err(format!("cannot start the comparison thread: {e}")));
+        return rx;
+    }
+    rx
+}
+
+fn runs_pair(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    a: &str,
+    b: &str,
+) -> Result<Box<super::state::RunsPair>, String> {
+    use crate::engine::runs::{self, RunSpec};
+    let spec = |name: &str, text: &str| {
+        RunSpec::parse(text).map_err(|e| format!("run {name} `{text}`: {e}"))
+    };
+    let (sa, sb) = (spec("a", a)?, spec("b", b)?);
+    let ra = runs::run(input, func_index, settings, &sa).map_err(|e| e.to_string())?;
+    let rb = runs::run(input, func_index, settings, &sb).map_err(|e| e.to_string())?;
+    let report = runs::compare(&ra, &rb);
+    let loaded = |run: runs::Run, spec: &RunSpec, id: u64| {
+        let mut c = Compiled::from_trace(func_index, run.label, spec.settings(settings), run.trace);
+        c.limit_registers(spec.registers);
+        let steps = c.trace.replay.len();
+        super::compiled::Loaded::new(id, Box::new(c), steps)
+    };
+    Ok(Box::new(super::state::RunsPair {
+        a: loaded(ra, &sa, 1),
+        b: loaded(rb, &sb, 2),
+        report,
+        view_a: Default::default(),
+        view_b: Default::default(),
+        shown: None,
+    }))
+}
+
 /// When a running compile first shows its steps so far, and how often after,
 /// in milliseconds; the app can change them ([`Worker::set_preview_timing`]).
 pub struct PreviewTiming {

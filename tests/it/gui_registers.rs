@@ -63,3 +63,38 @@ fn fewer_registers_reallocate_the_function_on_screen() {
     });
     assert_eq!(h.state().cursor().unwrap().1, full_steps);
 }
+
+#[test]
+fn two_runs_side_by_side_name_their_differences() {
+    let path = common::samples_dir().join("lessons/pressure.wat");
+    let mut h = harness(App::new(None, Some(path), Some("pressure".into())));
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    h.get_by_label("Compare runs").click();
+    h.run_steps(3);
+    // The preset "fewer registers" runs b with six integer registers.
+    h.get_by_label("fewer registers").click();
+    common::gui::run_until(&mut h, "the two runs", |a| a.runs_report().is_some());
+    let pair = match h.state().runs_report().unwrap() {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(pair.report.aligned);
+    assert!(pair.b.compiled.moves.summary.spills > pair.a.compiled.moves.summary.spills);
+    let d = pair
+        .report
+        .differences
+        .iter()
+        .find(|d| d.kind == "spilled")
+        .expect("a value on the stack in b only");
+    let (spilled, at) = (d.text.clone(), d.point.unwrap().0 as f32);
+    // Both runs are on screen, replayed to their ends, with the differences.
+    assert_eq!(pair.a.cursor, pair.a.steps());
+    h.get_by_label_contains("a: backtracking");
+    h.get_by_label_contains("b: backtracking");
+    h.get_by_label(&spilled).click();
+    h.run_steps(3);
+    let pair = h.state().runs_report().unwrap().as_ref().unwrap();
+    let (ra, rb) = (pair.view_a.x_range(), pair.view_b.x_range());
+    assert_eq!(ra, rb, "both charts show the same program points");
+    assert!(ra.0 <= at && at < ra.1, "{at} in {ra:?}");
+}
