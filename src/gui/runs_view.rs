@@ -174,6 +174,8 @@ fn side_ui(
 /// Totals side by side, then every difference; one with a program point
 /// shows it in both charts.
 fn differences_ui(ui: &mut egui::Ui, report: &DiffReport, commands: &mut Vec<Command>) {
+    // Room for the scroll bar: long lines wrap inside the panel.
+    ui.set_max_width(ui.available_width() - 14.0);
     ui.strong("Differences");
     egui::Grid::new("runs_totals").striped(true).show(ui, |ui| {
         ui.label("");

@@ -258,11 +258,25 @@ fn loc_name(loc: Loc, names: Option<RegNames>) -> String {
     }
 }
 
+/// A value's locations: `rsi 2-post..6-pre, stack4 6-pre..14-pre`; past a
+/// few ranges, the first ones and how many more.
 fn where_text(list: &[(Point, Point, Loc)], names: Option<RegNames>) -> String {
-    list.iter()
-        .map(|&(from, to, loc)| format!("{} {}..{}", loc_name(loc, names), from.text(), to.text()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    const SHOWN: usize = 4;
+    let one = |&(from, to, loc): &(Point, Point, Loc)| {
+        format!("{} {}..{}", loc_name(loc, names), from.text(), to.text())
+    };
+    if list.len() <= SHOWN + 1 {
+        return list.iter().map(one).collect::<Vec<_>>().join(", ");
+    }
+    let stack = list.iter().filter(|r| matches!(r.2, Loc::Stack(_))).count();
+    format!(
+        "{}, … {} more ranges to {} ({} of {} on the stack)",
+        list[..SHOWN].iter().map(one).collect::<Vec<_>>().join(", "),
+        list.len() - SHOWN,
+        list[list.len() - 1].1.text(),
+        stack,
+        list.len()
+    )
 }
 
 fn on_stack(list: &[(Point, Point, Loc)]) -> bool {
@@ -403,10 +417,16 @@ fn moves(a: &Side, b: &Side, out: &mut Vec<Difference>, by_value: bool) -> usize
             if l.is_empty() {
                 "no edit".to_string()
             } else {
-                l.iter()
+                let mut text = l
+                    .iter()
+                    .take(5)
                     .map(|(w, _, fromto)| format!("{w} {fromto}"))
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; ");
+                if l.len() > 5 {
+                    text.push_str(&format!("; … {} more edits", l.len() - 5));
+                }
+                text
             }
         };
         listed.push(Difference {
