@@ -26,6 +26,9 @@ struct Cli {
     /// Allocate the function again with fewer registers, e.g. int=6
     #[arg(long, value_parser = |s: &str| s.parse::<spillscope::engine::compile::realloc::RegisterCounts>())]
     registers: Option<spillscope::engine::compile::realloc::RegisterCounts>,
+    /// Write the app's exports into this folder without asking
+    #[arg(long)]
+    export_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -35,7 +38,7 @@ fn main() -> ExitCode {
             spillscope::cli::end_quietly_on_closed_pipe();
             spillscope::cli::run(command)
         }
-        None => spillscope::gui::run(cli.path, cli.func, cli.step, cli.registers),
+        None => spillscope::gui::run(cli.path, cli.func, cli.step, cli.registers, cli.export_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

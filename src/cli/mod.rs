@@ -10,6 +10,7 @@ use crate::engine::session::Settings;
 pub mod compare;
 pub mod compile;
 pub mod diff;
+pub mod export;
 pub mod fidelity;
 pub mod layout;
 pub mod list;
@@ -34,6 +35,8 @@ pub enum Command {
     Map(map::MapArgs),
     /// Two runs of one function (algorithm, registers, target, opt, or a log) and their differences.
     Diff(diff::DiffArgs),
+    /// The chart at a step as SVG or PNG, an HTML report, or a bug bundle.
+    Export(export::ExportArgs),
     /// Allocate one function again with fewer registers of a class, count by count: splits, spills, moves.
     Registers(registers::RegistersArgs),
     /// Lay out a module's linear memory under runtime profiles; show where they differ.
@@ -97,6 +100,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Map(a) => map::run(a),
         Command::Registers(a) => registers::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Export(a) => export::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),

@@ -11,6 +11,11 @@ pub enum EngineError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: file is empty")]
     Empty { path: PathBuf },
     #[error("{path}: file is {size_bytes} bytes, over the {limit_bytes}-byte limit")]

@@ -12,10 +12,12 @@
 //! - [`runs`]: runs of one function described as `KEY=VALUE`, compared
 //! - [`triage`]: reduce and scan, for hangs and failures
 //! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
+//! - [`export`]: the chart as SVG or PNG, an HTML report, a bug bundle (beside the pipeline)
 
 pub mod capture;
 pub mod compile;
 pub mod error;
+pub mod export;
 pub mod input;
 pub mod layout;
 pub mod opening;

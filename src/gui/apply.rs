@@ -70,6 +70,8 @@ impl App {
             sweep: Default::default(),
             start_registers: None,
             runs: Default::default(),
+            export: None,
+            export_dir: None,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -92,6 +94,12 @@ impl App {
     /// Puts the cursor after `step` steps when the first trace arrives.
     pub fn starting_at_step(mut self, step: Option<usize>) -> App {
         self.start_step = step;
+        self
+    }
+
+    /// Write exports into `dir` without asking (tests, scripted sessions).
+    pub fn exporting_to(mut self, dir: Option<PathBuf>) -> App {
+        self.export_dir = dir;
         self
     }
 
@@ -307,6 +315,58 @@ impl App {
                 pair.view_a.set_x_range(range);
                 pair.view_b.set_x_range(range);
                 pair.shown = Some(range);
+                true
+            }
+            Command::Export(kind) => {
+                let Some(l) = &self.loaded else {
+                    return false;
+                };
+                let slot = self.repaint_ctx.clone();
+                let repaint = move || {
+                    if let Some(ctx) = slot.get() {
+                        ctx.request_repaint();
+                    }
+                };
+                use super::export_menu::{self, ExportKind};
+                self.export = match kind {
+                    ExportKind::Bundle => match (&self.input, l.compiled.log.is_some()) {
+                        (Some(input), false) => Some(export_menu::save_bundle(
+                            l,
+                            Arc::clone(input),
+                            l.compiled.settings,
+                            self.export_dir.clone(),
+                            repaint,
+                        )),
+                        _ => {
+                            self.view.dialog_note = Some(
+                                "a bug bundle needs a function compiled here, not a log".into(),
+                            );
+                            return true;
+                        }
+                    },
+                    _ => match export_menu::render(l, kind) {
+                        Ok(bytes) => Some(export_menu::save(
+                            l,
+                            kind,
+                            bytes,
+                            self.export_dir.clone(),
+                            repaint,
+                        )),
+                        Err(e) => {
+                            self.view.dialog_note = Some(format!("export: {e}"));
+                            return true;
+                        }
+                    },
+                };
+                self.view.dialog_note = Some("exporting…".into());
+                true
+            }
+            Command::ExportDone(result) => {
+                self.export = None;
+                self.view.dialog_note = Some(match result {
+                    Ok(s) => s,
+                    Err(e) => format!("export failed: {e}"),
+                });
                 true
             }
             Command::SweepDone(result) => {

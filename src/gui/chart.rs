@@ -262,28 +262,15 @@ const FOOTER_H: f32 = 18.0;
 /// The register-pressure strip under the rows.
 const PRESSURE_H: f32 = 40.0;
 
-/// Colour of a physical register: hues spread by the golden ratio.
+/// Colour of a physical register (the exports' colours, from the engine).
 pub fn preg_color(p: PReg) -> Color32 {
-    let h = (p.hw as f32 * 0.618_034 + 0.13).fract();
-    let (s, v) = match p.class {
-        RegClass::Int => (0.55, 0.88),
-        RegClass::Float => (0.35, 0.95),
-        RegClass::Vector => (0.75, 0.70),
-    };
-    egui::ecolor::Hsva::new(h, s, v, 1.0).into()
+    let [r, g, b] = crate::engine::export::scene::preg_rgb(p);
+    Color32::from_rgb(r, g, b)
 }
 
 pub fn status_color(s: Status) -> Color32 {
-    match s {
-        Status::Allocated(p) => preg_color(p),
-        Status::Queued => Color32::from_rgb(120, 126, 138),
-        Status::SpillBundle => Color32::from_rgb(214, 140, 50),
-        Status::Spilled(SpillKind::Deferred | SpillKind::IntoSpillBundle) => {
-            Color32::from_rgb(180, 110, 60)
-        }
-        Status::Spilled(_) => Color32::from_rgb(190, 55, 60),
-        Status::Idle | Status::Dissolved => Color32::from_rgb(70, 72, 78),
-    }
+    let [r, g, b] = crate::engine::export::scene::status_rgb(s);
+    Color32::from_rgb(r, g, b)
 }
 
 const CURRENT: Color32 = Color32::from_rgb(255, 255, 255);

@@ -88,6 +88,11 @@ pub enum Command {
     },
     /// Show this program point in both charts of the comparison.
     RunsFocus(Point),
+    /// Export the compile on screen (the chart at the current step, the
+    /// report, a bug bundle).
+    Export(super::export_menu::ExportKind),
+    /// Where an export went, or why it did not.
+    ExportDone(Result<String, String>),
     /// What the worker reported.
     Reply(Reply),
 }

@@ -85,6 +85,11 @@ impl App {
         {
             commands.push(Command::RunsDone(result));
         }
+        if let Some(rx) = &self.export
+            && let Ok(result) = rx.try_recv()
+        {
+            commands.push(Command::ExportDone(result));
+        }
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
         }
@@ -116,6 +121,7 @@ impl App {
                 self.source.as_ref(),
                 self.busy.as_ref(),
                 self.last_elapsed_ms,
+                self.loaded.is_some(),
                 &mut commands,
             );
         });

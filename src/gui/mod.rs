@@ -11,7 +11,8 @@
 //!   map's line lookups, built when the map arrives)
 //! - one file per panel: [`chart`], [`lineage`], [`layout_view`], [`summary`],
 //!   [`stepper`], [`explain_panel`], [`events`], [`function_list`],
-//!   [`code_views`], [`moves_panel`], [`registers_panel`], [`runs_view`], [`open`]
+//!   [`code_views`], [`moves_panel`], [`registers_panel`], [`runs_view`],
+//!   [`export_menu`], [`open`]
 
 pub mod apply;
 pub mod chart;
@@ -21,6 +22,7 @@ pub mod command;
 pub mod compiled;
 pub mod events;
 pub mod explain_panel;
+pub mod export_menu;
 pub mod frame;
 pub mod function_list;
 pub mod layout_model;
@@ -48,6 +50,7 @@ pub fn run(
     func: Option<String>,
     step: Option<usize>,
     registers: Option<crate::engine::compile::realloc::RegisterCounts>,
+    export_dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -63,7 +66,8 @@ pub fn run(
             Ok(Box::new(
                 App::new(cc.storage, path, func)
                     .starting_at_step(step)
-                    .starting_with_registers(registers),
+                    .starting_with_registers(registers)
+                    .exporting_to(export_dir),
             ))
         }),
     )

@@ -24,6 +24,7 @@ pub fn toolbar_ui(
     source: Option<&Source>,
     busy: Option<&Busy>,
     last_elapsed_ms: Option<u128>,
+    have_trace: bool,
     commands: &mut Vec<Command>,
 ) {
     ui.add_space(2.0);
@@ -68,6 +69,8 @@ pub fn toolbar_ui(
         ui.separator();
         settings_ui(ui, settings, commands);
         budget_ui(ui, budget, commands);
+        ui.separator();
+        super::export_menu::export_menu_ui(ui, have_trace, commands);
     });
     ui.horizontal(|ui| {
         match busy {

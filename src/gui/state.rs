@@ -197,6 +197,10 @@ pub struct App {
     /// Counts to allocate with once the first compile arrives.
     pub(super) start_registers: Option<RegisterCounts>,
     pub(super) runs: RunsState,
+    /// An export being written.
+    pub(super) export: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
+    /// Exports go here without a dialog when set.
+    pub(super) export_dir: Option<PathBuf>,
 }
 
 impl App {
@@ -273,6 +277,11 @@ impl App {
     /// The register sweep on screen: its class and points, once done.
     pub fn sweep(&self) -> Option<(regalloc2::RegClass, &Result<Vec<SweepPoint>, String>)> {
         Some((self.sweep.key?.2, self.sweep.result.as_ref()?))
+    }
+
+    /// The toolbar's note (where an export went, why a dialog failed).
+    pub fn note(&self) -> Option<&str> {
+        self.view.dialog_note.as_deref()
     }
 
     /// The Compare runs tab's comparison, once made.

@@ -98,3 +98,31 @@ fn two_runs_side_by_side_name_their_differences() {
     assert_eq!(ra, rb, "both charts show the same program points");
     assert!(ra.0 <= at && at < ra.1, "{at} in {ra:?}");
 }
+
+#[test]
+fn the_export_menu_writes_the_chart_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::samples_dir().join("lessons/pressure.wat");
+    let app = App::new(None, Some(path), Some("pressure".into()))
+        .exporting_to(Some(dir.path().to_path_buf()));
+    let mut h = harness(app);
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    h.state_mut().apply(Command::Jump(20));
+    for (item, file) in [
+        ("Chart as SVG…", "pressure-step20.svg"),
+        ("HTML report…", "pressure-report.html"),
+    ] {
+        h.get_by_label("Export").click();
+        h.run_steps(3);
+        h.get_by_label(item).click();
+        common::gui::run_until(&mut h, "the export", |a| {
+            a.note().is_some_and(|n| n.starts_with("exported"))
+        });
+        let written = dir.path().join(file);
+        assert!(written.is_file(), "{}", h.state().note().unwrap());
+        h.state_mut().apply(Command::ExportDone(Ok(String::new())));
+    }
+    let svg = std::fs::read_to_string(dir.path().join("pressure-step20.svg")).unwrap();
+    assert!(roxmltree::Document::parse(&svg).is_ok());
+    assert!(svg.contains("step 20 of"));
+}

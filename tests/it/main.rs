@@ -7,6 +7,7 @@ mod architecture;
 mod cli;
 mod diff;
 mod engine;
+mod export;
 mod fidelity;
 mod gui;
 mod gui_layout;

@@ -1,0 +1,127 @@
+//! `spillscope export FILE --func SEL (--html OUT | --svg OUT | --png OUT |
+//! --bundle DIR)`: the chart at a step as SVG or PNG, a self-contained HTML
+//! report of the trace, or a bug bundle for an allocator report.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::engine::export::{bundle, html, png, scene, svg};
+use crate::engine::input::Input;
+use crate::engine::replay::{diagnose, moves};
+use crate::engine::session;
+use crate::engine::trace::RegNames;
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  spillscope export sample-modules/pressure.wat --func pressure --svg chart.svg --step 20\n  spillscope export module.wasm --func 12 --html report.html\n  spillscope export hang.wasm --func 3384 --bundle report-3384 --budget 2000000"
+)]
+#[group(id = "out", required = true, multiple = false)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub common: super::FunctionArgs,
+    /// Write a self-contained HTML report of the trace
+    #[arg(long, group = "out")]
+    pub html: Option<PathBuf>,
+    /// Write the chart at --step as SVG
+    #[arg(long, group = "out")]
+    pub svg: Option<PathBuf>,
+    /// Write the chart at --step as PNG
+    #[arg(long, group = "out")]
+    pub png: Option<PathBuf>,
+    /// Write a bug bundle (CLIF, flags, the log cut at the budget, the diagnosis, a README) into this folder
+    #[arg(long, group = "out")]
+    pub bundle: Option<PathBuf>,
+    /// The chart after this many steps (default: all of them)
+    #[arg(long)]
+    pub step: Option<usize>,
+    /// Rows of the chart at most (a window around the step's bundle)
+    #[arg(long, default_value_t = 600)]
+    pub rows: usize,
+    /// Stop the allocation after this many log records (default: scaled to the function's size)
+    #[arg(long)]
+    pub budget: Option<u64>,
+}
+
+fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))
+}
+
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let a = &args.common;
+    let input = Input::load(&a.file)?;
+    let index = input.select(&a.func)?.index;
+    let prepared = session::prepare(&input, index, a.settings())?;
+    let mut limits = prepared.default_limits();
+    if let Some(b) = args.budget {
+        limits.max_records = b;
+    }
+    if let Some(dir) = &args.bundle {
+        let log = session::raw_log(&prepared, &input.path, a.algorithm, limits)?;
+        let t = session::trace_prepared(&input, prepared, a.settings(), limits)?;
+        let diagnosis = diagnose::diagnose(&t.traced.trace);
+        let source = format!("{}, function {}", input.path.display(), t.prepared.label);
+        let files = bundle::write(
+            dir,
+            &bundle::Bundle {
+                source,
+                clif: &t.prepared.clif,
+                optimized: t.prepared.function().is_none()
+                    || matches!(
+                        t.prepared.route,
+                        session::Route::Clif {
+                            optimized: true,
+                            ..
+                        }
+                    ),
+                flags: &t.prepared.flags,
+                log: &log,
+                records_budget: limits.max_records,
+                diagnosis: &diagnosis,
+                checker: t.checker().text(),
+                steps: t.replay.len(),
+            },
+        )?;
+        for f in files {
+            println!("{}", f.display());
+        }
+        return Ok(());
+    }
+    let t = session::trace_prepared(&input, prepared, a.settings(), limits)?;
+    let names = RegNames::for_triple(&t.prepared.flags.triple);
+    let title = format!("{} · {}", t.prepared.label, input.path.display());
+    if let Some(path) = &args.html {
+        let report = moves::attribute(&t.replay, names);
+        let diagnosis = diagnose::diagnose(&t.traced.trace);
+        let text = html::write(&html::Report {
+            title,
+            target: t.prepared.flags.triple.clone(),
+            replay: &t.replay,
+            names,
+            checker: t.checker().text(),
+            diagnosis: &diagnosis,
+            moves: &report,
+            vcode: t.traced.trace.vcode_before.as_deref(),
+            final_code: t.code().map(|c| c.final_vcode.as_str()),
+        });
+        write(path, text.as_bytes())?;
+        println!("{}", path.display());
+        return Ok(());
+    }
+    let step = args.step.unwrap_or(t.replay.len());
+    if step > t.replay.len() {
+        anyhow::bail!("--step {step}: the trace has {} steps", t.replay.len());
+    }
+    let chart = scene::chart(&t.replay, step, &title, names, args.rows.max(1));
+    if let Some(path) = &args.svg {
+        write(path, svg::write(&chart).as_bytes())?;
+        println!("{}", path.display());
+    }
+    if let Some(path) = &args.png {
+        let bytes = png::write(&chart).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        write(path, &bytes)?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The Export menu: the chart at the current step as SVG or PNG, the HTML
+//! report of the trace on screen, a bug bundle. The file is chosen in the
+//! system's save dialog on a thread of its own; where no dialog can be shown,
+//! it goes to `spillscope-exports/` in the current folder. What was written
+//! (or why not) is said in the toolbar.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+
+use crate::engine::export::{bundle, html, png, scene, svg};
+use crate::engine::input::Input;
+use crate::engine::replay::{diagnose, moves};
+use crate::engine::session::{self, Settings};
+
+use super::command::Command;
+use super::compiled::Loaded;
+
+/// What to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Svg,
+    Png,
+    Html,
+    Bundle,
+}
+
+/// The menu in the toolbar.
+pub fn export_menu_ui(ui: &mut egui::Ui, have_trace: bool, commands: &mut Vec<Command>) {
+    ui.add_enabled_ui(have_trace, |ui| {
+        ui.menu_button("Export", |ui| {
+            for (kind, label, hint) in [
+                (ExportKind::Png, "Chart as PNG…", "The chart at the current step"),
+                (ExportKind::Svg, "Chart as SVG…", "The chart at the current step, with tooltips"),
+                (
+                    ExportKind::Html,
+                    "HTML report…",
+                    "One file, offline: steps, explanations, chart, code, moves",
+                ),
+                (
+                    ExportKind::Bundle,
+                    "Bug bundle…",
+                    "A folder: CLIF, flags, the regalloc2 log cut at the budget, the diagnosis, a README",
+                ),
+            ] {
+                if ui.button(label).on_hover_text(hint).clicked() {
+                    commands.push(Command::Export(kind));
+                    ui.close();
+                }
+            }
+        });
+    });
+}
+
+/// A file name for `kind` of the function on screen.
+fn file_name(l: &Loaded, kind: ExportKind) -> String {
+    let label: String = l
+        .compiled
+        .label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    match kind {
+        ExportKind::Svg => format!("{label}-step{}.svg", l.cursor),
+        ExportKind::Png => format!("{label}-step{}.png", l.cursor),
+        ExportKind::Html => format!("{label}-report.html"),
+        ExportKind::Bundle => format!("{label}-bundle"),
+    }
+}
+
+/// The bytes of a chart or report export of the compile on screen (made on
+/// the UI thread: about half a second for the largest traces).
+pub fn render(l: &Loaded, kind: ExportKind) -> Result<Vec<u8>, String> {
+    let c = &l.compiled;
+    let replay = &c.trace.replay;
+    let title = c.label.clone();
+    match kind {
+        ExportKind::Svg => {
+            Ok(svg::write(&scene::chart(replay, l.cursor, &title, c.names, 600)).into_bytes())
+        }
+        ExportKind::Png => png::write(&scene::chart(replay, l.cursor, &title, c.names, 600)),
+        ExportKind::Html => {
+            let report = moves::attribute(replay, c.names);
+            let diagnosis = diagnose::diagnose(&c.trace.traced.trace);
+            Ok(html::write(&html::Report {
+                title,
+                target: c.trace.prepared.flags.triple.clone(),
+                replay,
+                names: c.names,
+                checker: c.trace.checker().text(),
+                diagnosis: &diagnosis,
+                moves: &report,
+                vcode: c.trace.traced.trace.vcode_before.as_deref(),
+                final_code: c.trace.code().map(|x| x.final_vcode.as_str()),
+            })
+            .into_bytes())
+        }
+        ExportKind::Bundle => Err("a bundle is written on its own thread".into()),
+    }
+}
+
+/// Where to write: into `dir` when the app was given one (no dialog), else
+/// the save dialog's choice, or the fallback folder.
+fn destination(dir: Option<PathBuf>, name: &str, folder: bool) -> (PathBuf, bool) {
+    if let Some(d) = dir {
+        return (d.join(name), true);
+    }
+    let picked = if folder {
+        rfd::FileDialog::new()
+            .set_title("Folder for the bug bundle")
+            .pick_folder()
+            .map(|d| d.join(name))
+    } else {
+        rfd::FileDialog::new().set_file_name(name).save_file()
+    };
+    match picked {
+        Some(p) => (p, true),
+        None => (PathBuf::from("spillscope-exports").join(name), false),
+    }
+}
+
+fn said(path: &std::path::Path, chosen: bool) -> String {
+    if chosen {
+        format!("exported {}", path.display())
+    } else {
+        format!(
+            "no file chosen (the save dialog may be unavailable here): exported {}",
+            path.display()
+        )
+    }
+}
+
+/// Writes `bytes` where the user chooses, on a thread; the answer arrives
+/// on the receiver.
+pub fn save(
+    l: &Loaded,
+    kind: ExportKind,
+    bytes: Vec<u8>,
+    dir: Option<PathBuf>,
+    repaint: impl Fn() + Send + 'static,
+) -> Receiver<Result<String, String>> {
+    let name = file_name(l, kind);
+    let (tx, rx) = channel();
+    let _ = std::thread::Builder::new()
+        .name("spillscope-export".into())
+        .spawn(move || {
+            let (path, chosen) = destination(dir, &name, false);
+            let result = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|_| std::fs::write(&path, &bytes))
+                .map(|_| said(&path, chosen))
+                .map_err(|e| format!("{}: cannot write: {e}", path.display()));
+            let _ = tx.send(result);
+            repaint();
+        });
+    rx
+}
+
+/// Writes a bug bundle of the function on screen: its raw log needs a
+/// compile of its own, so all of it runs on a thread.
+pub fn save_bundle(
+    l: &Loaded,
+    input: Arc<Input>,
+    settings: Settings,
+    dir: Option<PathBuf>,
+    repaint: impl Fn() + Send + 'static,
+) -> Receiver<Result<String, String>> {
+    let name = file_name(l, ExportKind::Bundle);
+    let func_index = l.compiled.func_index;
+    let (tx, rx) = channel();
+    let _ = std::thread::Builder::new()
+        .name("spillscope-bundle".into())
+        .spawn(move || {
+            let (dir, chosen) = destination(dir, &name, true);
+            let result =
+                write_bundle(&input, func_index, settings, &dir).map(|_| said(&dir, chosen));
+            let _ = tx.send(result);
+            repaint();
+        });
+    rx
+}
+
+fn write_bundle(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let prepared = session::prepare(input, func_index, settings).map_err(|e| e.to_string())?;
+    let limits = prepared.default_limits();
+    let log = session::raw_log(&prepared, &input.path, settings.algorithm, limits)
+        .map_err(|e| e.to_string())?;
+    let t =
+        session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
+    let diagnosis = diagnose::diagnose(&t.traced.trace);
+    bundle::write(
+        dir,
+        &bundle::Bundle {
+            source: format!("{}, function {}", input.path.display(), t.prepared.label),
+            clif: &t.prepared.clif,
+            optimized: t.prepared.function().is_none(),
+            flags: &t.prepared.flags,
+            log: &log,
+            records_budget: limits.max_records,
+            diagnosis: &diagnosis,
+            checker: t.checker().text(),
+            steps: t.replay.len(),
+        },
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}

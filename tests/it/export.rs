@@ -1,0 +1,226 @@
+//! `export`: the chart at a step as SVG (parsed as XML, one rectangle per
+//! live range, the step's bundle outlined) and PNG (decoded, the ranges in
+//! their colours, text drawn), the HTML report (no network reference, every
+//! step and move), and the bug bundle (its one-line command reproduces the
+//! trace, from the CLIF and from the log).
+
+use crate::common;
+
+use spillscope::engine::capture::CaptureLimits;
+use spillscope::engine::export::scene;
+use spillscope::engine::input::Input;
+use spillscope::engine::input::isa::Target;
+use spillscope::engine::session::{self, Settings};
+use spillscope::engine::trace::RegNames;
+
+fn export(file: &str, func: &str, args: &[&str]) {
+    let sample = common::samples_dir().join(file);
+    let mut all = vec![
+        "export",
+        sample.to_str().unwrap(),
+        "--func",
+        func,
+        "--target",
+        "x86_64",
+    ];
+    all.extend_from_slice(args);
+    let out = common::spillscope(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn trace(file: &str, func: &str) -> session::FunctionTrace {
+    let input = Input::load(&common::samples_dir().join(file)).unwrap();
+    let index = input.select(func).unwrap().index;
+    let settings = Settings {
+        target: Target::X86_64,
+        ..Settings::default()
+    };
+    session::trace_function(&input, index, settings, CaptureLimits::default()).unwrap()
+}
+
+#[test]
+fn the_svg_parses_and_holds_every_live_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chart.svg");
+    export(
+        "lessons/pressure.wat",
+        "0",
+        &["--svg", path.to_str().unwrap(), "--step", "20"],
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("the SVG is XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let t = trace("lessons/pressure.wat", "0");
+    let state = t.replay.state_at(20);
+    let trace = t.replay.trace();
+    let live: usize = (0..state.bundles.len())
+        .map(|b| {
+            state
+                .segs(b as u32)
+                .iter()
+                .filter(|s| trace.vreg_of_range.contains_key(&s.range))
+                .count()
+        })
+        .sum();
+    let ranges: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.children().any(|c| c.has_tag_name("title")))
+        .collect();
+    assert_eq!(
+        ranges.len(),
+        live,
+        "one rectangle per live range at step 20"
+    );
+    // The step's bundle is outlined white and named in its tooltip.
+    let bundle = t.replay.steps()[19].bundle;
+    let outlined: Vec<_> = ranges
+        .iter()
+        .filter(|n| n.attribute("stroke") == Some("#ffffff"))
+        .collect();
+    assert!(!outlined.is_empty());
+    for n in outlined {
+        let title = n.children().find(|c| c.has_tag_name("title")).unwrap();
+        assert!(
+            title
+                .text()
+                .unwrap()
+                .starts_with(&format!("bundle {bundle},"))
+        );
+    }
+}
+
+#[test]
+fn the_png_shows_the_ranges_in_their_colours_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chart.png");
+    export(
+        "lessons/pressure.wat",
+        "0",
+        &["--png", path.to_str().unwrap()],
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let t = trace("lessons/pressure.wat", "0");
+    let chart = scene::chart(
+        &t.replay,
+        t.replay.len(),
+        "x",
+        RegNames::for_triple("x86_64"),
+        600,
+    );
+    assert_eq!(
+        (info.width, info.height),
+        (chart.width.ceil() as u32, chart.height.ceil() as u32)
+    );
+    let pixel = |x: f32, y: f32| {
+        let i = (y as usize * info.width as usize + x as usize) * 3;
+        [buf[i], buf[i + 1], buf[i + 2]]
+    };
+    // The middle of every range wide and tall enough has its colour.
+    let mut checked = 0;
+    for r in chart
+        .rects
+        .iter()
+        .filter(|r| r.w >= 6.0 && r.stroke.is_none())
+    {
+        assert_eq!(
+            pixel(r.x + r.w / 2.0, r.y + r.h / 2.0),
+            r.fill,
+            "{:?}",
+            r.title
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} ranges checked");
+    // The title is drawn: light pixels in the header.
+    let lit = (0..400)
+        .flat_map(|x| (4..22).map(move |y| (x as f32, y as f32)))
+        .filter(|&(x, y)| pixel(x, y)[0] > 150)
+        .count();
+    assert!(lit > 100, "{lit} text pixels");
+}
+
+#[test]
+fn the_html_report_is_self_contained_with_every_step_and_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    export(
+        "c/kernels.wasm",
+        "printf_core",
+        &["--html", path.to_str().unwrap()],
+    );
+    let html = std::fs::read_to_string(&path).unwrap();
+    // Nothing to load: the only URL is the SVG namespace name.
+    let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for bad in ["http://", "https://", "src=", "<link", "@import", "url("] {
+        assert!(!without_ns.contains(bad), "the report contains {bad}");
+    }
+    let t = trace("c/kernels.wasm", "printf_core");
+    let steps = html.matches("<tr class=\"step\"").count();
+    assert_eq!(
+        steps,
+        t.replay
+            .len()
+            .min(spillscope::engine::export::html::MAX_STEPS)
+    );
+    let moves =
+        spillscope::engine::replay::moves::attribute(&t.replay, RegNames::for_triple("x86_64"));
+    assert_eq!(
+        html.matches("<tr class=\"move\"").count(),
+        moves.moves.len()
+    );
+    assert!(
+        html.contains("<span data-inst=\"0\">"),
+        "VCode lines carry their instruction"
+    );
+    assert!(html.contains("<svg"));
+}
+
+#[test]
+fn a_bug_bundle_reproduces_the_trace_with_its_own_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    export(
+        "c/kernels.wasm",
+        "printf_core",
+        &["--bundle", out.to_str().unwrap()],
+    );
+    for f in spillscope::engine::export::bundle::FILES {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with("spillscope trace function.clif"))
+        .expect("the reproduce command");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args(&args)
+        .arg("--json")
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let again: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let t = trace("c/kernels.wasm", "printf_core");
+    assert_eq!(again["summary"]["steps"], t.replay.len());
+    assert_eq!(again["summary"]["splits"], t.traced.trace.counts().splits);
+    let log = common::spillscope(&[
+        "trace",
+        "--log",
+        out.join("regalloc2.log").to_str().unwrap(),
+        "--json",
+    ]);
+    let from_log: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
+    assert_eq!(from_log["summary"]["steps"], t.replay.len());
+}
