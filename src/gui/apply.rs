@@ -277,6 +277,9 @@ impl App {
                 let repaint = self.repaint_ctx.clone();
                 self.runs = super::state::RunsState {
                     result: None,
+                    view_a: Default::default(),
+                    view_b: Default::default(),
+                    shown: None,
                     rx: Some(super::worker::start_runs(
                         input,
                         func_index,
@@ -305,16 +308,16 @@ impl App {
                 true
             }
             Command::RunsFocus(point) => {
-                let Some(Ok(pair)) = self.runs.result.as_mut() else {
+                if !matches!(self.runs.result, Some(Ok(_))) {
                     return false;
-                };
-                let (min, max) = pair.view_a.x_range();
+                }
+                let (min, max) = self.runs.view_a.x_range();
                 let half = ((max - min) / 2.0).max(8.0);
                 let at = point.0 as f32;
                 let range = ((at - half).max(0.0), at + half);
-                pair.view_a.set_x_range(range);
-                pair.view_b.set_x_range(range);
-                pair.shown = Some(range);
+                self.runs.view_a.set_x_range(range);
+                self.runs.view_b.set_x_range(range);
+                self.runs.shown = Some(range);
                 true
             }
             Command::Export(kind) => {
@@ -327,7 +330,8 @@ impl App {
                         ctx.request_repaint();
                     }
                 };
-                use super::export_menu::{self, ExportKind};
+                use super::command::ExportKind;
+                use super::export_menu;
                 self.export = match kind {
                     ExportKind::Bundle => match (&self.input, l.compiled.log.is_some()) {
                         (Some(input), false) => Some(export_menu::save_bundle(

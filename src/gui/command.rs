@@ -10,10 +10,19 @@ use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
 
 use super::chart_model::RowMode;
+use super::compiled::RunsPair;
 use super::layout_model::{CentralTab, PresetChoice};
-use super::state::RunsPair;
 use super::worker::{Budget, Reply};
 use crate::engine::trace::Point;
+
+/// What the Export menu writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Svg,
+    Png,
+    Html,
+    Bundle,
+}
 
 /// One change to the app's state.
 pub enum Command {
@@ -90,7 +99,7 @@ pub enum Command {
     RunsFocus(Point),
     /// Export the compile on screen (the chart at the current step, the
     /// report, a bug bundle).
-    Export(super::export_menu::ExportKind),
+    Export(ExportKind),
     /// Where an export went, or why it did not.
     ExportDone(Result<String, String>),
     /// What the worker reported.

@@ -202,3 +202,10 @@ impl Loaded {
         self.focus.looping = self.compiled.lineage.cycle.clone();
     }
 }
+
+/// Two runs of the function, side by side (the Compare runs tab).
+pub struct RunsPair {
+    pub a: Loaded,
+    pub b: Loaded,
+    pub report: crate::engine::replay::diff::DiffReport,
+}

@@ -13,17 +13,8 @@ use crate::engine::input::Input;
 use crate::engine::replay::{diagnose, moves};
 use crate::engine::session::{self, Settings};
 
-use super::command::Command;
+use super::command::{Command, ExportKind};
 use super::compiled::Loaded;
-
-/// What to export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportKind {
-    Svg,
-    Png,
-    Html,
-    Bundle,
-}
 
 /// The menu in the toolbar.
 pub fn export_menu_ui(ui: &mut egui::Ui, have_trace: bool, commands: &mut Vec<Command>) {

@@ -63,7 +63,8 @@ pub fn runs_ui(
         .weak(),
     );
     ui.separator();
-    match &mut runs.result {
+    let (view_a, view_b, shown) = (&mut runs.view_a, &mut runs.view_b, &mut runs.shown);
+    match &runs.result {
         None if runs.rx.is_some() => {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -77,7 +78,6 @@ pub fn runs_ui(
             ui.colored_label(ui.visuals().error_fg_color, e.as_str());
         }
         Some(Ok(pair)) => {
-            let pair = &mut **pair;
             let full = ui.available_size();
             let left_w = (full.x * 0.64).max(300.0);
             let down = egui::Layout::top_down(egui::Align::Min);
@@ -85,10 +85,10 @@ pub fn runs_ui(
                 ui.allocate_ui_with_layout(egui::vec2(left_w, full.y), down, |ui| {
                     let half = ((full.y - 8.0) / 2.0).max(120.0);
                     ui.allocate_ui_with_layout(egui::vec2(left_w, half), down, |ui| {
-                        side_ui(ui, "a", &pair.a, &mut pair.view_a, mode, false, commands)
+                        side_ui(ui, "a", &pair.a, view_a, mode, false, commands)
                     });
                     ui.allocate_ui_with_layout(egui::vec2(left_w, half), down, |ui| {
-                        side_ui(ui, "b", &pair.b, &mut pair.view_b, mode, true, commands)
+                        side_ui(ui, "b", &pair.b, view_b, mode, true, commands)
                     });
                 });
                 ui.separator();
@@ -98,17 +98,17 @@ pub fn runs_ui(
             });
             // One window for both: a pan or zoom of either moves the other.
             if pair.report.aligned {
-                let (ra, rb) = (pair.view_a.x_range(), pair.view_b.x_range());
-                let moved = match pair.shown {
+                let (ra, rb) = (view_a.x_range(), view_b.x_range());
+                let moved = match *shown {
                     Some(shown) if ra != shown => Some(ra),
                     Some(shown) if rb != shown => Some(rb),
                     None => Some(ra),
                     _ => None,
                 };
                 if let Some(r) = moved {
-                    pair.view_a.set_x_range(r);
-                    pair.view_b.set_x_range(r);
-                    pair.shown = Some(r);
+                    view_a.set_x_range(r);
+                    view_b.set_x_range(r);
+                    *shown = Some(r);
                 }
             }
         }

@@ -11,7 +11,6 @@ use crate::engine::compile::realloc::{RegisterCounts, SweepPoint};
 use crate::engine::input::Input;
 use crate::engine::layout::Profile;
 use crate::engine::replay::diagnose::Diagnosis;
-use crate::engine::replay::diff::DiffReport;
 use crate::engine::replay::moves::MoveReport;
 use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
@@ -20,7 +19,7 @@ use crate::engine::trace::BundleId;
 use super::chart::ChartView;
 use super::chart_model::RowMode;
 use super::code_views::{CodeFollow, CodeTab};
-use super::compiled::Loaded;
+use super::compiled::{Loaded, RunsPair};
 use super::layout_model::{CentralTab, LayoutState, LayoutViewState};
 use super::worker::{Budget, Source, Worker};
 
@@ -57,23 +56,17 @@ pub enum SideTab {
     Registers,
 }
 
-/// Two runs of the function on screen, side by side.
-pub struct RunsPair {
-    pub a: Loaded,
-    pub b: Loaded,
-    pub report: DiffReport,
-    pub view_a: ChartView,
-    pub view_b: ChartView,
-    /// The window both charts showed last frame (to follow a pan of either).
-    pub shown: Option<(f32, f32)>,
-}
-
-/// The Compare runs tab: its answer, and the thread making it.
+/// The Compare runs tab: its answer, the thread making it, the two charts'
+/// views.
 #[derive(Default)]
 pub struct RunsState {
     /// `None` while it runs.
     pub result: Option<Result<Box<RunsPair>, String>>,
     pub(super) rx: Option<std::sync::mpsc::Receiver<Result<Box<RunsPair>, String>>>,
+    pub view_a: ChartView,
+    pub view_b: ChartView,
+    /// The window both charts showed last frame (to follow a pan of either).
+    pub shown: Option<(f32, f32)>,
 }
 
 /// The register-count sweep of one function (the Registers tab's plot).
@@ -287,6 +280,11 @@ impl App {
     /// The Compare runs tab's comparison, once made.
     pub fn runs_report(&self) -> Option<&Result<Box<RunsPair>, String>> {
         self.runs.result.as_ref()
+    }
+
+    /// The program points the Compare runs tab's two charts show.
+    pub fn runs_windows(&self) -> ((f32, f32), (f32, f32)) {
+        (self.runs.view_a.x_range(), self.runs.view_b.x_range())
     }
 
     /// When a running compile first shows its steps so far, and how often

@@ -520,7 +520,7 @@ pub fn start_runs(
     settings: Settings,
     (a, b): (String, String),
     repaint: impl Fn() + Send + 'static,
-) -> Receiver<Result<Box<super::state::RunsPair>, String>> {
+) -> Receiver<Result<Box<super::compiled::RunsPair>, String>> {
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("spillscope-runs".into())
@@ -543,7 +543,7 @@ fn runs_pair(
     settings: Settings,
     a: &str,
     b: &str,
-) -> Result<Box<super::state::RunsPair>, String> {
+) -> Result<Box<super::compiled::RunsPair>, String> {
     use crate::engine::runs::{self, RunSpec};
     let spec = |name: &str, text: &str| {
         RunSpec::parse(text).map_err(|e| format!("run {name} `{text}`: {e}"))
@@ -558,13 +558,10 @@ fn runs_pair(
         let steps = c.trace.replay.len();
         super::compiled::Loaded::new(id, Box::new(c), steps)
     };
-    Ok(Box::new(super::state::RunsPair {
+    Ok(Box::new(super::compiled::RunsPair {
         a: loaded(ra, &sa, 1),
         b: loaded(rb, &sb, 2),
         report,
-        view_a: Default::default(),
-        view_b: Default::default(),
-        shown: None,
     }))
 }
 

@@ -93,8 +93,7 @@ fn two_runs_side_by_side_name_their_differences() {
     h.get_by_label_contains("b: backtracking");
     h.get_by_label(&spilled).click();
     h.run_steps(3);
-    let pair = h.state().runs_report().unwrap().as_ref().unwrap();
-    let (ra, rb) = (pair.view_a.x_range(), pair.view_b.x_range());
+    let (ra, rb) = h.state().runs_windows();
     assert_eq!(ra, rb, "both charts show the same program points");
     assert!(ra.0 <= at && at < ra.1, "{at} in {ra:?}");
 }
