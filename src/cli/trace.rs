@@ -10,8 +10,8 @@ use crate::engine::input::Input;
 use crate::engine::opening::OpenedLog;
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::{self, Diagnosis};
-use crate::engine::replay::explain;
 use crate::engine::replay::pressure::{self, ClassPressure};
+use crate::engine::replay::{explain, narrate};
 use crate::engine::session;
 use crate::engine::trace::{Outcome, RegNames, StepCounts, Trace};
 
@@ -56,6 +56,10 @@ pub struct TraceArgs {
     /// regalloc2 alone on the function Cranelift lowered (no machine code)
     #[arg(long, value_parser = parse_registers, conflicts_with_all = ["log", "raw_log", "algorithm"])]
     pub registers: Option<RegisterCounts>,
+    /// Teaching mode: tell each step plainly (JSON: `narration` per step and
+    /// the `glossary`)
+    #[arg(long)]
+    pub narrate: bool,
 }
 
 fn parse_registers(s: &str) -> Result<RegisterCounts, String> {
@@ -100,6 +104,9 @@ pub struct StepRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<u32>>,
     pub explanation: String,
+    /// With `--narrate`: the step told plainly, one sentence per entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub narration: Option<Vec<String>>,
 }
 
 #[derive(serde::Serialize)]
@@ -136,6 +143,39 @@ pub struct TraceReport {
     /// For `--registers`: the registers kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registers: Option<RegistersKept>,
+    /// With `--narrate`: the terms the narration uses, defined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glossary: Option<Vec<GlossaryEntry>>,
+}
+
+#[derive(serde::Serialize)]
+pub struct GlossaryEntry {
+    pub term: &'static str,
+    pub definition: &'static str,
+}
+
+/// Adds each step's narration and the glossary to `report`.
+fn narrate_into(report: &mut TraceReport, replay: &Replay, names: Option<RegNames>) {
+    for (i, row) in report.steps.iter_mut().enumerate() {
+        let step = &replay.steps()[i];
+        row.narration = Some(
+            narrate::narrate(
+                step,
+                replay.vregs_at_start(i),
+                names,
+                replay.props_at_start(i),
+            )
+            .iter()
+            .map(narrate::plain)
+            .collect(),
+        );
+    }
+    report.glossary = Some(
+        narrate::GLOSSARY
+            .iter()
+            .map(|&(term, definition)| GlossaryEntry { term, definition })
+            .collect(),
+    );
 }
 
 /// What `counts` keeps of `func`'s environment, named on the target.
@@ -218,6 +258,7 @@ pub fn step_rows(trace: &Trace, replay: &Replay, names: Option<RegNames>) -> Vec
                     _ => None,
                 },
                 explanation: explain::headline(s, names),
+                narration: None,
             }
         })
         .collect()
@@ -301,7 +342,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
             }
         }
     }
-    Ok(TraceReport {
+    let mut report = TraceReport {
         function: t.prepared.label.clone(),
         index,
         target: t.prepared.flags.triple.clone(),
@@ -310,14 +351,19 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         diagnosis: diagnose::diagnose(trace),
         import: None,
         registers: registers.map(|(_, k)| k),
-    })
+        glossary: None,
+    };
+    if args.narrate {
+        narrate_into(&mut report, &t.replay, names);
+    }
+    Ok(report)
 }
 
-fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
+fn run_log(path: &std::path::Path, narrate: bool) -> anyhow::Result<TraceReport> {
     let log = OpenedLog::read(path)?;
     let trace = &log.trace.traced.trace;
     let replay = &log.trace.replay;
-    Ok(TraceReport {
+    let mut report = TraceReport {
         function: path.display().to_string(),
         index: 0,
         target: "from log".into(),
@@ -341,12 +387,17 @@ fn run_log(path: &std::path::Path) -> anyhow::Result<TraceReport> {
             releases: String::from(log.stats.dialect),
         }),
         registers: None,
-    })
+        glossary: None,
+    };
+    if narrate {
+        narrate_into(&mut report, replay, None);
+    }
+    Ok(report)
 }
 
 pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     let report = if let Some(log) = &args.log {
-        run_log(log)?
+        run_log(log, args.narrate)?
     } else {
         run_compile(&args)?
     };
@@ -378,6 +429,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     }
     for s in &report.steps {
         println!("{:>5}  {}", s.step, s.explanation);
+        for sentence in s.narration.iter().flatten() {
+            println!("       {sentence}");
+        }
     }
     let m = &report.summary;
     let c = &m.counts;
@@ -389,5 +443,11 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         println!("trace {s}");
     }
     println!("{}", report.diagnosis.description);
+    if let Some(glossary) = &report.glossary {
+        println!();
+        for g in glossary {
+            println!("{}: {}", g.term, g.definition);
+        }
+    }
     Ok(())
 }

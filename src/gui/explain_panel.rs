@@ -4,13 +4,55 @@
 use egui::RichText;
 
 use crate::engine::replay::Status;
-use crate::engine::replay::explain;
+use crate::engine::replay::{explain, narrate};
 use crate::engine::trace::{Constraint, Phase, Point};
 
 use super::compiled::Loaded;
 
-pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
+/// The step told for a beginner: glossary terms underlined, their meaning
+/// on hover; the whole glossary below.
+fn narration_ui(ui: &mut egui::Ui, l: &Loaded, i: usize) {
+    let replay = &l.compiled.trace.replay;
+    let step = &replay.steps()[i];
+    for sentence in narrate::narrate(
+        step,
+        replay.vregs_at_start(i),
+        l.compiled.names,
+        replay.props_at_start(i),
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            ui.spacing_mut().item_spacing.x = 0.0;
+            for piece in sentence {
+                match piece {
+                    narrate::Piece::Text(t) => {
+                        ui.label(t);
+                    }
+                    narrate::Piece::Term { term, text } => {
+                        ui.label(RichText::new(text).underline())
+                            .on_hover_text(format!(
+                                "{term}: {}",
+                                narrate::definition(term).unwrap_or_default()
+                            ));
+                    }
+                }
+            }
+        });
+    }
+    ui.collapsing("Glossary", |ui| {
+        for (term, def) in narrate::GLOSSARY {
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(term);
+                ui.label(def);
+            });
+        }
+    });
+}
+
+pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>, teaching: &mut bool) {
     ui.add_space(4.0);
+    ui.checkbox(teaching, "Teaching mode")
+        .on_hover_text("Each step told plainly, technical words explained on hover");
+    let on = *teaching;
     let Some(l) = loaded else {
         ui.strong("Step");
         ui.label(RichText::new("nothing compiled yet").weak());
@@ -61,6 +103,10 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>) {
         .max_height((ui.available_height() * 0.25).clamp(110.0, 260.0))
         .auto_shrink([false, true])
         .show(ui, |ui| {
+            if on {
+                narration_ui(ui, l, i);
+                return;
+            }
             for line in explain::explain(
                 step,
                 replay.vregs_at_start(i),

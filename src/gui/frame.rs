@@ -179,7 +179,11 @@ impl App {
                         log_info_ui(ui, log, &mut commands);
                         ui.separator();
                     }
-                    explain_panel::explain_panel_ui(ui, self.loaded.as_ref());
+                    explain_panel::explain_panel_ui(
+                        ui,
+                        self.loaded.as_ref(),
+                        &mut self.view.teaching,
+                    );
                     ui.separator();
                     if let Some(l) = &self.loaded {
                         ui.strong(if l.compiled.log.is_some() {

@@ -113,6 +113,8 @@ pub struct ViewState {
     pub functions_by_size: bool,
     /// The register counts being edited in the Registers tab.
     pub registers_edit: RegisterCounts,
+    /// The step panel tells each step plainly, with a glossary.
+    pub teaching: bool,
     /// The two run specs of the Compare runs tab.
     pub runs_a: String,
     pub runs_b: String,
@@ -136,6 +138,7 @@ impl Default for ViewState {
             find: FindState::default(),
             functions_by_size: false,
             registers_edit: RegisterCounts::default(),
+            teaching: false,
             runs_a: String::new(),
             runs_b: "registers=int:6".into(),
             functions_scrolled_to: None,

@@ -125,3 +125,18 @@ fn the_export_menu_writes_the_chart_and_the_report() {
     assert!(roxmltree::Document::parse(&svg).is_ok());
     assert!(svg.contains("step 20 of"));
 }
+
+#[test]
+fn teaching_mode_tells_the_step_plainly_with_a_glossary() {
+    let path = common::samples_dir().join("lessons/calls.wat");
+    let mut h = harness(App::new(None, Some(path), Some("1".into())));
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    h.get_by_label("Teaching mode").click();
+    h.run_steps(3);
+    h.get_by_label("Forward >").click();
+    h.run_steps(3);
+    h.get_by_label_contains("The allocator takes the next");
+    // Glossary terms are their own labels (underlined, defined on hover).
+    h.get_by_label("queue");
+    h.get_by_label("Glossary");
+}

@@ -119,3 +119,70 @@ fn each_lesson_shows_what_it_teaches() {
     });
     assert!(minimal, "no bundle was cut into minimal bundles");
 }
+
+#[test]
+fn every_lesson_step_is_narrated_and_every_glossary_term_is_met() {
+    use spillscope::engine::replay::narrate::{self, Piece};
+    let mut met = std::collections::BTreeSet::new();
+    for file in [
+        "pressure.wat",
+        "calls.wat",
+        "loop.wat",
+        "fixed-registers.wat",
+    ] {
+        let t = traced(file);
+        let names = RegNames::for_triple(&t.prepared.flags.triple);
+        for (i, step) in t.replay.steps().iter().enumerate() {
+            let told = narrate::narrate(
+                step,
+                t.replay.vregs_at_start(i),
+                names,
+                t.replay.props_at_start(i),
+            );
+            let last = narrate::plain(told.last().unwrap());
+            assert!(
+                last.starts_with("Result: "),
+                "{file} step {}: {last}",
+                i + 1
+            );
+            // The result names the step's bundle, as the headline does.
+            assert!(last.contains(&format!("bundle {}", step.bundle)), "{last}");
+            for piece in told.iter().flatten() {
+                if let Piece::Term { term, .. } = piece {
+                    met.insert(*term);
+                }
+            }
+        }
+    }
+    let all: std::collections::BTreeSet<&str> = narrate::GLOSSARY.iter().map(|g| g.0).collect();
+    let missing: Vec<_> = all.difference(&met).collect();
+    assert!(missing.is_empty(), "terms no lesson step uses: {missing:?}");
+}
+
+#[test]
+fn trace_narrate_json_tells_each_step_and_defines_the_terms() {
+    let out = common::spillscope(&[
+        "trace",
+        lessons_dir().join("pressure.wat").to_str().unwrap(),
+        "--func",
+        "0",
+        "--target",
+        "x86_64",
+        "--narrate",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = t["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["narration"].as_array().is_some_and(|n| n.len() >= 2))
+    );
+    let glossary = t["glossary"].as_array().unwrap();
+    assert_eq!(
+        glossary.len(),
+        spillscope::engine::replay::narrate::GLOSSARY.len()
+    );
+    assert!(glossary.iter().any(|g| g["term"] == "spill weight"));
+}

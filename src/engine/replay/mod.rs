@@ -18,6 +18,7 @@ pub mod diff;
 pub mod explain;
 pub mod invariants;
 pub mod moves;
+pub mod narrate;
 pub mod pressure;
 pub mod query;
 
