@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::engine::input::Input;
 use crate::engine::layout::map::{AddressMap, Growth, Instantiation};
+use crate::engine::layout::measure::{self, Measured};
 use crate::engine::layout::model::{ModuleLayout, StackDirection};
 use crate::engine::layout::profile::PageLimitOutcome;
 use crate::engine::layout::units::{hex, human_bytes, pages_from_bytes_ceil};
@@ -35,6 +36,53 @@ pub struct LayoutArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// Also make each memory with Wasmtime under each Wasmtime profile for
+    /// this host (no guest code runs) and compare what it mapped, read from
+    /// /proc/self/maps, with the model (Linux)
+    #[arg(long)]
+    pub measure: bool,
+}
+
+/// One memory under one profile: the model's numbers and Wasmtime's.
+#[derive(serde::Serialize)]
+pub struct MeasuredMemory {
+    pub profile: String,
+    pub memory: u32,
+    pub model: Measured,
+    pub wasmtime: Measured,
+    /// Every number equal.
+    pub equal: bool,
+}
+
+#[derive(serde::Serialize)]
+struct MeasuredReport<'a> {
+    #[serde(flatten)]
+    report: &'a LayoutReport,
+    measured: Vec<MeasuredMemory>,
+}
+
+/// Measures every memory under every Wasmtime profile for this host.
+pub fn measure_all(report: &LayoutReport) -> anyhow::Result<Vec<MeasuredMemory>> {
+    let mut out = Vec::new();
+    for p in &report.profiles {
+        if p.profile.runtime != crate::engine::layout::profile::Runtime::Wasmtime
+            || p.profile.target != "host"
+        {
+            continue;
+        }
+        let got = measure::measure(&report.module.memories, &p.profile)?;
+        for (map, wasmtime) in p.memories.iter().zip(got) {
+            let model = measure::model_numbers(map, measure::host_page_bytes());
+            out.push(MeasuredMemory {
+                profile: p.profile.key.clone(),
+                memory: map.memory,
+                equal: model == wasmtime,
+                model,
+                wasmtime,
+            });
+        }
+    }
+    Ok(out)
 }
 
 pub fn run(args: LayoutArgs) -> anyhow::Result<()> {
@@ -48,10 +96,52 @@ pub fn run(args: LayoutArgs) -> anyhow::Result<()> {
             .collect::<Result<Vec<_>, _>>()?
     };
     let report = LayoutReport::from_input(&input, &profiles)?;
+    let measured = if args.measure {
+        Some(measure_all(&report)?)
+    } else {
+        None
+    };
     if args.json {
-        return super::print_json(&report);
+        return match measured {
+            Some(measured) => super::print_json(&MeasuredReport {
+                report: &report,
+                measured,
+            }),
+            None => super::print_json(&report),
+        };
     }
     print!("{}", render_text(&args.file.display().to_string(), &report));
+    if let Some(measured) = measured {
+        println!(
+            "\nMeasured: each memory made by Wasmtime, its mapping read from /proc/self/maps \
+             (compared in host pages of {})",
+            human_bytes(measure::host_page_bytes() as u128)
+        );
+        for m in &measured {
+            let w = &m.wasmtime;
+            println!(
+                "  {} memory {}: guard before {}, accessible {}, after {}, reserved {} — {}",
+                m.profile,
+                m.memory,
+                human_bytes(w.guard_before_bytes as u128),
+                human_bytes(w.accessible_bytes as u128),
+                human_bytes(w.after_bytes as u128),
+                human_bytes(w.reserved_bytes as u128),
+                if m.equal {
+                    "as the model says".to_string()
+                } else {
+                    let d = &m.model;
+                    format!(
+                        "the model says {}, {}, {}, {}",
+                        human_bytes(d.guard_before_bytes as u128),
+                        human_bytes(d.accessible_bytes as u128),
+                        human_bytes(d.after_bytes as u128),
+                        human_bytes(d.reserved_bytes as u128)
+                    )
+                }
+            );
+        }
+    }
     Ok(())
 }
 

@@ -658,3 +658,48 @@ fn bad_inputs_and_profiles_fail_clearly() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// The model's reservation, guards and accessible part of every memory equal
+/// what Wasmtime maps: `layout --measure` makes each memory under each
+/// Wasmtime profile's `Config` in its own process and reads the mapping from
+/// `/proc/self/maps`.
+#[test]
+fn the_model_equals_what_wasmtime_maps() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("skipped: measuring reads /proc/self/maps, which only Linux has");
+        return;
+    }
+    let mut compared = 0;
+    for (file, profiles) in [
+        ("memory.wat", &["jit", "explicit", "limit:8"][..]),
+        ("memory/memory64-shared.wat", &["jit", "explicit"][..]),
+        ("memory/page-limit.wat", &["jit", "explicit"][..]),
+        ("memory/one-byte-pages.wat", &["jit", "explicit"][..]),
+        ("c/kernels.wasm", &["jit", "explicit"][..]),
+    ] {
+        let path = sample(file);
+        let mut args = vec!["layout", path.to_str().unwrap(), "--measure", "--json"];
+        for p in profiles {
+            args.extend(["--profile", p]);
+        }
+        let out = common::spillscope(&args);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let measured = v["measured"].as_array().unwrap();
+        let memories = v["module"]["memories"].as_array().unwrap().len();
+        assert_eq!(measured.len(), memories * profiles.len(), "{file}");
+        for m in measured {
+            assert_eq!(
+                m["model"], m["wasmtime"],
+                "{file} under {}: the model and what Wasmtime mapped",
+                m["profile"]
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 11, "{compared} memories compared");
+}

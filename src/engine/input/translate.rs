@@ -194,6 +194,10 @@ pub fn config(
         config.target(triple).map_err(|e| wasmtime_error(path, e))?;
     }
     config.cranelift_opt_level(settings.opt.wasmtime());
+    // Memories of 1-byte pages (custom-page-sizes, a phase-3 proposal off in
+    // Wasmtime by default) translate like any other; the code of modules
+    // without them does not change.
+    config.wasm_custom_page_sizes(true);
     if let Some(hook) = hook {
         hook(&mut config).map_err(|e| wasmtime_error(path, e))?;
     }

@@ -11,12 +11,15 @@
 //! - [`map`]: per-profile address maps relative to the memory base
 //! - [`diff`]: differences across profiles, in sentences
 //! - [`effect`]: what each profile does to one function's compiled code
+//! - [`measure`]: the model checked against Wasmtime: memories made under a
+//!   profile's `Config`, their mappings read from the process's memory map
 //! - [`units`]: sizes and addresses in words
 
 pub mod checks;
 pub mod diff;
 pub mod effect;
 pub mod map;
+pub mod measure;
 pub mod model;
 pub mod profile;
 pub mod units;
