@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::engine::input::Input;
 use crate::engine::layout::map::{AddressMap, Growth, Instantiation};
-use crate::engine::layout::measure::{self, Measured};
+use crate::engine::layout::measure::{self, MeasuredMemory};
 use crate::engine::layout::model::{ModuleLayout, StackDirection};
 use crate::engine::layout::profile::PageLimitOutcome;
 use crate::engine::layout::units::{hex, human_bytes, pages_from_bytes_ceil};
@@ -43,46 +43,11 @@ pub struct LayoutArgs {
     pub measure: bool,
 }
 
-/// One memory under one profile: the model's numbers and Wasmtime's.
-#[derive(serde::Serialize)]
-pub struct MeasuredMemory {
-    pub profile: String,
-    pub memory: u32,
-    pub model: Measured,
-    pub wasmtime: Measured,
-    /// Every number equal.
-    pub equal: bool,
-}
-
 #[derive(serde::Serialize)]
 struct MeasuredReport<'a> {
     #[serde(flatten)]
     report: &'a LayoutReport,
     measured: Vec<MeasuredMemory>,
-}
-
-/// Measures every memory under every Wasmtime profile for this host.
-pub fn measure_all(report: &LayoutReport) -> anyhow::Result<Vec<MeasuredMemory>> {
-    let mut out = Vec::new();
-    for p in &report.profiles {
-        if p.profile.runtime != crate::engine::layout::profile::Runtime::Wasmtime
-            || p.profile.target != "host"
-        {
-            continue;
-        }
-        let got = measure::measure(&report.module.memories, &p.profile)?;
-        for (map, wasmtime) in p.memories.iter().zip(got) {
-            let model = measure::model_numbers(map, measure::host_page_bytes());
-            out.push(MeasuredMemory {
-                profile: p.profile.key.clone(),
-                memory: map.memory,
-                equal: model == wasmtime,
-                model,
-                wasmtime,
-            });
-        }
-    }
-    Ok(out)
 }
 
 pub fn run(args: LayoutArgs) -> anyhow::Result<()> {
@@ -97,7 +62,7 @@ pub fn run(args: LayoutArgs) -> anyhow::Result<()> {
     };
     let report = LayoutReport::from_input(&input, &profiles)?;
     let measured = if args.measure {
-        Some(measure_all(&report)?)
+        Some(measure::compare(&report)?)
     } else {
         None
     };

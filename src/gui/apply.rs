@@ -72,6 +72,7 @@ impl App {
             runs: Default::default(),
             export: None,
             export_dir: None,
+            measuring: None,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -371,6 +372,37 @@ impl App {
                     Ok(s) => s,
                     Err(e) => format!("export failed: {e}"),
                 });
+                true
+            }
+            Command::MeasureLayout => {
+                let Some(model) = self.layout.model() else {
+                    return false;
+                };
+                if self.measuring.is_some() {
+                    return false;
+                }
+                let report = model.report.clone();
+                let keys: Vec<String> = model.profiles.iter().map(|p| p.key.clone()).collect();
+                let (tx, rx) = std::sync::mpsc::channel();
+                let slot = self.repaint_ctx.clone();
+                let _ = std::thread::Builder::new()
+                    .name("spillscope-measure".into())
+                    .spawn(move || {
+                        let rows = crate::engine::layout::measure::compare(&report)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send((keys, rows));
+                        if let Some(ctx) = slot.get() {
+                            ctx.request_repaint();
+                        }
+                    });
+                self.measuring = Some(rx);
+                true
+            }
+            Command::MeasureDone(keys, rows) => {
+                self.measuring = None;
+                if let Some(model) = self.layout.model_mut() {
+                    model.measured = Some((keys, rows));
+                }
                 true
             }
             Command::SweepDone(result) => {

@@ -102,6 +102,14 @@ pub enum Command {
     Export(ExportKind),
     /// Where an export went, or why it did not.
     ExportDone(Result<String, String>),
+    /// Make the module's memories with Wasmtime under each host profile and
+    /// compare with the model.
+    MeasureLayout,
+    /// The measurement: the profiles it was made under, and its rows.
+    MeasureDone(
+        Vec<String>,
+        Result<Vec<crate::engine::layout::measure::MeasuredMemory>, String>,
+    ),
     /// What the worker reported.
     Reply(Reply),
 }

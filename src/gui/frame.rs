@@ -90,6 +90,11 @@ impl App {
         {
             commands.push(Command::ExportDone(result));
         }
+        if let Some(rx) = &self.measuring
+            && let Ok((keys, rows)) = rx.try_recv()
+        {
+            commands.push(Command::MeasureDone(keys, rows));
+        }
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
         }

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::engine::layout::measure::MeasuredMemory;
+
 use crate::engine::input::isa::Target;
 use crate::engine::layout::effect::CompareReport;
 use crate::engine::layout::model::ModuleLayout;
@@ -146,6 +148,10 @@ pub struct Effects {
     pub compiled: Vec<Option<Box<Compiled>>>,
 }
 
+/// A measurement of the memories: the profiles it was made under, and its
+/// rows (or why there are none).
+pub type Measurement = (Vec<String>, Result<Vec<MeasuredMemory>, String>);
+
 /// The open module's layout under the chosen profiles.
 pub struct LayoutModel {
     pub module: Arc<ModuleLayout>,
@@ -159,6 +165,9 @@ pub struct LayoutModel {
     pub effects: Option<Effects>,
     /// Row of `effects` whose compile the allocator view shows.
     pub opened_row: Option<usize>,
+    /// The memories made by Wasmtime under each host profile, against the
+    /// model (`None` until asked; the profiles they were made under).
+    pub measured: Option<Measurement>,
 }
 
 impl LayoutModel {
@@ -172,6 +181,7 @@ impl LayoutModel {
             error: None,
             effects: None,
             opened_row: None,
+            measured: None,
         };
         m.rebuild();
         m

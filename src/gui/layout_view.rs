@@ -70,9 +70,79 @@ pub fn layout_view_ui(
                 .max_height((ui.available_height() * 0.45).max(80.0))
                 .show(ui, |ui| differences_ui(ui, &model.report));
             ui.separator();
+            measured_ui(ui, model, commands);
+            ui.separator();
             effects_ui(ui, model, busy, commands);
         });
     });
+}
+
+/// The model against Wasmtime: each memory made under each host Wasmtime
+/// profile, its mapping read from the process's memory map.
+fn measured_ui(ui: &mut egui::Ui, model: &LayoutModel, commands: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("Measured");
+        if ui
+            .button("Measure with Wasmtime")
+            .on_hover_text(
+                "Make each memory with Wasmtime under each Wasmtime profile for this host (no guest \
+                 code runs) and compare what it maps, read from /proc/self/maps, with the model",
+            )
+            .clicked()
+        {
+            commands.push(Command::MeasureLayout);
+        }
+    });
+    let keys: Vec<String> = model.profiles.iter().map(|p| p.key.clone()).collect();
+    match &model.measured {
+        None => {}
+        Some((for_keys, _)) if *for_keys != keys => {
+            ui.weak("The profiles changed since the last measurement: measure again.");
+        }
+        Some((_, Err(e))) => {
+            ui.colored_label(Color32::from_rgb(230, 120, 110), e);
+        }
+        Some((_, Ok(rows))) if rows.is_empty() => {
+            ui.weak("No Wasmtime profile for this host is on.");
+        }
+        Some((_, Ok(rows))) => {
+            egui::Grid::new("measured").striped(true).show(ui, |ui| {
+                for h in [
+                    "profile",
+                    "memory",
+                    "guard before",
+                    "accessible",
+                    "reserved",
+                    "",
+                ] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for r in rows {
+                    let w = &r.wasmtime;
+                    ui.label(&r.profile);
+                    ui.label(r.memory.to_string());
+                    ui.label(human_bytes(w.guard_before_bytes as u128));
+                    ui.label(human_bytes(w.accessible_bytes as u128));
+                    ui.label(human_bytes(w.reserved_bytes as u128));
+                    if r.equal {
+                        ui.colored_label(Color32::from_rgb(120, 200, 120), "as modelled");
+                    } else {
+                        ui.colored_label(
+                            Color32::from_rgb(230, 120, 110),
+                            format!(
+                                "model: {}, {}, {}",
+                                human_bytes(r.model.guard_before_bytes as u128),
+                                human_bytes(r.model.accessible_bytes as u128),
+                                human_bytes(r.model.reserved_bytes as u128)
+                            ),
+                        );
+                    }
+                    ui.end_row();
+                }
+            });
+        }
+    }
 }
 
 fn chooser_ui(

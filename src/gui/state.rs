@@ -197,6 +197,8 @@ pub struct App {
     pub(super) export: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
     /// Exports go here without a dialog when set.
     pub(super) export_dir: Option<PathBuf>,
+    /// A memory measurement being made.
+    pub(super) measuring: Option<std::sync::mpsc::Receiver<super::layout_model::Measurement>>,
 }
 
 impl App {
@@ -273,6 +275,18 @@ impl App {
     /// The register sweep on screen: its class and points, once done.
     pub fn sweep(&self) -> Option<(regalloc2::RegClass, &Result<Vec<SweepPoint>, String>)> {
         Some((self.sweep.key?.2, self.sweep.result.as_ref()?))
+    }
+
+    /// The Memory tab's measurement: for each memory under each host
+    /// Wasmtime profile, whether Wasmtime mapped what the model says.
+    pub fn layout_measured(&self) -> Option<Vec<(String, u32, bool)>> {
+        let m = self.layout.model()?;
+        let rows = m.measured.as_ref()?.1.as_ref().ok()?;
+        Some(
+            rows.iter()
+                .map(|r| (r.profile.clone(), r.memory, r.equal))
+                .collect(),
+        )
     }
 
     /// The toolbar's note (where an export went, why a dialog failed).

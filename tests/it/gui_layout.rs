@@ -162,3 +162,20 @@ fn a_layout_that_cannot_be_read_shows_its_error() {
     );
     assert!(h.state().layout_profiles().is_empty());
 }
+
+#[test]
+fn measure_with_wasmtime_lists_each_memory_under_each_host_profile() {
+    let mut h = page_limit_harness();
+    h.get_by_label("Memory layout").click();
+    h.run_steps(3);
+    h.get_by_label("Measure with Wasmtime").click();
+    common::gui::run_until(&mut h, "the measurement", |a| a.layout_measured().is_some());
+    // jit and explicit are Wasmtime profiles for this host; the WasmEdge model
+    // has nothing to measure. (Whether each equals the model is asserted by
+    // `layout::the_model_equals_what_wasmtime_maps` in a process of its own:
+    // here other tests' threads map memory beside the reservation.)
+    let rows = h.state().layout_measured().unwrap();
+    let profiles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(profiles, ["jit", "explicit"]);
+    h.get_by_label("guard before");
+}

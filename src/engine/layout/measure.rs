@@ -10,10 +10,10 @@
 //! guard before it, after the accessible part the rest of the reservation and
 //! the guard after it.
 
-use super::LayoutError;
 use super::map::AddressMap;
 use super::model::MemoryInfo;
 use super::profile::{Profile, Runtime};
+use super::{LayoutError, LayoutReport};
 
 /// What Wasmtime mapped for one memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -210,4 +210,39 @@ fn measured(memory: u32, base: u64, before: &[Mapping], after: &[Mapping]) -> Op
         after_bytes: end - accessible_end,
         reserved_bytes: end - start,
     })
+}
+
+/// One memory under one profile: the model's numbers and Wasmtime's.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MeasuredMemory {
+    pub profile: String,
+    pub memory: u32,
+    pub model: Measured,
+    pub wasmtime: Measured,
+    /// Every number equal.
+    pub equal: bool,
+}
+
+/// Every memory of `report` measured under each of its Wasmtime profiles for
+/// this host, beside the model's numbers.
+pub fn compare(report: &LayoutReport) -> Result<Vec<MeasuredMemory>, LayoutError> {
+    let page = host_page_bytes();
+    let mut out = Vec::new();
+    for p in &report.profiles {
+        if p.profile.runtime != Runtime::Wasmtime || p.profile.target != "host" {
+            continue;
+        }
+        let got = measure(&report.module.memories, &p.profile)?;
+        for (map, wasmtime) in p.memories.iter().zip(got) {
+            let model = model_numbers(map, page);
+            out.push(MeasuredMemory {
+                profile: p.profile.key.clone(),
+                memory: map.memory,
+                equal: model == wasmtime,
+                model,
+                wasmtime,
+            });
+        }
+    }
+    Ok(out)
 }
