@@ -60,16 +60,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
     println!("  a: {}", r.a.label);
     println!("  b: {}", r.b.label);
     println!("{:>22} {:>9} {:>9}", "", "a", "b");
-    let rows = [
-        ("steps", r.a.steps, r.b.steps),
-        ("splits", r.a.splits, r.b.splits),
-        ("evictions", r.a.evictions, r.b.evictions),
-        ("spill slots", r.a.spill_slots, r.b.spill_slots),
-        ("moves", r.a.moves, r.b.moves),
-        ("spills", r.a.spills, r.b.spills),
-        ("reloads", r.a.reloads, r.b.reloads),
-    ];
-    for (what, x, y) in rows {
+    for (what, x, y) in r.a.rows(&r.b) {
         println!("{what:>22} {x:>9} {y:>9}");
     }
     if let Some(note) = &r.note {

@@ -52,41 +52,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let a = &args.common;
     let input = Input::load(&a.file)?;
     let index = input.select(&a.func)?.index;
+    if let Some(dir) = &args.bundle {
+        for f in bundle::write_function(&input, index, a.settings(), args.budget, dir)? {
+            println!("{}", f.display());
+        }
+        return Ok(());
+    }
     let prepared = session::prepare(&input, index, a.settings())?;
     let mut limits = prepared.default_limits();
     if let Some(b) = args.budget {
         limits.max_records = b;
-    }
-    if let Some(dir) = &args.bundle {
-        let log = session::raw_log(&prepared, &input.path, a.algorithm, limits)?;
-        let t = session::trace_prepared(&input, prepared, a.settings(), limits)?;
-        let diagnosis = diagnose::diagnose(&t.traced.trace);
-        let source = format!("{}, function {}", input.path.display(), t.prepared.label);
-        let files = bundle::write(
-            dir,
-            &bundle::Bundle {
-                source,
-                clif: &t.prepared.clif,
-                optimized: t.prepared.function().is_none()
-                    || matches!(
-                        t.prepared.route,
-                        session::Route::Clif {
-                            optimized: true,
-                            ..
-                        }
-                    ),
-                flags: &t.prepared.flags,
-                log: &log,
-                records_budget: limits.max_records,
-                diagnosis: &diagnosis,
-                checker: t.checker().text(),
-                steps: t.replay.len(),
-            },
-        )?;
-        for f in files {
-            println!("{}", f.display());
-        }
-        return Ok(());
     }
     let t = session::trace_prepared(&input, prepared, a.settings(), limits)?;
     let names = RegNames::for_triple(&t.prepared.flags.triple);

@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, channel};
 use crate::engine::export::{bundle, html, png, scene, svg};
 use crate::engine::input::Input;
 use crate::engine::replay::{diagnose, moves};
-use crate::engine::session::{self, Settings};
+use crate::engine::session::Settings;
 
 use super::command::{Command, ExportKind};
 use super::compiled::Loaded;
@@ -164,41 +164,11 @@ pub fn save_bundle(
         .name("spillscope-bundle".into())
         .spawn(move || {
             let (dir, chosen) = destination(dir, &name, true);
-            let result =
-                write_bundle(&input, func_index, settings, &dir).map(|_| said(&dir, chosen));
+            let result = bundle::write_function(&input, func_index, settings, None, &dir)
+                .map(|_| said(&dir, chosen))
+                .map_err(|e| e.to_string());
             let _ = tx.send(result);
             repaint();
         });
     rx
-}
-
-fn write_bundle(
-    input: &Input,
-    func_index: u32,
-    settings: Settings,
-    dir: &std::path::Path,
-) -> Result<(), String> {
-    let prepared = session::prepare(input, func_index, settings).map_err(|e| e.to_string())?;
-    let limits = prepared.default_limits();
-    let log = session::raw_log(&prepared, &input.path, settings.algorithm, limits)
-        .map_err(|e| e.to_string())?;
-    let t =
-        session::trace_prepared(input, prepared, settings, limits).map_err(|e| e.to_string())?;
-    let diagnosis = diagnose::diagnose(&t.traced.trace);
-    bundle::write(
-        dir,
-        &bundle::Bundle {
-            source: format!("{}, function {}", input.path.display(), t.prepared.label),
-            clif: &t.prepared.clif,
-            optimized: t.prepared.function().is_none(),
-            flags: &t.prepared.flags,
-            log: &log,
-            records_budget: limits.max_records,
-            diagnosis: &diagnosis,
-            checker: t.checker().text(),
-            steps: t.replay.len(),
-        },
-    )
-    .map(|_| ())
-    .map_err(|e| e.to_string())
 }

@@ -182,16 +182,7 @@ fn differences_ui(ui: &mut egui::Ui, report: &DiffReport, commands: &mut Vec<Com
         ui.strong("a");
         ui.strong("b");
         ui.end_row();
-        let (a, b) = (&report.a, &report.b);
-        for (what, x, y) in [
-            ("steps", a.steps, b.steps),
-            ("splits", a.splits, b.splits),
-            ("evictions", a.evictions, b.evictions),
-            ("spill slots", a.spill_slots, b.spill_slots),
-            ("moves", a.moves, b.moves),
-            ("spills", a.spills, b.spills),
-            ("reloads", a.reloads, b.reloads),
-        ] {
+        for (what, x, y) in report.a.rows(&report.b) {
             ui.label(what);
             ui.label(x.to_string());
             if x == y {

@@ -7,8 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::input::Input;
 use crate::engine::input::isa::CompilerFlags;
-use crate::engine::replay::diagnose::Diagnosis;
+use crate::engine::replay::diagnose::{self, Diagnosis};
+use crate::engine::session::{self, Route, Settings};
 
 /// What goes into a bundle.
 pub struct Bundle<'a> {
@@ -142,4 +144,46 @@ pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
     );
     write_file(dir, "README.md", &readme)?;
     Ok(FILES.iter().map(|f| dir.join(f)).collect())
+}
+
+/// Traces function `func_index` of `input` (its log cut at `budget` records,
+/// or the function's default budget) and writes its bundle into `dir`.
+pub fn write_function(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    budget: Option<u64>,
+    dir: &Path,
+) -> EngineResult<Vec<PathBuf>> {
+    let prepared = session::prepare(input, func_index, settings)?;
+    let mut limits = prepared.default_limits();
+    if let Some(b) = budget {
+        limits.max_records = b;
+    }
+    let log = session::raw_log(&prepared, &input.path, settings.algorithm, limits)?;
+    let t = session::trace_prepared(input, prepared, settings, limits)?;
+    let diagnosis = diagnose::diagnose(&t.traced.trace);
+    // Wasmtime's CLIF (Wasm route, or a CLIF file it wrote) is already optimized.
+    let optimized = matches!(
+        t.prepared.route,
+        Route::Wasm { .. }
+            | Route::Clif {
+                optimized: true,
+                ..
+            }
+    );
+    write(
+        dir,
+        &Bundle {
+            source: format!("{}, function {}", input.path.display(), t.prepared.label),
+            clif: &t.prepared.clif,
+            optimized,
+            flags: &t.prepared.flags,
+            log: &log,
+            records_budget: limits.max_records,
+            diagnosis: &diagnosis,
+            checker: t.checker().text(),
+            steps: t.replay.len(),
+        },
+    )
 }

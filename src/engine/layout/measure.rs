@@ -164,23 +164,15 @@ pub fn measure(memories: &[MemoryInfo], profile: &Profile) -> Result<Vec<Measure
         let ty = memory_type(m).map_err(&fail)?;
         let mut store = wasmtime::Store::new(&engine, ());
         let before = read_maps().map_err(&fail)?;
-        let base = if m.shared {
+        // The memory stays alive until the map is read again.
+        let (base, keep): (u64, Box<dyn std::any::Any>) = if m.shared {
             let shared =
                 wasmtime::SharedMemory::new(&engine, ty).map_err(|e| fail(format!("{e:#}")))?;
-            let base = shared.data().as_ptr() as u64;
-            let after = read_maps().map_err(&fail)?;
-            out.push(measured(m.index, base, &before, &after).ok_or_else(|| {
-                fail(format!(
-                    "memory {}: its reservation is not in the memory map",
-                    m.index
-                ))
-            })?);
-            drop(shared);
-            continue;
+            (shared.data().as_ptr() as u64, Box::new(shared))
         } else {
             let memory =
                 wasmtime::Memory::new(&mut store, ty).map_err(|e| fail(format!("{e:#}")))?;
-            memory.data_ptr(&store) as u64
+            (memory.data_ptr(&store) as u64, Box::new(()))
         };
         let after = read_maps().map_err(&fail)?;
         out.push(measured(m.index, base, &before, &after).ok_or_else(|| {
@@ -189,6 +181,7 @@ pub fn measure(memories: &[MemoryInfo], profile: &Profile) -> Result<Vec<Measure
                 m.index
             ))
         })?);
+        drop(keep);
         drop(store);
     }
     Ok(out)

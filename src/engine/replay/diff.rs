@@ -43,6 +43,24 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The counts two runs are compared by, named, with this run's and
+    /// `other`'s value.
+    pub fn rows(&self, other: &RunSummary) -> [(&'static str, usize, usize); 10] {
+        let (a, b) = (self, other);
+        [
+            ("steps", a.steps, b.steps),
+            ("bundles allocated", a.allocated, b.allocated),
+            ("splits", a.splits, b.splits),
+            ("evictions", a.evictions, b.evictions),
+            ("bundles spilled", a.spilled, b.spilled),
+            ("spill slots", a.spill_slots, b.spill_slots),
+            ("register moves", a.moves, b.moves),
+            ("spills", a.spills, b.spills),
+            ("reloads", a.reloads, b.reloads),
+            ("stack-to-stack moves", a.stack_moves, b.stack_moves),
+        ]
+    }
+
     pub fn of(side: &Side) -> RunSummary {
         let c = side.replay.trace().counts();
         let m = &side.moves.summary;
@@ -132,19 +150,7 @@ pub fn diff(a: &Side, b: &Side, aligned: bool) -> DiffReport {
 }
 
 fn totals(a: &RunSummary, b: &RunSummary, out: &mut Vec<Difference>) {
-    let rows: [(&str, usize, usize); 10] = [
-        ("steps", a.steps, b.steps),
-        ("bundles allocated", a.allocated, b.allocated),
-        ("splits", a.splits, b.splits),
-        ("evictions", a.evictions, b.evictions),
-        ("bundles spilled", a.spilled, b.spilled),
-        ("spill slots", a.spill_slots, b.spill_slots),
-        ("register moves", a.moves, b.moves),
-        ("spills", a.spills, b.spills),
-        ("reloads", a.reloads, b.reloads),
-        ("stack-to-stack moves", a.stack_moves, b.stack_moves),
-    ];
-    for (what, x, y) in rows {
+    for (what, x, y) in a.rows(b) {
         if x != y {
             out.push(Difference {
                 kind: "totals",
