@@ -387,7 +387,7 @@ impl RecordSink for FunctionLog {
         if source == Source::Compile {
             // Cranelift's VCode text, logged before regalloc2 starts.
             if let Some(rest) = message.strip_prefix("vcode from lowering:") {
-                self.vcode = Some(rest.trim_start_matches('\n').to_string());
+                self.vcode = Some(rest.trim_start().to_string());
             }
             return Verdict::Continue;
         }

@@ -365,7 +365,7 @@ impl TraceBuilder {
 
     fn compile_record(&mut self, level: log::Level, message: &str) {
         if let Some(rest) = message.strip_prefix("vcode from lowering:") {
-            self.trace.vcode_before = Some(rest.trim_start_matches('\n').to_string());
+            self.trace.vcode_before = Some(rest.trim_start().to_string());
             return;
         }
         if level == log::Level::Error
