@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::engine::compile::realloc::{self, SweepPoint};
 use crate::engine::input::Input;
+use crate::engine::replay::explain;
 use crate::engine::session;
 use crate::engine::trace::RegNames;
 
@@ -55,13 +56,7 @@ pub fn run(args: RegistersArgs) -> anyhow::Result<()> {
     let allocatable = func
         .allocatable(args.class)
         .iter()
-        .map(|p| {
-            let model = crate::engine::trace::PReg {
-                hw: p.hw_enc() as u8,
-                class: args.class.into(),
-            };
-            names.map_or_else(|| model.text(), |n| n.name(model))
-        })
+        .map(|&p| explain::reg(p.into(), names))
         .collect();
     let report = RegistersReport {
         function: prepared.label.clone(),

@@ -187,13 +187,7 @@ fn kept(func: &RebuiltFunction, counts: RegisterCounts, names: Option<RegNames>)
             let n = counts.get(class)?;
             let kept = all[..n.min(all.len())]
                 .iter()
-                .map(|p| {
-                    let model = crate::engine::trace::PReg {
-                        hw: p.hw_enc() as u8,
-                        class: crate::engine::trace::RegClass::from(class),
-                    };
-                    names.map_or_else(|| model.text(), |n| n.name(model))
-                })
+                .map(|&p| explain::reg(p.into(), names))
                 .collect();
             Some(ClassKept {
                 class: realloc::class_name(class),

@@ -92,6 +92,15 @@ fn compile_error(path: &Path, function: &str, message: impl Into<String>) -> Eng
     }
 }
 
+/// Cranelift or regalloc2 panicked compiling `function`.
+fn panicked(path: &Path, function: &str, message: &str) -> EngineError {
+    EngineError::Panicked {
+        path: path.to_path_buf(),
+        function: function.to_string(),
+        message: message.to_string(),
+    }
+}
+
 fn flags_from_isa(isa: &dyn cranelift_codegen::isa::TargetIsa) -> CompilerFlags {
     let conv = |values: Vec<cranelift_codegen::settings::Value>| {
         values
@@ -484,11 +493,7 @@ pub fn trace_prepared_watched(
         return Err(compile_error(&input.path, &prepared.label, e.clone()));
     }
     if let (CompileEnd::Panicked(p), CheckerVerdict::NotRun) = (&traced.end, &traced.checker) {
-        return Err(EngineError::Panicked {
-            path: input.path.clone(),
-            function: prepared.label.clone(),
-            message: p.clone(),
-        });
+        return Err(panicked(&input.path, &prepared.label, p));
     }
     let replay = Replay::new(Arc::clone(&traced.trace));
     Ok(FunctionTrace {
@@ -543,11 +548,7 @@ pub fn trace_rebuilt(
             ));
         }
         (CompileEnd::Panicked(p), _) => {
-            return Err(EngineError::Panicked {
-                path: input.path.clone(),
-                function: prepared.label.clone(),
-                message: p.clone(),
-            });
+            return Err(panicked(&input.path, &prepared.label, p));
         }
         _ => {}
     }
@@ -623,11 +624,7 @@ pub fn compile_prepared(
             ))
         }
         CompileEnd::Error(e) => Err(compile_error(&input.path, &prepared.label, e)),
-        CompileEnd::Panicked(p) => Err(EngineError::Panicked {
-            path: input.path.clone(),
-            function: prepared.label.clone(),
-            message: p,
-        }),
+        CompileEnd::Panicked(p) => Err(panicked(&input.path, &prepared.label, &p)),
         CompileEnd::Stopped(_) => unreachable!("untraced compiles have no budget"),
     }
 }

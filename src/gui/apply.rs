@@ -253,7 +253,6 @@ impl App {
                 if self.sweep.key == Some(key) && self.sweep.rx.is_some() {
                     return false;
                 }
-                let repaint = self.repaint_ctx.clone();
                 self.sweep = super::state::SweepState {
                     key: Some(key),
                     result: None,
@@ -262,11 +261,7 @@ impl App {
                         func_index,
                         self.settings,
                         class,
-                        move || {
-                            if let Some(ctx) = repaint.get() {
-                                ctx.request_repaint();
-                            }
-                        },
+                        self.repainter(),
                     )),
                 };
                 true
@@ -275,7 +270,6 @@ impl App {
                 let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
                     return false;
                 };
-                let repaint = self.repaint_ctx.clone();
                 self.runs = super::state::RunsState {
                     result: None,
                     view_a: Default::default(),
@@ -286,11 +280,7 @@ impl App {
                         func_index,
                         self.settings,
                         (a, b),
-                        move || {
-                            if let Some(ctx) = repaint.get() {
-                                ctx.request_repaint();
-                            }
-                        },
+                        self.repainter(),
                     )),
                 };
                 true
@@ -325,12 +315,7 @@ impl App {
                 let Some(l) = &self.loaded else {
                     return false;
                 };
-                let slot = self.repaint_ctx.clone();
-                let repaint = move || {
-                    if let Some(ctx) = slot.get() {
-                        ctx.request_repaint();
-                    }
-                };
+                let repaint = self.repainter();
                 use super::command::ExportKind;
                 use super::export_menu;
                 self.export = match kind {
@@ -383,19 +368,11 @@ impl App {
                 }
                 let report = model.report.clone();
                 let keys: Vec<String> = model.profiles.iter().map(|p| p.key.clone()).collect();
-                let (tx, rx) = std::sync::mpsc::channel();
-                let slot = self.repaint_ctx.clone();
-                let _ = std::thread::Builder::new()
-                    .name("spillscope-measure".into())
-                    .spawn(move || {
-                        let rows = crate::engine::layout::measure::compare(&report)
-                            .map_err(|e| e.to_string());
-                        let _ = tx.send((keys, rows));
-                        if let Some(ctx) = slot.get() {
-                            ctx.request_repaint();
-                        }
+                let rx =
+                    super::worker::on_thread("spillscope-measure", self.repainter(), move || {
+                        crate::engine::layout::measure::compare(&report).map_err(|e| e.to_string())
                     });
-                self.measuring = Some(rx);
+                self.measuring = Some((keys, rx));
                 true
             }
             Command::MeasureDone(keys, rows) => {
@@ -698,7 +675,7 @@ impl App {
             return false;
         }
         let (tx, rx) = std::sync::mpsc::channel();
-        let slot = self.repaint_ctx.clone();
+        let repaint = self.repainter();
         let spawned = std::thread::Builder::new()
             .name("spillscope-dialog".into())
             .spawn(move || {
@@ -710,9 +687,7 @@ impl App {
                     .add_filter("all files", &["*"])
                     .pick_file();
                 let _ = tx.send(picked);
-                if let Some(ctx) = slot.get() {
-                    ctx.request_repaint();
-                }
+                repaint();
             });
         match spawned {
             Ok(_) => self.dialog = Some(rx),
@@ -735,6 +710,17 @@ impl App {
                 })
             }
             Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// A repaint request for threads of the app: answered once the first
+    /// frame has given the app its context.
+    fn repainter(&self) -> impl Fn() + Send + 'static {
+        let slot = self.repaint_ctx.clone();
+        move || {
+            if let Some(ctx) = slot.get() {
+                ctx.request_repaint();
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 
 use crate::engine::export::{bundle, html, png, scene, svg};
 use crate::engine::input::Input;
@@ -15,6 +15,7 @@ use crate::engine::session::Settings;
 
 use super::command::{Command, ExportKind};
 use super::compiled::Loaded;
+use super::worker::on_thread;
 
 /// The menu in the toolbar.
 pub fn export_menu_ui(ui: &mut egui::Ui, have_trace: bool, commands: &mut Vec<Command>) {
@@ -131,21 +132,14 @@ pub fn save(
     repaint: impl Fn() + Send + 'static,
 ) -> Receiver<Result<String, String>> {
     let name = file_name(l, kind);
-    let (tx, rx) = channel();
-    let _ = std::thread::Builder::new()
-        .name("spillscope-export".into())
-        .spawn(move || {
-            let (path, chosen) = destination(dir, &name, false);
-            let result = path
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|_| std::fs::write(&path, &bytes))
-                .map(|_| said(&path, chosen))
-                .map_err(|e| format!("{}: cannot write: {e}", path.display()));
-            let _ = tx.send(result);
-            repaint();
-        });
-    rx
+    on_thread("spillscope-export", repaint, move || {
+        let (path, chosen) = destination(dir, &name, false);
+        path.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(&path, &bytes))
+            .map(|_| said(&path, chosen))
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    })
 }
 
 /// Writes a bug bundle of the function on screen: its raw log needs a
@@ -159,16 +153,10 @@ pub fn save_bundle(
 ) -> Receiver<Result<String, String>> {
     let name = file_name(l, ExportKind::Bundle);
     let func_index = l.compiled.func_index;
-    let (tx, rx) = channel();
-    let _ = std::thread::Builder::new()
-        .name("spillscope-bundle".into())
-        .spawn(move || {
-            let (dir, chosen) = destination(dir, &name, true);
-            let result = bundle::write_function(&input, func_index, settings, None, &dir)
-                .map(|_| said(&dir, chosen))
-                .map_err(|e| e.to_string());
-            let _ = tx.send(result);
-            repaint();
-        });
-    rx
+    on_thread("spillscope-bundle", repaint, move || {
+        let (dir, chosen) = destination(dir, &name, true);
+        bundle::write_function(&input, func_index, settings, None, &dir)
+            .map(|_| said(&dir, chosen))
+            .map_err(|e| e.to_string())
+    })
 }

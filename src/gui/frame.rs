@@ -90,10 +90,10 @@ impl App {
         {
             commands.push(Command::ExportDone(result));
         }
-        if let Some(rx) = &self.measuring
-            && let Ok((keys, rows)) = rx.try_recv()
+        if let Some((keys, rx)) = &self.measuring
+            && let Ok(rows) = rx.try_recv()
         {
-            commands.push(Command::MeasureDone(keys, rows));
+            commands.push(Command::MeasureDone(keys.clone(), rows));
         }
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));

@@ -150,7 +150,10 @@ pub struct Effects {
 
 /// A measurement of the memories: the profiles it was made under, and its
 /// rows (or why there are none).
-pub type Measurement = (Vec<String>, Result<Vec<MeasuredMemory>, String>);
+pub type Measurement = (Vec<String>, MeasureRows);
+
+/// Each memory under each host Wasmtime profile, or why not.
+pub type MeasureRows = Result<Vec<MeasuredMemory>, String>;
 
 /// The open module's layout under the chosen profiles.
 pub struct LayoutModel {

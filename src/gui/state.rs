@@ -197,8 +197,11 @@ pub struct App {
     pub(super) export: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
     /// Exports go here without a dialog when set.
     pub(super) export_dir: Option<PathBuf>,
-    /// A memory measurement being made.
-    pub(super) measuring: Option<std::sync::mpsc::Receiver<super::layout_model::Measurement>>,
+    /// A memory measurement being made: the profiles it is made under.
+    pub(super) measuring: Option<(
+        Vec<String>,
+        std::sync::mpsc::Receiver<super::layout_model::MeasureRows>,
+    )>,
 }
 
 impl App {

@@ -483,9 +483,30 @@ fn compile(
     Ok(Compiled::from_trace(func_index, label, settings, trace))
 }
 
-/// The function allocated with `class` cut down count by count, on a thread
-/// of its own (the worker stays free for compiles); `repaint` is called when
-/// the answer is in the channel.
+/// Runs `work` on a thread of its own named `name` (the worker stays free
+/// for compiles); its answer arrives on the receiver and `repaint` is called.
+/// A thread that cannot start answers with why.
+pub fn on_thread<T: Send + 'static>(
+    name: &str,
+    repaint: impl Fn() + Send + 'static,
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Receiver<Result<T, String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let answer = tx.clone();
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            // The app may have moved on and dropped the receiver.
+            let _ = answer.send(work());
+            repaint();
+        });
+    if let Err(e) = spawned {
+        let _ = tx.send(Err(format!("cannot start a thread ({name}): {e}")));
+    }
+    rx
+}
+
+/// The function allocated with `class` cut down count by count.
 pub fn start_sweep(
     input: Arc<Input>,
     func_index: u32,
@@ -493,27 +514,14 @@ pub fn start_sweep(
     class: regalloc2::RegClass,
     repaint: impl Fn() + Send + 'static,
 ) -> Receiver<Result<Vec<SweepPoint>, String>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("spillscope-sweep".into())
-        .spawn(move || {
-            let result = session::prepare(&input, func_index, settings)
-                .and_then(|p| session::register_sweep(&input, &p, class))
-                .map_err(|e| e.to_string());
-            // The app may have moved on and dropped the receiver.
-            let _ = tx.send(result);
-            repaint();
-        });
-    if let Err(e) = spawned {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let _ = tx.send(Err(format!("cannot start the sweep thread: {e}")));
-        return rx;
-    }
-    rx
+    on_thread("spillscope-sweep", repaint, move || {
+        session::prepare(&input, func_index, settings)
+            .and_then(|p| session::register_sweep(&input, &p, class))
+            .map_err(|e| e.to_string())
+    })
 }
 
-/// Runs the function twice as `a` and `b` say and compares them, on a thread
-/// of its own; `repaint` is called when the answer is in the channel.
+/// Runs the function twice as `a` and `b` say and compares them.
 pub fn start_runs(
     input: Arc<Input>,
     func_index: u32,
@@ -521,20 +529,9 @@ pub fn start_runs(
     (a, b): (String, String),
     repaint: impl Fn() + Send + 'static,
 ) -> Receiver<Result<Box<super::compiled::RunsPair>, String>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("spillscope-runs".into())
-        .spawn(move || {
-            let result = runs_pair(&input, func_index, settings, &a, &b);
-            let _ = tx.send(result);
-            repaint();
-        });
-    if let Err(e) = spawned {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let _ = tx.send(Err(format!("cannot start the comparison thread: {e}")));
-        return rx;
-    }
-    rx
+    on_thread("spillscope-runs", repaint, move || {
+        runs_pair(&input, func_index, settings, &a, &b)
+    })
 }
 
 fn runs_pair(

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Replay;
 use super::explain;
 use super::moves::MoveReport;
-use crate::engine::trace::{Loc, Point, RegNames, VRegId};
+use crate::engine::trace::{Loc, Point, RegNames, StepCounts, VRegId};
 
 /// Differences listed per kind before the rest are only counted.
 const LISTED_PER_KIND: usize = 60;
@@ -28,12 +28,8 @@ pub struct Side<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RunSummary {
     pub label: String,
-    pub steps: usize,
-    pub allocated: usize,
-    pub splits: usize,
-    pub evictions: usize,
-    pub spilled: usize,
-    pub spill_slots: usize,
+    #[serde(flatten)]
+    pub counts: StepCounts,
     pub moves: usize,
     pub spills: usize,
     pub reloads: usize,
@@ -47,13 +43,14 @@ impl RunSummary {
     /// `other`'s value.
     pub fn rows(&self, other: &RunSummary) -> [(&'static str, usize, usize); 10] {
         let (a, b) = (self, other);
+        let (x, y) = (&a.counts, &b.counts);
         [
-            ("steps", a.steps, b.steps),
-            ("bundles allocated", a.allocated, b.allocated),
-            ("splits", a.splits, b.splits),
-            ("evictions", a.evictions, b.evictions),
-            ("bundles spilled", a.spilled, b.spilled),
-            ("spill slots", a.spill_slots, b.spill_slots),
+            ("steps", x.steps, y.steps),
+            ("bundles allocated", x.allocated, y.allocated),
+            ("splits", x.splits, y.splits),
+            ("evictions", x.evictions, y.evictions),
+            ("bundles spilled", x.spilled, y.spilled),
+            ("spill slots", x.spill_slots, y.spill_slots),
             ("register moves", a.moves, b.moves),
             ("spills", a.spills, b.spills),
             ("reloads", a.reloads, b.reloads),
@@ -62,16 +59,10 @@ impl RunSummary {
     }
 
     pub fn of(side: &Side) -> RunSummary {
-        let c = side.replay.trace().counts();
         let m = &side.moves.summary;
         RunSummary {
             label: side.label.clone(),
-            steps: c.steps,
-            allocated: c.allocated,
-            splits: c.splits,
-            evictions: c.evictions,
-            spilled: c.spilled,
-            spill_slots: c.spill_slots,
+            counts: side.replay.trace().counts(),
             moves: m.moves,
             spills: m.spills,
             reloads: m.reloads,

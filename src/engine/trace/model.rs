@@ -112,6 +112,16 @@ impl From<RegClass> for regalloc2::RegClass {
     }
 }
 
+impl From<regalloc2::PReg> for PReg {
+    fn from(p: regalloc2::PReg) -> PReg {
+        PReg {
+            // regalloc2's hardware numbers fit in 6 bits (`PReg::MAX`).
+            hw: p.hw_enc() as u8,
+            class: p.class().into(),
+        }
+    }
+}
+
 /// A physical register, as regalloc2 names it (`p3i`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(into = "String")]
