@@ -11,8 +11,9 @@ use crate::engine::opening::OpenedLog;
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::pressure::{self, ClassPressure};
-use crate::engine::replay::{explain, narrate};
+use crate::engine::replay::{explain, narrate, single_pass};
 use crate::engine::session;
+use crate::engine::trace::single_pass::{SpAt, SpCounts, SpEvent};
 use crate::engine::trace::{Outcome, RegNames, StepCounts, Trace};
 
 #[derive(Args, Debug)]
@@ -146,6 +147,89 @@ pub struct TraceReport {
     /// With `--narrate`: the terms the narration uses, defined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub glossary: Option<Vec<GlossaryEntry>>,
+    /// With `--algorithm single_pass`: the single-pass allocator's steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub single_pass: Option<SinglePassReport>,
+}
+
+/// The single-pass allocator stepped.
+#[derive(serde::Serialize)]
+pub struct SinglePassReport {
+    /// The order of the steps, in words (it is backwards).
+    pub direction: &'static str,
+    #[serde(flatten)]
+    pub counts: SpCounts,
+    /// regalloc2 logged the end of the allocation.
+    pub finished: bool,
+    /// Why some final edits matched no step, if any did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+    pub steps: Vec<SinglePassRow>,
+}
+
+#[derive(serde::Serialize)]
+pub struct SinglePassRow {
+    pub step: usize,
+    pub block: u32,
+    /// The instruction, or absent for a block's start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inst: Option<u32>,
+    pub headline: String,
+    pub explanation: Vec<String>,
+    pub events: Vec<SpEvent>,
+    /// Moves the step added: `{pos, from, to}`.
+    pub edits: Vec<crate::engine::trace::EditRecord>,
+    /// Which value each register holds after the step.
+    pub registers: Vec<Holding>,
+    /// Per class, registers from most to least recently used.
+    pub lru: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct Holding {
+    pub reg: String,
+    pub vreg: u32,
+}
+
+/// The single-pass steps of `trace`, if it has any.
+fn single_pass_report(trace: &Trace, names: Option<RegNames>) -> Option<SinglePassReport> {
+    let log = &trace.single_pass;
+    if log.steps.is_empty() {
+        return None;
+    }
+    let steps = log
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SinglePassRow {
+            step: i + 1,
+            block: s.block,
+            inst: match s.at {
+                SpAt::Inst { inst } => Some(inst),
+                SpAt::BlockStart => None,
+            },
+            headline: single_pass::headline(s, names),
+            explanation: single_pass::explain(s, names),
+            events: s.events.clone(),
+            edits: s.edits.clone(),
+            registers: s
+                .occupied
+                .iter()
+                .map(|&(p, vreg)| Holding {
+                    reg: explain::reg(p, names),
+                    vreg,
+                })
+                .collect(),
+            lru: single_pass::lru_text(&s.lru, names),
+        })
+        .collect();
+    Some(SinglePassReport {
+        direction: single_pass::DIRECTION,
+        counts: log.counts(),
+        finished: log.finished,
+        attribution: log.attribution.clone(),
+        steps,
+    })
 }
 
 #[derive(serde::Serialize)]
@@ -346,6 +430,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         import: None,
         registers: registers.map(|(_, k)| k),
         glossary: None,
+        single_pass: single_pass_report(trace, names),
     };
     if args.narrate {
         narrate_into(&mut report, &t.replay, names);
@@ -382,6 +467,7 @@ fn run_log(path: &std::path::Path, narrate: bool) -> anyhow::Result<TraceReport>
         }),
         registers: None,
         glossary: None,
+        single_pass: single_pass_report(trace, None),
     };
     if narrate {
         narrate_into(&mut report, replay, None);
@@ -419,6 +505,25 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
                 c.allocatable,
                 c.kept.join(" ")
             );
+        }
+    }
+    if let Some(sp) = &report.single_pass {
+        println!("{}", sp.direction);
+        for s in &sp.steps {
+            println!("{:>5}  {}", s.step, s.headline);
+            if args.narrate {
+                for sentence in &s.explanation {
+                    println!("       {sentence}");
+                }
+            }
+        }
+        let c = &sp.counts;
+        println!(
+            "{} single-pass steps: {} instructions, {} block starts, {} evictions, {} spill slots, {} moves",
+            c.steps, c.instructions, c.block_starts, c.evictions, c.spill_slots, c.edits
+        );
+        if let Some(a) = &sp.attribution {
+            println!("note: {a}");
         }
     }
     for s in &report.steps {

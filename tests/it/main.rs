@@ -24,5 +24,6 @@ mod realloc;
 mod reduce;
 mod regalloc2_versions;
 mod scan;
+mod single_pass;
 mod spec_corpus;
 mod triage;

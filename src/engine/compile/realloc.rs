@@ -166,8 +166,26 @@ pub fn allocate_with(
     env: &MachineEnv,
     verbose: bool,
 ) -> Result<Output, String> {
+    allocate_by(func, env, Algorithm::Ion, verbose)
+}
+
+/// [`allocate_with`] by either of regalloc2's allocators: `Ion`
+/// (backtracking, Cranelift's default) or `Fastalloc` (single-pass).
+pub fn allocate_by(
+    func: &RebuiltFunction,
+    env: &MachineEnv,
+    algorithm: Algorithm,
+    verbose: bool,
+) -> Result<Output, String> {
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        regalloc2::run(func, env, &options(verbose))
+        regalloc2::run(
+            func,
+            env,
+            &RegallocOptions {
+                algorithm,
+                ..options(verbose)
+            },
+        )
     }));
     match run {
         Ok(Ok(out)) => Ok(out),

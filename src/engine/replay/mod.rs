@@ -11,7 +11,8 @@
 //! Files: [`diagnose`] (loop detection), [`explain`] (a step in words),
 //! [`invariants`] (what must hold in any replay), [`moves`] (every inserted
 //! move traced to the step that caused it), [`query`] (finding steps),
-//! [`pressure`] (values live against registers, per class).
+//! [`pressure`] (values live against registers, per class), [`single_pass`]
+//! (the single-pass allocator's steps: its state after any step, in words).
 
 pub mod diagnose;
 pub mod diff;
@@ -21,6 +22,7 @@ pub mod moves;
 pub mod narrate;
 pub mod pressure;
 pub mod query;
+pub mod single_pass;
 
 use std::collections::HashMap;
 use std::sync::Arc;

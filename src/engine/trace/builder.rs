@@ -12,6 +12,7 @@ use super::model::{
 use super::observe::StepObserver;
 use super::ranges::BundleRanges;
 use super::scan::{first_after, has};
+use super::single_pass::SpRecord;
 use crate::engine::capture::{RecordSink, Source, Verdict};
 
 /// Bundle ids a log may use beyond those its records can have created.
@@ -102,6 +103,8 @@ pub struct TraceBuilder {
     steps_over: bool,
     /// The first id out of bounds, in words.
     rejected: Option<String>,
+    /// The single-pass parser's memory between records.
+    pub(super) sp: super::single_pass::SpParse,
 }
 
 /// A [`StepObserver`] and how far it has been fed.
@@ -144,6 +147,7 @@ impl TraceBuilder {
             observer: None,
             steps_over: false,
             rejected: None,
+            sp: Default::default(),
         }
     }
 
@@ -250,6 +254,12 @@ impl TraceBuilder {
             self.trace.dialect.narrow(Dialect::UP_TO_0_11);
         }
         self.trace.vreg_of_range = self.vreg_of_range.into_iter().collect();
+        let sp = &mut self.trace.single_pass;
+        if !sp.steps.is_empty() {
+            sp.steps.shrink_to_fit();
+            sp.final_edits = self.trace.moves.edits.clone();
+            sp.attribute_edits();
+        }
         self.trace
     }
 
@@ -479,17 +489,17 @@ impl RecordSink for TraceBuilder {
             {
                 self.fastalloc_output_record(message);
             }
+            Source::Other => match self.single_pass_record(message) {
+                SpRecord::Used => {}
+                SpRecord::Noise | SpRecord::NotMine => self.ignore_site = true,
+            },
             Source::LiveRanges if has(message, "safepoint") => {
                 // Safepoints (stack maps) were dropped after 0.9.
                 self.close_dump();
                 self.trace.dialect.narrow(Dialect::ONLY_0_9);
                 self.ignore_site = true;
             }
-            Source::LiveRanges
-            | Source::Requirement
-            | Source::Checker
-            | Source::Other
-            | Source::Lower => {
+            Source::LiveRanges | Source::Requirement | Source::Checker | Source::Lower => {
                 self.close_dump();
                 self.ignore_site = true;
             }

@@ -26,6 +26,7 @@
 //! - `props`: `ion/process.rs`, `recompute_bundle_properties`
 //! - `spill`: `ion/spill.rs`, the second-chance pass and spill slots
 //! - `moves`: `ion/moves.rs`, final locations, moves asked for, edits
+//! - [`single_pass`]: `fastalloc/mod.rs`, the single-pass allocator's steps
 //! - [`ranges`]: each bundle's live ranges through a run of steps
 //! - [`observe`]: the hook that watches steps while they are parsed
 //! - [`regs`]: real register names per target
@@ -45,6 +46,7 @@ mod props;
 pub mod ranges;
 pub mod regs;
 mod scan;
+pub mod single_pass;
 mod spill;
 mod split;
 

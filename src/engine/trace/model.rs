@@ -484,6 +484,12 @@ pub enum Loc {
     None,
 }
 
+impl serde::Serialize for Loc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
 impl Loc {
     /// regalloc2's text: `p3i`, `stack4` or `none`.
     pub fn text(self) -> String {
@@ -539,7 +545,7 @@ pub struct InsertedMove {
 }
 
 /// One edit of regalloc2's output: a resolved move that was not elided.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct EditRecord {
     pub pos: Point,
     /// regalloc2's `InsertMovePrio` as it logs it (its order at one point).
@@ -601,6 +607,8 @@ pub struct Trace {
     pub dialect: Dialect,
     /// Move insertion after the allocation: final locations and edits.
     pub moves: MoveLog,
+    /// The single-pass allocator's steps, when it was the allocator.
+    pub single_pass: super::single_pass::SinglePassLog,
 }
 
 /// How the steps of a trace ended, counted once for every front end.

@@ -9,7 +9,7 @@ use super::model::{EditRecord, FinalRange, InsertedMove, Loc, MoveReason, VRegId
 use super::scan::{first_after, number_at, point_in, points_in, short_preg, split_key};
 
 /// An `Allocation` as regalloc2 prints it: `p3i`, `stack4` or `none`.
-fn loc_in(s: &str) -> Option<Loc> {
+pub(super) fn loc_in(s: &str) -> Option<Loc> {
     let s = s.trim();
     if s.starts_with("none") {
         return Some(Loc::None);
