@@ -13,8 +13,8 @@ use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::pressure::{self, ClassPressure};
 use crate::engine::replay::{explain, narrate, single_pass};
 use crate::engine::session;
-use crate::engine::trace::single_pass::{SpAt, SpCounts, SpEvent};
 use crate::engine::trace::{Outcome, RegNames, StepCounts, Trace};
+use crate::engine::trace::{SpAt, SpCounts, SpEvent};
 
 #[derive(Args, Debug)]
 #[command(

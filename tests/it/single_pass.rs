@@ -14,7 +14,7 @@ use spillscope::engine::input::isa::{Algorithm, Target};
 use spillscope::engine::replay::single_pass;
 use spillscope::engine::session::{self, Settings};
 use spillscope::engine::trace::Loc;
-use spillscope::engine::trace::single_pass::{SpAt, SpEvent};
+use spillscope::engine::trace::{SpAt, SpEvent};
 
 fn loc_of(a: regalloc2::Allocation) -> Loc {
     match a.kind() {

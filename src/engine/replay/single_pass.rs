@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::explain::reg;
-use crate::engine::trace::single_pass::{
-    EvictWhy, SinglePassLog, SpAt, SpEvent, SpHow, SpStep, lru_class,
-};
+use crate::engine::trace::{EvictWhy, SinglePassLog, SpAt, SpEvent, SpHow, SpStep, lru_class};
 use crate::engine::trace::{Loc, PReg, RegClass, RegNames, VRegId};
 
 /// What every single-pass view says first: the order is backwards.

@@ -6,13 +6,12 @@
 use rustc_hash::FxHashMap;
 
 use super::model::{
-    BundleId, BundleProps, Dialect, Event, MoveReason, Outcome, PReg, Phase, Point, RangeId,
-    Requirement, Seg, SpillKind, StateDump, Step, Trace, VRegId,
+    BundleId, BundleProps, Dialect, Event, EvictWhy, Loc, MoveReason, Outcome, PReg, Phase, Point,
+    RangeId, Requirement, Seg, SpillKind, StateDump, Step, Trace, VRegId,
 };
 use super::observe::StepObserver;
 use super::ranges::BundleRanges;
 use super::scan::{first_after, has};
-use super::single_pass::SpRecord;
 use crate::engine::capture::{RecordSink, Source, Verdict};
 
 /// Bundle ids a log may use beyond those its records can have created.
@@ -71,6 +70,41 @@ pub(super) struct MovesState {
     pub(super) at: Option<(Point, u32)>,
 }
 
+/// What the parser is reading besides single records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum SpSection {
+    #[default]
+    None,
+    /// After "State after instruction …": the state records.
+    State,
+}
+
+/// The parser's memory between records.
+#[derive(Debug, Default)]
+pub(super) struct SpParse {
+    pub(super) block: u32,
+    pub(super) section: SpSection,
+    /// The current allocation of every live value, as the last state said.
+    pub(super) allocs: rustc_hash::FxHashMap<VRegId, Loc>,
+    /// "Evicting vN from fixed register / clobber": the next eviction's cause.
+    pub(super) evict_why: Option<EvictWhy>,
+    /// "Removing the vreg in preg P for eviction": waiting for its vreg.
+    pub(super) evicting: Option<PReg>,
+    /// "OP isn't allocated within constraints (the alloc: A)".
+    pub(super) previous: Option<Loc>,
+    pub(super) in_place: bool,
+    /// A "Move reason" record: the next add_move is named.
+    pub(super) move_reason: bool,
+}
+
+/// The result of one record for the single-pass parser.
+pub(super) enum SpRecord {
+    Used,
+    /// A record kind nobody here reads (the logger may skip its call site).
+    Noise,
+    NotMine,
+}
+
 /// Parses records into a [`Trace`] as they arrive.
 pub struct TraceBuilder {
     pub(super) trace: Trace,
@@ -104,7 +138,7 @@ pub struct TraceBuilder {
     /// The first id out of bounds, in words.
     rejected: Option<String>,
     /// The single-pass parser's memory between records.
-    pub(super) sp: super::single_pass::SpParse,
+    pub(super) sp: SpParse,
 }
 
 /// A [`StepObserver`] and how far it has been fed.

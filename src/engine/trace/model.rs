@@ -608,7 +608,7 @@ pub struct Trace {
     /// Move insertion after the allocation: final locations and edits.
     pub moves: MoveLog,
     /// The single-pass allocator's steps, when it was the allocator.
-    pub single_pass: super::single_pass::SinglePassLog,
+    pub single_pass: SinglePassLog,
 }
 
 /// How the steps of a trace ended, counted once for every front end.
@@ -733,6 +733,286 @@ impl Trace {
             }
         }
         n
+    }
+}
+
+// The single-pass allocator's steps (parsed by `single_pass.rs`).
+
+/// Where a single-pass step is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "at", rename_all = "snake_case")]
+pub enum SpAt {
+    /// Allocating one instruction's operands.
+    Inst { inst: u32 },
+    /// The start of a block: values live into it go to their spill slots.
+    BlockStart,
+}
+
+/// An operand as regalloc2 printed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SpOperand {
+    pub def: bool,
+    pub late: bool,
+    pub vreg: Option<VRegId>,
+    pub constraint: Constraint,
+}
+
+impl SpOperand {
+    /// `use v12 (reg)`, `def@early v3 (fixed p0i)`.
+    pub fn text(&self) -> String {
+        let kind = match (self.def, self.late) {
+            (true, true) => "def",
+            (true, false) => "def@early",
+            (false, false) => "use",
+            (false, true) => "use@late",
+        };
+        match self.vreg {
+            Some(v) => format!("{kind} v{v} ({})", self.constraint.text()),
+            None => format!("{kind} ({})", self.constraint.text()),
+        }
+    }
+}
+
+/// How an operand got its allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum SpHow {
+    /// The value already was where the operand may have it.
+    InPlace,
+    /// The value had no place yet (nothing later uses it, walking backwards):
+    /// this operand's allocation becomes its place.
+    First,
+    /// The value lives elsewhere after the instruction; a move connects them.
+    Moved { elsewhere: Loc },
+    /// A fixed, non-allocatable register.
+    Fixed,
+}
+
+/// Why a value left its register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvictWhy {
+    /// An operand is fixed to the register.
+    FixedOperand,
+    /// The instruction clobbers the register.
+    Clobber,
+    /// The least-recently-used register was taken for another operand.
+    ForOperand,
+}
+
+/// One thing the single-pass allocator did, in the order it logged it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SpEvent {
+    /// A register set aside for an operand fixed to it.
+    Reserved { preg: PReg, vreg: Option<VRegId> },
+    /// A value put out of its register; it lives in its spill slot before.
+    Evicted {
+        vreg: VRegId,
+        preg: PReg,
+        why: EvictWhy,
+    },
+    /// The least recently used free register, taken for `vreg`.
+    Picked { vreg: VRegId, preg: PReg },
+    /// A spill slot allocated (for the value the records around it name).
+    Slot { slot: u32 },
+    /// An operand's final allocation.
+    Operand {
+        operand: SpOperand,
+        alloc: Loc,
+        how: SpHow,
+    },
+    /// A definition processed: walking backwards, the value is dead above.
+    Freed { vreg: VRegId },
+    /// A move the records name (others follow from evictions and reloads).
+    Move {
+        from: Loc,
+        to: Loc,
+        after: bool,
+        vreg: Option<VRegId>,
+    },
+    /// A branch argument copied to its block parameter's slot.
+    ParallelMove { from: Loc, to: Loc },
+    /// A stack-to-stack move needs a scratch register: two edits.
+    StackToStack,
+    /// A register lent to the parallel-move resolver as scratch.
+    Scratch { preg: PReg },
+    /// A value live into the block, moved into its spill slot at the start.
+    LiveIn { vreg: VRegId, reloaded: bool },
+    /// A block parameter: defined by the branches into the block.
+    BlockParam { vreg: VRegId },
+    /// regalloc2 found no register; the allocation fails.
+    NoRegister { text: String },
+}
+
+/// A value's allocation before and after a step (`Loc::None` once freed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SpChange {
+    pub vreg: VRegId,
+    pub before: Loc,
+    pub after: Loc,
+}
+
+/// One single-pass step.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SpStep {
+    pub block: u32,
+    #[serde(flatten)]
+    pub at: SpAt,
+    pub events: Vec<SpEvent>,
+    /// Allocations that changed (the value's place above this point, walking
+    /// backwards).
+    pub changes: Vec<SpChange>,
+    /// Which value each register holds after the step, by register.
+    pub occupied: Vec<(PReg, VRegId)>,
+    /// Per class (int, float, vector): hardware numbers from most to least
+    /// recently used.
+    pub lru: [Vec<u8>; 3],
+    /// The edits (moves) the step added, in the order regalloc2 added them.
+    pub edits: Vec<EditRecord>,
+    /// The step's state record was read: it ended.
+    pub complete: bool,
+    /// Records of the step behind the state record (the moves that no record
+    /// names are counted from the final edits).
+    #[serde(skip)]
+    pub(super) named_moves: u32,
+}
+
+impl SpStep {
+    pub(super) fn new(block: u32, at: SpAt) -> SpStep {
+        SpStep {
+            block,
+            at,
+            events: Vec::new(),
+            changes: Vec::new(),
+            occupied: Vec::new(),
+            lru: Default::default(),
+            edits: Vec::new(),
+            complete: false,
+            named_moves: 0,
+        }
+    }
+
+    /// The evictions of the step.
+    pub fn evictions(&self) -> impl Iterator<Item = (VRegId, PReg, EvictWhy)> + '_ {
+        self.events.iter().filter_map(|e| match e {
+            SpEvent::Evicted { vreg, preg, why } => Some((*vreg, *preg, *why)),
+            _ => None,
+        })
+    }
+
+    /// Spill slots the step allocated.
+    pub fn slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.events.iter().filter_map(|e| match e {
+            SpEvent::Slot { slot } => Some(*slot),
+            _ => None,
+        })
+    }
+}
+
+/// Everything the single-pass allocator logged, as steps.
+#[derive(Clone, Debug, Default)]
+pub struct SinglePassLog {
+    pub steps: Vec<SpStep>,
+    /// Its "Done!" record was seen.
+    pub finished: bool,
+    /// The edits of its output, in output order (first instruction first).
+    pub final_edits: Vec<EditRecord>,
+    /// Why the edits could not all be handed to steps, if they could not.
+    pub attribution: Option<String>,
+}
+
+impl SinglePassLog {
+    /// Hands the final edits back to the steps that added them. regalloc2
+    /// adds edits while it walks backwards and reverses the list at the end,
+    /// so read backwards the list is in the order the steps added them; every
+    /// edit a step adds sits at its own instruction (a block start's at the
+    /// block's first). An instruction step takes the edits at its instruction;
+    /// when a block start follows at the same instruction, it keeps the last
+    /// ones, as many as its records name.
+    pub fn attribute_edits(&mut self) {
+        let mut pending = self.final_edits.iter().rev().copied().peekable();
+        let n = self.steps.len();
+        let mut first_inst_of_block = None;
+        // Block starts carry no instruction: the first instruction of their
+        // block is the instruction step just before them.
+        for i in 0..n {
+            let inst = match self.steps[i].at {
+                SpAt::Inst { inst } => {
+                    first_inst_of_block = Some(inst);
+                    inst
+                }
+                SpAt::BlockStart => match first_inst_of_block {
+                    Some(inst) => inst,
+                    None => continue,
+                },
+            };
+            let mut run = Vec::new();
+            while let Some(e) = pending.peek()
+                && e.pos.inst() == inst
+            {
+                run.push(*e);
+                pending.next();
+            }
+            let next_is_start =
+                matches!(self.steps.get(i + 1), Some(s) if s.at == SpAt::BlockStart);
+            if matches!(self.steps[i].at, SpAt::Inst { .. }) && next_is_start {
+                let theirs = (self.steps[i + 1].named_moves as usize).min(run.len());
+                let split = run.len() - theirs;
+                self.steps[i + 1].edits = run.split_off(split);
+            }
+            if self.steps[i].edits.is_empty() {
+                self.steps[i].edits = run;
+            } else {
+                // A block start whose edits came with its instruction's.
+                self.steps[i].edits.extend(run);
+            }
+        }
+        let left = pending.count();
+        self.attribution = (left > 0).then(|| {
+            format!(
+                "{left} of {} final edits matched no step",
+                self.final_edits.len()
+            )
+        });
+    }
+
+    /// Counts for summaries.
+    pub fn counts(&self) -> SpCounts {
+        let mut c = SpCounts {
+            steps: self.steps.len(),
+            ..SpCounts::default()
+        };
+        for s in &self.steps {
+            match s.at {
+                SpAt::Inst { .. } => c.instructions += 1,
+                SpAt::BlockStart => c.block_starts += 1,
+            }
+            c.evictions += s.evictions().count();
+            c.spill_slots += s.slots().count();
+            c.edits += s.edits.len();
+        }
+        c
+    }
+}
+
+/// How much a single-pass allocation did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SpCounts {
+    pub steps: usize,
+    pub instructions: usize,
+    pub block_starts: usize,
+    pub evictions: usize,
+    pub spill_slots: usize,
+    pub edits: usize,
+}
+
+/// The class index of the LRU lists.
+pub fn lru_class(i: usize) -> RegClass {
+    match i {
+        0 => RegClass::Int,
+        1 => RegClass::Float,
+        _ => RegClass::Vector,
     }
 }
 
