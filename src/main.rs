@@ -29,6 +29,9 @@ struct Cli {
     /// Write the app's exports into this folder without asking
     #[arg(long)]
     export_dir: Option<PathBuf>,
+    /// Register allocator to start with: backtracking or single_pass
+    #[arg(long, value_parser = spillscope::cli::parse_algorithm)]
+    algorithm: Option<spillscope::engine::input::isa::Algorithm>,
 }
 
 fn main() -> ExitCode {
@@ -38,7 +41,14 @@ fn main() -> ExitCode {
             spillscope::cli::end_quietly_on_closed_pipe();
             spillscope::cli::run(command)
         }
-        None => spillscope::gui::run(cli.path, cli.func, cli.step, cli.registers, cli.export_dir),
+        None => spillscope::gui::run(
+            cli.path,
+            cli.func,
+            cli.step,
+            cli.registers,
+            cli.export_dir,
+            cli.algorithm,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -73,7 +73,7 @@ pub struct FunctionArgs {
     pub json: bool,
 }
 
-pub(crate) fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     Algorithm::ALL
         .into_iter()
         .find(|a| a.name() == s)

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::engine::compile::realloc::RegisterCounts;
+use crate::engine::input::isa::Algorithm;
 use crate::engine::input::isa::Target;
 use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
@@ -27,9 +28,22 @@ impl App {
         path: Option<PathBuf>,
         func: Option<String>,
     ) -> App {
-        let persisted: Persisted = storage
+        App::new_with_algorithm(storage, path, func, None)
+    }
+
+    /// [`App::new`], compiling with `algorithm` rather than the remembered one.
+    pub fn new_with_algorithm(
+        storage: Option<&dyn eframe::Storage>,
+        path: Option<PathBuf>,
+        func: Option<String>,
+        algorithm: Option<Algorithm>,
+    ) -> App {
+        let mut persisted: Persisted = storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
+        if let Some(a) = algorithm {
+            persisted.settings.algorithm = a;
+        }
         let repaint_ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let slot = repaint_ctx.clone();
         let worker = Worker::start(move || {
@@ -871,7 +885,7 @@ impl App {
         let replay = &l.compiled.trace.replay;
         // The step on screen is step `cursor` (0-based index `cursor - 1`).
         if forward {
-            (l.cursor..replay.len()).find(|&i| query.matches(replay, i))
+            (l.cursor..l.steps()).find(|&i| query.matches(replay, i))
         } else {
             (0..l.cursor.saturating_sub(1))
                 .rev()

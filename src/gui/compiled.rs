@@ -9,8 +9,10 @@ use crate::engine::opening::OpenedLog;
 use crate::engine::replay::State;
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::moves::{self, MoveReport};
+use crate::engine::replay::single_pass::{self, SpState};
 use crate::engine::session::{FunctionTrace, Settings};
 use crate::engine::trace::RegNames;
+use crate::engine::trace::SinglePassLog;
 
 use super::chart_model::{ChartModel, Focus};
 use super::lineage_model::LineageModel;
@@ -74,6 +76,8 @@ pub struct Compiled {
     /// Registers kept when regalloc2 allocated the function again alone
     /// (all of them for a compile).
     pub registers: RegisterCounts,
+    /// The single-pass chart's rows (empty for a backtracking trace).
+    pub sp_rows: Vec<crate::engine::trace::PReg>,
 }
 
 impl Compiled {
@@ -88,15 +92,28 @@ impl Compiled {
         let chart = ChartModel::new(&trace);
         let summary = Summary::new(&trace);
         let names = RegNames::for_triple(&trace.prepared.flags.triple);
-        let headlines = trace
-            .replay
-            .steps()
-            .iter()
-            .map(|s| crate::engine::replay::explain::headline(s, names))
-            .collect();
+        let headlines = if trace.replay.is_empty() {
+            // Single-pass: its own steps.
+            trace
+                .traced
+                .trace
+                .single_pass
+                .steps
+                .iter()
+                .map(|s| crate::engine::replay::single_pass::headline(s, names))
+                .collect()
+        } else {
+            trace
+                .replay
+                .steps()
+                .iter()
+                .map(|s| crate::engine::replay::explain::headline(s, names))
+                .collect()
+        };
         let diagnosis = diagnose::diagnose(&trace.traced.trace);
         let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis, names);
         let moves = moves::attribute(&trace.replay, names);
+        let sp_rows = single_pass::chart_rows(&trace.traced.trace.single_pass);
         Compiled {
             func_index,
             label,
@@ -113,6 +130,7 @@ impl Compiled {
             running: false,
             stopped_by_user: false,
             registers: RegisterCounts::default(),
+            sp_rows,
         }
     }
 
@@ -157,6 +175,8 @@ pub struct Loaded {
     pub selected: Option<u32>,
     /// The move selected in the Moves list.
     pub selected_move: Option<usize>,
+    /// A single-pass allocation's state at the cursor.
+    pub sp_state: SpState,
 }
 
 impl Loaded {
@@ -173,6 +193,7 @@ impl Loaded {
             link: None,
             selected: None,
             selected_move: None,
+            sp_state: SpState::default(),
         };
         l.seek(step);
         l
@@ -186,13 +207,25 @@ impl Loaded {
             .map(|b| &**b)
     }
 
+    /// The steps: the bundle steps, or a single-pass allocation's own.
     pub fn steps(&self) -> usize {
-        self.compiled.trace.replay.len()
+        crate::engine::replay::query::steps_of(&self.compiled.trace.replay)
+    }
+
+    /// The single-pass allocator's steps, when they are the steps.
+    pub fn single_pass(&self) -> Option<&SinglePassLog> {
+        let log = &self.compiled.trace.traced.trace.single_pass;
+        (self.compiled.trace.replay.is_empty() && !log.steps.is_empty()).then_some(log)
     }
 
     /// Moves the cursor to after `k` steps (at most all of them).
     pub fn seek(&mut self, k: usize) {
         let k = k.min(self.steps());
+        if let Some(log) = self.single_pass() {
+            self.sp_state = single_pass::state_at(log, k);
+            self.cursor = k;
+            return;
+        }
         self.compiled.trace.replay.seek(&mut self.state, k);
         self.cursor = k;
         self.focus = match k.checked_sub(1) {

@@ -34,10 +34,11 @@ pub fn events_ui(
         return;
     };
     let steps = l.compiled.trace.replay.steps();
+    let single_pass = l.single_pass();
     let filtering = find.filter && matches!(find.query, Some(Ok(_)));
     // The rows shown: every step, or the matches (0-based step indices).
     let shown: &[usize] = &find.matches;
-    let count = if filtering { shown.len() } else { steps.len() };
+    let count = if filtering { shown.len() } else { l.steps() };
     let mut area = egui::ScrollArea::vertical()
         .id_salt("events")
         .auto_shrink([false, false]);
@@ -54,15 +55,38 @@ pub fn events_ui(
     area.show_rows(ui, ROW_H, count, |ui, rows| {
         for row in rows {
             let i = if filtering { shown[row] } else { row };
-            let step = &steps[i];
             let k = i + 1;
-            let dot = match &step.outcome {
-                Outcome::Allocated { preg } => preg_color(*preg),
-                Outcome::Split { .. } => egui::Color32::from_rgb(80, 220, 255),
-                Outcome::Spilled { .. } => status_color(crate::engine::replay::Status::Spilled(
-                    crate::engine::trace::SpillKind::NoRegisterLeft,
-                )),
-                Outcome::Incomplete => egui::Color32::GRAY,
+            let spilled = status_color(crate::engine::replay::Status::Spilled(
+                crate::engine::trace::SpillKind::NoRegisterLeft,
+            ));
+            let dot = match single_pass {
+                // Single-pass: an eviction or a new slot in the spill
+                // colour, a block start grey, an instruction by its first
+                // register taken.
+                Some(log) => {
+                    let s = &log.steps[i];
+                    if s.evictions().next().is_some() || s.slots().next().is_some() {
+                        spilled
+                    } else if s.at == crate::engine::trace::SpAt::BlockStart {
+                        egui::Color32::GRAY
+                    } else {
+                        s.events
+                            .iter()
+                            .find_map(|e| match e {
+                                crate::engine::trace::SpEvent::Picked { preg, .. } => {
+                                    Some(preg_color(*preg))
+                                }
+                                _ => None,
+                            })
+                            .unwrap_or(egui::Color32::from_gray(110))
+                    }
+                }
+                None => match &steps[i].outcome {
+                    Outcome::Allocated { preg } => preg_color(*preg),
+                    Outcome::Split { .. } => egui::Color32::from_rgb(80, 220, 255),
+                    Outcome::Spilled { .. } => spilled,
+                    Outcome::Incomplete => egui::Color32::GRAY,
+                },
             };
             ui.horizontal(|ui| {
                 ui.set_height(ROW_H);

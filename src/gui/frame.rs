@@ -17,6 +17,7 @@ use super::moves_panel;
 use super::open;
 use super::registers_panel;
 use super::runs_view;
+use super::single_pass_view;
 use super::state::{App, STORAGE_KEY, SideTab};
 use super::stepper;
 use super::summary;
@@ -184,11 +185,18 @@ impl App {
                         log_info_ui(ui, log, &mut commands);
                         ui.separator();
                     }
-                    explain_panel::explain_panel_ui(
-                        ui,
-                        self.loaded.as_ref(),
-                        &mut self.view.teaching,
-                    );
+                    match self
+                        .loaded
+                        .as_ref()
+                        .and_then(|l| Some((l, l.single_pass()?)))
+                    {
+                        Some((l, log)) => single_pass_view::explain_ui(ui, l, log),
+                        None => explain_panel::explain_panel_ui(
+                            ui,
+                            self.loaded.as_ref(),
+                            &mut self.view.teaching,
+                        ),
+                    }
                     ui.separator();
                     if let Some(l) = &self.loaded {
                         ui.strong(if l.compiled.log.is_some() {
@@ -308,6 +316,18 @@ impl App {
             );
             ui.separator();
             match &self.loaded {
+                Some(l) if l.single_pass().is_some() => {
+                    if let Some(log) = l.single_pass() {
+                        single_pass_view::chart_ui(
+                            ui,
+                            l,
+                            log,
+                            &l.compiled.sp_rows,
+                            &mut self.view.chart.hovered_inst,
+                            &mut commands,
+                        );
+                    }
+                }
                 Some(l) if l.steps() > 0 => {
                     let replay = &l.compiled.trace.replay;
                     self.view.chart.marked_insts = match (l.link(), l.selected) {
@@ -328,7 +348,7 @@ impl App {
                 }
                 Some(_) => {
                     ui.label(
-                        "This compile has no allocator steps to chart: single_pass records no per-bundle decisions. \
+                        "This compile has no allocator steps to chart: its log holds no steps. \
                          Its final code is in the “Final code” tab below.",
                     );
                 }

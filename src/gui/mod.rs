@@ -34,6 +34,7 @@ pub mod moves_panel;
 pub mod open;
 pub mod registers_panel;
 pub mod runs_view;
+pub mod single_pass_view;
 pub mod state;
 pub mod stepper;
 pub mod summary;
@@ -51,6 +52,7 @@ pub fn run(
     step: Option<usize>,
     registers: Option<crate::engine::compile::realloc::RegisterCounts>,
     export_dir: Option<PathBuf>,
+    algorithm: Option<crate::engine::input::isa::Algorithm>,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -64,7 +66,7 @@ pub fn run(
         options,
         Box::new(move |cc| {
             Ok(Box::new(
-                App::new(cc.storage, path, func)
+                App::new_with_algorithm(cc.storage, path, func, algorithm)
                     .starting_at_step(step)
                     .starting_with_registers(registers)
                     .exporting_to(export_dir),

@@ -27,6 +27,8 @@ pub struct Summary {
     pub unparsed_records: u64,
     pub stopped: Option<String>,
     pub trace_ms: u128,
+    /// A single-pass allocation's own counts (its steps are not bundles).
+    pub single_pass: Option<crate::engine::trace::SpCounts>,
 }
 
 impl Summary {
@@ -60,12 +62,45 @@ impl Summary {
             unparsed_records: trace.unparsed,
             stopped: trace.stopped.as_ref().map(ToString::to_string),
             trace_ms: t.trace_elapsed.as_millis(),
+            single_pass: (t.replay.is_empty() && !trace.single_pass.steps.is_empty())
+                .then(|| trace.single_pass.counts()),
         }
     }
 }
 
 /// The summary grid.
 pub fn summary_ui(ui: &mut egui::Ui, s: &Summary) {
+    if let Some(c) = &s.single_pass {
+        egui::Grid::new("summary_grid")
+            .num_columns(4)
+            .spacing([12.0, 2.0])
+            .show(ui, |ui| {
+                ui.label("steps");
+                ui.strong(c.steps.to_string());
+                ui.label("instructions");
+                ui.strong(c.instructions.to_string());
+                ui.end_row();
+                ui.label("block starts");
+                ui.strong(c.block_starts.to_string());
+                ui.label("evictions");
+                ui.strong(c.evictions.to_string());
+                ui.end_row();
+                ui.label("spill slots");
+                ui.strong(c.spill_slots.to_string());
+                ui.label("moves");
+                ui.strong(c.edits.to_string());
+                ui.end_row();
+                ui.label("code bytes");
+                ui.strong(s.code_bytes.map(|b| b.to_string()).unwrap_or("-".into()));
+                ui.end_row();
+            });
+    } else {
+        counts_grid(ui, s);
+    }
+    verdict_ui(ui, s);
+}
+
+fn counts_grid(ui: &mut egui::Ui, s: &Summary) {
     egui::Grid::new("summary_grid")
         .num_columns(4)
         .spacing([12.0, 2.0])
@@ -91,6 +126,10 @@ pub fn summary_ui(ui: &mut egui::Ui, s: &Summary) {
             ui.strong(s.code_bytes.map(|b| b.to_string()).unwrap_or("-".into()));
             ui.end_row();
         });
+}
+
+/// The checker's verdict, the records read and why the trace stopped.
+fn verdict_ui(ui: &mut egui::Ui, s: &Summary) {
     ui.horizontal_wrapped(|ui| {
         ui.label("checker:");
         match &s.checker {

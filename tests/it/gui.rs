@@ -5,7 +5,7 @@ use crate::common;
 
 use egui::Key;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use spillscope::gui::App;
 
 use common::gui::{harness, ready};
@@ -139,7 +139,7 @@ fn a_path_argument_opens_that_file_and_function() {
 }
 
 #[test]
-fn single_pass_shows_a_note_instead_of_steps() {
+fn single_pass_steps_backwards_instruction_by_instruction() {
     let mut h = sample_harness();
     let mut s = h.state().settings();
     s.algorithm = spillscope::engine::input::isa::Algorithm::SinglePass;
@@ -149,11 +149,50 @@ fn single_pass_shows_a_note_instead_of_steps() {
     );
     h.step();
     common::gui::run_until(&mut h, "the single_pass compile", |app| {
-        ready(app) && app.cursor().map(|c| c.1) == Some(0)
+        ready(app) && app.loaded_settings().map(|s| s.algorithm) == Some(s.algorithm)
     });
-    h.get_by_label_contains("no allocator steps to chart");
-    h.get_by_label_contains("logs no per-bundle steps");
+    let (k, steps) = h.state().cursor().expect("compiled");
+    assert_eq!(k, 0);
+    // pressure.wat: one step per instruction and per block start.
+    assert!(steps > 50, "{steps} single-pass steps");
+    h.get_by_label_contains("Single-pass: walking backwards");
+    h.get_by_label_contains("single-pass walks backwards");
+    h.get_by_label_contains(&format!("Before step 1 of {steps}"));
     h.get_by_label("ok");
+
+    // Step 1 is the last instruction; step 2 the one before it.
+    h.get_by_label("Forward >").click();
+    h.run_steps(3);
+    assert_eq!(h.state().cursor(), Some((1, steps)));
+    h.get_by_label_contains(&format!("Step 1 of {steps}"));
+    let last = h
+        .query_all_by_label_contains("inst ")
+        .filter_map(|n| n.accesskit_node().label())
+        .find_map(|l| {
+            // The event list's first row: `    1  inst 98 (block 1): …`.
+            l.trim_start()
+                .strip_prefix("1  inst ")
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse::<u32>().ok())
+        })
+        .expect("the step names its instruction");
+    h.key_press(Key::ArrowRight);
+    h.run_steps(3);
+    // In the explanation and the event list.
+    let headline = format!("inst {} (block", last - 1);
+    assert!(h.query_all_by_label_contains(&headline).count() >= 2);
+
+    // The next eviction: pressure.wat evicts under pressure.
+    h.get_by_label("evict ▶").click();
+    h.run_steps(3);
+    let (at, _) = h.state().cursor().unwrap();
+    assert!(at > 2, "an eviction after step 2, at {at}");
+    h.get_by_label_contains("is evicted from");
+
+    // The end: the entry block's start.
+    h.key_press(Key::End);
+    h.run_steps(3);
+    assert!(h.query_all_by_label_contains("start of block 0").count() >= 2);
 }
 
 #[test]

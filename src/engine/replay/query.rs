@@ -3,7 +3,9 @@
 //! breakpoints in the app. Every term must hold.
 
 use super::Replay;
-use crate::engine::trace::{BundleId, Event, Outcome, PReg, RegClass, RegNames, Step, VRegId};
+use crate::engine::trace::{
+    BundleId, Event, Loc, Outcome, PReg, RegClass, RegNames, SpAt, SpEvent, SpStep, Step, VRegId,
+};
 
 /// One condition on a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,17 +119,80 @@ impl StepQuery {
         Ok(StepQuery { terms })
     }
 
-    /// Whether step `i` (0-based) of `replay` matches every term.
+    /// Whether step `i` (0-based) of `replay` matches every term. A
+    /// single-pass trace (no bundle steps) is searched in its own steps.
     pub fn matches(&self, replay: &Replay, i: usize) -> bool {
+        if replay.is_empty() {
+            return match replay.trace().single_pass.steps.get(i) {
+                Some(step) => self.terms.iter().all(|t| single_pass_matches(*t, step)),
+                None => false,
+            };
+        }
         let step = &replay.steps()[i];
         self.terms.iter().all(|t| term_matches(*t, replay, i, step))
     }
 
     /// The 0-based indices of the matching steps.
     pub fn all(&self, replay: &Replay) -> Vec<usize> {
-        (0..replay.len())
+        (0..steps_of(replay))
             .filter(|&i| self.matches(replay, i))
             .collect()
+    }
+}
+
+/// The number of steps a search runs over: the bundle steps, or for a
+/// single-pass trace its instruction and block-start steps.
+pub fn steps_of(replay: &Replay) -> usize {
+    if replay.is_empty() {
+        replay.trace().single_pass.steps.len()
+    } else {
+        replay.len()
+    }
+}
+
+/// A term on a single-pass step: `evict` an eviction, `spill` a new spill
+/// slot or an operand on the stack, `alloc` a register taken from the LRU
+/// list, a number the instruction, `vN` a value the step names, a register
+/// one it reserved, took, evicted from or placed an operand in. Single-pass
+/// never splits.
+fn single_pass_matches(t: Term, step: &SpStep) -> bool {
+    let names_vreg = |v: VRegId| {
+        step.events.iter().any(|e| match e {
+            SpEvent::Reserved { vreg, .. } => *vreg == Some(v),
+            SpEvent::Evicted { vreg, .. }
+            | SpEvent::Picked { vreg, .. }
+            | SpEvent::Freed { vreg }
+            | SpEvent::LiveIn { vreg, .. }
+            | SpEvent::BlockParam { vreg } => *vreg == v,
+            SpEvent::Operand { operand, .. } => operand.vreg == Some(v),
+            SpEvent::Move { vreg, .. } => *vreg == Some(v),
+            _ => false,
+        })
+    };
+    match t {
+        Term::Split => false,
+        Term::Eviction => step.evictions().next().is_some(),
+        Term::Spill => {
+            step.slots().next().is_some()
+                || step
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, SpEvent::Operand { alloc, .. } if alloc.is_stack()))
+        }
+        Term::Allocated => step
+            .events
+            .iter()
+            .any(|e| matches!(e, SpEvent::Picked { .. })),
+        Term::Bundle(n) => step.at == SpAt::Inst { inst: n },
+        Term::VReg(v) => names_vreg(v),
+        Term::Reg(p) => step.events.iter().any(|e| match e {
+            SpEvent::Reserved { preg, .. }
+            | SpEvent::Evicted { preg, .. }
+            | SpEvent::Picked { preg, .. }
+            | SpEvent::Scratch { preg } => *preg == p,
+            SpEvent::Operand { alloc, .. } => *alloc == Loc::Reg(p),
+            _ => false,
+        }),
     }
 }
 

@@ -54,6 +54,27 @@ pub fn state_at(log: &SinglePassLog, k: usize) -> SpState {
     s
 }
 
+/// The chart's rows: every register a value sits in at some step, by class
+/// and number (registers the allocator never used are left out).
+pub fn chart_rows(log: &SinglePassLog) -> Vec<PReg> {
+    let mut rows: Vec<PReg> = log
+        .steps
+        .iter()
+        .flat_map(|s| s.occupied.iter().map(|&(p, _)| p))
+        .collect();
+    rows.sort_by_key(|p| p.index());
+    rows.dedup();
+    rows
+}
+
+/// The registers the allocator may use, from its LRU lists.
+pub fn allocatable(log: &SinglePassLog) -> usize {
+    log.steps
+        .iter()
+        .find(|s| s.complete)
+        .map_or(0, |s| s.lru.iter().map(Vec::len).sum())
+}
+
 /// Where the step is, in words: `inst 97 (block 1)` or `start of block 3`.
 pub fn place(step: &SpStep) -> String {
     match step.at {
