@@ -16,8 +16,9 @@ use crate::engine::session::Settings;
 #[derive(Args, Debug)]
 #[command(
     after_help = "Profiles: as for `spillscope layout` (jit, aot:<target>, explicit[:<target>],
-limit:<pages>[:<target>], wasmedge[:<pages>]). WasmEdge profiles are a model and are
-not compiled; their rows say so. Without --profile: jit and explicit.
+limit:<pages>[:<target>], wasmedge[:<pages>], v8, wamr, wasmer, wasm3, ...). WasmEdge, V8,
+WAMR, Wasmer and wasm3 profiles are models and are not compiled; their rows say so.
+Without --profile: jit and explicit.
 
 Examples:
   spillscope compare sample-modules/memory.wat --func copy_sum --profile jit --profile explicit

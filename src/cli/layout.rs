@@ -21,12 +21,23 @@ use crate::engine::layout::{LayoutReport, Profile, ProfileLayout};
   explicit[:<target>]       no guard pages: signals-based traps off, no reservation, no guard
   limit:<pages>[:<target>]  Wasmtime's defaults plus an embedder's page limit
   wasmedge[:<pages>]        a model of WasmEdge's documented behaviour (not a measured run)
+Models of other runtimes' sources (not runs; each number cited in src/engine/layout/profile.rs):
+  v8                        V8 15.0 (candidate), trap handler: 8 GiB from the base (memory64: 16 GiB)
+  v8:explicit               V8 without the trap handler: the maximum reserved, every access checked
+  wamr                      WAMR 2.4.5, hardware bounds checks: 8 GiB mapped; app heap 16 KiB
+  wamr:software             WAMR 2.4.5, software bounds checks: the initial size, mremap to grow
+  wamr[...]:heap=<bytes>    WAMR with another app heap size (iwasm's default is 16 KiB; 0 with WASI)
+  wasmer                    Wasmer 7.5.0: static, 4 GiB + 4 GiB + 64 KiB guard
+  wasmer:7.3                Wasmer 7.3.0: static 4 GiB + 4 GiB guard, dynamic above the bound
+  wasmer:7.2                Wasmer 6.1-7.2.0: static 4 GiB + 2 GiB guard, dynamic above the bound
+  wasm3                     wasm3 0.9.0 (HEAD): no guard, realloc to grow, every access checked
 Without --profile: jit, explicit, wasmedge.
 
 Examples:
   spillscope layout sample-modules/c/kernels.wasm
   spillscope layout sample-modules/memory/page-limit.wat --profile jit --profile limit:32 --profile wasmedge:32
-  spillscope layout module.wasm --profile aot:aarch64 --json")]
+  spillscope layout module.wasm --profile aot:aarch64 --json
+  spillscope layout sample-modules/memory/one-byte-pages.wat --profile v8 --profile wamr --profile wasmer --profile wasm3")]
 pub struct LayoutArgs {
     /// Input: .wasm or .wat
     pub file: PathBuf,
@@ -128,7 +139,7 @@ pub fn render_text(file: &str, report: &LayoutReport) -> String {
     module_text(module, &mut line);
     for p in &report.profiles {
         line(String::new());
-        profile_text(module, p, &mut line);
+        profile_text(p, &mut line);
     }
     line(String::new());
     if report.differences.is_empty() {
@@ -269,7 +280,7 @@ fn module_text(module: &ModuleLayout, line: &mut impl FnMut(String)) {
     }
 }
 
-fn profile_text(module: &ModuleLayout, p: &ProfileLayout, line: &mut impl FnMut(String)) {
+fn profile_text(p: &ProfileLayout, line: &mut impl FnMut(String)) {
     let profile = &p.profile;
     line(format!("== {} [{}]", profile.name, profile.key));
     line(format!(
@@ -278,12 +289,16 @@ fn profile_text(module: &ModuleLayout, p: &ProfileLayout, line: &mut impl FnMut(
         profile.knobs_summary()
     ));
     line(format!("   {}", profile.provenance));
+    if let Some(Instantiation::Rejected { reason }) = p.memories.first().map(|m| &m.instantiation) {
+        line(format!("   REJECTED: {reason}"));
+        return;
+    }
     for map in &p.memories {
-        memory_map_text(module, map, line);
+        memory_map_text(map, line);
     }
 }
 
-fn memory_map_text(module: &ModuleLayout, map: &AddressMap, line: &mut impl FnMut(String)) {
+fn memory_map_text(map: &AddressMap, line: &mut impl FnMut(String)) {
     let page = map.page_size_bytes;
     let pages = |b: u128| pages_from_bytes_ceil(b, page);
     line(format!(
@@ -313,7 +328,12 @@ fn memory_map_text(module: &ModuleLayout, map: &AddressMap, line: &mut impl FnMu
     match &map.instantiation {
         Instantiation::Succeeds => line("     instantiation: succeeds".into()),
         Instantiation::Fails { reason } => line(format!("     instantiation: FAILS: {reason}")),
+        Instantiation::Rejected { reason } => line(format!("     REJECTED: {reason}")),
     }
+    line(format!(
+        "     out of bounds: {}",
+        map.bounds_checking.describe()
+    ));
     for r in &map.regions {
         line(format!(
             "     {:>12} .. {:<12} {}",
@@ -358,6 +378,15 @@ fn memory_map_text(module: &ModuleLayout, map: &AddressMap, line: &mut impl FnMu
             "     growth past {} is not modelled",
             human_bytes(*capacity_bytes)
         )),
+        Growth::MayMoveBeyond {
+            capacity_bytes,
+            how,
+        } => line(format!(
+            "     growth past {} (page {}) reallocates ({how}): the memory may move",
+            human_bytes(*capacity_bytes),
+            pages(*capacity_bytes)
+        )),
+        Growth::NotApplicable => {}
     }
     match &map.checks {
         Some(c) if c.accesses > 0 => {
@@ -373,10 +402,9 @@ fn memory_map_text(module: &ModuleLayout, map: &AddressMap, line: &mut impl FnMu
             ));
         }
         Some(_) => {}
-        None => {
-            if module.accesses_of(map.memory).next().is_some() {
-                line("     bounds checks: not modelled for this runtime".into());
-            }
-        }
+        None => {}
+    }
+    for note in &map.notes {
+        line(format!("     note: {note}"));
     }
 }

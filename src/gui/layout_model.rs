@@ -6,7 +6,7 @@
 //! (`LayoutReport::from_module`); reading the module and the compiles run on
 //! the worker.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::engine::layout::measure::MeasuredMemory;
@@ -14,6 +14,7 @@ use crate::engine::layout::measure::MeasuredMemory;
 use crate::engine::input::isa::Target;
 use crate::engine::layout::effect::CompareReport;
 use crate::engine::layout::model::ModuleLayout;
+use crate::engine::layout::profile::SOURCE_MODEL_PRESETS;
 use crate::engine::layout::{LayoutReport, Profile};
 use crate::engine::session::Settings;
 
@@ -76,6 +77,9 @@ pub struct PresetChoice {
     pub limit: bool,
     pub limit_pages: u64,
     pub wasmedge: bool,
+    /// Keys of the runtime models that are on (`v8`, `wamr:software`, ...;
+    /// `SOURCE_MODEL_PRESETS`).
+    pub models: BTreeSet<String>,
 }
 
 impl Default for PresetChoice {
@@ -88,6 +92,7 @@ impl Default for PresetChoice {
             limit: false,
             limit_pages: 32766,
             wasmedge: true,
+            models: BTreeSet::new(),
         }
     }
 }
@@ -109,6 +114,11 @@ impl PresetChoice {
         }
         if self.wasmedge {
             out.push("wasmedge".to_string());
+        }
+        for (key, _) in SOURCE_MODEL_PRESETS {
+            if self.models.contains(key) {
+                out.push(key.to_string());
+            }
         }
         out
     }

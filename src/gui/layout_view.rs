@@ -2,7 +2,9 @@
 //! aligned on the memory base, on a broken axis (every region and placed item
 //! gets a minimum width plus a width growing with the log of its size, so a
 //! 16-byte segment and a 4 GiB reservation are both readable); the profile
-//! chooser and knob editor; the differences in words; and the per-profile
+//! chooser (Wasmtime's presets, WasmEdge, and the V8, WAMR, Wasmer and wasm3
+//! models) and knob editor; the differences in words; each profile's notes
+//! (how it checks and grows, what it rejects); and the per-profile
 //! code-effect table, whose rows open that profile's compile in the
 //! allocator view.
 //!
@@ -13,7 +15,8 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2}
 use crate::engine::input::isa::Target;
 use crate::engine::layout::LayoutReport;
 use crate::engine::layout::effect::EffectOutcome;
-use crate::engine::layout::map::{AddressMap, MarkerKind, RegionKind};
+use crate::engine::layout::map::{AddressMap, Instantiation, MarkerKind, RegionKind};
+use crate::engine::layout::profile::SOURCE_MODEL_PRESETS;
 use crate::engine::layout::units::{hex, human_bytes};
 
 use super::command::Command;
@@ -63,6 +66,7 @@ pub fn layout_view_ui(
         ui.separator();
         ui.vertical(|ui| {
             bands_ui(ui, view, model);
+            notes_ui(ui, view, model);
             ui.separator();
             ui.strong("Differences");
             egui::ScrollArea::vertical()
@@ -178,6 +182,21 @@ fn chooser_ui(
         }
     });
     ui.checkbox(&mut p.wasmedge, "WasmEdge (documented model)");
+    ui.label("Other runtimes, modelled from their sources:");
+    for (key, label) in SOURCE_MODEL_PRESETS {
+        let mut on = p.models.contains(key);
+        if ui
+            .checkbox(&mut on, label)
+            .on_hover_text(format!("profile `{key}`"))
+            .changed()
+        {
+            if on {
+                p.models.insert(key.to_string());
+            } else {
+                p.models.remove(key);
+            }
+        }
+    }
     if p != model.presets {
         commands.push(Command::SetPresets(p));
     }
@@ -212,6 +231,13 @@ fn chooser_ui(
     let Some(profile) = model.profiles.iter().find(|p| p.key == chosen) else {
         return;
     };
+    if profile.runtime.is_source_model() {
+        // Its numbers are cited from the runtime's sources: nothing to edit.
+        ui.label(profile.knobs_summary());
+        ui.small(&profile.provenance);
+        ui.weak("A model of the runtime's sources: its numbers are cited, not knobs.");
+        return;
+    }
     let mut e = profile.clone();
     const MIB: u64 = 1 << 20;
     let mib_knob = |ui: &mut egui::Ui, label: &str, bytes: &mut u64| {
@@ -335,6 +361,7 @@ fn marker_color(kind: MarkerKind) -> Color32 {
         MarkerKind::Stack => Color32::from_rgb(180, 120, 230),
         MarkerKind::HeapBase => Color32::from_rgb(250, 230, 90),
         MarkerKind::DataEnd => Color32::from_rgb(200, 200, 200),
+        MarkerKind::AppHeap => Color32::from_rgb(90, 210, 200),
     }
 }
 
@@ -438,13 +465,15 @@ fn bands_canvas_ui(
     for (row, (pl, map)) in model.report.profiles.iter().zip(&maps).enumerate() {
         let band = band_rect(row);
         let mut name = pl.profile.name.clone();
-        let failed = map.is_some_and(|m| {
-            matches!(
-                m.instantiation,
-                crate::engine::layout::map::Instantiation::Fails { .. }
-            )
+        let rejected = map.and_then(|m| match &m.instantiation {
+            Instantiation::Rejected { reason } => Some(reason.as_str()),
+            _ => None,
         });
-        if failed {
+        let failed = rejected.is_some()
+            || map.is_some_and(|m| matches!(m.instantiation, Instantiation::Fails { .. }));
+        if rejected.is_some() {
+            name.push_str("  — rejects the module");
+        } else if failed {
             name.push_str("  — instantiation fails");
         }
         painter.text(
@@ -459,6 +488,22 @@ fn bands_canvas_ui(
             },
         );
         let Some(map) = map else { continue };
+        if let Some(reason) = rejected {
+            // No layout is drawn for a module the runtime does not load.
+            painter.rect_filled(band, 0.0, Color32::from_rgb(70, 34, 36));
+            let galley = painter.layout(
+                reason.to_string(),
+                small.clone(),
+                Color32::from_rgb(240, 170, 160),
+                band.width() - 8.0,
+            );
+            painter.galley(
+                band.left_top() + Vec2::new(4.0, 2.0),
+                galley,
+                Color32::WHITE,
+            );
+            continue;
+        }
         for r in &map.regions {
             let x0 = axis.x_of(r.start_bytes);
             let x1 = axis.x_of(r.end_bytes);
@@ -507,8 +552,8 @@ fn bands_canvas_ui(
                         color,
                     );
                 }
-                MarkerKind::DataSegment | MarkerKind::Stack => {
-                    let (top, bottom) = if k.kind == MarkerKind::Stack {
+                MarkerKind::DataSegment | MarkerKind::Stack | MarkerKind::AppHeap => {
+                    let (top, bottom) = if k.kind != MarkerKind::DataSegment {
                         (band.top() + BAND_H * 0.5, band.bottom() - 12.0)
                     } else {
                         (band.top() + 3.0, band.top() + BAND_H * 0.45)
@@ -517,6 +562,7 @@ fn bands_canvas_ui(
                     painter.rect_filled(mr, 1.0, color);
                     let word = match (k.kind, k.segment) {
                         (MarkerKind::Stack, _) => "stack (inferred)".to_string(),
+                        (MarkerKind::AppHeap, _) => "app heap".to_string(),
                         (_, Some(s)) => format!("seg {s}"),
                         _ => "data".to_string(),
                     };
@@ -615,6 +661,42 @@ fn bands_canvas_ui(
     });
 }
 
+/// For the memory on screen: how each profile catches out-of-bounds
+/// accesses, and what its model notes (sources cited).
+fn notes_ui(ui: &mut egui::Ui, view: &LayoutViewState, model: &LayoutModel) {
+    let rows: Vec<(&str, &AddressMap)> = (0..model.report.profiles.len())
+        .filter_map(|p| {
+            map_of(model, p, view.memory)
+                .map(|m| (model.report.profiles[p].profile.name.as_str(), m))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new("How each profile checks, grows and what it notes")
+        .id_salt("layout_notes")
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("layout_notes_scroll")
+                .max_height(180.0)
+                .show(ui, |ui| {
+                    for (name, map) in rows {
+                        ui.strong(name);
+                        ui.label(format!("out of bounds: {}", map.bounds_checking.describe()));
+                        if let Instantiation::Rejected { reason } = &map.instantiation {
+                            ui.colored_label(Color32::from_rgb(240, 120, 110), reason);
+                        }
+                        for note in &map.notes {
+                            ui.horizontal_wrapped(|ui| {
+                                ui.label("•");
+                                ui.small(note);
+                            });
+                        }
+                    }
+                });
+        });
+}
+
 /// Colour swatches for the bands.
 fn legend_ui(ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
@@ -629,6 +711,7 @@ fn legend_ui(ui: &mut egui::Ui) {
             (marker_color(MarkerKind::DataSegment), "data segment"),
             (marker_color(MarkerKind::Stack), "stack (inferred)"),
             (marker_color(MarkerKind::HeapBase), "heap base"),
+            (marker_color(MarkerKind::AppHeap), "runtime's app heap"),
             (
                 Color32::from_rgb(255, 80, 70),
                 "misplaced under this profile",

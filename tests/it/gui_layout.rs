@@ -179,3 +179,56 @@ fn measure_with_wasmtime_lists_each_memory_under_each_host_profile() {
     assert_eq!(profiles, ["jit", "explicit"]);
     h.get_by_label("guard before");
 }
+
+#[test]
+fn runtime_models_are_picked_shown_and_not_edited() {
+    let mut h = page_limit_harness();
+    h.get_by_label("Memory layout").click();
+    h.run_steps(3);
+    h.get_by_label("V8 15.0, trap handler (guard pages)")
+        .click();
+    h.run_steps(3);
+    h.get_by_label("wasm3 0.9.0 (HEAD)").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().layout_profiles(),
+        vec!["jit", "explicit", "wasmedge", "v8", "wasm3"]
+    );
+    // The difference list compares how accesses are caught and how the
+    // memory grows under the models.
+    h.get_by_label_contains(
+        "caught by guard pages (no check in the code) under 'V8 15.0 (model): trap handler'",
+    );
+    h.get_by_label_contains("is reallocated (realloc) and may move when it grows past 2 MiB + 512 KiB (page 40) under 'wasm3 0.9.0 (model)'");
+
+    // Each profile's notes, with their sources.
+    h.get_by_label("How each profile checks, grows and what it notes")
+        .click();
+    h.run_steps(3);
+    h.get_by_label_contains("V8 reserves kFullGuardSize32, 8 GiB, from the base");
+    h.get_by_label("How each profile checks, grows and what it notes")
+        .click();
+    h.run_steps(3);
+
+    // A model's numbers are cited, not knobs: its editor shows no fields.
+    h.get_by_label("Edit profile").click();
+    h.run_steps(2);
+    // The popup's entry (the code-effect table lists the name too, as text).
+    h.get_by_role_and_label(
+        egui::accesskit::Role::Button,
+        "V8 15.0 (model): trap handler",
+    )
+    .click();
+    h.run_steps(3);
+    h.get_by_label("A model of the runtime's sources: its numbers are cited, not knobs.");
+    assert!(h.query_by_label("Guard before the memory").is_none());
+
+    // Turning it off again drops the profile.
+    h.get_by_label("V8 15.0, trap handler (guard pages)")
+        .click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().layout_profiles(),
+        vec!["jit", "explicit", "wasmedge", "wasm3"]
+    );
+}

@@ -6,6 +6,8 @@
 
 use crate::common;
 
+mod runtimes;
+
 use std::path::PathBuf;
 
 use spillscope::engine::input::Input;

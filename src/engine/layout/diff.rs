@@ -1,13 +1,15 @@
 //! Where profiles disagree about a module's memory, in sentences: instantiation
 //! that fails under one profile and not another, segments beyond a limit,
 //! constant offsets beyond a guard, bounds checks kept or elided, reservations
-//! and growth. Each `Difference` also says which profiles and memory it is
-//! about, so a view can highlight them.
+//! and growth; runtimes that reject the module, guard pages against explicit
+//! checks, WAMR's app heap. Each `Difference` also says which profiles and
+//! memory it is about, so a view can highlight them.
 
 use super::checks::{self, CheckKind};
-use super::map::{AddressMap, Growth, Instantiation};
+use super::map::{AddressMap, Growth, Instantiation, MarkerKind};
 use super::model::{MemoryInfo, ModuleLayout};
 use super::profile::{PageLimitOutcome, Profile, Runtime};
+use super::runtimes::BoundsChecking;
 use super::units::{hex, human_bytes, pages_from_bytes_ceil, plural};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -24,6 +26,13 @@ pub enum DifferenceKind {
     NoElision,
     Reservation,
     Growth,
+    /// A runtime refuses the module.
+    Rejected,
+    /// Out-of-bounds accesses caught by guard pages under some profiles and
+    /// by explicit checks under others.
+    CheckMethod,
+    /// A heap the runtime places in the module's memory (WAMR).
+    AppHeap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -64,19 +73,108 @@ pub fn differences(
         });
         return out;
     }
+    // A runtime rejects the whole module: one sentence, and its maps take
+    // no part in the comparisons below.
+    for (p, ms) in profiles.iter().zip(maps) {
+        if let Some(Instantiation::Rejected { reason }) = ms.first().map(|m| &m.instantiation) {
+            out.push(Difference {
+                kind: DifferenceKind::Rejected,
+                memory: None,
+                profiles: vec![p.key.clone()],
+                text: format!("'{}': {reason}", p.name),
+            });
+        }
+    }
     for (m, memory) in layout.memories.iter().enumerate() {
         let per_profile: Vec<(&Profile, &AddressMap)> = profiles
             .iter()
             .zip(maps)
             .filter_map(|(p, ms)| ms.get(m).map(|map| (p, map)))
+            .filter(|(_, map)| !matches!(map.instantiation, Instantiation::Rejected { .. }))
             .collect();
         page_limits(memory, &per_profile, layout, &mut out);
         segments(memory, layout, &mut out);
         bounds_checks(memory, layout, &per_profile, &mut out);
+        check_methods(memory, &per_profile, &mut out);
+        app_heaps(memory, &per_profile, &mut out);
         reservations(memory, &per_profile, &mut out);
         growth(memory, &per_profile, &mut out);
     }
     out
+}
+
+/// Guard pages under some profiles, explicit checks under others, when a
+/// source model is among them (Wasmtime's own profiles are compared access
+/// by access in `bounds_checks`).
+fn check_methods(
+    memory: &MemoryInfo,
+    per_profile: &[(&Profile, &AddressMap)],
+    out: &mut Vec<Difference>,
+) {
+    if !per_profile.iter().any(|(p, _)| p.runtime.is_source_model()) {
+        return;
+    }
+    let mut groups: Vec<(BoundsChecking, Vec<&Profile>)> = Vec::new();
+    for (p, m) in per_profile {
+        if matches!(
+            m.bounds_checking,
+            BoundsChecking::NotModelled | BoundsChecking::NotApplicable
+        ) {
+            continue;
+        }
+        match groups.iter_mut().find(|(b, _)| *b == m.bounds_checking) {
+            Some((_, ps)) => ps.push(p),
+            None => groups.push((m.bounds_checking, vec![p])),
+        }
+    }
+    if groups.len() < 2 {
+        return;
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(b, ps)| {
+            let how = match b {
+                BoundsChecking::GuardPages => "caught by guard pages (no check in the code)",
+                BoundsChecking::Explicit => "checked explicitly on every access",
+                _ => "checked or not access by access",
+            };
+            format!("{how} under {}", quoted(ps))
+        })
+        .collect();
+    out.push(Difference {
+        kind: DifferenceKind::CheckMethod,
+        memory: Some(memory.index),
+        profiles: groups.iter().flat_map(|(_, ps)| keys(ps)).collect(),
+        text: format!(
+            "out-of-bounds accesses to {}: {}",
+            memory.label(),
+            parts.join("; ")
+        ),
+    });
+}
+
+/// A heap the runtime inserts into the memory.
+fn app_heaps(
+    memory: &MemoryInfo,
+    per_profile: &[(&Profile, &AddressMap)],
+    out: &mut Vec<Difference>,
+) {
+    for (p, m) in per_profile {
+        for k in m.markers.iter().filter(|k| k.kind == MarkerKind::AppHeap) {
+            out.push(Difference {
+                kind: DifferenceKind::AppHeap,
+                memory: Some(memory.index),
+                profiles: vec![p.key.clone()],
+                text: format!(
+                    "'{}' puts {} of its own into {}: {}",
+                    p.name,
+                    human_bytes(k.end_bytes - k.start_bytes),
+                    memory.label(),
+                    k.label
+                ),
+            });
+        }
+    }
 }
 
 fn page_limits(
@@ -358,15 +456,23 @@ fn growth(memory: &MemoryInfo, per_profile: &[(&Profile, &AddressMap)], out: &mu
     let mut moves = Vec::new();
     let mut fails = Vec::new();
     let mut unmodelled = Vec::new();
+    let mut reallocated: Vec<(&str, Vec<(&Profile, u128)>)> = Vec::new();
     for (p, m) in per_profile {
         if matches!(m.instantiation, Instantiation::Fails { .. }) {
             continue;
         }
-        match m.growth {
-            Growth::MovesBeyond { capacity_bytes } => moves.push((*p, capacity_bytes)),
-            Growth::FailsBeyond { capacity_bytes } => fails.push((*p, capacity_bytes)),
-            Growth::NotModelled { capacity_bytes } => unmodelled.push((*p, capacity_bytes)),
-            Growth::InPlace => {}
+        match &m.growth {
+            Growth::MovesBeyond { capacity_bytes } => moves.push((*p, *capacity_bytes)),
+            Growth::FailsBeyond { capacity_bytes } => fails.push((*p, *capacity_bytes)),
+            Growth::NotModelled { capacity_bytes } => unmodelled.push((*p, *capacity_bytes)),
+            Growth::MayMoveBeyond {
+                capacity_bytes,
+                how,
+            } => match reallocated.iter_mut().find(|(h, _)| h == how) {
+                Some((_, items)) => items.push((*p, *capacity_bytes)),
+                None => reallocated.push((how, vec![(*p, *capacity_bytes)])),
+            },
+            Growth::InPlace | Growth::NotApplicable => {}
         }
     }
     let group = |items: &[(&Profile, u128)], what: &str, kind| -> Vec<Difference> {
@@ -412,4 +518,11 @@ fn growth(memory: &MemoryInfo, per_profile: &[(&Profile, &AddressMap)], out: &mu
         "growth is not modelled",
         DifferenceKind::Growth,
     ));
+    for (how, items) in reallocated {
+        out.extend(group(
+            &items,
+            &format!("is reallocated ({how}) and may move when it grows"),
+            DifferenceKind::Growth,
+        ));
+    }
 }

@@ -188,8 +188,14 @@ fn effect_for(
         return (
             EffectOutcome::NotCompiled {
                 reason: format!(
-                    "'{}' models WasmEdge's documented behaviour; spillscope compiles with Wasmtime only",
-                    profile.name
+                    "'{}' models {}{}; spillscope compiles with Wasmtime only",
+                    profile.name,
+                    profile.runtime.name(),
+                    if profile.runtime == Runtime::WasmEdgeModel {
+                        "'s documented behaviour"
+                    } else {
+                        " from its sources"
+                    }
                 ),
             },
             None,

@@ -8,12 +8,15 @@
 //! signals-based traps, a guard, a reservation or copy-on-write init is on,
 //! `src/runtime/vm/memory.rs:138–146`; copy-on-write init is on by default, so
 //! every profile here takes that path). Sizes are not rounded to host pages.
+//! The V8, WAMR, Wasmer and wasm3 models come from `runtimes`: what they
+//! reserve, how they check and grow, and what they reject.
 
 use std::collections::BTreeMap;
 
 use super::checks::{self, CheckKind, OobBehavior};
 use super::model::{AccessSite, MemoryInfo, ModuleLayout};
 use super::profile::{PageLimitOutcome, Profile, Runtime};
+use super::runtimes::{self, Beyond, BoundsChecking, ModelledMemory};
 use super::units::{hex, human_bytes, pages_from_bytes, pages_from_bytes_ceil, plural};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +54,8 @@ pub enum MarkerKind {
     Stack,
     HeapBase,
     DataEnd,
+    /// A heap the runtime itself places in the memory (WAMR's app heap).
+    AppHeap,
 }
 
 /// Something the module places in its memory.
@@ -81,13 +86,25 @@ pub enum Growth {
     FailsBeyond { capacity_bytes: u128 },
     /// The profile's model does not say.
     NotModelled { capacity_bytes: u128 },
+    /// Past `capacity_bytes` the runtime reallocates the memory (`how`:
+    /// realloc, mremap with MREMAP_MAYMOVE): it may move.
+    MayMoveBeyond { capacity_bytes: u128, how: String },
+    /// The runtime rejects the module: there is no memory to grow.
+    NotApplicable,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Instantiation {
     Succeeds,
-    Fails { reason: String },
+    Fails {
+        reason: String,
+    },
+    /// The runtime refuses the module before instantiating it (while
+    /// decoding, validating, loading or compiling it).
+    Rejected {
+        reason: String,
+    },
 }
 
 /// How the module's accesses to this memory are checked under the profile.
@@ -131,6 +148,11 @@ pub struct AddressMap {
     pub unplaced_segments: Vec<u32>,
     /// `None` when the profile's runtime is not Wasmtime (not modelled).
     pub checks: Option<CheckCounts>,
+    /// How an out-of-bounds access is caught.
+    pub bounds_checking: BoundsChecking,
+    /// What the runtime's model adds, in sentences with their sources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn page_words(bytes: u128, page_size_bytes: u64) -> String {
@@ -139,6 +161,140 @@ fn page_words(bytes: u128, page_size_bytes: u64) -> String {
 
 /// Builds the map of `memory` under `profile`.
 pub fn address_map(layout: &ModuleLayout, memory: &MemoryInfo, profile: &Profile) -> AddressMap {
+    match runtimes::modelled_memory(profile, layout, memory) {
+        Some(modelled) => modelled_map(layout, memory, profile, modelled),
+        None => wasmtime_or_wasmedge_map(layout, memory, profile),
+    }
+}
+
+/// Sizes relative to the base, from which regions are drawn.
+struct Sizes {
+    committed_bytes: u128,
+    maximum_bytes: u128,
+    capacity_bytes: u128,
+    guard_before_bytes: u128,
+    guard_after_bytes: u128,
+    /// Whether `maximum_bytes` is below the memory's own maximum because of
+    /// a page limit.
+    limited: bool,
+}
+
+/// A source model's map: nothing but the reason when the runtime rejects
+/// the module; otherwise its sizes, its app heap and the module's markers.
+fn modelled_map(
+    layout: &ModuleLayout,
+    memory: &MemoryInfo,
+    profile: &Profile,
+    m: ModelledMemory,
+) -> AddressMap {
+    let page = memory.page_size_bytes;
+    if let Some(reason) = m.rejected {
+        return AddressMap {
+            memory: memory.index,
+            page_size_bytes: page,
+            committed_bytes: 0,
+            maximum_bytes: 0,
+            capacity_bytes: 0,
+            guard_before_bytes: 0,
+            guard_after_bytes: 0,
+            reserved_bytes: 0,
+            page_limit: PageLimitOutcome::NoLimit,
+            instantiation: Instantiation::Rejected { reason },
+            growth: Growth::NotApplicable,
+            regions: Vec::new(),
+            markers: Vec::new(),
+            unplaced_segments: Vec::new(),
+            checks: None,
+            bounds_checking: BoundsChecking::NotApplicable,
+            notes: m.notes,
+        };
+    }
+    let growth = if m.maximum_bytes <= m.capacity_bytes {
+        Growth::InPlace
+    } else {
+        match m.beyond {
+            Beyond::Fails => Growth::FailsBeyond {
+                capacity_bytes: m.capacity_bytes,
+            },
+            Beyond::Copies => Growth::MovesBeyond {
+                capacity_bytes: m.capacity_bytes,
+            },
+            Beyond::Reallocates { how } => Growth::MayMoveBeyond {
+                capacity_bytes: m.capacity_bytes,
+                how: how.to_string(),
+            },
+        }
+    };
+    let sizes = Sizes {
+        committed_bytes: m.committed_bytes,
+        maximum_bytes: m.maximum_bytes,
+        capacity_bytes: m.capacity_bytes,
+        guard_before_bytes: 0,
+        guard_after_bytes: m.guard_after_bytes,
+        limited: false,
+    };
+    let mut regions = regions(&sizes, page);
+    // A guard that is the rest of a fixed reservation (V8, WAMR) rather than
+    // a guard of its own size says so.
+    if profile.memory_guard_size_bytes == 0
+        && let Some(r) = regions
+            .iter_mut()
+            .find(|r| r.kind == RegionKind::GuardAfter)
+    {
+        r.label = format!(
+            "rest of the {} reservation, no access: guard ({})",
+            human_bytes(m.capacity_bytes + m.guard_after_bytes),
+            human_bytes(m.guard_after_bytes)
+        );
+    }
+    let initial_fails = m.fails.map(|reason| Instantiation::Fails { reason });
+    let (mut markers, unplaced_segments, instantiation) =
+        markers(layout, memory, m.committed_bytes, false, initial_fails);
+    if let Some(heap) = &m.app_heap {
+        markers.push(Marker {
+            kind: MarkerKind::AppHeap,
+            segment: None,
+            start_bytes: heap.start_bytes,
+            end_bytes: heap.start_bytes + heap.size_bytes,
+            label: format!(
+                "{} app heap [{}, {}) {}: {}",
+                profile.runtime.name(),
+                hex(heap.start_bytes as i128),
+                hex((heap.start_bytes + heap.size_bytes) as i128),
+                human_bytes(heap.size_bytes),
+                heap.placement
+            ),
+            inferred: false,
+            problem: None,
+        });
+    }
+    AddressMap {
+        memory: memory.index,
+        page_size_bytes: page,
+        committed_bytes: m.committed_bytes,
+        maximum_bytes: m.maximum_bytes,
+        capacity_bytes: m.capacity_bytes,
+        guard_before_bytes: 0,
+        guard_after_bytes: m.guard_after_bytes,
+        reserved_bytes: m.capacity_bytes + m.guard_after_bytes,
+        page_limit: PageLimitOutcome::NoLimit,
+        instantiation,
+        growth,
+        regions,
+        markers,
+        unplaced_segments,
+        checks: None,
+        bounds_checking: m.checking,
+        notes: m.notes,
+    }
+}
+
+/// Wasmtime's map (as `MmapMemory::new` sizes it) or WasmEdge's documented one.
+fn wasmtime_or_wasmedge_map(
+    layout: &ModuleLayout,
+    memory: &MemoryInfo,
+    profile: &Profile,
+) -> AddressMap {
     let page = memory.page_size_bytes;
     let page_limit = profile.page_limit_outcome(memory);
     let limit_bytes = profile
@@ -177,7 +333,8 @@ pub fn address_map(layout: &ModuleLayout, memory: &MemoryInfo, profile: &Profile
             };
             (min, capacity, growth)
         }
-        Runtime::WasmEdgeModel => {
+        // WasmEdge (the source models are laid out by `modelled_map`).
+        _ => {
             let min = match &page_limit {
                 PageLimitOutcome::Clamped { limit_pages, .. } => {
                     u128::from(*limit_pages) << memory.page_size_log2()
@@ -195,6 +352,65 @@ pub fn address_map(layout: &ModuleLayout, memory: &MemoryInfo, profile: &Profile
         }
     };
 
+    let sizes = Sizes {
+        committed_bytes,
+        maximum_bytes,
+        capacity_bytes,
+        guard_before_bytes,
+        guard_after_bytes,
+        limited: limit_bytes.is_some_and(|l| l < declared_or_space_max),
+    };
+    let regions = regions(&sizes, page);
+    let limit_fails = match &page_limit {
+        PageLimitOutcome::InstantiationFails { message, .. } => Some(Instantiation::Fails {
+            reason: format!("Wasmtime: \"{message}\""),
+        }),
+        _ => None,
+    };
+    let clamped = matches!(page_limit, PageLimitOutcome::Clamped { .. });
+    let (markers, unplaced_segments, instantiation) =
+        markers(layout, memory, committed_bytes, clamped, limit_fails);
+
+    let checks = (profile.runtime == Runtime::Wasmtime)
+        .then(|| check_counts(profile, memory, layout.accesses_of(memory.index)));
+    let bounds_checking = match &checks {
+        Some(c) if c.elision_possible => BoundsChecking::PerAccess,
+        Some(_) => BoundsChecking::Explicit,
+        None => BoundsChecking::NotModelled,
+    };
+
+    AddressMap {
+        memory: memory.index,
+        page_size_bytes: page,
+        committed_bytes,
+        maximum_bytes,
+        capacity_bytes,
+        guard_before_bytes,
+        guard_after_bytes,
+        reserved_bytes: guard_before_bytes + capacity_bytes + guard_after_bytes,
+        page_limit,
+        instantiation,
+        growth,
+        regions,
+        markers,
+        unplaced_segments,
+        checks,
+        bounds_checking,
+        notes: Vec::new(),
+    }
+}
+
+/// Guard before, initial pages, growable space, unused reservation, guard
+/// after: the regions `sizes` describe, empty ones left out.
+fn regions(sizes: &Sizes, page: u64) -> Vec<Region> {
+    let Sizes {
+        committed_bytes,
+        maximum_bytes,
+        capacity_bytes,
+        guard_before_bytes,
+        guard_after_bytes,
+        limited,
+    } = *sizes;
     let mut regions = Vec::new();
     if guard_before_bytes > 0 {
         regions.push(Region {
@@ -235,7 +451,7 @@ pub fn address_map(layout: &ModuleLayout, memory: &MemoryInfo, profile: &Profile
             human_bytes(growable_end)
         ),
     );
-    let why_unused = if limit_bytes.is_some_and(|l| l < declared_or_space_max) {
+    let why_unused = if limited {
         "beyond the page limit"
     } else {
         "beyond the maximum"
@@ -255,22 +471,31 @@ pub fn address_map(layout: &ModuleLayout, memory: &MemoryInfo, profile: &Profile
         capacity_bytes + guard_after_bytes,
         format!("guard after ({})", human_bytes(guard_after_bytes)),
     );
+    regions
+}
 
+/// The module's own things in `memory`: data segments (and whether they fit
+/// the `committed_bytes` accessible at instantiation; `clamped` when a page
+/// limit cut them down), the inferred stack, `__data_end` and `__heap_base`.
+/// Instantiation fails with `fails` if given, else with the first segment
+/// that does not fit.
+fn markers(
+    layout: &ModuleLayout,
+    memory: &MemoryInfo,
+    committed_bytes: u128,
+    clamped: bool,
+    fails: Option<Instantiation>,
+) -> (Vec<Marker>, Vec<u32>, Instantiation) {
+    let page = memory.page_size_bytes;
     let mut markers = Vec::new();
     let mut unplaced_segments = Vec::new();
-    let mut instantiation = match &page_limit {
-        PageLimitOutcome::InstantiationFails { message, .. } => Instantiation::Fails {
-            reason: format!("Wasmtime: \"{message}\""),
-        },
-        _ => Instantiation::Succeeds,
-    };
+    let mut instantiation = fails.unwrap_or(Instantiation::Succeeds);
     for seg in layout.segments_of(memory.index) {
         let Some((start, end)) = seg.range_bytes() else {
             unplaced_segments.push(seg.index);
             continue;
         };
         let problem = (end > committed_bytes).then(|| {
-            let clamped = matches!(page_limit, PageLimitOutcome::Clamped { .. });
             format!(
                 "ends at page {} ({}), beyond the {} {}",
                 pages_from_bytes_ceil(end, page),
@@ -357,27 +582,7 @@ pub fn address_map(layout: &ModuleLayout, memory: &MemoryInfo, profile: &Profile
             }
         }
     }
-
-    let checks = (profile.runtime == Runtime::Wasmtime)
-        .then(|| check_counts(profile, memory, layout.accesses_of(memory.index)));
-
-    AddressMap {
-        memory: memory.index,
-        page_size_bytes: page,
-        committed_bytes,
-        maximum_bytes,
-        capacity_bytes,
-        guard_before_bytes,
-        guard_after_bytes,
-        reserved_bytes: guard_before_bytes + capacity_bytes + guard_after_bytes,
-        page_limit,
-        instantiation,
-        growth,
-        regions,
-        markers,
-        unplaced_segments,
-        checks,
-    }
+    (markers, unplaced_segments, instantiation)
 }
 
 fn direction_word(d: super::model::StackDirection) -> &'static str {

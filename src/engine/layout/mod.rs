@@ -6,7 +6,10 @@
 //! - [`model`]: what the module itself says (memories, data segments with
 //!   resolved or unknown offsets, layout globals, inferred stack, accesses)
 //! - [`profile`]: named memory knobs with presets; Wasmtime's defaults read
-//!   from Wasmtime; the WasmEdge model; page-limit behaviour
+//!   from Wasmtime; the WasmEdge model; page-limit behaviour; the V8, WAMR,
+//!   Wasmer and wasm3 models' numbers, cited
+//! - [`runtimes`]: the V8, WAMR, Wasmer and wasm3 models' rules: what each
+//!   rejects, reserves, checks and moves, and WAMR's app heap
 //! - [`checks`]: when Wasmtime keeps an explicit bounds check, and which
 //! - [`map`]: per-profile address maps relative to the memory base
 //! - [`diff`]: differences across profiles, in sentences
@@ -22,6 +25,7 @@ pub mod map;
 pub mod measure;
 pub mod model;
 pub mod profile;
+pub mod runtimes;
 pub mod units;
 
 use std::path::{Path, PathBuf};

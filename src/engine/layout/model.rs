@@ -143,6 +143,34 @@ pub struct LayoutGlobal {
     pub initial: ConstValue,
 }
 
+impl LayoutGlobal {
+    /// The value when the global is what a linker writes for a layout
+    /// symbol: defined here, immutable, and initialized by one `i32.const`
+    /// (the form WAMR requires of `__heap_base` and `__data_end`).
+    pub fn plain_i32_const(&self) -> Option<u32> {
+        let plain = self.import.is_none()
+            && !self.mutable
+            && self.initial.expr.starts_with("i32.const ")
+            && !self.initial.expr.contains(';');
+        plain
+            .then_some(self.initial.value)
+            .flatten()
+            .map(|v| v as u32)
+    }
+}
+
+/// An exported function and its signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionExport {
+    pub name: String,
+    /// Index in the function index space (imports first).
+    pub function: u32,
+    /// Whether the exported function is an import re-exported.
+    pub imported: bool,
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+}
+
 /// Which way the stack grows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -249,6 +277,13 @@ pub struct ModuleLayout {
     /// Every memory access, in code order (large; not serialized).
     #[serde(skip)]
     pub accesses: Vec<AccessSite>,
+    /// Exported functions with their signatures (for WAMR's malloc/free rule).
+    #[serde(skip)]
+    pub function_exports: Vec<FunctionExport>,
+    /// Whether any function uses `memory.size` or `memory.grow` (WAMR folds a
+    /// memory that cannot grow into one page).
+    #[serde(skip)]
+    pub memory_size_or_grow: bool,
 }
 
 impl ModuleLayout {
@@ -309,6 +344,12 @@ struct RawModule<'a> {
     data_names: HashMap<u32, String>,
     segments: Vec<RawSegment<'a>>,
     imported_functions: u32,
+    /// Per type index: the signature, for function types.
+    types: Vec<Option<(Vec<ValType>, Vec<ValType>)>>,
+    /// Per function (imports first): its type index.
+    function_types: Vec<u32>,
+    function_exports: Vec<(String, u32)>,
+    memory_size_or_grow: bool,
     accesses: Vec<AccessSite>,
     /// Per defined function: (function index, ops touching each global).
     stack_evidence: Vec<(u32, Vec<GlobalUse>)>,
@@ -356,7 +397,10 @@ impl<'a> RawModule<'a> {
                         let imp = imp.map_err(err)?;
                         let name = format!("{}.{}", imp.module, imp.name);
                         match imp.ty {
-                            TypeRef::Func(_) | TypeRef::FuncExact(_) => m.imported_functions += 1,
+                            TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                                m.imported_functions += 1;
+                                m.function_types.push(ty);
+                            }
                             TypeRef::Memory(ty) => {
                                 let index = m.memories.len() as u32;
                                 m.memories.push(memory_from(index, &ty, Some(name)));
@@ -369,6 +413,23 @@ impl<'a> RawModule<'a> {
                             }),
                             TypeRef::Table(_) | TypeRef::Tag(_) => {}
                         }
+                    }
+                }
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for sub in group.map_err(err)?.into_types() {
+                            m.types.push(match &sub.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => {
+                                    Some((f.params().to_vec(), f.results().to_vec()))
+                                }
+                                _ => None,
+                            });
+                        }
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for ty in reader {
+                        m.function_types.push(ty.map_err(err)?);
                     }
                 }
                 Payload::MemorySection(reader) => {
@@ -403,6 +464,9 @@ impl<'a> RawModule<'a> {
                                 .entry(e.index)
                                 .or_default()
                                 .push(e.name.to_string()),
+                            ExternalKind::Func | ExternalKind::FuncExact => {
+                                m.function_exports.push((e.name.to_string(), e.index))
+                            }
                             _ => {}
                         }
                     }
@@ -453,6 +517,9 @@ impl<'a> RawModule<'a> {
                             }
                             Operator::I32Add | Operator::I64Add => uses.push(GlobalUse::Add),
                             Operator::I32Sub | Operator::I64Sub => uses.push(GlobalUse::Sub),
+                            Operator::MemorySize { .. } | Operator::MemoryGrow { .. } => {
+                                m.memory_size_or_grow = true
+                            }
                             _ => {}
                         }
                     }
@@ -541,6 +608,27 @@ impl<'a> RawModule<'a> {
             .map(|mem| summarise(mem.index, &accesses))
             .collect();
 
+        let function_exports = self
+            .function_exports
+            .iter()
+            .map(|(name, function)| {
+                let signature = self
+                    .function_types
+                    .get(*function as usize)
+                    .and_then(|ty| self.types.get(*ty as usize))
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_default();
+                FunctionExport {
+                    name: name.clone(),
+                    function: *function,
+                    imported: *function < self.imported_functions,
+                    params: signature.0,
+                    results: signature.1,
+                }
+            })
+            .collect();
+
         let mut layout = ModuleLayout {
             memories: self.memories,
             segments,
@@ -549,6 +637,8 @@ impl<'a> RawModule<'a> {
             stack_note: None,
             access_summaries,
             accesses,
+            function_exports,
+            memory_size_or_grow: self.memory_size_or_grow,
         };
         match infer_stack(&layout, &self.stack_evidence) {
             Ok(stack) => layout.stack = Some(stack),
