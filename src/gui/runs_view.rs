@@ -8,6 +8,7 @@ use super::chart::{self, ChartView};
 use super::chart_model::RowMode;
 use super::command::Command;
 use super::compiled::Loaded;
+use super::single_pass_view;
 use super::state::RunsState;
 
 /// Ready-made second runs.
@@ -140,10 +141,7 @@ fn side_ui(
     });
     let steps = loaded.steps();
     if steps == 0 {
-        ui.label(
-            "No allocator steps: the single-pass allocator logs no per-bundle decisions. \
-             Its edits are compared on the right.",
-        );
+        ui.label("No allocator steps in this run. Its edits are compared on the right.");
         return;
     }
     let mut step = loaded.cursor;
@@ -158,6 +156,11 @@ fn side_ui(
     });
     // The chart's own commands (jumps in the main replay) do not apply here.
     let mut ignored = Vec::new();
+    if let Some(log) = loaded.single_pass() {
+        let mut hovered = None;
+        single_pass_view::chart_ui(ui, loaded, log, &c.sp_rows, &mut hovered, &mut ignored);
+        return;
+    }
     chart::chart_ui(
         ui,
         view,
