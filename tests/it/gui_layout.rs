@@ -232,3 +232,40 @@ fn runtime_models_are_picked_shown_and_not_edited() {
         vec!["jit", "explicit", "wasmedge", "wasm3"]
     );
 }
+
+#[test]
+fn a_runtime_that_rejects_the_module_shows_why_and_no_layout() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-modules/memory/one-byte-pages.wat");
+    let app = App::new(None, Some(path), Some("peek".into()));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    common::gui::run_until(&mut h, "one-byte-pages.wat's layout", |a| {
+        !a.is_busy() && !a.layout_profiles().is_empty()
+    });
+    h.get_by_label("Memory layout").click();
+    h.run_steps(3);
+    h.get_by_label("V8 15.0, trap handler (guard pages)")
+        .click();
+    h.run_steps(3);
+    h.get_by_label("wasm3 0.9.0 (HEAD)").click();
+    h.run_steps(3);
+    // V8 refuses 1-byte pages; wasm3 lays them out.
+    h.get_by_label_contains(
+        "'V8 15.0 (model): trap handler': V8 rejects the module while decoding it",
+    );
+    h.get_by_label("How each profile checks, grows and what it notes")
+        .click();
+    h.run_steps(3);
+    h.get_by_label("out of bounds: none: the module is rejected");
+    // wasm3, and both Wasmtime profiles: 1-byte pages are smaller than a
+    // host page, so Wasmtime cannot guard them.
+    assert_eq!(
+        h.get_all_by_label(
+            "out of bounds: explicit: every access is compared with the memory's current size"
+        )
+        .count(),
+        3
+    );
+}
