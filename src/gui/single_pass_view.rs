@@ -155,6 +155,15 @@ pub fn chart_ui(
             }
         }
     }
+    // Block edges, while they stay apart (a wide function has thousands).
+    let total_blocks = log
+        .steps
+        .iter()
+        .filter(|s| s.at == SpAt::BlockStart)
+        .count();
+    if total_blocks as f32 * 6.0 > plot.width() {
+        block_edges.clear();
+    }
     for (inst, block) in block_edges {
         let x = x_of(inst as f32);
         painter.line_segment(
