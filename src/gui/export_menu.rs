@@ -66,6 +66,13 @@ pub fn render(l: &Loaded, kind: ExportKind) -> Result<Vec<u8>, String> {
     let c = &l.compiled;
     let replay = &c.trace.replay;
     let title = c.label.clone();
+    if l.single_pass().is_some() && kind != ExportKind::Bundle {
+        return Err(
+            "the chart and report exports draw bundle steps; for the single-pass allocator's \
+             steps use `spillscope trace FILE --func SEL --algorithm single_pass --json`, or the bug bundle"
+                .into(),
+        );
+    }
     match kind {
         ExportKind::Svg => {
             Ok(svg::write(&scene::chart(replay, l.cursor, &title, c.names, 600)).into_bytes())
