@@ -9,7 +9,9 @@
 //! - `traced`: the traced compile (checker on) and its replay, as the app and
 //!   `spillscope trace` build it;
 //! - `first_step`: `traced` plus the state after the first step, from choosing
-//!   the function (module loaded, Wasmtime's settings read) to it.
+//!   the function (module loaded, Wasmtime's settings read) to it;
+//! - `sp_checked`, `sp_traced`: `checked` and `traced` with the single-pass
+//!   allocator (its steps: one per instruction and block start).
 //!
 //! Prints one line per mode: best wall time of N runs, peak RSS, and for traced
 //! runs the steps, events, and the trace's bytes per stored event.
@@ -25,7 +27,14 @@ use spillscope::engine::replay::Replay;
 use spillscope::engine::replay::diagnose::LoopDetector;
 use spillscope::engine::session::{self, Settings};
 
-const MODES: [&str; 4] = ["untraced", "checked", "traced", "first_step"];
+const MODES: [&str; 6] = [
+    "untraced",
+    "checked",
+    "traced",
+    "first_step",
+    "sp_checked",
+    "sp_traced",
+];
 
 /// Peak resident memory of this process, from `/proc/self/status`.
 fn peak_rss_kb() -> u64 {
@@ -52,12 +61,18 @@ fn child(mode: &str, module: &Path, func: &str, target: Target) {
     let prepared = session::prepare(&input, index, settings).unwrap_or_else(|e| panic!("{e}"));
     // The compile is timed from here, except for `first_step`.
     let compile_started = Instant::now();
+    // `sp_…`: the same with the single-pass allocator.
+    let algorithm = if mode.starts_with("sp_") {
+        Algorithm::SinglePass
+    } else {
+        Algorithm::Backtracking
+    };
     let (steps, events, bytes, total) = match mode {
-        "untraced" | "checked" => {
+        "untraced" | "checked" | "sp_checked" => {
             let job = prepared
-                .job(&input.path, Algorithm::Backtracking, mode == "checked")
+                .job(&input.path, algorithm, mode != "untraced")
                 .unwrap();
-            let end = if mode == "checked" {
+            let end = if mode != "untraced" {
                 compile::compile_checked(&*job).0
             } else {
                 compile::compile_untraced(&*job)
@@ -67,9 +82,7 @@ fn child(mode: &str, module: &Path, func: &str, target: Target) {
         }
         _ => {
             let limits = prepared.default_limits();
-            let job = prepared
-                .job(&input.path, Algorithm::Backtracking, true)
-                .unwrap();
+            let job = prepared.job(&input.path, algorithm, true).unwrap();
             let traced = compile::compile_traced(&*job, limits, LoopDetector::default());
             assert!(
                 matches!(traced.end, CompileEnd::Done(_)),
@@ -81,11 +94,13 @@ fn child(mode: &str, module: &Path, func: &str, target: Target) {
             if mode == "first_step" {
                 std::hint::black_box(replay.state_at(1));
             }
-            let events: usize = trace.steps.iter().map(|s| s.events.len()).sum();
+            let sp = &trace.single_pass.steps;
+            let events: usize = trace.steps.iter().map(|s| s.events.len()).sum::<usize>()
+                + sp.iter().map(|s| s.events.len()).sum::<usize>();
             (
-                trace.steps.len(),
+                trace.steps.len() + sp.len(),
                 events,
-                trace.step_bytes(),
+                trace.step_bytes() + trace.single_pass.heap_bytes(),
                 trace.heap_bytes(),
             )
         }

@@ -686,6 +686,7 @@ impl Trace {
             + self.initial_props.capacity() * std::mem::size_of::<(BundleId, BundleProps)>()
             + self.vreg_of_range.capacity() * std::mem::size_of::<(RangeId, VRegId)>()
             + self.moves.heap_bytes()
+            + self.single_pass.heap_bytes()
     }
 
     /// Counts of step outcomes, evictions and spill slots.
@@ -975,6 +976,23 @@ impl SinglePassLog {
                 self.final_edits.len()
             )
         });
+    }
+
+    /// Bytes the steps take on the heap (`NoRegister` texts aside).
+    pub fn heap_bytes(&self) -> usize {
+        self.steps.capacity() * std::mem::size_of::<SpStep>()
+            + self
+                .steps
+                .iter()
+                .map(|s| {
+                    s.events.capacity() * std::mem::size_of::<SpEvent>()
+                        + s.changes.capacity() * std::mem::size_of::<SpChange>()
+                        + s.occupied.capacity() * std::mem::size_of::<(PReg, VRegId)>()
+                        + s.lru.iter().map(Vec::capacity).sum::<usize>()
+                        + s.edits.capacity() * std::mem::size_of::<EditRecord>()
+                })
+                .sum::<usize>()
+            + self.final_edits.capacity() * std::mem::size_of::<EditRecord>()
     }
 
     /// Counts for summaries.

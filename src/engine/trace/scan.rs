@@ -78,8 +78,19 @@ pub(super) fn points_in(s: &str) -> Vec<Point> {
     out
 }
 
+/// The first program point in `s` (reads no further: a record such as
+/// fastalloc's `Final edits` holds a hundred thousand).
 pub(super) fn point_in(s: &str) -> Option<Point> {
-    points_in(s).into_iter().next()
+    let mut rest = s;
+    while let Some(i) = find(rest, "progpoint") {
+        rest = &rest[i + "progpoint".len()..];
+        if let Some((n, r)) = number_at(rest)
+            && let Some(p) = Point::checked(n, r.starts_with("-post"))
+        {
+            return Some(p);
+        }
+    }
+    None
 }
 
 /// Parses `PReg(hw = 3, class = Int, index = 3)`, `PRegIndex(67)` or `p3i`;
