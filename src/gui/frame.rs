@@ -323,9 +323,10 @@ impl App {
                             l,
                             log,
                             &l.compiled.sp_rows,
-                            &mut self.view.chart.hovered_inst,
+                            &mut self.view.sp_view,
                             &mut commands,
                         );
+                        self.view.chart.hovered_inst = self.view.sp_view.hovered_inst;
                     }
                 }
                 Some(l) if l.steps() > 0 => {

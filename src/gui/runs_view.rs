@@ -157,8 +157,8 @@ fn side_ui(
     // The chart's own commands (jumps in the main replay) do not apply here.
     let mut ignored = Vec::new();
     if let Some(log) = loaded.single_pass() {
-        let mut hovered = None;
-        single_pass_view::chart_ui(ui, loaded, log, &c.sp_rows, &mut hovered, &mut ignored);
+        let mut sp_view = single_pass_view::SpView::default();
+        single_pass_view::chart_ui(ui, loaded, log, &c.sp_rows, &mut sp_view, &mut ignored);
         return;
     }
     chart::chart_ui(

@@ -11,6 +11,19 @@ use crate::engine::trace::{PReg, SinglePassLog, SpAt, SpEvent};
 use super::command::Command;
 use super::compiled::Loaded;
 
+/// The chart's visible instructions `[lo, hi)`: the whole function until the
+/// wheel zooms (around the pointer) or a drag pans; a double click fits it
+/// again. The view follows the current instruction while it steps.
+#[derive(Default)]
+pub struct SpView {
+    range: Option<(f32, f32)>,
+    /// The compile the range belongs to.
+    for_id: Option<u64>,
+    /// The step the view last followed.
+    followed: usize,
+    pub hovered_inst: Option<u32>,
+}
+
 /// A colour per value, spread around the hue circle.
 fn vreg_color(v: u32) -> Color32 {
     let hue = (v as f32 * 0.618_034).fract();
@@ -34,7 +47,7 @@ pub fn chart_ui(
     l: &Loaded,
     log: &SinglePassLog,
     rows: &[PReg],
-    hovered_inst: &mut Option<u32>,
+    view: &mut SpView,
     commands: &mut Vec<Command>,
 ) {
     let names = l.compiled.names;
@@ -65,12 +78,31 @@ pub fn chart_ui(
         })
         .max()
         .unwrap_or(1) as usize;
+    if view.for_id != Some(l.id) {
+        *view = SpView {
+            for_id: Some(l.id),
+            ..SpView::default()
+        };
+    }
+    let (mut lo, mut hi) = view.range.unwrap_or((0.0, n_insts as f32));
+    // Follow the current instruction when a step moves it out of view.
+    if view.followed != l.cursor {
+        view.followed = l.cursor;
+        if let Some(inst) = l.cursor.checked_sub(1).and_then(|i| column_of(log, i)) {
+            let x = inst as f32;
+            let w = hi - lo;
+            if x < lo || x + 1.0 > hi {
+                lo = (x + 1.0 - w * 0.75).clamp(0.0, (n_insts as f32 - w).max(0.0));
+                hi = lo + w;
+            }
+        }
+    }
     let label_w = 56.0;
     let avail = ui.available_size();
     let row_h = ((avail.y - 30.0) / rows.len().max(1) as f32).clamp(8.0, 22.0);
     let (rect, response) = ui.allocate_exact_size(
         egui::vec2(avail.x, row_h * rows.len() as f32 + 18.0),
-        Sense::click(),
+        Sense::click_and_drag(),
     );
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, Color32::from_gray(22));
@@ -78,8 +110,30 @@ pub fn chart_ui(
         egui::pos2(rect.left() + label_w, rect.top()),
         egui::pos2(rect.right() - 4.0, rect.bottom() - 18.0),
     );
+    // Zoom around the pointer, pan by dragging, fit on a double click.
+    let n = n_insts as f32;
+    if response.double_clicked() {
+        (lo, hi) = (0.0, n);
+    } else if response.dragged() {
+        let shift = -response.drag_delta().x / plot.width().max(1.0) * (hi - lo);
+        let shift = shift.clamp(-lo, n - hi);
+        lo += shift;
+        hi += shift;
+    }
+    if let Some(pos) = response.hover_pos() {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+        if scroll != 0.0 {
+            let at = lo + (pos.x - plot.left()).max(0.0) / plot.width().max(1.0) * (hi - lo);
+            let factor = (-scroll / 200.0).exp();
+            let w = ((hi - lo) * factor).clamp(8.0_f32.min(n), n);
+            lo = (at - (at - lo) * w / (hi - lo)).clamp(0.0, n - w);
+            hi = lo + w;
+        }
+    }
+    view.range = (lo > 0.0 || hi < n).then_some((lo, hi));
+    let span = (hi - lo).max(1.0);
     let px = plot.width().max(1.0).floor() as usize;
-    let x_of = |inst: f32| plot.left() + inst / n_insts as f32 * plot.width();
+    let x_of = |inst: f32| plot.left() + (inst - lo) / span * plot.width();
     let font = egui::FontId::monospace((row_h * 0.7).clamp(7.0, 12.0));
     for (r, p) in rows.iter().enumerate() {
         let y = plot.top() + r as f32 * row_h;
@@ -105,13 +159,17 @@ pub fn chart_ui(
     // into it (a wide function has several instructions per pixel).
     let mut grid: Vec<Option<u32>> = vec![None; px * rows.len()];
     let row_of = |p: PReg| rows.binary_search_by_key(&p.index(), |q| q.index()).ok();
-    let col_px = |inst: u32| ((inst as usize * px) / n_insts).min(px.saturating_sub(1));
-    let col_w_px = (px as f32 / n_insts as f32).max(1.0).ceil() as usize;
+    // The pixel column of an instruction, if it is in view.
+    let col_px = |inst: u32| {
+        let x = (inst as f32 - lo) / span * px as f32;
+        (x >= 0.0 && x < px as f32).then_some(x as usize)
+    };
+    let col_w_px = (px as f32 / span).max(1.0).ceil() as usize;
     let mut block_edges = Vec::new();
     for (i, s) in log.steps[..l.cursor].iter().enumerate() {
         match s.at {
             SpAt::Inst { inst } => {
-                let c0 = col_px(inst);
+                let Some(c0) = col_px(inst) else { continue };
                 for &(p, v) in &s.occupied {
                     if let Some(r) = row_of(p) {
                         for c in c0..(c0 + col_w_px).min(px) {
@@ -156,20 +214,23 @@ pub fn chart_ui(
         }
     }
     // Block edges, while they stay apart (a wide function has thousands).
-    let total_blocks = log
-        .steps
-        .iter()
-        .filter(|s| s.at == SpAt::BlockStart)
-        .count();
-    if total_blocks as f32 * 6.0 > plot.width() {
+    block_edges.retain(|&(inst, _)| (inst as f32) >= lo && (inst as f32) < hi);
+    if block_edges.len() as f32 * 6.0 > plot.width() {
         block_edges.clear();
     }
+    block_edges.sort_unstable();
+    let mut last_label = f32::NEG_INFINITY;
     for (inst, block) in block_edges {
         let x = x_of(inst as f32);
         painter.line_segment(
             [egui::pos2(x, plot.top()), egui::pos2(x, plot.bottom())],
             Stroke::new(1.0, Color32::from_gray(120)),
         );
+        // Labels that would overlap are left out.
+        if x - last_label < 40.0 {
+            continue;
+        }
+        last_label = x;
         painter.text(
             egui::pos2(x + 2.0, plot.bottom() + 2.0),
             egui::Align2::LEFT_TOP,
@@ -181,6 +242,8 @@ pub fn chart_ui(
     // The current step: its column, and its evictions marked.
     if let Some(i) = l.cursor.checked_sub(1)
         && let Some(inst) = column_of(log, i)
+        && (inst as f32) >= lo
+        && (inst as f32) < hi
     {
         let s = &log.steps[i];
         let x0 = x_of(inst as f32);
@@ -205,25 +268,33 @@ pub fn chart_ui(
     painter.text(
         egui::pos2(rect.left() + 4.0, rect.bottom() - 2.0),
         egui::Align2::LEFT_BOTTOM,
-        "inst 0",
+        format!("inst {}", lo as u32),
         egui::FontId::proportional(11.0),
         Color32::from_gray(150),
     );
     painter.text(
         egui::pos2(plot.right(), plot.top() - 1.0),
         egui::Align2::RIGHT_BOTTOM,
-        format!("inst {}", n_insts - 1),
+        format!(
+            "inst {}{}",
+            (hi.ceil() as u32).saturating_sub(1),
+            if view.range.is_some() {
+                "  (zoomed: wheel, drag, double click to fit)"
+            } else {
+                "  (wheel zooms)"
+            }
+        ),
         egui::FontId::proportional(11.0),
         Color32::from_gray(150),
     );
     // Hover: the instruction and the value; a click steps to it.
-    *hovered_inst = None;
+    view.hovered_inst = None;
     if let Some(pos) = response.hover_pos()
         && plot.contains(pos)
     {
-        let inst = (((pos.x - plot.left()) / plot.width()) * n_insts as f32) as u32;
+        let inst = (lo + (pos.x - plot.left()) / plot.width() * span) as u32;
         let r = ((pos.y - plot.top()) / row_h) as usize;
-        *hovered_inst = Some(inst);
+        view.hovered_inst = Some(inst);
         let c = ((pos.x - plot.left()) as usize).min(px.saturating_sub(1));
         let held = rows
             .get(r)

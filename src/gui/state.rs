@@ -100,6 +100,8 @@ pub struct ViewState {
     pub tab: CodeTab,
     pub code_follow: CodeFollow,
     pub chart: ChartView,
+    /// The single-pass chart's zoom.
+    pub sp_view: super::single_pass_view::SpView,
     /// Set when the file dialog could not be shown: focus the path field.
     pub focus_path_field: bool,
     pub dialog_note: Option<String>,
@@ -130,6 +132,7 @@ impl Default for ViewState {
             tab: CodeTab::VCode,
             code_follow: CodeFollow::default(),
             chart: ChartView::default(),
+            sp_view: Default::default(),
             focus_path_field: false,
             dialog_note: None,
             scroll_events: false,
