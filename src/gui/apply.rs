@@ -288,6 +288,8 @@ impl App {
                     result: None,
                     view_a: Default::default(),
                     view_b: Default::default(),
+                    sp_a: Default::default(),
+                    sp_b: Default::default(),
                     shown: None,
                     rx: Some(super::worker::start_runs(
                         input,

@@ -221,8 +221,10 @@ impl Loaded {
     /// Moves the cursor to after `k` steps (at most all of them).
     pub fn seek(&mut self, k: usize) {
         let k = k.min(self.steps());
-        if let Some(log) = self.single_pass() {
-            self.sp_state = single_pass::state_at(log, k);
+        // `single_pass()`, with the borrow kept to the trace.
+        let log = &self.compiled.trace.traced.trace.single_pass;
+        if self.compiled.trace.replay.is_empty() && !log.steps.is_empty() {
+            self.sp_state.seek(log, self.cursor, k);
             self.cursor = k;
             return;
         }

@@ -8,7 +8,7 @@ use super::chart::{self, ChartView};
 use super::chart_model::RowMode;
 use super::command::Command;
 use super::compiled::Loaded;
-use super::single_pass_view;
+use super::single_pass_view::{self, SpView};
 use super::state::RunsState;
 
 /// Ready-made second runs.
@@ -65,6 +65,7 @@ pub fn runs_ui(
     );
     ui.separator();
     let (view_a, view_b, shown) = (&mut runs.view_a, &mut runs.view_b, &mut runs.shown);
+    let (sp_a, sp_b) = (&mut runs.sp_a, &mut runs.sp_b);
     match &runs.result {
         None if runs.rx.is_some() => {
             ui.horizontal(|ui| {
@@ -86,10 +87,10 @@ pub fn runs_ui(
                 ui.allocate_ui_with_layout(egui::vec2(left_w, full.y), down, |ui| {
                     let half = ((full.y - 8.0) / 2.0).max(120.0);
                     ui.allocate_ui_with_layout(egui::vec2(left_w, half), down, |ui| {
-                        side_ui(ui, "a", &pair.a, view_a, mode, false, commands)
+                        side_ui(ui, "a", &pair.a, (view_a, sp_a), mode, false, commands)
                     });
                     ui.allocate_ui_with_layout(egui::vec2(left_w, half), down, |ui| {
-                        side_ui(ui, "b", &pair.b, view_b, mode, true, commands)
+                        side_ui(ui, "b", &pair.b, (view_b, sp_b), mode, true, commands)
                     });
                 });
                 ui.separator();
@@ -121,7 +122,7 @@ fn side_ui(
     ui: &mut egui::Ui,
     name: &str,
     loaded: &Loaded,
-    view: &mut ChartView,
+    (view, sp_view): (&mut ChartView, &mut SpView),
     mode: RowMode,
     is_b: bool,
     commands: &mut Vec<Command>,
@@ -157,8 +158,7 @@ fn side_ui(
     // The chart's own commands (jumps in the main replay) do not apply here.
     let mut ignored = Vec::new();
     if let Some(log) = loaded.single_pass() {
-        let mut sp_view = single_pass_view::SpView::default();
-        single_pass_view::chart_ui(ui, loaded, log, &c.sp_rows, &mut sp_view, &mut ignored);
+        single_pass_view::chart_ui(ui, loaded, log, &c.sp_rows, sp_view, &mut ignored);
         return;
     }
     chart::chart_ui(

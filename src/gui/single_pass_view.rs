@@ -21,7 +21,69 @@ pub struct SpView {
     for_id: Option<u64>,
     /// The step the view last followed.
     followed: usize,
+    /// The function's instruction count (from its steps).
+    n_insts: usize,
+    /// The cells drawn last, kept while nothing they depend on changes.
+    grid: Option<(GridKey, Grid)>,
     pub hovered_inst: Option<u32>,
+}
+
+/// What the cells depend on: step, visible range, width and rows.
+#[derive(Clone, Copy, PartialEq)]
+struct GridKey {
+    cursor: usize,
+    lo: f32,
+    hi: f32,
+    px: usize,
+    rows: usize,
+}
+
+/// One value (or none) per pixel column and row, and the block starts in
+/// view, left to right.
+struct Grid {
+    cells: Vec<Option<u32>>,
+    block_edges: Vec<(u32, u32)>,
+}
+
+/// The cells after `key.cursor` steps: for each pixel column and row, the
+/// value of the step drawn last into it (a wide function has several
+/// instructions per pixel); and the block starts (instruction, block).
+fn grid(log: &SinglePassLog, rows: &[PReg], key: GridKey) -> Grid {
+    let GridKey { lo, hi, px, .. } = key;
+    let span = (hi - lo).max(1.0);
+    let mut cells: Vec<Option<u32>> = vec![None; px * rows.len()];
+    let row_of = |p: PReg| rows.binary_search_by_key(&p.index(), |q| q.index()).ok();
+    // The pixel column of an instruction, if it is in view.
+    let col_px = |inst: u32| {
+        let x = (inst as f32 - lo) / span * px as f32;
+        (x >= 0.0 && x < px as f32).then_some(x as usize)
+    };
+    let col_w_px = (px as f32 / span).max(1.0).ceil() as usize;
+    let mut block_edges = Vec::new();
+    for (i, s) in log.steps[..key.cursor].iter().enumerate() {
+        match s.at {
+            SpAt::Inst { inst } => {
+                let Some(c0) = col_px(inst) else { continue };
+                for &(p, v) in &s.occupied {
+                    if let Some(r) = row_of(p) {
+                        for c in c0..(c0 + col_w_px).min(px) {
+                            cells[r * px + c] = Some(v);
+                        }
+                    }
+                }
+            }
+            SpAt::BlockStart => {
+                if let Some(inst) = column_of(log, i)
+                    && (inst as f32) >= lo
+                    && (inst as f32) < hi
+                {
+                    block_edges.push((inst, s.block));
+                }
+            }
+        }
+    }
+    block_edges.sort_unstable();
+    Grid { cells, block_edges }
 }
 
 /// A colour per value, spread around the hue circle.
@@ -69,21 +131,22 @@ pub fn chart_ui(
             .weak(),
         );
     });
-    let n_insts = log
-        .steps
-        .iter()
-        .filter_map(|s| match s.at {
-            SpAt::Inst { inst } => Some(inst + 1),
-            SpAt::BlockStart => None,
-        })
-        .max()
-        .unwrap_or(1) as usize;
     if view.for_id != Some(l.id) {
         *view = SpView {
             for_id: Some(l.id),
+            n_insts: log
+                .steps
+                .iter()
+                .filter_map(|s| match s.at {
+                    SpAt::Inst { inst } => Some(inst as usize + 1),
+                    SpAt::BlockStart => None,
+                })
+                .max()
+                .unwrap_or(1),
             ..SpView::default()
         };
     }
+    let n_insts = view.n_insts;
     let (mut lo, mut hi) = view.range.unwrap_or((0.0, n_insts as f32));
     // Follow the current instruction when a step moves it out of view.
     if view.followed != l.cursor {
@@ -155,46 +218,30 @@ pub fn chart_ui(
             );
         }
     }
-    // One cell per pixel column and row: the value of the step drawn last
-    // into it (a wide function has several instructions per pixel).
-    let mut grid: Vec<Option<u32>> = vec![None; px * rows.len()];
-    let row_of = |p: PReg| rows.binary_search_by_key(&p.index(), |q| q.index()).ok();
-    // The pixel column of an instruction, if it is in view.
-    let col_px = |inst: u32| {
-        let x = (inst as f32 - lo) / span * px as f32;
-        (x >= 0.0 && x < px as f32).then_some(x as usize)
+    let key = GridKey {
+        cursor: l.cursor,
+        lo,
+        hi,
+        px,
+        rows: rows.len(),
     };
-    let col_w_px = (px as f32 / span).max(1.0).ceil() as usize;
-    let mut block_edges = Vec::new();
-    for (i, s) in log.steps[..l.cursor].iter().enumerate() {
-        match s.at {
-            SpAt::Inst { inst } => {
-                let Some(c0) = col_px(inst) else { continue };
-                for &(p, v) in &s.occupied {
-                    if let Some(r) = row_of(p) {
-                        for c in c0..(c0 + col_w_px).min(px) {
-                            grid[r * px + c] = Some(v);
-                        }
-                    }
-                }
-            }
-            SpAt::BlockStart => {
-                if let Some(inst) = column_of(log, i) {
-                    block_edges.push((inst, s.block));
-                }
-            }
-        }
+    if view.grid.as_ref().is_none_or(|(k, _)| *k != key) {
+        view.grid = Some((key, grid(log, rows, key)));
     }
+    let Some((_, Grid { cells, block_edges })) = &view.grid else {
+        return;
+    };
+    let row_of = |p: PReg| rows.binary_search_by_key(&p.index(), |q| q.index()).ok();
     for (r, _) in rows.iter().enumerate() {
         let y = plot.top() + r as f32 * row_h;
         let mut c = 0;
         while c < px {
-            let Some(v) = grid[r * px + c] else {
+            let Some(v) = cells[r * px + c] else {
                 c += 1;
                 continue;
             };
             let start = c;
-            while c < px && grid[r * px + c] == Some(v) {
+            while c < px && cells[r * px + c] == Some(v) {
                 c += 1;
             }
             let cell = egui::Rect::from_min_max(
@@ -214,13 +261,13 @@ pub fn chart_ui(
         }
     }
     // Block edges, while they stay apart (a wide function has thousands).
-    block_edges.retain(|&(inst, _)| (inst as f32) >= lo && (inst as f32) < hi);
-    if block_edges.len() as f32 * 6.0 > plot.width() {
-        block_edges.clear();
-    }
-    block_edges.sort_unstable();
+    let edges = if block_edges.len() as f32 * 6.0 > plot.width() {
+        &[][..]
+    } else {
+        &block_edges[..]
+    };
     let mut last_label = f32::NEG_INFINITY;
-    for (inst, block) in block_edges {
+    for &(inst, block) in edges {
         let x = x_of(inst as f32);
         painter.line_segment(
             [egui::pos2(x, plot.top()), egui::pos2(x, plot.bottom())],
@@ -298,7 +345,7 @@ pub fn chart_ui(
         let c = ((pos.x - plot.left()) as usize).min(px.saturating_sub(1));
         let held = rows
             .get(r)
-            .and_then(|p| grid.get(r * px + c).copied().flatten().map(|v| (p, v)));
+            .and_then(|p| cells.get(r * px + c).copied().flatten().map(|v| (p, v)));
         let text = match held {
             Some((p, v)) => format!("inst {inst}: {} holds v{v}", reg(*p, names)),
             None => format!("inst {inst}"),

@@ -65,6 +65,9 @@ pub struct RunsState {
     pub(super) rx: Option<std::sync::mpsc::Receiver<Result<Box<RunsPair>, String>>>,
     pub view_a: ChartView,
     pub view_b: ChartView,
+    /// The single-pass charts' views, for a single-pass run.
+    pub sp_a: super::single_pass_view::SpView,
+    pub sp_b: super::single_pass_view::SpView,
     /// The window both charts showed last frame (to follow a pan of either).
     pub shown: Option<(f32, f32)>,
 }

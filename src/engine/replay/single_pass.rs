@@ -36,22 +36,48 @@ pub struct SpState {
 
 /// The state after the first `k` steps of `log` (k = 0: before the first).
 pub fn state_at(log: &SinglePassLog, k: usize) -> SpState {
-    let k = k.min(log.steps.len());
     let mut s = SpState::default();
-    for step in &log.steps[..k] {
-        for c in &step.changes {
-            if c.after == Loc::None {
-                s.allocs.remove(&c.vreg);
+    s.seek(log, 0, k);
+    s
+}
+
+impl SpState {
+    /// Moves this state, the state after `from` steps, to after `to` steps:
+    /// forward by each step's new places, back by its old ones.
+    pub fn seek(&mut self, log: &SinglePassLog, from: usize, to: usize) {
+        let to = to.min(log.steps.len());
+        let from = from.min(log.steps.len());
+        let set = |allocs: &mut BTreeMap<VRegId, Loc>, vreg, loc| {
+            if loc == Loc::None {
+                allocs.remove(&vreg);
             } else {
-                s.allocs.insert(c.vreg, c.after);
+                allocs.insert(vreg, loc);
+            }
+        };
+        if to >= from {
+            for c in log.steps[from..to].iter().flat_map(|s| &s.changes) {
+                set(&mut self.allocs, c.vreg, c.after);
+            }
+        } else {
+            for c in log.steps[to..from]
+                .iter()
+                .rev()
+                .flat_map(|s| s.changes.iter().rev())
+            {
+                set(&mut self.allocs, c.vreg, c.before);
+            }
+        }
+        match to.checked_sub(1).map(|i| &log.steps[i]) {
+            Some(last) => {
+                self.occupied.clone_from(&last.occupied);
+                self.lru.clone_from(&last.lru);
+            }
+            None => {
+                self.occupied.clear();
+                self.lru = Default::default();
             }
         }
     }
-    if let Some(last) = k.checked_sub(1).map(|i| &log.steps[i]) {
-        s.occupied = last.occupied.clone();
-        s.lru = last.lru.clone();
-    }
-    s
 }
 
 /// The chart's rows: every register a value sits in at some step, by class

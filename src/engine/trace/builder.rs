@@ -92,17 +92,8 @@ pub(super) struct SpParse {
     pub(super) evicting: Option<PReg>,
     /// "OP isn't allocated within constraints (the alloc: A)".
     pub(super) previous: Option<Loc>,
+    /// "OP is already allocated within constraints".
     pub(super) in_place: bool,
-    /// A "Move reason" record: the next add_move is named.
-    pub(super) move_reason: bool,
-}
-
-/// The result of one record for the single-pass parser.
-pub(super) enum SpRecord {
-    Used,
-    /// A record kind nobody here reads (the logger may skip its call site).
-    Noise,
-    NotMine,
 }
 
 /// Parses records into a [`Trace`] as they arrive.
@@ -291,8 +282,7 @@ impl TraceBuilder {
         let sp = &mut self.trace.single_pass;
         if !sp.steps.is_empty() {
             sp.steps.shrink_to_fit();
-            sp.final_edits = self.trace.moves.edits.clone();
-            sp.attribute_edits();
+            sp.attribute_edits(&self.trace.moves.edits);
         }
         self.trace
     }
@@ -523,10 +513,12 @@ impl RecordSink for TraceBuilder {
             {
                 self.fastalloc_output_record(message);
             }
-            Source::Other => match self.single_pass_record(message) {
-                SpRecord::Used => {}
-                SpRecord::Noise | SpRecord::NotMine => self.ignore_site = true,
-            },
+            Source::Other => {
+                if !self.single_pass_record(message) {
+                    self.close_dump();
+                    self.ignore_site = true;
+                }
+            }
             Source::LiveRanges if has(message, "safepoint") => {
                 // Safepoints (stack maps) were dropped after 0.9.
                 self.close_dump();

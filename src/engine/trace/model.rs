@@ -917,22 +917,21 @@ pub struct SinglePassLog {
     pub steps: Vec<SpStep>,
     /// Its "Done!" record was seen.
     pub finished: bool,
-    /// The edits of its output, in output order (first instruction first).
-    pub final_edits: Vec<EditRecord>,
     /// Why the edits could not all be handed to steps, if they could not.
     pub attribution: Option<String>,
 }
 
 impl SinglePassLog {
-    /// Hands the final edits back to the steps that added them. regalloc2
+    /// Hands the final edits (the output's, in its order: the trace's
+    /// `moves.edits`) back to the steps that added them. regalloc2
     /// adds edits while it walks backwards and reverses the list at the end,
     /// so read backwards the list is in the order the steps added them; every
     /// edit a step adds sits at its own instruction (a block start's at the
     /// block's first). An instruction step takes the edits at its instruction;
     /// when a block start follows at the same instruction, it keeps the last
     /// ones, as many as its records name.
-    pub fn attribute_edits(&mut self) {
-        let mut pending = self.final_edits.iter().rev().copied().peekable();
+    pub fn attribute_edits(&mut self, final_edits: &[EditRecord]) {
+        let mut pending = final_edits.iter().rev().copied().peekable();
         let n = self.steps.len();
         let mut first_inst_of_block = None;
         // Block starts carry no instruction: the first instruction of their
@@ -973,7 +972,7 @@ impl SinglePassLog {
         self.attribution = (left > 0).then(|| {
             format!(
                 "{left} of {} final edits matched no step",
-                self.final_edits.len()
+                final_edits.len()
             )
         });
     }
@@ -992,7 +991,6 @@ impl SinglePassLog {
                         + s.edits.capacity() * std::mem::size_of::<EditRecord>()
                 })
                 .sum::<usize>()
-            + self.final_edits.capacity() * std::mem::size_of::<EditRecord>()
     }
 
     /// Counts for summaries.

@@ -14,56 +14,11 @@
 //! listed once, at the end ("Final edits"); [`SinglePassLog::attribute_edits`]
 //! hands them back to the steps that made them.
 
-use super::builder::{SpRecord, SpSection, TraceBuilder};
+use super::builder::{SpSection, TraceBuilder};
 use super::model::{EvictWhy, SpAt, SpChange, SpEvent, SpHow, SpOperand, SpStep};
 use super::model::{Loc, PReg, VRegId};
 use super::moves::loc_in;
 use super::scan::{first_after, number_at, operand_in, short_preg, split_key};
-
-/// Records of fastalloc that say nothing the steps keep.
-const NOISE: &[&str] = &[
-    "Before poking",
-    "About to poke",
-    "Poked ",
-    "Int LRU. head",
-    "Float LRU. head",
-    "Vector LRU. head",
-    "Getting the last preg",
-    "available regs: ",
-    "Number of ",
-    "Counting ",
-    "init num avail pregs",
-    "avail pregs after fixed",
-    "Late available regs",
-    "Early available regs",
-    "registers available for ",
-    "Resetting the available pregs",
-    "Allocating use op",
-    "Allocating use operand",
-    "Allocating def operand",
-    "Allocating reused input",
-    "allocating reuse op",
-    "Decreasing num any-reg",
-    "Initializing reused_input",
-    "Removing clobbers ",
-    "Checking for predecessor",
-    "Checking ",
-    "The vreg in ",
-    "Setting vreg_allocs[",
-    "The fixed preg: ",
-    "Allocating a spillslot",
-    "Decrementing clobber",
-    "Resolving parallel moves",
-    "Resolved ",
-    "Completed processing branch",
-    "Live registers at the beginning",
-    "Block params at block",
-    "Setting v",
-    "Recording edit: ",
-    "Move 1: ",
-    "Move 2: ",
-    "Need more registers",
-];
 
 /// `Inst(12)` → 12.
 fn inst_in(s: &str) -> Option<u32> {
@@ -171,21 +126,22 @@ impl TraceBuilder {
         self.trace.single_pass.steps.push(SpStep::new(block, at));
     }
 
-    /// One record of regalloc2's `fastalloc`.
-    pub(super) fn single_pass_record(&mut self, message: &str) -> SpRecord {
+    /// One record of regalloc2's `fastalloc`; `false` when the steps keep
+    /// nothing of it (other records of its call site are skipped from then on).
+    pub(super) fn single_pass_record(&mut self, message: &str) -> bool {
         let t = message.trim();
         if self.sp.section == SpSection::State {
             if let Some(rest) = t.strip_prefix("vreg_allocs: ") {
                 let now = vreg_allocs_in(rest);
                 self.sp_state(now);
-                return SpRecord::Used;
+                return true;
             }
             if let Some(rest) = t.strip_prefix("vreg_in_preg: ") {
                 let occupied = occupied_in(rest);
                 if let Some(step) = self.sp_step() {
                     step.occupied = occupied;
                 }
-                return SpRecord::Used;
+                return true;
             }
             for (i, class) in ["Int LRU: ", "Float LRU: ", "Vector LRU: "]
                 .into_iter()
@@ -200,7 +156,7 @@ impl TraceBuilder {
                             self.sp.section = SpSection::None;
                         }
                     }
-                    return SpRecord::Used;
+                    return true;
                 }
             }
         }
@@ -211,20 +167,19 @@ impl TraceBuilder {
                 }
                 _ => self.unparsed(message),
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Reloading live registers at the beginning of block ") {
             if let Some(b) = first_after(rest, "Block(") {
                 self.sp.block = b;
             }
             self.sp_start(SpAt::BlockStart);
-            return SpRecord::Used;
+            return true;
         }
-        if let Some(rest) = t.strip_prefix("State after instruction ") {
+        if t.starts_with("State after instruction ") {
             // The state of an instruction's step, or of a block start.
-            let _ = rest;
             self.sp.section = SpSection::State;
-            return SpRecord::Used;
+            return true;
         }
         if let Some(b) = t.strip_prefix("Block(")
             && t.ends_with(" start")
@@ -232,14 +187,11 @@ impl TraceBuilder {
             if let Some((n, _)) = number_at(b) {
                 self.sp.block = n;
             }
-            return SpRecord::Used;
-        }
-        if t.starts_with("Block(") && t.ends_with(" end") {
-            return SpRecord::Used;
+            return true;
         }
         if t == "Done!" {
             self.trace.single_pass.finished = true;
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Reserving register ") {
             if let Some((p, op)) = rest.split_once(" for operand ")
@@ -248,7 +200,7 @@ impl TraceBuilder {
                 let vreg = operand(op).and_then(|o| o.vreg);
                 self.sp_event(SpEvent::Reserved { preg, vreg });
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Evicting ") {
             self.sp.evict_why = Some(if rest.contains(" from clobber ") {
@@ -256,24 +208,24 @@ impl TraceBuilder {
             } else {
                 EvictWhy::FixedOperand
             });
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Removing the vreg in preg ") {
             self.sp.evicting = short_preg(rest);
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("The removed vreg: ") {
             let why = self.sp.evict_why.take().unwrap_or(EvictWhy::ForOperand);
             if let (Some(preg), Some(vreg)) = (self.sp.evicting.take(), vreg_at(rest)) {
                 self.sp_event(SpEvent::Evicted { vreg, preg, why });
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Allocated slot: ") {
             if let Some((slot, _)) = number_at(rest) {
                 self.sp_event(SpEvent::Slot { slot });
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("The allocated register for vreg ") {
             if let Some((v, p)) = rest.split_once(": ")
@@ -281,16 +233,15 @@ impl TraceBuilder {
             {
                 self.sp_event(SpEvent::Picked { vreg, preg });
             }
-            return SpRecord::Used;
+            return true;
         }
-        if let Some(rest) = t.strip_suffix(" is already allocated within constraints") {
-            let _ = rest;
+        if t.ends_with(" is already allocated within constraints") {
             self.sp.in_place = true;
-            return SpRecord::Used;
+            return true;
         }
         if let Some((_, alloc)) = split_key(t, " isn't allocated within constraints (the alloc: ") {
             self.sp.previous = loc_in(alloc.trim_end_matches(['.', ')']));
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Allocation for instruction ") {
             // `Inst(98) and operand Use: v361i fixed(p0i): p0i`: the
@@ -319,20 +270,19 @@ impl TraceBuilder {
             } else {
                 self.unparsed(message);
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Freeing vreg ") {
             if let Some(vreg) = vreg_at(rest) {
                 self.sp_event(SpEvent::Freed { vreg });
             }
-            return SpRecord::Used;
+            return true;
         }
         if t.starts_with("Move reason: ") {
-            self.sp.move_reason = true;
             if let Some(step) = self.sp_step() {
                 step.named_moves += 1;
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Adding edit from ") {
             // `p11i to stack5 after inst Inst(24) for Def: v238i reg`
@@ -354,7 +304,7 @@ impl TraceBuilder {
                     });
                 }
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Inserting edit to move from ") {
             if let Some((from, to)) = rest.split_once(" to ")
@@ -370,7 +320,7 @@ impl TraceBuilder {
                     step.named_moves += 1;
                 }
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Recording parallel move from ") {
             if let Some((from, to)) = rest.split_once(" to ")
@@ -378,20 +328,20 @@ impl TraceBuilder {
             {
                 self.sp_event(SpEvent::ParallelMove { from, to });
             }
-            return SpRecord::Used;
+            return true;
         }
         if t.starts_with("Edit is stack-to-stack") {
             self.sp_event(SpEvent::StackToStack);
             if let Some(step) = self.sp_step() {
                 step.named_moves += 1;
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("Retrieved reg ") {
             if let Some(preg) = short_preg(rest.split(' ').next().unwrap_or_default()) {
                 self.sp_event(SpEvent::Scratch { preg });
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) =
             t.strip_suffix(" is not a block param. It's a liveout vreg from some predecessor")
@@ -402,7 +352,7 @@ impl TraceBuilder {
                     reloaded: true,
                 });
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_prefix("No need to reload ") {
             if let Some(vreg) = vreg_at(rest)
@@ -417,13 +367,13 @@ impl TraceBuilder {
                     }
                 }
             }
-            return SpRecord::Used;
+            return true;
         }
         if let Some(rest) = t.strip_suffix(" is a block param. Freeing it") {
             if let Some(vreg) = vreg_at(rest) {
                 self.sp_event(SpEvent::BlockParam { vreg });
             }
-            return SpRecord::Used;
+            return true;
         }
         if t.starts_with("No registers available for ")
             || t.starts_with("Can't get a scratch register")
@@ -434,51 +384,37 @@ impl TraceBuilder {
             self.sp_event(SpEvent::NoRegister {
                 text: t.chars().take(200).collect(),
             });
-            return SpRecord::Used;
+            return true;
         }
-        if t.starts_with("Processing branch instruction")
-            || t.starts_with("Processing v")
-            || t.ends_with(" curr alloc is now none")
-            || (t.starts_with('p') && t.ends_with(". Removing it"))
-            || t.starts_with("Vreg ")
-            || t.starts_with("Retrieved slot ")
-            || t.is_empty()
-        {
-            return SpRecord::Used;
-        }
-        if NOISE.iter().any(|n| t.starts_with(n)) {
-            return SpRecord::Noise;
-        }
-        SpRecord::NotMine
+        false
     }
 
-    /// A state record's allocations: the changes since the last state.
+    /// A state record's allocations (sorted by vreg): the changes since the
+    /// last state.
     fn sp_state(&mut self, now: Vec<(VRegId, Loc)>) {
         let mut changes = Vec::new();
-        let mut next = rustc_hash::FxHashMap::default();
-        next.reserve(now.len());
-        for &(vreg, loc) in &now {
-            let before = self.sp.allocs.get(&vreg).copied().unwrap_or(Loc::None);
-            if before != loc {
+        for &(vreg, after) in &now {
+            let before = self.sp.allocs.insert(vreg, after).unwrap_or(Loc::None);
+            if before != after {
                 changes.push(SpChange {
                     vreg,
                     before,
-                    after: loc,
+                    after,
                 });
             }
-            next.insert(vreg, loc);
         }
-        for (&vreg, &before) in &self.sp.allocs {
-            if !next.contains_key(&vreg) {
+        self.sp.allocs.retain(|&vreg, &mut before| {
+            let live = now.binary_search_by_key(&vreg, |&(v, _)| v).is_ok();
+            if !live {
                 changes.push(SpChange {
                     vreg,
                     before,
                     after: Loc::None,
                 });
             }
-        }
+            live
+        });
         changes.sort_unstable_by_key(|c| c.vreg);
-        self.sp.allocs = next;
         if let Some(step) = self.sp_step() {
             step.changes = changes;
         }
