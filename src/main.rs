@@ -41,14 +41,7 @@ fn main() -> ExitCode {
             spillscope::cli::end_quietly_on_closed_pipe();
             spillscope::cli::run(command)
         }
-        None => spillscope::gui::run(
-            cli.path,
-            cli.func,
-            cli.step,
-            cli.registers,
-            cli.export_dir,
-            cli.algorithm,
-        ),
+        None => open_app(cli),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,4 +50,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+#[cfg(feature = "gui")]
+fn open_app(cli: Cli) -> anyhow::Result<()> {
+    spillscope::gui::run(
+        cli.path,
+        cli.func,
+        cli.step,
+        cli.registers,
+        cli.export_dir,
+        cli.algorithm,
+    )
+}
+
+/// A build without the `gui` feature is the command line alone.
+#[cfg(not(feature = "gui"))]
+fn open_app(_cli: Cli) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this spillscope was built without the app (the `gui` feature); \
+         run a subcommand, e.g. `spillscope scan FILE` (see `spillscope --help`)"
+    )
 }

@@ -51,7 +51,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             .map(|s| Profile::from_spec(s))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let wasm = input.wasm.as_deref().ok_or_else(|| {
+    let wasm = input.wasm().ok_or_else(|| {
         anyhow::anyhow!(
             "{}: compare needs a WebAssembly module; this is CLIF text",
             args.file.display()

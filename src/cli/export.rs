@@ -10,7 +10,6 @@ use crate::engine::export::{bundle, html, png, scene, svg};
 use crate::engine::input::Input;
 use crate::engine::replay::{diagnose, moves};
 use crate::engine::session;
-use crate::engine::trace::RegNames;
 
 #[derive(Args, Debug)]
 #[command(
@@ -64,14 +63,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         limits.max_records = b;
     }
     let t = session::trace_prepared(&input, prepared, a.settings(), limits)?;
-    let names = RegNames::for_triple(&t.prepared.flags.triple);
-    let title = format!("{} · {}", t.prepared.label, input.path.display());
+    let names = t.reg_names();
+    let title = format!("{} · {}", t.label(), input.path.display());
     if let Some(path) = &args.html {
         let report = moves::attribute(&t.replay, names);
         let diagnosis = diagnose::diagnose(&t.traced.trace);
         let text = html::write(&html::Report {
             title,
-            target: t.prepared.flags.triple.clone(),
+            target: t.target().to_string(),
             replay: &t.replay,
             names,
             checker: t.checker().text(),

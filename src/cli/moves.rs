@@ -6,7 +6,6 @@ use clap::Args;
 use crate::engine::input::Input;
 use crate::engine::replay::moves::{self, MoveItem, MoveSummary};
 use crate::engine::session;
-use crate::engine::trace::RegNames;
 
 #[derive(Args, Debug)]
 #[command(
@@ -38,15 +37,15 @@ pub fn run(args: MovesArgs) -> anyhow::Result<()> {
         anyhow::bail!(
             "{}: the allocation of {} {stop}, so its moves were never inserted",
             input.path.display(),
-            t.prepared.label
+            t.label()
         );
     }
-    let names = RegNames::for_triple(&t.prepared.flags.triple);
+    let names = t.reg_names();
     let report = moves::attribute(&t.replay, names);
     let out = MovesReport {
-        function: t.prepared.label.clone(),
+        function: t.label().to_string(),
         index,
-        target: t.prepared.flags.triple.clone(),
+        target: t.target().to_string(),
         moves: report.moves,
         summary: report.summary,
         note: report.note,
@@ -71,7 +70,7 @@ pub fn run(args: MovesArgs) -> anyhow::Result<()> {
         println!(
             "{:>9}  {:<10} {:>8} -> {:<8} {}  {}",
             m.point.text(),
-            format!("{:?}", m.kind).to_lowercase(),
+            m.kind.word(),
             m.from,
             m.to,
             step,

@@ -115,9 +115,9 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         .function()
         .expect("prepare_clif gives the CLIF route");
     let isa = prepared.isa(&input.path, args.algorithm, false)?;
-    let (header, input_dialect) = match input.kind {
+    let (header, input_dialect) = match input.kind() {
         InputKind::Clif => {
-            let text = input.clif_text.as_deref().unwrap_or("");
+            let text = input.clif_text().unwrap_or("");
             (reduce::header_of(text), ClifDialect::of(text))
         }
         InputKind::Wasm | InputKind::Wat => (reduce::header_for_isa(&*isa), ClifDialect::Current),

@@ -191,10 +191,10 @@ pub struct Holding {
     pub vreg: u32,
 }
 
-/// The single-pass steps of `trace`, if it has any.
+/// The single-pass steps of `trace`, when the single-pass allocator made it.
 fn single_pass_report(trace: &Trace, names: Option<RegNames>) -> Option<SinglePassReport> {
     let log = &trace.single_pass;
-    if log.steps.is_empty() {
+    if !trace.is_single_pass() {
         return None;
     }
     let steps = log
@@ -404,13 +404,13 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     let trace = &t.traced.trace;
     let mut summary = summarize(
         &t.replay,
-        &t.prepared.flags.triple,
+        t.target(),
         t.checker().text(),
         t.replay.state_at(t.replay.len()).bundles.len(),
         if registers.is_some() {
             "regalloc2"
         } else {
-            t.prepared.compiled_by()
+            t.compiled_by()
         },
     );
     if let Some((counts, _)) = &registers {
@@ -421,9 +421,9 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         }
     }
     let mut report = TraceReport {
-        function: t.prepared.label.clone(),
+        function: t.label().to_string(),
         index,
-        target: t.prepared.flags.triple.clone(),
+        target: t.target().to_string(),
         steps: step_rows(trace, &t.replay, names),
         summary,
         diagnosis: diagnose::diagnose(trace),

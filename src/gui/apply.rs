@@ -11,13 +11,12 @@ use crate::engine::input::isa::Algorithm;
 use crate::engine::input::isa::Target;
 use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
-use crate::engine::trace::RegNames;
 
-use super::code_views::CodeTab;
 use super::command::Command;
 use super::compiled::{Compiled, Loaded};
-use super::layout_model::{CentralTab, Effects, LayoutModel, LayoutState};
-use super::state::{App, Busy, Persisted, STORAGE_KEY, SideTab, ViewState};
+use super::layout_model::{Effects, LayoutModel, LayoutState};
+use super::state::{App, Busy, Persisted, STORAGE_KEY, ViewState};
+use super::tabs::{CentralTab, CodeTab, SideTab};
 use super::worker::{self, Job, Reply, Source, Worker};
 
 impl App {
@@ -571,7 +570,7 @@ impl App {
                 self.selected = None;
                 self.view.filter.clear();
                 // The worker reads the layout next; the preset choice carries over.
-                self.layout = if input.wasm.is_some() {
+                self.layout = if input.wasm().is_some() {
                     LayoutState::Reading(self.layout.presets())
                 } else {
                     LayoutState::NoModule
@@ -598,7 +597,7 @@ impl App {
                 self.compare_wanted = true;
                 if let Some(counts) = self.start_registers.take() {
                     self.start_step = start_step;
-                    self.view.side = super::state::SideTab::Registers;
+                    self.view.side = SideTab::Registers;
                     self.registers = counts;
                     self.view.registers_edit = counts;
                     self.compile_selected();
@@ -873,7 +872,7 @@ impl App {
         let names = self
             .loaded
             .as_ref()
-            .and_then(|l| RegNames::for_triple(&l.compiled.trace.prepared.flags.triple));
+            .and_then(|l| l.compiled.trace.reg_names());
         let query = StepQuery::parse(&find.text, names);
         if let (Ok(q), Some(l)) = (&query, &self.loaded) {
             find.matches = q.all(&l.compiled.trace.replay);

@@ -144,25 +144,11 @@ impl ChartModel {
                 ranges.entry(i).or_insert_with(|| r.clone());
             }
         }
-        let mut vregs: Vec<VRegId> = vreg_of_range.values().copied().collect();
-        vregs.sort_unstable();
-        vregs.dedup();
-        // Rows in order of first definition: in a big function the rows of
-        // any stretch of code sit together instead of scattered by number.
-        let mut first: HashMap<VRegId, u32> = HashMap::new();
-        for (id, r) in &ranges {
-            if let Some(v) = vreg_of_range.get(id).copied().or(r.vreg) {
-                let e = first.entry(v).or_insert(u32::MAX);
-                *e = (*e).min(r.from.0);
-            }
-        }
-        vregs.sort_by_key(|v| (first.get(v).copied().unwrap_or(u32::MAX), *v));
+        // The engine's row order, which the exports use too.
+        let vregs = trace.vreg_rows();
         ChartModel {
-            names: crate::engine::trace::RegNames::for_triple(&t.prepared.flags.triple),
-            pressure: crate::engine::replay::pressure::pressure(
-                &t.replay,
-                &t.prepared.flags.triple,
-            ),
+            names: t.reg_names(),
+            pressure: crate::engine::replay::pressure::pressure(&t.replay, t.target()),
             points: max_point.max(2),
             row_of_vreg: vregs
                 .iter()

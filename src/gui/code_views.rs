@@ -5,36 +5,7 @@ use egui::RichText;
 
 use super::command::Command;
 use super::compiled::Loaded;
-
-/// Which text the code panel shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeTab {
-    Wasm,
-    ClifTranslated,
-    ClifOptimized,
-    VCode,
-    Final,
-}
-
-impl CodeTab {
-    pub const ALL: [CodeTab; 5] = [
-        CodeTab::Wasm,
-        CodeTab::ClifTranslated,
-        CodeTab::ClifOptimized,
-        CodeTab::VCode,
-        CodeTab::Final,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            CodeTab::Wasm => "Wasm",
-            CodeTab::ClifTranslated => "CLIF (translated)",
-            CodeTab::ClifOptimized => "CLIF (optimized)",
-            CodeTab::VCode => "VCode (before regalloc)",
-            CodeTab::Final => "Final code (allocated)",
-        }
-    }
-}
+use super::tabs::CodeTab;
 
 /// The text of a tab, or why there is none.
 fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
@@ -55,7 +26,7 @@ fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
             Some(e) => e.clif_translated.as_deref().map_err(Clone::clone),
             None => Err(pending()),
         },
-        CodeTab::ClifOptimized => Ok(t.prepared.clif.as_str()),
+        CodeTab::ClifOptimized => t.clif().map_err(str::to_string),
         CodeTab::VCode => t
             .traced
             .trace
@@ -141,7 +112,7 @@ pub fn code_views_ui(
                 let link_state = match &l.link {
                     Some(Ok(_)) => None,
                     Some(Err(e)) => Some(format!("not linked: {e}")),
-                    None if l.compiled.trace.prepared.compiled_by() == "wasmtime" => {
+                    None if l.compiled.trace.compiled_by() == "wasmtime" => {
                         Some("linking the views…".into())
                     }
                     None => Some("CLIF input: the views are not linked to Wasm".into()),
@@ -178,7 +149,7 @@ pub fn code_views_ui(
                     egui::Label::new(
                         RichText::new(format!(
                             "{} {} → {} at {}: {}",
-                            format!("{:?}", m.kind).to_lowercase(),
+                            m.kind.word(),
                             m.from,
                             m.to,
                             m.point.text(),

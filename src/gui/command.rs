@@ -11,7 +11,8 @@ use crate::engine::session::Settings;
 
 use super::chart_model::RowMode;
 use super::compiled::RunsPair;
-use super::layout_model::{CentralTab, PresetChoice};
+use super::layout_model::PresetChoice;
+use super::tabs::CentralTab;
 use super::worker::{Budget, Reply};
 use crate::engine::trace::Point;
 

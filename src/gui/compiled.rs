@@ -91,8 +91,8 @@ impl Compiled {
     ) -> Compiled {
         let chart = ChartModel::new(&trace);
         let summary = Summary::new(&trace);
-        let names = RegNames::for_triple(&trace.prepared.flags.triple);
-        let headlines = if trace.replay.is_empty() {
+        let names = trace.reg_names();
+        let headlines = if trace.replay.trace().is_single_pass() {
             // Single-pass: its own steps.
             trace
                 .traced
@@ -215,7 +215,12 @@ impl Loaded {
     /// The single-pass allocator's steps, when they are the steps.
     pub fn single_pass(&self) -> Option<&SinglePassLog> {
         let log = &self.compiled.trace.traced.trace.single_pass;
-        (self.compiled.trace.replay.is_empty() && !log.steps.is_empty()).then_some(log)
+        self.compiled
+            .trace
+            .replay
+            .trace()
+            .is_single_pass()
+            .then_some(log)
     }
 
     /// Moves the cursor to after `k` steps (at most all of them).
@@ -223,7 +228,7 @@ impl Loaded {
         let k = k.min(self.steps());
         // `single_pass()`, with the borrow kept to the trace.
         let log = &self.compiled.trace.traced.trace.single_pass;
-        if self.compiled.trace.replay.is_empty() && !log.steps.is_empty() {
+        if self.compiled.trace.replay.trace().is_single_pass() {
             self.sp_state.seek(log, self.cursor, k);
             self.cursor = k;
             return;

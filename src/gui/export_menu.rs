@@ -83,7 +83,7 @@ pub fn render(l: &Loaded, kind: ExportKind) -> Result<Vec<u8>, String> {
             let diagnosis = diagnose::diagnose(&c.trace.traced.trace);
             Ok(html::write(&html::Report {
                 title,
-                target: c.trace.prepared.flags.triple.clone(),
+                target: c.trace.target().to_string(),
                 replay,
                 names: c.names,
                 checker: c.trace.checker().text(),

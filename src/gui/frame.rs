@@ -10,7 +10,6 @@ use super::compiled::LogInfo;
 use super::events;
 use super::explain_panel;
 use super::function_list;
-use super::layout_model::CentralTab;
 use super::layout_view;
 use super::lineage;
 use super::moves_panel;
@@ -18,9 +17,10 @@ use super::open;
 use super::registers_panel;
 use super::runs_view;
 use super::single_pass_view;
-use super::state::{App, STORAGE_KEY, SideTab};
+use super::state::{App, STORAGE_KEY};
 use super::stepper;
 use super::summary;
+use super::tabs::{CentralTab, SideTab};
 use crate::engine::replay::query::{StepQuery, Term};
 
 impl App {

@@ -19,6 +19,7 @@ use crate::engine::layout::{LayoutReport, Profile};
 use crate::engine::session::Settings;
 
 use super::compiled::Compiled;
+use super::tabs::CentralTab;
 
 /// Where the memory tab's model is for the open file.
 pub enum LayoutState {
@@ -55,16 +56,6 @@ impl LayoutState {
             _ => None,
         }
     }
-}
-
-/// What the central area shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CentralTab {
-    #[default]
-    Allocator,
-    Memory,
-    /// Two runs of the function side by side.
-    Compare,
 }
 
 /// Which preset profiles are on.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::engine::compile::link::{LinkMap, leading_hex};
 
-use super::code_views::CodeTab;
+use super::tabs::CodeTab;
 
 /// The texts the tabs show, as the map is matched against them.
 pub struct LinkTexts<'a> {

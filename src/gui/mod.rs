@@ -38,6 +38,7 @@ pub mod single_pass_view;
 pub mod state;
 pub mod stepper;
 pub mod summary;
+pub mod tabs;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -11,15 +11,6 @@ use super::compiled::Loaded;
 
 const ROW_H: f32 = 18.0;
 
-fn kind_word(k: MoveKind) -> &'static str {
-    match k {
-        MoveKind::Move => "move",
-        MoveKind::Spill => "spill",
-        MoveKind::Reload => "reload",
-        MoveKind::StackMove => "stack",
-    }
-}
-
 fn kind_color(k: MoveKind) -> egui::Color32 {
     match k {
         MoveKind::Move => egui::Color32::from_rgb(150, 200, 255),
@@ -72,9 +63,9 @@ pub fn moves_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>, commands: &mut Vec<C
                         _ => "",
                     };
                     let text = format!(
-                        "{:>9} {:<6} {:>7} → {:<7} {:<6} {cause}{flags}",
+                        "{:>9} {:<10} {:>7} → {:<7} {:<6} {cause}{flags}",
                         m.point.text(),
-                        kind_word(m.kind),
+                        m.kind.word(),
                         m.from,
                         m.to,
                         vreg

@@ -40,7 +40,7 @@ pub fn registers_ui(
             format!("On screen: regalloc2 alone with {}.", on_screen.text()),
         );
     }
-    let triple = &l.compiled.trace.prepared.flags.triple;
+    let triple = l.compiled.trace.target();
     let mut any = false;
     for p in &l.compiled.chart.pressure {
         // The target's count, not the one the allocation on screen kept.

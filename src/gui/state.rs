@@ -18,9 +18,10 @@ use crate::engine::trace::BundleId;
 
 use super::chart::ChartView;
 use super::chart_model::RowMode;
-use super::code_views::{CodeFollow, CodeTab};
+use super::code_views::CodeFollow;
 use super::compiled::{Loaded, RunsPair};
-use super::layout_model::{CentralTab, LayoutState, LayoutViewState};
+use super::layout_model::{LayoutState, LayoutViewState};
+use super::tabs::{CentralTab, CodeTab, SideTab};
 use super::worker::{Budget, Source, Worker};
 
 /// What survives a restart.
@@ -43,17 +44,6 @@ pub const STORAGE_KEY: &str = "spillscope";
 pub struct Busy {
     pub stage: String,
     pub started: Instant,
-}
-
-/// The list under the summary in the right panel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SideTab {
-    #[default]
-    Events,
-    Lineage,
-    Moves,
-    /// Fewer registers: the counts to allocate with, and the sweep.
-    Registers,
 }
 
 /// The Compare runs tab: its answer, the thread making it, the two charts'

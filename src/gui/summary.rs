@@ -62,8 +62,7 @@ impl Summary {
             unparsed_records: trace.unparsed,
             stopped: trace.stopped.as_ref().map(ToString::to_string),
             trace_ms: t.trace_elapsed.as_millis(),
-            single_pass: (t.replay.is_empty() && !trace.single_pass.steps.is_empty())
-                .then(|| trace.single_pass.counts()),
+            single_pass: trace.is_single_pass().then(|| trace.single_pass.counts()),
         }
     }
 }

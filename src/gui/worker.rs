@@ -399,7 +399,7 @@ fn run_job(ctx: &Ctx, job: Job) {
         generation: ctx.generation,
         extras: Box::new(extras),
     });
-    if ctx.superseded() || input.wasm.is_none() {
+    if ctx.superseded() || input.wasm().is_none() {
         return;
     }
     let texts = LinkTexts {
@@ -429,7 +429,7 @@ fn compile(
         .find(|f| f.index == func_index)
         .map(|f| f.label())
         .unwrap_or_else(|| format!("func[{func_index}]"));
-    ctx.progress(match input.kind {
+    ctx.progress(match input.kind() {
         InputKind::Clif => format!("parsing CLIF of {label}"),
         _ => format!(
             "reading Wasmtime's settings for {label} ({}, opt {})",
@@ -441,7 +441,7 @@ fn compile(
     if ctx.superseded() {
         return Err("superseded".into());
     }
-    ctx.progress(match input.kind {
+    ctx.progress(match input.kind() {
         InputKind::Clif => format!(
             "allocating registers ({}) with the trace on",
             settings.algorithm.name()
@@ -683,7 +683,7 @@ impl Preview {
 /// The module's memory facts for the memory tab, as a reply for
 /// `generation`; `None` for an input without a module (CLIF text).
 pub fn layout_reply(generation: u64, input: &Input) -> Option<Reply> {
-    let wasm = input.wasm.as_deref()?;
+    let wasm = input.wasm()?;
     let layout = ModuleLayout::from_wasm(&input.path, wasm)
         .map(Box::new)
         .map_err(|e| e.to_string());
@@ -717,7 +717,7 @@ fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
         (clif, r)
     });
     ctx.progress("building the chart");
-    let label = log.trace.prepared.label.clone();
+    let label = log.trace.label().to_string();
     let mut compiled = Compiled::from_trace(0, label, settings, log.trace);
     compiled.log = Some(info);
     ctx.send(Reply::LogOpened {
@@ -774,7 +774,7 @@ fn extras(
     func_index: u32,
     settings: Settings,
 ) -> (Extras, Option<FuncText>) {
-    let Some(wasm) = input.wasm.as_deref() else {
+    let Some(wasm) = input.wasm() else {
         let text = "This input is CLIF text: there is no Wasm, and the translated CLIF is the file's own function.";
         return (
             Extras {

@@ -13,7 +13,7 @@ use spillscope::engine::input::isa::{Algorithm, Target};
 use spillscope::engine::replay::explain;
 use spillscope::engine::replay::{Replay, Status};
 use spillscope::engine::session::{self, FunctionTrace, Settings};
-use spillscope::engine::trace::{Event, Outcome, RegNames, Requirement};
+use spillscope::engine::trace::{Event, Outcome, Requirement};
 
 pub(crate) fn trace(input: &Input, index: u32, target: Target) -> FunctionTrace {
     let settings = Settings {
@@ -42,7 +42,8 @@ pub(crate) fn sample_traces(target: Target) -> &'static [SampleTrace] {
         let mut out = Vec::new();
         for input in common::samples() {
             // A .clif file with a `target` line compiles for that target only.
-            if input.kind == spillscope::engine::input::InputKind::Clif && target != Target::X86_64
+            if input.kind() == spillscope::engine::input::InputKind::Clif
+                && target != Target::X86_64
             {
                 continue;
             }
@@ -125,12 +126,12 @@ fn the_traced_compile_is_wasmtimes_own_code_for_every_sample_function() {
         let mut whole: std::collections::HashMap<std::path::PathBuf, Vec<translate::Translation>> =
             Default::default();
         for s in sample_traces(target) {
-            let Some(wasm) = s.input.wasm.as_deref() else {
-                assert_eq!(s.trace.prepared.compiled_by(), "cranelift");
+            let Some(wasm) = s.input.wasm() else {
+                assert_eq!(s.trace.compiled_by(), "cranelift");
                 continue;
             };
             let what = format!("{} #{} {target:?}", s.input.path.display(), s.index);
-            assert_eq!(s.trace.prepared.compiled_by(), "wasmtime", "{what}");
+            assert_eq!(s.trace.compiled_by(), "wasmtime", "{what}");
             let module = whole.entry(s.input.path.clone()).or_insert_with(|| {
                 let settings = Settings {
                     target,
@@ -143,7 +144,11 @@ fn the_traced_compile_is_wasmtimes_own_code_for_every_sample_function() {
             let code = s.trace.code().unwrap_or_else(|| panic!("{what}: no code"));
             let report = fidelity::compare(code, theirs.wasmtime_code.as_deref().unwrap());
             assert!(report.identical(), "{what}: {}", report.text());
-            assert_eq!(s.trace.prepared.clif, theirs.clif_optimized, "{what}: CLIF");
+            assert_eq!(
+                s.trace.clif(),
+                Ok(theirs.clif_optimized.as_str()),
+                "{what}: CLIF"
+            );
             compared += 1;
         }
     }
@@ -293,7 +298,7 @@ fn samples_show_what_they_are_for() {
     );
     // The CLIF file keeps its own target.
     let f = steps_of(&load("fib.clif"), "fib");
-    assert!(f.prepared.flags.triple.starts_with("x86_64"));
+    assert!(f.target().starts_with("x86_64"));
 }
 
 #[test]
@@ -365,7 +370,7 @@ fn golden_step_lists() {
             text.push_str(&format!(
                 "{:>4} {}\n",
                 i + 1,
-                explain::headline(s, RegNames::for_triple(&t.prepared.flags.triple))
+                explain::headline(s, t.reg_names())
             ));
         }
         let golden = common::samples_dir()
@@ -383,7 +388,6 @@ fn golden_step_lists() {
 #[test]
 fn register_names_are_the_ones_in_the_machine_code() {
     use spillscope::engine::replay::Status;
-    use spillscope::engine::trace::RegNames;
     fn aliases(name: &str) -> Vec<String> {
         let x86 = [
             ("rax", "eax", "ax", "al"),
@@ -422,10 +426,10 @@ fn register_names_are_the_ones_in_the_machine_code() {
     let mut missed = Vec::new();
     for target in [Target::X86_64, Target::Aarch64] {
         for s in sample_traces(target) {
-            if s.input.wasm.is_none() {
+            if s.input.wasm().is_none() {
                 continue;
             }
-            let names = RegNames::for_triple(&s.trace.prepared.flags.triple).unwrap();
+            let names = s.trace.reg_names().unwrap();
             let listing = &s.trace.code().unwrap().final_vcode;
             let words: std::collections::HashSet<&str> = listing
                 .split(|c: char| !(c.is_ascii_alphanumeric() || c == '%'))
@@ -494,7 +498,7 @@ fn register_pressure_is_bounded_by_the_registers_and_forces_spills() {
                 continue;
             }
             let what = format!("{} #{} {target:?}", s.input.path.display(), s.index);
-            let tracks = pressure::pressure(&t.replay, &t.prepared.flags.triple);
+            let tracks = pressure::pressure(&t.replay, t.target());
             let last = t.replay.state_at(t.replay.len());
             for c in &tracks {
                 let regs = c.registers.expect("a known target");

@@ -66,7 +66,7 @@ fn our_code_matches_wasmtime_for_every_sample_function() {
 fn stubbing_other_functions_does_not_change_the_clif() {
     use spillscope::engine::input::translate;
     for input in common::wasm_samples() {
-        let wasm = input.wasm.as_deref().unwrap();
+        let wasm = input.wasm().unwrap();
         let settings = Settings {
             target: Target::X86_64,
             ..Settings::default()
@@ -153,7 +153,7 @@ fn a_difference_names_the_first_differing_instruction_in_both() {
             false,
         )
         .unwrap();
-    let wasm = input.wasm.as_deref().unwrap();
+    let wasm = input.wasm().unwrap();
     let theirs = translate::translate_function(&input.path, wasm, index, settings.wasmtime(), true)
         .unwrap()
         .wasmtime_code

@@ -9,7 +9,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spillscope::gui::App;
-use spillscope::gui::layout_model::CentralTab;
+use spillscope::gui::tabs::CentralTab;
 
 fn page_limit_harness() -> Harness<'static, App> {
     let path =
@@ -119,7 +119,7 @@ fn module_with_broken_memory_section() -> Vec<u8> {
 
 #[test]
 fn a_layout_that_cannot_be_read_shows_its_error() {
-    use spillscope::engine::input::{Input, InputKind};
+    use spillscope::engine::input::{Body, Input};
     use spillscope::gui::{Command, worker};
 
     let mut h = page_limit_harness();
@@ -135,9 +135,10 @@ fn a_layout_that_cannot_be_read_shows_its_error() {
     let path = PathBuf::from("page-limit-broken.wasm");
     let input = Input {
         path: path.clone(),
-        kind: InputKind::Wasm,
-        wasm: Some(module_with_broken_memory_section().into()),
-        clif_text: None,
+        body: Body::Wasm {
+            bytes: module_with_broken_memory_section().into(),
+            from_text: false,
+        },
         functions: Vec::new(),
     };
     let reply = worker::layout_reply(h.state().generation(), &input)

@@ -8,7 +8,7 @@ use crate::common;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use spillscope::gui::App;
-use spillscope::gui::code_views::CodeTab;
+use spillscope::gui::tabs::CodeTab;
 
 use common::gui::{harness, ready};
 

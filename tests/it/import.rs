@@ -24,7 +24,7 @@ fn live_and_log(file: &str, func: &str) -> (session::FunctionTrace, String) {
     };
     let live = session::trace_function(&input, index, settings, CaptureLimits::default()).unwrap();
     let log = session::raw_log(
-        &live.prepared,
+        live.prepared().unwrap(),
         &input.path,
         Algorithm::Backtracking,
         CaptureLimits::default(),

@@ -42,7 +42,7 @@ fn checks_in_clif(clif: &str, signals_based_traps: bool) -> usize {
 
 fn compare_one(file: &str, func: &str, specs: &[&str]) -> Vec<(Profile, usize, String)> {
     let input = Input::load(&sample(file)).unwrap();
-    let module = ModuleLayout::from_wasm(&input.path, input.wasm.as_deref().unwrap()).unwrap();
+    let module = ModuleLayout::from_wasm(&input.path, input.wasm().unwrap()).unwrap();
     let index = input.select(func).unwrap().index;
     let profiles: Vec<Profile> = specs
         .iter()
@@ -55,7 +55,7 @@ fn compare_one(file: &str, func: &str, specs: &[&str]) -> Vec<(Profile, usize, S
         let e = row
             .effect()
             .unwrap_or_else(|| panic!("{}: {:?}", p.key, row.outcome));
-        let clif = &trace.as_ref().unwrap().prepared.clif;
+        let clif = trace.as_ref().unwrap().clif().unwrap();
         let independent = checks_in_clif(clif, p.signals_based_traps);
         assert_eq!(
             e.bounds_checks as usize, independent,
@@ -69,7 +69,7 @@ fn compare_one(file: &str, func: &str, specs: &[&str]) -> Vec<(Profile, usize, S
                 .sum::<u32>(),
             e.bounds_checks
         );
-        out.push((p.clone(), e.bounds_checks as usize, clif.clone()));
+        out.push((p.clone(), e.bounds_checks as usize, clif.to_string()));
     }
     out
 }
@@ -114,7 +114,7 @@ fn far_offset_keeps_a_spectre_guard_under_the_defaults() {
 #[test]
 fn wasmedge_rows_say_they_are_not_compiled() {
     let input = Input::load(&sample("memory.wat")).unwrap();
-    let module = ModuleLayout::from_wasm(&input.path, input.wasm.as_deref().unwrap()).unwrap();
+    let module = ModuleLayout::from_wasm(&input.path, input.wasm().unwrap()).unwrap();
     let profiles = vec![
         Profile::from_spec("aot:x86_64").unwrap(),
         Profile::from_spec("wasmedge").unwrap(),

@@ -9,7 +9,7 @@ use spillscope::engine::input::isa::Target;
 use spillscope::engine::replay::moves::{self, MoveKind};
 use spillscope::engine::replay::pressure;
 use spillscope::engine::session::{self, FunctionTrace, Settings};
-use spillscope::engine::trace::{Constraint, Event, Outcome, RegNames};
+use spillscope::engine::trace::{Constraint, Event, Outcome};
 
 fn lessons_dir() -> std::path::PathBuf {
     common::samples_dir().join("lessons")
@@ -30,7 +30,7 @@ fn traced(file: &str) -> FunctionTrace {
 
 /// Registers a step gave out, by x86_64 name.
 fn registers_given(t: &FunctionTrace) -> Vec<String> {
-    let names = RegNames::for_triple(&t.prepared.flags.triple).unwrap();
+    let names = t.reg_names().unwrap();
     t.replay
         .steps()
         .iter()
@@ -60,7 +60,7 @@ fn every_lesson_says_what_it_teaches_in_its_first_line() {
 fn each_lesson_shows_what_it_teaches() {
     // More values live than registers: spills and reloads.
     let t = traced("pressure.wat");
-    let p = pressure::pressure(&t.replay, &t.prepared.flags.triple);
+    let p = pressure::pressure(&t.replay, t.target());
     assert!(p[0].max_live > p[0].registers.unwrap(), "{:?}", p[0]);
     let m = moves::attribute(&t.replay, None);
     assert!(m.moves.iter().any(|m| m.kind == MoveKind::Spill));
@@ -88,7 +88,7 @@ fn each_lesson_shows_what_it_teaches() {
 
     // Fixed-register operands: the shift count in rcx, division in rax/rdx.
     let t = traced("fixed-registers.wat");
-    let names = RegNames::for_triple(&t.prepared.flags.triple).unwrap();
+    let names = t.reg_names().unwrap();
     let fixed: Vec<String> = t
         .traced
         .trace
@@ -131,7 +131,7 @@ fn every_lesson_step_is_narrated_and_every_glossary_term_is_met() {
         "fixed-registers.wat",
     ] {
         let t = traced(file);
-        let names = RegNames::for_triple(&t.prepared.flags.triple);
+        let names = t.reg_names();
         for (i, step) in t.replay.steps().iter().enumerate() {
             let told = narrate::narrate(
                 step,

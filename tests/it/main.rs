@@ -9,10 +9,15 @@ mod diff;
 mod engine;
 mod export;
 mod fidelity;
+#[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
 mod gui_layout;
+#[cfg(feature = "gui")]
 mod gui_link;
+#[cfg(feature = "gui")]
 mod gui_registers;
+#[cfg(feature = "gui")]
 mod gui_triage;
 mod import;
 mod layout;

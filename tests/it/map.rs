@@ -18,8 +18,8 @@ fn check(what: &str, input: &Input, t: &FunctionTrace, target: Target) -> usize 
         target,
         ..Settings::default()
     };
-    let map: LinkMap =
-        session::link_map(input, &t.prepared, settings).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let map: LinkMap = session::link_map(input, t.prepared().unwrap(), settings)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(map.note.is_none(), "{what}: {:?}", map.note);
     let code = t.code().expect("the traced compile finished");
     // The map's compile made the traced compile's code.
@@ -86,7 +86,7 @@ fn every_sample_function_links_operators_clif_vcode_and_code() {
     let mut with_code = 0;
     for target in [Target::X86_64, Target::Aarch64] {
         for s in crate::engine::sample_traces(target) {
-            if s.input.wasm.is_none() || s.trace.code().is_none() {
+            if s.input.wasm().is_none() || s.trace.code().is_none() {
                 continue;
             }
             let what = format!("{} #{} {target:?}", s.input.path.display(), s.index);

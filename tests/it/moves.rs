@@ -13,7 +13,6 @@ use spillscope::engine::capture::{self, CaptureLimits, RecordSink, Source, Verdi
 use spillscope::engine::input::isa::{Algorithm, Target};
 use spillscope::engine::replay::moves::{self, MoveKind, MoveReport};
 use spillscope::engine::session::FunctionTrace;
-use spillscope::engine::trace::RegNames;
 
 /// regalloc2's results dump: `inst29-pre: move p12i -> stack11`, one line per
 /// edit, printed from its final edit list when verbose logs are on.
@@ -39,7 +38,8 @@ impl RecordSink for ResultsDump {
 /// The edits regalloc2 lists for this compile, sorted.
 fn regalloc2_edits(path: &Path, t: &FunctionTrace) -> Vec<(String, String, String)> {
     let job = t
-        .prepared
+        .prepared()
+        .unwrap()
         .job_with(
             path,
             Algorithm::Backtracking,
@@ -68,7 +68,7 @@ struct Tally {
 /// Checks one traced function's move report against regalloc2's own list
 /// and its trace.
 fn check(what: &str, path: &Path, t: &FunctionTrace, tally: &mut Tally) -> MoveReport {
-    let report = moves::attribute(&t.replay, RegNames::for_triple(&t.prepared.flags.triple));
+    let report = moves::attribute(&t.replay, t.reg_names());
     assert!(report.note.is_none(), "{what}: {:?}", report.note);
     // Exactly regalloc2's edits, counted by a route of its own.
     let mut ours: Vec<(String, String, String)> = report

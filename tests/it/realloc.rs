@@ -102,7 +102,8 @@ fn the_rebuilt_function_allocates_exactly_as_cranelift_did() {
         Target::S390x,
     ] {
         for input in common::samples() {
-            if input.kind == spillscope::engine::input::InputKind::Clif && target != Target::X86_64
+            if input.kind() == spillscope::engine::input::InputKind::Clif
+                && target != Target::X86_64
             {
                 continue;
             }
@@ -230,4 +231,39 @@ fn registers_and_trace_registers_json_agree() {
         !out.status.success() && err.contains("14 allocatable int registers"),
         "{err}"
     );
+}
+
+/// The register counts the pressure view and the app's Registers tab use
+/// (a table, so a log with a known target needs no compile) are those of the
+/// machine environment Cranelift really gives regalloc2 on every target, read
+/// from regalloc2's own records of a compile.
+#[test]
+fn the_pressure_table_matches_each_targets_machine_env() {
+    use spillscope::engine::replay::pressure;
+    use spillscope::engine::trace::RegClass;
+    let input = Input::load(&common::samples_dir().join("lessons/pressure.wat")).unwrap();
+    let index = input.select("0").unwrap().index;
+    for target in [
+        Target::X86_64,
+        Target::Aarch64,
+        Target::Riscv64,
+        Target::S390x,
+    ] {
+        let settings = Settings {
+            target,
+            ..Settings::default()
+        };
+        let prepared = session::prepare(&input, index, settings).unwrap();
+        let func = session::rebuild_function(&input, &prepared).unwrap();
+        for class in [RegClass::Int, RegClass::Float, RegClass::Vector] {
+            let env = func.allocatable(class.into()).len() as u32;
+            let table = pressure::allocatable(&prepared.flags.triple, class);
+            match table {
+                Some(n) => assert_eq!(n, env, "{target:?} {class:?}: table vs MachineEnv"),
+                // The table leaves out only classes the target has no
+                // allocatable registers in.
+                None => assert_eq!(env, 0, "{target:?} {class:?}: missing from the table"),
+            }
+        }
+    }
 }

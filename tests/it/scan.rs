@@ -292,10 +292,10 @@ fn the_scan_translation_gives_the_same_clif_as_the_default_one() {
     let settings = Settings::default();
     for path in common::sample_paths() {
         let input = Input::load(&path).unwrap();
-        if input.kind == InputKind::Clif {
+        if input.kind() == InputKind::Clif {
             continue;
         }
-        let wasm = input.wasm.as_deref().unwrap();
+        let wasm = input.wasm().unwrap();
         let default = translate::translate_module(&path, wasm, settings.wasmtime()).unwrap();
         let scanned = scan::translate_single_pass(&input, settings, false).unwrap();
         assert_eq!(default.len(), scanned.len());

@@ -154,7 +154,8 @@ fn single_pass_steps_replay_to_its_final_allocation() {
     let mut steps = 0;
     for target in [Target::X86_64, Target::Aarch64] {
         for input in common::samples() {
-            if input.kind == spillscope::engine::input::InputKind::Clif && target != Target::X86_64
+            if input.kind() == spillscope::engine::input::InputKind::Clif
+                && target != Target::X86_64
             {
                 continue;
             }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use spillscope::engine::input::{Input, InputKind};
 
+#[cfg(feature = "gui")]
 pub mod gui;
 
 /// Runs the `spillscope` binary from the project folder.
@@ -83,7 +84,7 @@ pub fn samples() -> Vec<Input> {
 pub fn wasm_samples() -> Vec<Input> {
     samples()
         .into_iter()
-        .filter(|i| i.kind != InputKind::Clif)
+        .filter(|i| i.kind() != InputKind::Clif)
         .collect()
 }
 

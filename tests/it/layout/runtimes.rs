@@ -408,7 +408,7 @@ fn model_profiles_parse_and_are_not_compiled() {
         assert!(p.apply_to_config(&mut wasmtime::Config::new()).is_err());
     }
     let input = Input::load(&sample("memory.wat")).unwrap();
-    let module = ModuleLayout::from_wasm(&input.path, input.wasm.as_deref().unwrap()).unwrap();
+    let module = ModuleLayout::from_wasm(&input.path, input.wasm().unwrap()).unwrap();
     let profiles = vec![Profile::from_spec("v8").unwrap()];
     let (report, _) = effect::compare(&input, &module, 0, &profiles, Settings::default()).unwrap();
     match &report.rows[0].outcome {

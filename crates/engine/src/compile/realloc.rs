@@ -1,0 +1,376 @@
+//! Allocating a rebuilt function again with regalloc2 itself: with the
+//! machine environment Cranelift used (the round trip), or with fewer
+//! registers per class ("would this spill vanish with one more register?").
+//! Traced through the same capture and trace builder as a compile, checked
+//! by regalloc2's own checker, and swept over register counts.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use regalloc2::{Algorithm, Edit, MachineEnv, Output, PRegSet, RegClass, RegallocOptions};
+
+use super::rebuild::{RebuiltFunction, allocatable};
+use super::{CheckerVerdict, CompileEnd, TracedCompile};
+use crate::capture::{self, CaptureLimits, CaptureOutcome, CaptureStop};
+use crate::trace::{StepObserver, TraceBuilder};
+
+/// Registers to keep per class (`None`: all of them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct RegisterCounts {
+    pub int: Option<usize>,
+    pub float: Option<usize>,
+    pub vector: Option<usize>,
+}
+
+impl RegisterCounts {
+    pub fn get(&self, class: RegClass) -> Option<usize> {
+        match class {
+            RegClass::Int => self.int,
+            RegClass::Float => self.float,
+            RegClass::Vector => self.vector,
+        }
+    }
+
+    pub fn set(&mut self, class: RegClass, n: Option<usize>) {
+        match class {
+            RegClass::Int => self.int = n,
+            RegClass::Float => self.float = n,
+            RegClass::Vector => self.vector = n,
+        }
+    }
+
+    /// No class reduced.
+    pub fn is_full(&self) -> bool {
+        *self == RegisterCounts::default()
+    }
+
+    /// `int=4, float=8` (classes left whole are not named).
+    pub fn text(&self) -> String {
+        let parts: Vec<String> = CLASSES
+            .iter()
+            .filter_map(|&c| self.get(c).map(|n| format!("{}={n}", class_name(c))))
+            .collect();
+        if parts.is_empty() {
+            "all registers".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// The three classes, in regalloc2's order.
+pub const CLASSES: [RegClass; 3] = [RegClass::Int, RegClass::Float, RegClass::Vector];
+
+/// `int`, `float`, `vector`.
+pub fn class_name(class: RegClass) -> &'static str {
+    match class {
+        RegClass::Int => "int",
+        RegClass::Float => "float",
+        RegClass::Vector => "vector",
+    }
+}
+
+impl FromStr for RegisterCounts {
+    type Err = String;
+
+    /// `int=4,float=8`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut counts = RegisterCounts::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (class, n) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}`: expected CLASS=COUNT, e.g. int=4"))?;
+            let class = CLASSES
+                .into_iter()
+                .find(|&c| class_name(c) == class.trim())
+                .ok_or_else(|| format!("`{class}`: the classes are int, float and vector"))?;
+            let n: usize = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{part}`: the count must be a whole number"))?;
+            if n == 0 {
+                return Err(format!("`{part}`: a class needs at least one register"));
+            }
+            counts.set(class, Some(n));
+        }
+        if counts.is_full() {
+            return Err("no class given: e.g. int=4,float=8".into());
+        }
+        Ok(counts)
+    }
+}
+
+/// `env` keeping, per reduced class, its first `n` allocatable registers
+/// (preferred ones first, in index order). Scratch registers and fixed stack
+/// slots stay; fixed-register operands still name their registers (regalloc2
+/// moves values into them around the instruction).
+pub fn reduced_env(env: &MachineEnv, counts: RegisterCounts) -> Result<MachineEnv, String> {
+    let mut out = env.clone();
+    for class in CLASSES {
+        let Some(n) = counts.get(class) else {
+            continue;
+        };
+        let all = allocatable(env, class);
+        if n > all.len() {
+            return Err(format!(
+                "{}={n}: the target has {} allocatable {} registers",
+                class_name(class),
+                all.len(),
+                class_name(class)
+            ));
+        }
+        let c = class as usize;
+        let keep: PRegSet = all[..n].iter().copied().collect();
+        out.preferred_regs_by_class[c].intersect_from(keep);
+        out.non_preferred_regs_by_class[c].intersect_from(keep);
+    }
+    Ok(out)
+}
+
+/// regalloc2's options for a backtracking allocation, as Cranelift sets them
+/// (`machinst/compile.rs`: the SSA validator runs in builds with debug
+/// assertions, and it logs).
+fn options(verbose: bool) -> RegallocOptions {
+    RegallocOptions {
+        algorithm: Algorithm::Ion,
+        verbose_log: verbose,
+        validate_ssa: cfg!(debug_assertions),
+    }
+}
+
+/// regalloc2's checker on an allocation.
+pub fn check(func: &RebuiltFunction, env: &MachineEnv, output: &Output) -> CheckerVerdict {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut checker = regalloc2::checker::Checker::new(func, env);
+        checker.prepare(output);
+        checker.run()
+    }));
+    match run {
+        Ok(Ok(())) => CheckerVerdict::Ok,
+        Ok(Err(errors)) => CheckerVerdict::Failed(format!("{errors:?}")),
+        Err(p) => CheckerVerdict::Failed(capture::panic_message(&p)),
+    }
+}
+
+/// An untraced allocation: regalloc2's output, or its error in words.
+pub fn allocate(func: &RebuiltFunction, env: &MachineEnv) -> Result<Output, String> {
+    capture::quietly(|| allocate_with(func, env, false))
+}
+
+/// An allocation with regalloc2's `verbose_log` option as given (it then
+/// dumps its results, as with Cranelift's `regalloc_verbose_logs`), inside
+/// whatever capture the caller runs.
+pub fn allocate_with(
+    func: &RebuiltFunction,
+    env: &MachineEnv,
+    verbose: bool,
+) -> Result<Output, String> {
+    allocate_by(func, env, Algorithm::Ion, verbose)
+}
+
+/// [`allocate_with`] by either of regalloc2's allocators: `Ion`
+/// (backtracking, Cranelift's default) or `Fastalloc` (single-pass).
+pub fn allocate_by(
+    func: &RebuiltFunction,
+    env: &MachineEnv,
+    algorithm: Algorithm,
+    verbose: bool,
+) -> Result<Output, String> {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        regalloc2::run(
+            func,
+            env,
+            &RegallocOptions {
+                algorithm,
+                ..options(verbose)
+            },
+        )
+    }));
+    match run {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(error_text(&e)),
+        Err(p) => Err(format!(
+            "regalloc2 panicked: {}",
+            capture::panic_message(&p)
+        )),
+    }
+}
+
+/// regalloc2's error in words.
+fn error_text(e: &regalloc2::RegAllocError) -> String {
+    match e {
+        regalloc2::RegAllocError::TooManyLiveRegs => {
+            "regalloc2 cannot allocate it: an instruction needs more registers at once than the class has"
+                .into()
+        }
+        other => format!("regalloc2 refused the function: {other:?}"),
+    }
+}
+
+/// A traced allocation, shaped like a traced compile (its end carries no
+/// machine code: nothing is emitted), with regalloc2's checker run on the
+/// result.
+pub fn allocate_traced(
+    func: &RebuiltFunction,
+    env: &MachineEnv,
+    limits: CaptureLimits,
+    watch: impl StepObserver + 'static,
+) -> (TracedCompile, Option<Output>) {
+    // `options` runs the backtracking allocator.
+    let builder = TraceBuilder::new()
+        .allocated_by(crate::input::isa::Algorithm::Backtracking)
+        .observed_by(watch);
+    let (outcome, builder, records) = capture::capture(builder, limits, || {
+        regalloc2::run(func, env, &options(false))
+    });
+    let looped = builder.stopped_by_observer();
+    let mut trace = builder.finish();
+    trace.records = records;
+    trace.vcode_before = func.vcode.clone();
+    let (end, output) = match outcome {
+        CaptureOutcome::Finished(Ok(out)) => (CompileEnd::AllocatedOnly, Some(out)),
+        CaptureOutcome::Finished(Err(e)) => (CompileEnd::Error(error_text(&e)), None),
+        CaptureOutcome::Panicked(p) => (CompileEnd::Panicked(p), None),
+        CaptureOutcome::NoLogger(why) => (CompileEnd::Error(why), None),
+        CaptureOutcome::Stopped(s) => {
+            let s = if looped && s == CaptureStop::SinkStopped {
+                CaptureStop::LoopDetected {
+                    steps: trace.steps.len(),
+                }
+            } else {
+                s
+            };
+            (CompileEnd::Stopped(s), None)
+        }
+    };
+    if let CompileEnd::Stopped(s) = &end {
+        trace.stopped = Some(s.clone());
+    }
+    let checker = match &output {
+        Some(out) => check(func, env, out),
+        None => CheckerVerdict::NotRun,
+    };
+    (
+        TracedCompile {
+            end,
+            trace: Arc::new(trace),
+            checker,
+            records,
+        },
+        output,
+    )
+}
+
+/// An allocation's edits by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EditCounts {
+    /// Register to register.
+    pub moves: usize,
+    /// Register to stack.
+    pub spills: usize,
+    /// Stack to register.
+    pub reloads: usize,
+    /// Stack to stack (regalloc2 makes them only through a scratch register).
+    pub stack_moves: usize,
+}
+
+impl EditCounts {
+    pub fn of(output: &Output) -> EditCounts {
+        let mut c = EditCounts::default();
+        for (_, edit) in &output.edits {
+            let Edit::Move { from, to } = edit;
+            match (from.is_stack(), to.is_stack()) {
+                (false, false) => c.moves += 1,
+                (false, true) => c.spills += 1,
+                (true, false) => c.reloads += 1,
+                (true, true) => c.stack_moves += 1,
+            }
+        }
+        c
+    }
+
+    pub fn total(&self) -> usize {
+        self.moves + self.spills + self.reloads + self.stack_moves
+    }
+}
+
+/// One allocation of a sweep.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SweepPoint {
+    /// Registers of the swept class.
+    pub registers: usize,
+    /// regalloc2's own counts (its `Stats`): splits and bundles evicted.
+    pub splits: usize,
+    pub evictions: usize,
+    #[serde(flatten)]
+    pub edits: EditCounts,
+    pub spill_slots: usize,
+    /// Whether regalloc2's checker accepted the allocation.
+    pub checked: bool,
+    /// Why there is no allocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+/// Allocations of `func` with `class` reduced from all its registers down to
+/// one, the other classes whole, each checked. It stops at the first count
+/// regalloc2 cannot allocate (that point is kept, with its error).
+pub fn sweep(func: &RebuiltFunction, class: RegClass) -> Vec<SweepPoint> {
+    let all = allocatable(&func.env, class).len();
+    let mut points = Vec::new();
+    for n in (1..=all).rev() {
+        let mut counts = RegisterCounts::default();
+        counts.set(class, Some(n));
+        let env = reduced_env(&func.env, counts).expect("counts within the class");
+        let started = Instant::now();
+        let point = match allocate(func, &env) {
+            Ok(out) => SweepPoint {
+                registers: n,
+                splits: out.stats.splits,
+                evictions: out.stats.evict_bundle_count,
+                edits: EditCounts::of(&out),
+                spill_slots: out.num_spillslots,
+                checked: check(func, &env, &out) == CheckerVerdict::Ok,
+                error: None,
+                elapsed: started.elapsed(),
+            },
+            Err(e) => SweepPoint {
+                registers: n,
+                splits: 0,
+                evictions: 0,
+                edits: EditCounts::default(),
+                spill_slots: 0,
+                checked: false,
+                error: Some(e),
+                elapsed: started.elapsed(),
+            },
+        };
+        let failed = point.error.is_some();
+        points.push(point);
+        if failed {
+            break;
+        }
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_counts_read_and_refuse() {
+        let c: RegisterCounts = "int=4, float=8".parse().unwrap();
+        assert_eq!(c.int, Some(4));
+        assert_eq!(c.float, Some(8));
+        assert_eq!(c.vector, None);
+        assert_eq!(c.text(), "int=4, float=8");
+        assert!("int=0".parse::<RegisterCounts>().is_err());
+        assert!("gpr=3".parse::<RegisterCounts>().is_err());
+        assert!("int".parse::<RegisterCounts>().is_err());
+        assert!("".parse::<RegisterCounts>().is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! A bug bundle for allocator reports: a folder with the function as a CLIF
+//! file that compiles on its own (Cranelift's flags and target as `set` and
+//! `target` lines), the exact flags, regalloc2's log cut at the budget, the
+//! diagnosis in words and as JSON, and a README with the one-line command that
+//! reproduces it.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{EngineError, EngineResult};
+use crate::input::Input;
+use crate::input::isa::CompilerFlags;
+use crate::replay::diagnose::{self, Diagnosis};
+use crate::session::{self, Route, Settings};
+
+/// What goes into a bundle.
+pub struct Bundle<'a> {
+    /// Where the function came from: `module.wasm, function 12 (name)`.
+    pub source: String,
+    /// The function's CLIF as the allocator's input was lowered from it.
+    pub clif: &'a str,
+    /// The CLIF is Wasmtime's output, already through the e-graph pass: it
+    /// is written with `opt_level=none` so Cranelift lowers it as it is.
+    pub optimized: bool,
+    pub flags: &'a CompilerFlags,
+    /// regalloc2's records as env_logger text, cut at the budget.
+    pub log: &'a str,
+    pub records_budget: u64,
+    pub diagnosis: &'a Diagnosis,
+    /// `ok`, `failed: …`, `not run`.
+    pub checker: String,
+    pub steps: usize,
+}
+
+/// Files written, relative to the bundle folder.
+pub const FILES: [&str; 5] = [
+    "function.clif",
+    "flags.txt",
+    "regalloc2.log",
+    "diagnosis.json",
+    "README.md",
+];
+
+/// The CLIF file: Cranelift's flags as `set` lines, the target with its ISA
+/// flags, then the function (without `set`/`target` lines of its own).
+pub fn standalone_clif(clif: &str, flags: &CompilerFlags, optimized: bool) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "; Written by spillscope: Wasmtime's Cranelift flags and target, then the function.\n",
+    );
+    if optimized {
+        out.push_str(
+            "; Wasmtime's CLIF is already optimized: opt_level=none lowers it as it is.\n",
+        );
+    }
+    for f in &flags.shared {
+        let value = if optimized && f.name == "opt_level" {
+            "none"
+        } else {
+            f.value.as_str()
+        };
+        out.push_str(&format!("set {}={value}\n", f.name));
+    }
+    let arch = flags.triple.split('-').next().unwrap_or(&flags.triple);
+    out.push_str(&format!("target {arch}"));
+    for f in &flags.isa {
+        match f.value.as_str() {
+            "true" => out.push_str(&format!(" {}", f.name)),
+            "false" => {}
+            v => out.push_str(&format!(" {}={v}", f.name)),
+        }
+    }
+    out.push_str("\n\n");
+    for line in clif.lines() {
+        let t = line.trim_start();
+        if t.starts_with("set ") || t.starts_with("target ") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> EngineResult<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|source| EngineError::Write { path, source })
+}
+
+/// Writes the bundle into `dir` (created if missing); the files written.
+pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| EngineError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    write_file(
+        dir,
+        "function.clif",
+        &standalone_clif(b.clif, b.flags, b.optimized),
+    )?;
+    let mut flags = format!("triple {}\n", b.flags.triple);
+    for f in &b.flags.shared {
+        flags.push_str(&format!("{}={}\n", f.name, f.value));
+    }
+    flags.push_str("# ISA flags\n");
+    for f in &b.flags.isa {
+        flags.push_str(&format!("{}={}\n", f.name, f.value));
+    }
+    write_file(dir, "flags.txt", &flags)?;
+    write_file(dir, "regalloc2.log", b.log)?;
+    let json = serde_json::json!({
+        "source": b.source,
+        "steps": b.steps,
+        "checker": b.checker,
+        "records_budget": b.records_budget,
+        "diagnosis": b.diagnosis,
+    });
+    write_file(
+        dir,
+        "diagnosis.json",
+        &serde_json::to_string_pretty(&json).unwrap_or_default(),
+    )?;
+    let readme = format!(
+        "# regalloc2 allocation report\n\n\
+         From {source}, made by spillscope with regalloc2's `trace-log` records.\n\n\
+         **Diagnosis:** {diag}\n\n\
+         Steps traced: {steps}; checker: {checker}; record budget: {budget}.\n\n\
+         ## Reproduce\n\n\
+         ```sh\n\
+         spillscope trace function.clif --func 0 --budget {budget}\n\
+         ```\n\n\
+         `function.clif` carries Wasmtime's Cranelift flags and target as `set` and `target` lines, so \
+         Cranelift's own tools read it too (`clif-util compile -D function.clif`).\n\n\
+         ## Files\n\n\
+         - `function.clif`: the function, as the allocator's input was lowered from it\n\
+         - `flags.txt`: the target triple, Cranelift's shared flags and the ISA flags\n\
+         - `regalloc2.log`: regalloc2's records (env_logger text), cut at the budget; \
+         `spillscope trace --log regalloc2.log` replays it\n\
+         - `diagnosis.json`: the loop diagnosis and the checker's verdict\n",
+        source = b.source,
+        diag = b.diagnosis.description,
+        steps = b.steps,
+        checker = b.checker,
+        budget = b.records_budget,
+    );
+    write_file(dir, "README.md", &readme)?;
+    Ok(FILES.iter().map(|f| dir.join(f)).collect())
+}
+
+/// Traces function `func_index` of `input` (its log cut at `budget` records,
+/// or the function's default budget) and writes its bundle into `dir`.
+pub fn write_function(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    budget: Option<u64>,
+    dir: &Path,
+) -> EngineResult<Vec<PathBuf>> {
+    let prepared = session::prepare(input, func_index, settings)?;
+    let mut limits = prepared.default_limits();
+    if let Some(b) = budget {
+        limits.max_records = b;
+    }
+    let log = session::raw_log(&prepared, &input.path, settings.algorithm, limits)?;
+    let t = session::trace_prepared(input, prepared, settings, limits)?;
+    let diagnosis = diagnose::diagnose(&t.traced.trace);
+    // `trace_prepared` compiles: its trace always has the function.
+    let Some(prepared) = t.prepared() else {
+        return Err(EngineError::Compile {
+            path: input.path.clone(),
+            function: t.label().to_string(),
+            message: "the trace has no compiled function".into(),
+        });
+    };
+    // Wasmtime's CLIF (Wasm route, or a CLIF file it wrote) is already optimized.
+    let optimized = matches!(
+        prepared.route,
+        Route::Wasm { .. }
+            | Route::Clif {
+                optimized: true,
+                ..
+            }
+    );
+    write(
+        dir,
+        &Bundle {
+            source: format!("{}, function {}", input.path.display(), t.label()),
+            clif: &prepared.clif,
+            optimized,
+            flags: &prepared.flags,
+            log: &log,
+            records_budget: limits.max_records,
+            diagnosis: &diagnosis,
+            checker: t.checker().text(),
+            steps: t.replay.len(),
+        },
+    )
+}

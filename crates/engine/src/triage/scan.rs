@@ -1,0 +1,1122 @@
+//! Scanning many functions for allocations that do not end, fail regalloc2's
+//! checker, or panic: every defined function of every input, each compiled once
+//! under a record budget and a wall-clock deadline, on worker threads.
+//!
+//! The pipeline per input is the one of [`crate::session`], arranged for volume:
+//! - a Wasm module is translated once, whole ([`translate::translate_module_with`]),
+//!   not once per function. Wasmtime's own compile runs the allocator too, and a
+//!   function that sends regalloc2's backtracking allocator into a loop would hang
+//!   it there, before we could watch; so this translation uses Wasmtime's
+//!   single-pass allocator. The CLIF Wasmtime writes is the function after its
+//!   mid-end, which the allocator never changes (a test checks the two
+//!   translations agree), and our compile sets its own algorithm anyway.
+//! - each function is compiled with the checker on inside a capture that parses
+//!   only the summary records ([`compile::compile_checked_within`]) but counts
+//!   every record regalloc2 logs against the budget, so the budget and the
+//!   checker come in one compile, close to the cost of an untraced one;
+//! - a function that hits the budget or the deadline is compiled again, traced
+//!   under the same limits, and the trace goes to [`diagnose::diagnose`];
+//! - a watchdog gives up on a worker whose task outlives its deadline by far (a
+//!   loop that logs nothing cannot be stopped from inside): the task is reported
+//!   over budget and a fresh worker takes its place.
+//!
+//! Inputs are read twice: once, all of them, to list their functions (the
+//! shard needs the whole list), then again batch by batch (about
+//! [`BATCH_BYTES`] each) to translate and compile, so memory stays bounded by
+//! a batch however big the corpus.
+//!
+//! With a test command ([`ScanOptions::test`]) the built-in compile is not
+//! run: each function is rendered as a CLIF file the way `spillscope reduce`
+//! writes its candidates ([`reduce::render_in`], with the input's `set`/`target`
+//! lines or, for Wasm, [`reduce::header_for_isa`]; in the input's CLIF dialect
+//! or [`TestCommand::dialect`]) and judged by the command, run by
+//! [`CommandRunner`] as `reduce --test` runs it (own process group, killed at
+//! [`ScanOptions::timeout`]). That sweeps a corpus with a user's own build,
+//! such as one with regalloc2 0.11.3, whose loop this build no longer has.
+//!
+//! Shards split the global list of work units: every defined function of every
+//! readable input, in (file, function index) order, and every input that cannot
+//! be read or has no defined function as one unit of its own. Unit `pos` belongs
+//! to shard `pos % count`, so `count` machines cover everything exactly once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::capture::{self, CaptureLimits};
+use crate::compile::{self, CheckerVerdict, CompileEnd};
+use crate::error::{EngineError, EngineResult};
+use crate::input::clif::ClifDialect;
+use crate::input::translate::{self, Translation};
+use crate::input::{Body, Input, InputKind};
+use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
+use crate::session::{self, Prepared, Settings};
+use crate::triage::reduce;
+use crate::triage::runner::{CommandEnd, CommandRun, CommandRunner};
+
+/// One of `count` machines' share of a scan; `index` is 0-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// Parses `I/N` with a 1-based `I`, as users write it (`2/4`).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (i, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("shard `{text}` must be I/N, such as 2/4"))?;
+        let i: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard `{text}`: `{i}` is not a whole number"))?;
+        let n: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard `{text}`: `{n}` is not a whole number"))?;
+        if n == 0 {
+            return Err(format!(
+                "shard `{text}`: the number of shards must be at least 1"
+            ));
+        }
+        if i == 0 || i > n {
+            return Err(format!(
+                "shard `{text}`: I counts from 1 and must be at most N ({n})"
+            ));
+        }
+        Ok(Shard {
+            index: i - 1,
+            count: n,
+        })
+    }
+
+    /// Whether the unit at `pos` in the global list is this shard's.
+    pub fn takes(self, pos: usize) -> bool {
+        pos % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
+    }
+}
+
+/// An external command that judges each function instead of our compile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestCommand {
+    /// Run with `sh -c`; `{}` stands for the function's CLIF file.
+    pub command: String,
+    /// The exit code that means "over budget" (a timeout always does); any
+    /// other non-zero exit is a failure of its own kind.
+    pub expect_exit: Option<i32>,
+    /// The CLIF syntax of the files it gets; `None`: a CLIF input's own
+    /// ([`ClifDialect::of`]), this build's for Wasm.
+    pub dialect: Option<ClifDialect>,
+}
+
+/// How to scan.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub settings: Settings,
+    /// Records per function; `None` for [`session::default_limits`].
+    pub budget: Option<u64>,
+    /// Wall-clock limit of one compile, or of one run of the test command.
+    pub timeout: Duration,
+    /// Worker threads.
+    pub jobs: usize,
+    pub shard: Shard,
+    /// Judge functions with this command instead of compiling them.
+    pub test: Option<TestCommand>,
+    /// Trace every function, not only those over budget: each report then
+    /// has its allocator steps and the records the parser did not understand.
+    pub traced: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            settings: Settings::default(),
+            budget: None,
+            timeout: Duration::from_secs(60),
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            shard: Shard::default(),
+            test: None,
+            traced: false,
+        }
+    }
+}
+
+/// How the compile of one function ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// The record budget or the deadline stopped the allocation.
+    OverBudget,
+    /// regalloc2's checker found a wrong allocation.
+    CheckerFailed,
+    /// Cranelift or regalloc2 panicked.
+    Panicked,
+    /// Cranelift returned an error (a user's CLIF that does not verify, say).
+    CompileError,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::OverBudget => "over_budget",
+            Status::CheckerFailed => "checker_failed",
+            Status::Panicked => "panicked",
+            Status::CompileError => "compile_error",
+        }
+    }
+}
+
+/// The scan of one function.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct FunctionReport {
+    pub index: u32,
+    pub name: String,
+    pub status: Status,
+    /// What happened, in words.
+    pub details: String,
+    /// regalloc2 records logged by the budgeted compile.
+    pub records: u64,
+    /// The record budget it ran under.
+    pub budget: u64,
+    pub elapsed_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_bytes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spill_slots: Option<usize>,
+    /// Allocator steps and records of the traced re-run (over budget only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traced_records: Option<u64>,
+    /// Records the trace parser did not understand (traced scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unparsed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
+    /// What the test command did (with a test command only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestResult>,
+}
+
+/// One run of the test command on a function.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TestResult {
+    /// `null` when it timed out or a signal ended it.
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub elapsed_ms: u64,
+    /// The first non-empty line of its error output.
+    pub stderr_head: String,
+}
+
+impl TestResult {
+    fn of(run: &CommandRun) -> TestResult {
+        let head = run
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        // A line of a few hundred characters at most, cut at a character.
+        let mut stderr_head: String = head.chars().take(300).collect();
+        if stderr_head.len() < head.len() {
+            stderr_head.push('…');
+        }
+        TestResult {
+            exit_code: run.exit_code(),
+            signal: run.signal(),
+            timed_out: run.timed_out(),
+            elapsed_ms: run.elapsed.as_millis() as u64,
+            stderr_head,
+        }
+    }
+}
+
+/// The scan of one input.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct FileReport {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<InputKind>,
+    pub functions: Vec<FunctionReport>,
+    /// Why the input could not be read, translated or split into functions.
+    pub error: Option<String>,
+}
+
+/// Counts over a whole scan.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ScanSummary {
+    pub functions: usize,
+    pub modules: usize,
+    pub ok: usize,
+    pub over_budget: usize,
+    pub checker_failed: usize,
+    pub panicked: usize,
+    pub compile_errors: usize,
+    pub module_errors: usize,
+    pub elapsed_ms: u64,
+    /// Wall-clock time of each phase: reading and validating, Wasmtime's
+    /// translation, our compiles.
+    pub load_ms: u64,
+    pub translate_ms: u64,
+    pub compile_ms: u64,
+    pub jobs: usize,
+    pub shard: String,
+    /// The test command that judged the functions, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+}
+
+impl ScanSummary {
+    /// Sets the module and function counts from `files`.
+    pub fn count(&mut self, files: &[FileReport]) {
+        self.modules = files.len();
+        self.module_errors = files.iter().filter(|f| f.error.is_some()).count();
+        let (mut functions, mut ok, mut over, mut checker, mut panicked, mut errors) =
+            (0, 0, 0, 0, 0, 0);
+        for func in files.iter().flat_map(|f| &f.functions) {
+            functions += 1;
+            match func.status {
+                Status::Ok => ok += 1,
+                Status::OverBudget => over += 1,
+                Status::CheckerFailed => checker += 1,
+                Status::Panicked => panicked += 1,
+                Status::CompileError => errors += 1,
+            }
+        }
+        self.functions = functions;
+        self.ok = ok;
+        self.over_budget = over;
+        self.checker_failed = checker;
+        self.panicked = panicked;
+        self.compile_errors = errors;
+    }
+
+    /// Whether anything needs a look: the CLI's exit code 2.
+    pub fn any_failure(&self) -> bool {
+        self.ok != self.functions || self.module_errors > 0
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ScanReport {
+    pub files: Vec<FileReport>,
+    pub summary: ScanSummary,
+}
+
+fn is_scannable(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "wasm" | "wat" | "clif"))
+}
+
+/// The inputs named by `paths`: files as given, folders searched recursively
+/// for `.wasm`, `.wat` and `.clif`; sorted, without repeats. A path that does
+/// not exist or a folder that cannot be listed is an error (before any work).
+pub fn collect_inputs(paths: &[PathBuf]) -> EngineResult<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> EngineResult<()> {
+        let entries = std::fs::read_dir(dir).map_err(|source| EngineError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| EngineError::Read {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let path = entry.path();
+            // Follows links to folders; a link cycle ends at the OS's path limit.
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if is_scannable(&path) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| EngineError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// One function to compile.
+struct FunctionTask {
+    file: usize,
+    index: u32,
+    name: String,
+    source: FunctionSource,
+}
+
+enum FunctionSource {
+    /// From the whole-module translation.
+    Wasm(Translation),
+    /// The `index`th function of a CLIF file.
+    Clif(Arc<Input>),
+}
+
+/// What the first pass keeps of an input: enough to deal out the shard.
+struct Listing {
+    kind: InputKind,
+    size_bytes: usize,
+    /// Defined functions: index and label.
+    functions: Vec<(u32, String)>,
+}
+
+/// Inputs are translated and compiled in batches of about this many bytes,
+/// so that a big corpus is never held in memory whole (Wasmtime's CLIF is
+/// tens of times the size of the Wasm it comes from).
+pub const BATCH_BYTES: usize = 4 << 20;
+
+fn list_input(path: &Path) -> EngineResult<Listing> {
+    let input = Input::load(path)?;
+    Ok(Listing {
+        kind: input.kind(),
+        size_bytes: match &input.body {
+            Body::Wasm { bytes, .. } => bytes.len(),
+            Body::Clif(text) => text.len(),
+        },
+        functions: input
+            .functions
+            .iter()
+            .filter(|f| !f.imported)
+            .map(|f| (f.index, f.label()))
+            .collect(),
+    })
+}
+
+/// Loads an input again and readies the chosen functions for compiling.
+fn ready_input(
+    path: &Path,
+    chosen: &[(u32, String)],
+    settings: Settings,
+    parallel: bool,
+) -> EngineResult<Vec<FunctionSource>> {
+    let input = Input::load(path)?;
+    if input.kind() == InputKind::Clif {
+        let input = Arc::new(input);
+        return Ok(chosen
+            .iter()
+            .map(|_| FunctionSource::Clif(Arc::clone(&input)))
+            .collect());
+    }
+    let mut by_index: HashMap<u32, Translation> = translate_for_scan(&input, settings, parallel)?
+        .into_iter()
+        .map(|t| (t.func_index, t))
+        .collect();
+    chosen
+        .iter()
+        .map(|(index, _)| {
+            by_index
+                .remove(index)
+                .map(FunctionSource::Wasm)
+                .ok_or_else(|| EngineError::Wasmtime {
+                    path: path.to_path_buf(),
+                    message: format!("Wasmtime translated no function {index}"),
+                })
+        })
+        .collect()
+}
+
+/// Why a pool task on an input gave no result, naming the input.
+fn failure_text<T>(path: &str, what: &str, end: PoolEnd<EngineResult<T>>) -> String {
+    match end {
+        PoolEnd::Done(Err(e)) => e.to_string(),
+        PoolEnd::Done(Ok(_)) => format!("{path}: {what} gave no result"),
+        PoolEnd::Panicked(m) => format!("{path}: {what} panicked: {m}"),
+        PoolEnd::Stuck(d) => format!("{path}: {what} did not finish in {} s", d.as_secs()),
+    }
+}
+
+/// Scans `paths` (already collected, in order) under `options`.
+pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
+    let started = Instant::now();
+    // The quiet panic hook, before anything can panic: Wasmtime panics are
+    // caught and reported, not printed.
+    // (A logger taken by someone else is reported by each capture.)
+    let _ = capture::install();
+    let jobs = options.jobs.max(1);
+    let mut files: Vec<FileReport> = paths
+        .iter()
+        .map(|p| FileReport {
+            path: p.display().to_string(),
+            kind: None,
+            functions: Vec::new(),
+            error: None,
+        })
+        .collect();
+    // First pass: read, validate and list every input (cheap next to
+    // compiling); the shard needs every input's function count.
+    let listed = run_pool(
+        paths.to_vec(),
+        jobs,
+        WATCHDOG_GRACE,
+        |_| Duration::from_secs(600),
+        Arc::new(|p: PathBuf| list_input(&p)),
+    );
+    let mut pos = 0usize;
+    let mut in_shard = vec![false; paths.len()];
+    // This shard's functions of each input, in index order.
+    let mut chosen: Vec<Vec<(u32, String)>> = vec![Vec::new(); paths.len()];
+    let mut sizes = vec![0usize; paths.len()];
+    for (file, result) in listed.into_iter().enumerate() {
+        let listing = match result {
+            PoolEnd::Done(Ok(l)) => l,
+            failure => {
+                files[file].error = Some(failure_text(&files[file].path, "reading", failure));
+                in_shard[file] = options.shard.takes(pos);
+                pos += 1;
+                continue;
+            }
+        };
+        files[file].kind = Some(listing.kind);
+        sizes[file] = listing.size_bytes;
+        if listing.functions.is_empty() {
+            in_shard[file] = options.shard.takes(pos);
+            pos += 1;
+        }
+        for f in listing.functions {
+            if options.shard.takes(pos) {
+                in_shard[file] = true;
+                chosen[file].push(f);
+            }
+            pos += 1;
+        }
+    }
+    let load_ms = started.elapsed().as_millis() as u64;
+    let mut translate_ms = 0u64;
+
+    // Then batch by batch: translate (Wasm) or parse (CLIF), compile, report.
+    // A module without functions is still given to Wasmtime, which may refuse
+    // what our permissive validation let through (a proposal it lacks).
+    let work: Vec<usize> = (0..paths.len())
+        .filter(|&f| {
+            !chosen[f].is_empty()
+                || (in_shard[f]
+                    && files[f].error.is_none()
+                    && matches!(files[f].kind, Some(InputKind::Wasm | InputKind::Wat)))
+        })
+        .collect();
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut batch_bytes = 0usize;
+    for &file in &work {
+        if batches.is_empty() || batch_bytes >= BATCH_BYTES {
+            batches.push(Vec::new());
+            batch_bytes = 0;
+        }
+        batches.last_mut().expect("pushed above").push(file);
+        batch_bytes += sizes[file];
+    }
+    let settings = options.settings;
+    let paths_shared: Arc<Vec<PathBuf>> = Arc::new(paths.to_vec());
+    let chosen = Arc::new(chosen);
+    for batch in batches {
+        let translate_started = Instant::now();
+        let (p, c) = (Arc::clone(&paths_shared), Arc::clone(&chosen));
+        // Wasmtime's own threads for a module that is most of its batch, or
+        // when there are fewer modules than workers: it would otherwise be
+        // the one long task the other workers wait for.
+        let bytes: usize = batch.iter().map(|&f| sizes[f]).sum();
+        let parallel: Vec<bool> = batch
+            .iter()
+            .map(|&f| jobs > 1 && (batch.len() < jobs || sizes[f] * 2 > bytes))
+            .collect();
+        let readied = run_pool(
+            batch.iter().copied().zip(parallel).collect(),
+            jobs,
+            WATCHDOG_GRACE,
+            // A whole module legitimately takes much longer than one function.
+            |_| options.timeout * 10,
+            Arc::new(move |(file, parallel): (usize, bool)| {
+                ready_input(&p[file], &c[file], settings, parallel)
+            }),
+        );
+        translate_ms += translate_started.elapsed().as_millis() as u64;
+        let mut tasks = Vec::new();
+        for (&file, result) in batch.iter().zip(readied) {
+            match result {
+                PoolEnd::Done(Ok(sources)) => {
+                    for ((index, name), source) in chosen[file].iter().cloned().zip(sources) {
+                        tasks.push(FunctionTask {
+                            file,
+                            index,
+                            name,
+                            source,
+                        });
+                    }
+                }
+                failure => {
+                    files[file].error =
+                        Some(failure_text(&files[file].path, "translation", failure))
+                }
+            }
+        }
+        let keys: Vec<(usize, u32, String)> = tasks
+            .iter()
+            .map(|t| (t.file, t.index, t.name.clone()))
+            .collect();
+        let p = Arc::clone(&paths_shared);
+        let opts = options.clone();
+        let results = run_pool(
+            tasks,
+            jobs,
+            WATCHDOG_GRACE,
+            // The budgeted compile and, over budget, the traced re-run.
+            |_| options.timeout * 2,
+            Arc::new(move |task: FunctionTask| {
+                let path = &p[task.file];
+                scan_function(path, task, &opts)
+            }),
+        );
+        for ((file, index, name), result) in keys.into_iter().zip(results) {
+            let report = match result {
+                PoolEnd::Done(r) => r,
+                PoolEnd::Panicked(message) => bare_report(index, name, Status::Panicked, message),
+                PoolEnd::Stuck(d) => bare_report(
+                    index,
+                    name,
+                    Status::OverBudget,
+                    format!(
+                        "the compile did not stop within {} ms and logged nothing that could stop it; its worker was abandoned",
+                        d.as_millis()
+                    ),
+                ),
+            };
+            files[file].functions.push(report);
+        }
+    }
+
+    let files: Vec<FileReport> = files
+        .into_iter()
+        .zip(in_shard)
+        .filter_map(|(f, keep)| keep.then_some(f))
+        .collect();
+    let mut summary = ScanSummary {
+        jobs,
+        shard: options.shard.to_string(),
+        test: options.test.as_ref().map(|t| t.command.clone()),
+        ..ScanSummary::default()
+    };
+    summary.count(&files);
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    summary.load_ms = load_ms;
+    summary.translate_ms = translate_ms;
+    summary.compile_ms = summary.elapsed_ms.saturating_sub(load_ms + translate_ms);
+    ScanReport { files, summary }
+}
+
+/// The whole module through Wasmtime with its single-pass allocator (see the
+/// module comment); if Wasmtime cannot do that, with its default one.
+/// `parallel` lets Wasmtime spread the module's functions over its own threads;
+/// without it the compile stays on this thread, where the watchdog sees it and
+/// a panic is caught quietly.
+pub fn translate_for_scan(
+    input: &Input,
+    settings: Settings,
+    parallel: bool,
+) -> EngineResult<Vec<Translation>> {
+    translate_single_pass(input, settings, parallel)
+        .or_else(|_| translate_whole(input, settings, parallel, false))
+}
+
+/// The whole module through Wasmtime with its single-pass allocator.
+pub fn translate_single_pass(
+    input: &Input,
+    settings: Settings,
+    parallel: bool,
+) -> EngineResult<Vec<Translation>> {
+    translate_whole(input, settings, parallel, true)
+}
+
+/// The whole module through Wasmtime, with its single-pass allocator or its
+/// default one.
+fn translate_whole(
+    input: &Input,
+    settings: Settings,
+    parallel: bool,
+    single_pass: bool,
+) -> EngineResult<Vec<Translation>> {
+    let wasm = input.wasm().ok_or_else(|| EngineError::Io {
+        path: input.path.clone(),
+        message: "a Wasm input without its bytes".into(),
+    })?;
+    let hook = |config: &mut wasmtime::Config| {
+        if single_pass {
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        }
+        config.parallel_compilation(parallel);
+        Ok(())
+    };
+    translate::translate_module_with(&input.path, wasm, settings.wasmtime(), Some(&hook))
+}
+
+/// A report with only a status and details; the rest filled in by the caller.
+fn bare_report(index: u32, name: String, status: Status, details: String) -> FunctionReport {
+    FunctionReport {
+        index,
+        name,
+        status,
+        details,
+        records: 0,
+        budget: 0,
+        elapsed_ms: 0,
+        code_bytes: None,
+        spill_slots: None,
+        steps: None,
+        traced_records: None,
+        unparsed: None,
+        diagnosis: None,
+        test: None,
+    }
+}
+
+fn prepare_task(path: &Path, task: FunctionTask, settings: Settings) -> EngineResult<Prepared> {
+    match task.source {
+        FunctionSource::Wasm(t) => session::prepare_translation(path, task.name, t),
+        FunctionSource::Clif(input) => session::prepare(&input, task.index, settings),
+    }
+}
+
+/// Compiles one function under the budget and classifies the result, or
+/// hands it to the test command when there is one.
+fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> FunctionReport {
+    if let Some(test) = &options.test {
+        return test_function(path, task, options, test);
+    }
+    let started = Instant::now();
+    let (index, name) = (task.index, task.name.clone());
+    let settings = options.settings;
+    let outcome = capture::quietly(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let prepared = prepare_task(path, task, settings)?;
+            let job = prepared.job(path, settings.algorithm, true)?;
+            let mut limits = prepared.default_limits();
+            if let Some(b) = options.budget {
+                limits.max_records = b;
+            }
+            limits.deadline = Some(Instant::now() + options.timeout);
+            let checked = if options.traced {
+                let traced = compile::compile_traced(&*job, limits, LoopDetector::default());
+                let seen = (traced.trace.steps.len(), traced.trace.unparsed);
+                let slots = traced.trace.spill_slots.len();
+                (
+                    traced.end,
+                    traced.checker,
+                    slots,
+                    traced.records,
+                    Some(seen),
+                )
+            } else {
+                let (end, verdict, slots, records) = compile::compile_checked_within(&*job, limits);
+                (end, verdict, slots, records, None)
+            };
+            drop(job);
+            Ok::<_, EngineError>((prepared, limits, checked))
+        }))
+    });
+    let (prepared, limits, (end, verdict, spill_slots, records, seen)) = match outcome {
+        Ok(Ok(x)) => x,
+        Ok(Err(EngineError::Panicked { message, .. })) => {
+            return bare_report(index, name, Status::Panicked, message);
+        }
+        Ok(Err(e)) => return bare_report(index, name, Status::CompileError, e.to_string()),
+        Err(p) => return bare_report(index, name, Status::Panicked, capture::panic_message(&p)),
+    };
+    let budget = limits.max_records;
+    let mut report = bare_report(index, name, Status::Ok, String::new());
+    report.budget = budget;
+    report.records = records;
+    if let Some((steps, unparsed)) = seen {
+        report.steps = Some(steps);
+        report.unparsed = Some(unparsed);
+    }
+    match (end, verdict) {
+        (_, CheckerVerdict::Failed(e)) => {
+            report.status = Status::CheckerFailed;
+            report.details = e;
+        }
+        (CompileEnd::Done(code), _) => {
+            report.details = format!(
+                "{} bytes, {} instructions, {} spill slots",
+                code.code.len(),
+                code.machine_insts,
+                spill_slots
+            );
+            report.code_bytes = Some(code.code.len());
+            report.spill_slots = Some(spill_slots);
+        }
+        (CompileEnd::Error(e), _) => {
+            report.status = Status::CompileError;
+            report.details = e;
+        }
+        (CompileEnd::Panicked(p), _) => {
+            report.status = Status::Panicked;
+            report.details = p;
+        }
+        // A scan's compiles emit code or fail; these come from elsewhere.
+        (end @ (CompileEnd::AllocatedOnly | CompileEnd::NotCompiled), _) => {
+            report.status = Status::CompileError;
+            report.details = end.to_string();
+        }
+        (CompileEnd::Stopped(stop), _) => {
+            report.status = Status::OverBudget;
+            report.details = stop.to_string();
+            // The same limits, a fresh deadline: the trace shows what looped.
+            let limits = CaptureLimits {
+                deadline: Some(Instant::now() + options.timeout),
+                ..limits
+            };
+            let traced = capture::quietly(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let traced = prepared
+                        .job(path, settings.algorithm, true)
+                        .map(|job| compile::compile_traced(&*job, limits, LoopDetector::default()))
+                        .map_err(|e| e.to_string())?;
+                    let diagnosis = diagnose::diagnose(&traced.trace);
+                    Ok::<_, String>((traced.trace.steps.len(), traced.records, diagnosis))
+                }))
+            });
+            match traced {
+                Ok(Err(e)) => {
+                    report.details = format!("{}; the traced re-run failed: {e}", report.details);
+                }
+                Ok(Ok((steps, records, diagnosis))) => {
+                    if diagnosis.looping {
+                        report.details = format!("{}; {}", report.details, diagnosis.description);
+                    }
+                    report.steps = Some(steps);
+                    report.traced_records = Some(records);
+                    report.diagnosis = Some(diagnosis);
+                }
+                Err(p) => {
+                    report.details = format!(
+                        "{}; the traced re-run panicked: {}",
+                        report.details,
+                        capture::panic_message(&p)
+                    );
+                }
+            }
+        }
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// Writes one function as a CLIF file, as `spillscope reduce` writes its
+/// candidates, and classifies what the test command does with it.
+fn test_function(
+    path: &Path,
+    task: FunctionTask,
+    options: &ScanOptions,
+    test: &TestCommand,
+) -> FunctionReport {
+    let started = Instant::now();
+    let (index, name) = (task.index, task.name.clone());
+    let settings = options.settings;
+    let rendered = capture::quietly(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // A CLIF input keeps its own `set` and `target` lines and its
+            // dialect; Wasmtime's CLIF gets lines for the flags Wasmtime
+            // compiled it with, in this build's dialect.
+            let (clif_header, dialect) = match &task.source {
+                FunctionSource::Clif(input) => {
+                    let text = input.clif_text().unwrap_or("");
+                    (Some(reduce::header_of(text)), ClifDialect::of(text))
+                }
+                FunctionSource::Wasm(_) => (None, ClifDialect::Current),
+            };
+            let dialect = test.dialect.unwrap_or(dialect);
+            let prepared = prepare_task(path, task, settings)?;
+            let header = match clif_header {
+                Some(h) => h,
+                None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
+            };
+            Ok::<_, EngineError>(reduce::render_in(
+                &header,
+                prepared
+                    .function()
+                    .expect("scans compile CLIF: Wasmtime's or the input's"),
+                dialect,
+            ))
+        }))
+    });
+    let text = match rendered {
+        Ok(Ok(text)) => text,
+        Ok(Err(EngineError::Panicked { message, .. })) => {
+            return bare_report(index, name, Status::Panicked, message);
+        }
+        Ok(Err(e)) => return bare_report(index, name, Status::CompileError, e.to_string()),
+        Err(p) => return bare_report(index, name, Status::Panicked, capture::panic_message(&p)),
+    };
+    let run = CommandRunner::new(&test.command, options.timeout).and_then(|mut r| r.run(&text));
+    let run = match run {
+        Ok(run) => run,
+        Err(e) => return bare_report(index, name, Status::CompileError, e.to_string()),
+    };
+    let result = TestResult::of(&run);
+    let (status, what) = test_status(&run, test.expect_exit, options.timeout);
+    let mut details = if run.timed_out() {
+        what
+    } else {
+        format!("{what} after {} ms", result.elapsed_ms)
+    };
+    if !result.stderr_head.is_empty() {
+        details = format!("{details}: {}", result.stderr_head);
+    }
+    let mut report = bare_report(index, name, status, details);
+    report.test = Some(result);
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// The status a test command's run gives a function, and the run in words.
+/// A timeout or the expected exit code is a hang (over budget); exit 0 is ok;
+/// anything else is told apart so that, say, a tool that cannot parse the
+/// file (exit 1) is not taken for a hang.
+fn test_status(run: &CommandRun, expect_exit: Option<i32>, timeout: Duration) -> (Status, String) {
+    match &run.end {
+        CommandEnd::Timeout => (
+            Status::OverBudget,
+            format!(
+                "test command timed out after {:.1} s and was killed",
+                timeout.as_secs_f64()
+            ),
+        ),
+        CommandEnd::Exit(0) => (Status::Ok, "test command exited 0".into()),
+        CommandEnd::Exit(code) if Some(*code) == expect_exit => (
+            Status::OverBudget,
+            format!("test command exited {code} (the expected code)"),
+        ),
+        // Rust's exit code for a panic, as Cranelift's or regalloc2's.
+        CommandEnd::Exit(101) => (
+            Status::Panicked,
+            "test command exited 101 (a Rust panic)".into(),
+        ),
+        CommandEnd::Exit(code) => (Status::CompileError, format!("test command exited {code}")),
+        CommandEnd::Signal(signal) => (
+            Status::Panicked,
+            format!("test command killed by signal {signal}"),
+        ),
+        CommandEnd::SpawnError {
+            exit_code: Some(code),
+            ..
+        } => (
+            Status::CompileError,
+            format!("the shell could not run the test command (exit {code})"),
+        ),
+        CommandEnd::SpawnError {
+            exit_code: None,
+            message,
+        } => (Status::CompileError, format!("test command: {message}")),
+    }
+}
+
+/// How one pool task ended.
+enum PoolEnd<R> {
+    Done(R),
+    Panicked(String),
+    /// The task ran this long past its start without returning; its worker was
+    /// abandoned.
+    Stuck(Duration),
+}
+
+enum Message<R> {
+    Started(usize, Instant),
+    Done(usize, Result<R, String>),
+}
+
+/// How long past a task's own limit the watchdog waits before giving up on it:
+/// the capture's deadline is checked only every few thousand records.
+pub const WATCHDOG_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs `work` over `tasks` on `jobs` threads; results in task order. Threads
+/// are detached rather than scoped so that a task that never returns (a loop
+/// that logs nothing) cannot hold up the scan: past `limit(task)` and a grace
+/// period the watchdog reports it [`PoolEnd::Stuck`] and starts a new worker.
+fn run_pool<T, R>(
+    tasks: Vec<T>,
+    jobs: usize,
+    grace: Duration,
+    limit: impl Fn(&T) -> Duration,
+    work: Arc<dyn Fn(T) -> R + Send + Sync>,
+) -> Vec<PoolEnd<R>>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let n = tasks.len();
+    let limits: Vec<Duration> = tasks.iter().map(&limit).collect();
+    let queue = Arc::new(Mutex::new(
+        tasks
+            .into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
+    ));
+    let (tx, rx) = mpsc::channel::<Message<R>>();
+    let spawn = |tx: mpsc::Sender<Message<R>>| {
+        let queue = Arc::clone(&queue);
+        let work = Arc::clone(&work);
+        std::thread::Builder::new()
+            .name("spillscope-scan".into())
+            .spawn(move || {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some((i, task)) = next else { break };
+                    if tx.send(Message::Started(i, Instant::now())).is_err() {
+                        break;
+                    }
+                    let result = capture::quietly(|| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(task)))
+                    })
+                    .map_err(|p| capture::panic_message(&p));
+                    if tx.send(Message::Done(i, result)).is_err() {
+                        break;
+                    }
+                }
+            })
+    };
+    let mut results: Vec<Option<PoolEnd<R>>> = (0..n).map(|_| None).collect();
+    let mut remaining = n;
+    for _ in 0..jobs.min(n) {
+        if let Err(e) = spawn(tx.clone()) {
+            // Without a single worker nothing would run: fail every task.
+            if jobs.min(n) == 1 {
+                return (0..n)
+                    .map(|_| PoolEnd::Panicked(format!("cannot start a worker thread: {e}")))
+                    .collect();
+            }
+        }
+    }
+    let mut in_flight: HashMap<usize, Instant> = HashMap::new();
+    while remaining > 0 {
+        let now = Instant::now();
+        let wait = in_flight
+            .iter()
+            .map(|(&i, &at)| (at + limits[i] + grace).saturating_duration_since(now))
+            .min()
+            .unwrap_or(Duration::from_secs(1));
+        match rx.recv_timeout(wait) {
+            Ok(Message::Started(i, at)) => {
+                in_flight.insert(i, at);
+            }
+            Ok(Message::Done(i, result)) => {
+                in_flight.remove(&i);
+                if results[i].is_none() {
+                    results[i] = Some(match result {
+                        Ok(r) => PoolEnd::Done(r),
+                        Err(m) => PoolEnd::Panicked(m),
+                    });
+                    remaining -= 1;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                let stuck: Vec<usize> = in_flight
+                    .iter()
+                    .filter(|&(&i, &at)| now >= at + limits[i] + grace)
+                    .map(|(&i, _)| i)
+                    .collect();
+                for i in stuck {
+                    let at = in_flight.remove(&i).expect("listed above");
+                    results[i] = Some(PoolEnd::Stuck(now - at));
+                    remaining -= 1;
+                    // The stuck thread keeps its core; the rest of the queue
+                    // gets a new worker.
+                    let _ = spawn(tx.clone());
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| PoolEnd::Panicked("its worker thread was lost".into())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_partition() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 1, count: 4 }));
+        for bad in ["0/4", "5/4", "1/0", "2", "a/4", "2/b"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        let shards: Vec<Shard> = (1..=3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
+            .collect();
+        for pos in 0..30 {
+            assert_eq!(shards.iter().filter(|s| s.takes(pos)).count(), 1);
+        }
+    }
+
+    #[test]
+    fn a_task_that_never_returns_is_abandoned_and_the_rest_finish() {
+        let results = run_pool(
+            vec![0u64, 1, 2, 3],
+            2,
+            Duration::from_millis(200),
+            // Only the sleeper runs out of time (printing a panic can be slow).
+            |&t| {
+                if t == 1 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs(60)
+                }
+            },
+            Arc::new(|t: u64| {
+                if t == 1 {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+                if t == 2 {
+                    panic!("task two");
+                }
+                t * 10
+            }),
+        );
+        assert!(matches!(results[0], PoolEnd::Done(0)));
+        assert!(matches!(results[1], PoolEnd::Stuck(_)));
+        assert!(
+            matches!(&results[2], PoolEnd::Panicked(m) if m == "task two"),
+            "{}",
+            match &results[2] {
+                PoolEnd::Done(_) => "done".to_string(),
+                PoolEnd::Panicked(m) => m.clone(),
+                PoolEnd::Stuck(d) => format!("stuck {d:?}"),
+            }
+        );
+        assert!(matches!(results[3], PoolEnd::Done(30)));
+    }
+}

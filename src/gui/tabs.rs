@@ -1,0 +1,53 @@
+//! The app's tabs: which area shows what. Plain values every panel and the
+//! command type name, kept apart so that no view has to import another.
+
+/// What the central area shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CentralTab {
+    #[default]
+    Allocator,
+    Memory,
+    /// Two runs of the function side by side.
+    Compare,
+}
+
+/// The list under the summary in the right panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SideTab {
+    #[default]
+    Events,
+    Lineage,
+    Moves,
+    /// Fewer registers: the counts to allocate with, and the sweep.
+    Registers,
+}
+
+/// Which text the code panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeTab {
+    Wasm,
+    ClifTranslated,
+    ClifOptimized,
+    VCode,
+    Final,
+}
+
+impl CodeTab {
+    pub const ALL: [CodeTab; 5] = [
+        CodeTab::Wasm,
+        CodeTab::ClifTranslated,
+        CodeTab::ClifOptimized,
+        CodeTab::VCode,
+        CodeTab::Final,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CodeTab::Wasm => "Wasm",
+            CodeTab::ClifTranslated => "CLIF (translated)",
+            CodeTab::ClifOptimized => "CLIF (optimized)",
+            CodeTab::VCode => "VCode (before regalloc)",
+            CodeTab::Final => "Final code (allocated)",
+        }
+    }
+}
