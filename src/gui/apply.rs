@@ -13,7 +13,7 @@ use crate::engine::replay::query::StepQuery;
 use crate::engine::session::Settings;
 
 use super::command::Command;
-use super::compiled::{Compiled, Loaded};
+use super::compiled::{Compiled, Loaded, LoadedId};
 use super::layout_model::{Effects, LayoutModel, LayoutState};
 use super::state::{App, Busy, Persisted, STORAGE_KEY, ViewState};
 use super::tabs::{CentralTab, CodeTab, SideTab};
@@ -56,6 +56,7 @@ impl App {
             generation: 0,
             busy: None,
             previews_shown: 0,
+            runs_started: 0,
             source: None,
             input: None,
             loaded: None,
@@ -86,6 +87,8 @@ impl App {
             export: None,
             export_dir: None,
             measuring: None,
+            measure_wanted: false,
+            deferred: None,
         };
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
@@ -283,6 +286,7 @@ impl App {
                 let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
                     return false;
                 };
+                self.runs_started += 1;
                 self.runs = super::state::RunsState {
                     result: None,
                     view_a: Default::default(),
@@ -295,6 +299,7 @@ impl App {
                         func_index,
                         self.settings,
                         (a, b),
+                        self.runs_started,
                         self.repainter(),
                     )),
                 };
@@ -375,23 +380,21 @@ impl App {
                 true
             }
             Command::MeasureLayout => {
-                let Some(model) = self.layout.model() else {
-                    return false;
-                };
-                if self.measuring.is_some() {
+                if self.layout.model().is_none() || self.measuring.is_some() {
                     return false;
                 }
-                let report = model.report.clone();
-                let keys: Vec<String> = model.profiles.iter().map(|p| p.key.clone()).collect();
-                let rx =
-                    super::worker::on_thread("spillscope-measure", self.repainter(), move || {
-                        crate::engine::layout::measure::compare(&report).map_err(|e| e.to_string())
-                    });
-                self.measuring = Some((keys, rx));
+                if self.busy.is_some() {
+                    self.measure_wanted = true;
+                    return true;
+                }
+                self.start_measure();
                 true
             }
             Command::MeasureDone(keys, rows) => {
                 self.measuring = None;
+                if let Some((job, stage)) = self.deferred.take() {
+                    self.submit(job, stage);
+                }
                 if let Some(model) = self.layout.model_mut() {
                     model.measured = Some((keys, rows));
                 }
@@ -457,6 +460,9 @@ impl App {
                     l.compiled.running = false;
                     l.compiled.stopped_by_user = true;
                 }
+                if self.measure_wanted {
+                    self.start_measure();
+                }
                 true
             }
             Command::SetRowMode(mode) => {
@@ -512,8 +518,10 @@ impl App {
                 };
                 model.opened_row = Some(row);
                 self.playing = false;
-                // An id no worker compile has, so the chart refits.
-                let id = (1 << 40) + self.generation * 64 + row as u64;
+                let id = LoadedId::EffectRow {
+                    generation: self.generation,
+                    row,
+                };
                 self.show_compiled(id, compiled);
                 self.view.layout.central = CentralTab::Allocator;
                 true
@@ -593,7 +601,7 @@ impl App {
                 self.settings = compiled.settings;
                 // A start step waits for the allocation with fewer registers.
                 let start_step = self.start_registers.and(self.start_step);
-                self.show_compiled(generation, compiled);
+                self.show_compiled(LoadedId::Request(generation), compiled);
                 self.compare_wanted = true;
                 if let Some(counts) = self.start_registers.take() {
                     self.start_step = start_step;
@@ -610,12 +618,12 @@ impl App {
                 // A preview built after the compile ended must not replace it,
                 // nor one built before the preview on screen.
                 let newer_shown = self.loaded.as_ref().is_some_and(|l| {
-                    l.id == generation
+                    l.id == LoadedId::Request(generation)
                         && (!l.compiled.running || l.steps() > compiled.trace.replay.len())
                 });
                 if !newer_shown {
                     self.previews_shown += 1;
-                    self.show_compiled(generation, compiled);
+                    self.show_compiled(LoadedId::Request(generation), compiled);
                 }
             }
             Reply::LogOpened {
@@ -629,7 +637,7 @@ impl App {
                 self.selected = None;
                 self.view.filter.clear();
                 self.view.side = SideTab::Lineage;
-                self.show_compiled(generation, compiled);
+                self.show_compiled(LoadedId::Request(generation), compiled);
             }
             Reply::Compared {
                 report, compiled, ..
@@ -678,6 +686,9 @@ impl App {
             Reply::Done { elapsed_ms, .. } => {
                 self.busy = None;
                 self.last_elapsed_ms = Some(elapsed_ms);
+                if self.measure_wanted {
+                    self.start_measure();
+                }
                 if self.compare_wanted {
                     self.request_compare();
                 }
@@ -715,7 +726,27 @@ impl App {
         true
     }
 
+    /// Measures the memory tab's module with Wasmtime on a thread of its own
+    /// (the worker is idle: see `measure_wanted`).
+    fn start_measure(&mut self) {
+        self.measure_wanted = false;
+        let Some(model) = self.layout.model() else {
+            return;
+        };
+        let report = model.report.clone();
+        let keys: Vec<String> = model.profiles.iter().map(|p| p.key.clone()).collect();
+        let rx = super::worker::on_thread("spillscope-measure", self.repainter(), move || {
+            crate::engine::layout::measure::compare(&report).map_err(|e| e.to_string())
+        });
+        self.measuring = Some((keys, rx));
+    }
+
     fn submit(&mut self, job: Job, stage: String) {
+        if self.measuring.is_some() {
+            // A measurement takes milliseconds; the request waits for it.
+            self.deferred = Some((job, stage));
+            return;
+        }
         self.generation += 1;
         match self.worker.submit(self.generation, job) {
             Ok(()) => {
@@ -839,7 +870,7 @@ impl App {
         }
     }
 
-    fn show_compiled(&mut self, id: u64, compiled: Box<Compiled>) {
+    fn show_compiled(&mut self, id: LoadedId, compiled: Box<Compiled>) {
         self.selected = Some(compiled.func_index);
         // The steps so far were on screen: the cursor stays where the user
         // left it, and a requested start step waits for the final trace.

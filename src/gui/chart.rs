@@ -16,6 +16,7 @@ use crate::engine::trace::{BundleId, PReg, Point, RangeId, RegClass, SpillKind, 
 
 use super::chart_model::{ChartModel, Focus, RowMode};
 use super::command::Command;
+use super::compiled::LoadedId;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RowLabel {
@@ -193,7 +194,7 @@ impl Layout {
 }
 
 /// What a compact layout was made for: compile, step, row mode, window.
-type CompactKey = (u64, usize, RowMode, u32, u32);
+type CompactKey = (LoadedId, usize, RowMode, u32, u32);
 
 /// Zoom and pan: view state the chart owns (the row mode is the app's, and
 /// persisted).
@@ -205,10 +206,10 @@ pub struct ChartView {
     y_top: f32,
     row_h: f32,
     /// Identity of the compile the view was fitted to.
-    fitted_for: Option<u64>,
+    fitted_for: Option<LoadedId>,
     /// The step the view last scrolled to.
     followed: Option<(usize, RowMode)>,
-    cache: Option<(u64, usize, RowMode, Layout)>,
+    cache: Option<(LoadedId, usize, RowMode, Layout)>,
     /// The compact layout, for (compile, step, mode, window).
     compact_cache: Option<(CompactKey, Layout)>,
     /// VCode instructions to mark with a band (the link entry selected in
@@ -219,7 +220,7 @@ pub struct ChartView {
     /// The VCode instruction under the pointer (the code views mark it).
     pub hovered_inst: Option<u32>,
     /// Registers taken per point, per pressure track, at (compile, step).
-    taken: Option<(u64, usize, Vec<Vec<u32>>)>,
+    taken: Option<(LoadedId, usize, Vec<Vec<u32>>)>,
 }
 
 impl ChartView {
@@ -337,7 +338,7 @@ pub fn chart_ui(
     view: &mut ChartView,
     mode: RowMode,
     model: &ChartModel,
-    compile_id: u64,
+    compile_id: LoadedId,
     state: &State,
     focus: &Focus,
     steps: &[Step],
@@ -441,7 +442,7 @@ fn canvas_ui(
     view: &mut ChartView,
     mode: RowMode,
     model: &ChartModel,
-    compile_id: u64,
+    compile_id: LoadedId,
     layout: &Layout,
     state: &State,
     focus: &Focus,

@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::command::Command;
-use super::compiled::Loaded;
+use super::compiled::{Loaded, LoadedId};
 use super::tabs::CodeTab;
 
 /// The text of a tab, or why there is none.
@@ -44,7 +44,7 @@ fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
 /// selection, tab).
 #[derive(Default)]
 pub struct CodeFollow {
-    followed: Option<(u64, usize, Option<u32>, u8)>,
+    followed: Option<(LoadedId, usize, Option<u32>, u8)>,
 }
 
 /// The lines of `tab` to mark: the selected entry's (strong) and those where

@@ -89,6 +89,26 @@ impl Compiled {
         settings: Settings,
         trace: FunctionTrace,
     ) -> Compiled {
+        Compiled::build(func_index, label, settings, trace, None)
+    }
+
+    /// [`Compiled::from_trace`] for one of two compared runs, whose moves
+    /// are already attributed.
+    pub fn from_run(
+        func_index: u32,
+        settings: Settings,
+        run: crate::engine::runs::Run,
+    ) -> Compiled {
+        Compiled::build(func_index, run.label, settings, run.trace, Some(run.moves))
+    }
+
+    fn build(
+        func_index: u32,
+        label: String,
+        settings: Settings,
+        trace: FunctionTrace,
+        moves: Option<moves::MoveReport>,
+    ) -> Compiled {
         let chart = ChartModel::new(&trace);
         let summary = Summary::new(&trace);
         let names = trace.reg_names();
@@ -112,7 +132,7 @@ impl Compiled {
         };
         let diagnosis = diagnose::diagnose(&trace.traced.trace);
         let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis, names);
-        let moves = moves::attribute(&trace.replay, names);
+        let moves = moves.unwrap_or_else(|| moves::attribute(&trace.replay, names));
         let sp_rows = single_pass::chart_rows(&trace.traced.trace.single_pass);
         Compiled {
             func_index,
@@ -158,10 +178,23 @@ pub struct Extras {
     pub clif_translated: Result<String, String>,
 }
 
+/// Which compile is on screen, for the views' caches (a new id refits the
+/// chart): where it came from, numbered by the counter that source keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoadedId {
+    /// The worker's answer to request `generation` (its previews share it).
+    Request(u64),
+    /// Row `row` of the memory tab's code-effect table, computed for request
+    /// `generation`.
+    EffectRow { generation: u64, row: usize },
+    /// Run `a` (`second: false`) or `b` of the `pair`-th Compare runs pair.
+    Run { pair: u64, second: bool },
+}
+
 /// A compile on screen, with the replay cursor.
 pub struct Loaded {
-    /// The generation that produced it: identifies the compile for caches.
-    pub id: u64,
+    /// Identifies the compile for caches.
+    pub id: LoadedId,
     pub compiled: Box<Compiled>,
     pub extras: Option<Box<Extras>>,
     /// Steps applied; `0` is the state before the first step.
@@ -181,7 +214,7 @@ pub struct Loaded {
 
 impl Loaded {
     /// `compiled` with the cursor after `step` steps.
-    pub fn new(id: u64, compiled: Box<Compiled>, step: usize) -> Loaded {
+    pub fn new(id: LoadedId, compiled: Box<Compiled>, step: usize) -> Loaded {
         let state = compiled.trace.replay.initial().clone();
         let mut l = Loaded {
             id,

@@ -9,7 +9,7 @@ use crate::engine::replay::single_pass::{self, DIRECTION};
 use crate::engine::trace::{PReg, SinglePassLog, SpAt, SpEvent};
 
 use super::command::Command;
-use super::compiled::Loaded;
+use super::compiled::{Loaded, LoadedId};
 
 /// The chart's visible instructions `[lo, hi)`: the whole function until the
 /// wheel zooms (around the pointer) or a drag pans; a double click fits it
@@ -18,7 +18,7 @@ use super::compiled::Loaded;
 pub struct SpView {
     range: Option<(f32, f32)>,
     /// The compile the range belongs to.
-    for_id: Option<u64>,
+    for_id: Option<LoadedId>,
     /// The step the view last followed.
     followed: usize,
     /// The function's instruction count (from its steps).

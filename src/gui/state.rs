@@ -154,6 +154,8 @@ pub struct App {
     pub(super) busy: Option<Busy>,
     /// Previews of running compiles shown (see `showing_preview`).
     pub(super) previews_shown: usize,
+    /// Compare runs pairs started, which number them.
+    pub(super) runs_started: u64,
     /// The open file and where it came from.
     pub(super) source: Option<Source>,
     pub(super) input: Option<Arc<Input>>,
@@ -198,6 +200,12 @@ pub struct App {
         Vec<String>,
         std::sync::mpsc::Receiver<super::layout_model::MeasureRows>,
     )>,
+    /// A measurement asked for while the worker compiled: it starts when the
+    /// worker is idle, since a measurement reads the process's new mappings
+    /// and a compile's would be counted in.
+    pub(super) measure_wanted: bool,
+    /// A request made during a measurement, sent when it ends.
+    pub(super) deferred: Option<(super::worker::Job, String)>,
 }
 
 impl App {

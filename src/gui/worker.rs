@@ -527,10 +527,11 @@ pub fn start_runs(
     func_index: u32,
     settings: Settings,
     (a, b): (String, String),
+    pair: u64,
     repaint: impl Fn() + Send + 'static,
 ) -> Receiver<Result<Box<super::compiled::RunsPair>, String>> {
     on_thread("spillscope-runs", repaint, move || {
-        runs_pair(&input, func_index, settings, &a, &b)
+        runs_pair(&input, func_index, settings, (&a, &b), pair)
     })
 }
 
@@ -538,8 +539,8 @@ fn runs_pair(
     input: &Input,
     func_index: u32,
     settings: Settings,
-    a: &str,
-    b: &str,
+    (a, b): (&str, &str),
+    pair: u64,
 ) -> Result<Box<super::compiled::RunsPair>, String> {
     use crate::engine::runs::{self, RunSpec};
     let spec = |name: &str, text: &str| {
@@ -549,15 +550,16 @@ fn runs_pair(
     let ra = runs::run(input, func_index, settings, &sa).map_err(|e| e.to_string())?;
     let rb = runs::run(input, func_index, settings, &sb).map_err(|e| e.to_string())?;
     let report = runs::compare(&ra, &rb);
-    let loaded = |run: runs::Run, spec: &RunSpec, id: u64| {
-        let mut c = Compiled::from_trace(func_index, run.label, spec.settings(settings), run.trace);
+    let loaded = |run: runs::Run, spec: &RunSpec, second: bool| {
+        let id = super::compiled::LoadedId::Run { pair, second };
+        let mut c = Compiled::from_run(func_index, spec.settings(settings), run);
         c.limit_registers(spec.registers);
         let steps = c.trace.replay.len();
         super::compiled::Loaded::new(id, Box::new(c), steps)
     };
     Ok(Box::new(super::compiled::RunsPair {
-        a: loaded(ra, &sa, 1),
-        b: loaded(rb, &sb, 2),
+        a: loaded(ra, &sa, false),
+        b: loaded(rb, &sb, true),
         report,
     }))
 }

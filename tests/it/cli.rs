@@ -13,7 +13,7 @@ fn check(args: &[&str], golden: &str) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     // JSON must parse, not just look right.
     let _: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    common::check_golden(&common::golden_dir("cli").join(golden), &stdout);
+    common::golden("cli", golden, &stdout);
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn trace_json_goldens() {
 
 #[test]
 fn trace_json_has_the_documented_shape() {
-    let out = common::spillscope(&[
+    let v = common::json(&[
         "trace",
         "sample-modules/pressure.wat",
         "--func",
@@ -89,8 +89,6 @@ fn trace_json_has_the_documented_shape() {
         "x86_64",
         "--json",
     ]);
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = v["steps"].as_array().unwrap();
     assert_eq!(
         v["summary"]["steps"].as_u64().unwrap() as usize,
@@ -226,7 +224,7 @@ fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("loop.log");
     let log = log.to_str().unwrap();
-    let live = common::spillscope(&[
+    let mut live = common::json(&[
         "trace",
         "sample-modules/loop.wat",
         "--func",
@@ -237,15 +235,7 @@ fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
         "--raw-log",
         log,
     ]);
-    assert!(live.status.success());
-    let replayed = common::spillscope(&["trace", "--log", log, "--json"]);
-    assert!(
-        replayed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replayed.stderr)
-    );
-    let mut live: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap();
-    let replayed: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    let replayed = common::json(&["trace", "--log", log, "--json"]);
     // A log names no target, so its steps carry regalloc2's register names
     // only, in their data and in their explanations.
     let mut replayed = replayed;

@@ -7,7 +7,7 @@ use crate::common;
 
 fn diff_json(a: &str, b: &str) -> serde_json::Value {
     let sample = common::samples_dir().join("lessons/pressure.wat");
-    let out = common::spillscope(&[
+    common::json(&[
         "diff",
         sample.to_str().unwrap(),
         "--func",
@@ -19,13 +19,7 @@ fn diff_json(a: &str, b: &str) -> serde_json::Value {
         "--b",
         b,
         "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    ])
 }
 
 fn kinds<'a>(d: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
@@ -85,7 +79,28 @@ fn the_single_pass_allocators_edits_come_from_its_log() {
     // Its edits are parsed from its own `Final edits` record: 24 values live
     // for 14 registers need spills there too.
     assert!(b["spills"].as_u64().unwrap() > 0 && b["reloads"].as_u64().unwrap() > 0);
-    assert!(b["code_bytes"].as_u64().unwrap() > 0);
+    // The same counts as `moves` finds in the same allocation, and the same
+    // code size as `compile` reports.
+    let sample = common::samples_dir().join("lessons/pressure.wat");
+    let args = |sub| {
+        [
+            sub,
+            sample.to_str().unwrap(),
+            "--func",
+            "0",
+            "--target",
+            "x86_64",
+            "--algorithm",
+            "single_pass",
+            "--json",
+        ]
+    };
+    let moves = common::json(&args("moves"));
+    for kind in ["spills", "reloads", "moves", "stack_moves"] {
+        assert_eq!(b[kind], moves["summary"][kind], "{kind}");
+    }
+    let compiled = common::json(&args("compile"));
+    assert_eq!(b["code_bytes"], compiled["code_bytes"]);
     assert!(d["note"].as_str().unwrap().contains("single-pass"));
     assert!(!kinds(&d, "moves").is_empty());
 }

@@ -352,7 +352,7 @@ fn golden_step_lists() {
             .unwrap()
             .to_string_lossy()
             .replace('/', "-");
-        // The memory-layout samples are checked by tests/layout.rs.
+        // The memory-layout samples are checked by the layout tests.
         if input.path.parent().is_some_and(|p| p.ends_with("memory")) {
             return;
         }
@@ -373,12 +373,7 @@ fn golden_step_lists() {
                 explain::headline(s, t.reg_names())
             ));
         }
-        let golden = common::samples_dir()
-            .join("..")
-            .join("tests")
-            .join("golden")
-            .join(format!("{rel}-{index}-x86_64.txt"));
-        common::check_golden(&golden, &text);
+        common::golden("steps", &format!("{rel}-{index}-x86_64.txt"), &text);
     });
 }
 

@@ -100,19 +100,13 @@ fn stubbing_other_functions_does_not_change_the_clif() {
 /// test above finds them, counted as `list` counts them; CLIF is refused.
 #[test]
 fn the_fidelity_command_finds_every_sample_function_identical() {
-    let out = common::spillscope(&[
+    let report = common::json(&[
         "fidelity",
         "sample-modules",
         "--target",
         "aarch64",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let defined: usize = common::wasm_samples()
         .iter()
         .map(|i| i.functions.iter().filter(|f| !f.imported).count())

@@ -79,10 +79,37 @@ fn event_list_rows_jump_to_their_step() {
 
 #[test]
 fn summary_shows_counts_and_checker_verdict() {
+    use spillscope::engine::capture::CaptureLimits;
+    use spillscope::engine::input::Input;
+    use spillscope::engine::session::{self, Settings};
     let h = sample_harness();
     h.get_by_label("Final allocation");
-    h.get_by_label("spill slots");
     h.get_by_label("ok");
+    // The same function traced by the engine directly, with the app's
+    // default settings: every count the summary shows is on screen.
+    let input = Input::load(&common::samples_dir().join("pressure.wat")).unwrap();
+    let index = input.select("pressure").unwrap().index;
+    let t = session::trace_function(&input, index, Settings::default(), CaptureLimits::default())
+        .unwrap();
+    let c = t.traced.trace.counts();
+    let code_bytes = t.code().expect("compiled").code.len();
+    assert!(c.steps > 50 && c.spilled + c.splits > 0, "{c:?}");
+    for (label, value) in [
+        ("steps", c.steps),
+        ("allocated", c.allocated),
+        ("splits", c.splits),
+        ("evictions", c.evictions),
+        ("spilled", c.spilled),
+        ("spill slots", c.spill_slots),
+        ("code bytes", code_bytes),
+    ] {
+        h.get_by_label(label);
+        assert!(
+            h.query_all_by_label(&value.to_string()).next().is_some(),
+            "the summary shows no {label} count of {value}"
+        );
+    }
+    assert_eq!(h.state().cursor().map(|c| c.1), Some(c.steps));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The linear-memory layout model on the memory samples and on a module linked
 //! by a real toolchain, checked against facts read independently (the numbers
 //! in the .wat files, wasmprinter's text of kernels.wasm, Wasmtime's own CLIF),
-//! plus the `layout` subcommand: JSON goldens in tests/layout/ (re-bless with
+//! plus the `layout` subcommand: JSON goldens in tests/golden/layout/ (re-bless with
 //! `BLESS=1`) and clear messages for inputs without a memory or bad profiles.
 
 use crate::common;
@@ -588,7 +588,7 @@ fn layout_json_goldens() {
         let stdout = String::from_utf8(out.stdout).unwrap();
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(v["profiles"].as_array().unwrap().len(), profiles.len());
-        common::check_golden(&common::golden_dir("layout").join(golden), &stdout);
+        common::golden("layout", golden, &stdout);
     }
 }
 
@@ -684,13 +684,7 @@ fn the_model_equals_what_wasmtime_maps() {
         for p in profiles {
             args.extend(["--profile", p]);
         }
-        let out = common::spillscope(&args);
-        assert!(
-            out.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = common::json(&args);
         let measured = v["measured"].as_array().unwrap();
         let memories = v["module"]["memories"].as_array().unwrap().len();
         assert_eq!(measured.len(), memories * profiles.len(), "{file}");

@@ -165,7 +165,7 @@ fn compare_json_goldens() {
         let stdout = String::from_utf8(out.stdout).unwrap();
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(v["rows"].as_array().unwrap().len(), profiles.len());
-        common::check_golden(&common::golden_dir("layout").join(golden), &stdout);
+        common::golden("layout", golden, &stdout);
     }
 }
 

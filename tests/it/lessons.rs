@@ -161,7 +161,7 @@ fn every_lesson_step_is_narrated_and_every_glossary_term_is_met() {
 
 #[test]
 fn trace_narrate_json_tells_each_step_and_defines_the_terms() {
-    let out = common::spillscope(&[
+    let t = common::json(&[
         "trace",
         lessons_dir().join("pressure.wat").to_str().unwrap(),
         "--func",
@@ -171,8 +171,6 @@ fn trace_narrate_json_tells_each_step_and_defines_the_terms() {
         "--narrate",
         "--json",
     ]);
-    assert!(out.status.success());
-    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = t["steps"].as_array().unwrap();
     assert!(
         steps

@@ -183,7 +183,7 @@ fn registers_and_trace_registers_json_agree() {
     let at = |n: u64| points.iter().find(|p| p["registers"] == n).unwrap();
 
     let sample = common::samples_dir().join("lessons/calls.wat");
-    let out = common::spillscope(&[
+    let t = common::json(&[
         "trace",
         sample.to_str().unwrap(),
         "--func",
@@ -194,12 +194,6 @@ fn registers_and_trace_registers_json_agree() {
         "int=5",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &t["summary"];
     assert_eq!(s["compiled_by"], "regalloc2");
     assert_eq!(s["checker"], "ok");

@@ -50,13 +50,7 @@ fn run_reduce(args: &[&str]) -> serde_json::Value {
     let mut all = vec!["reduce"];
     all.extend_from_slice(args);
     all.push("--json");
-    let out = common::spillscope(&all);
-    assert!(
-        out.status.success(),
-        "{all:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the report is JSON")
+    common::json(&all)
 }
 
 /// Runs `reduce` expecting failure; returns stderr.

@@ -12,13 +12,7 @@ fn hang(name: &str) -> PathBuf {
 }
 
 fn json_of(args: &[&str]) -> serde_json::Value {
-    let out = common::spillscope(args);
-    assert!(
-        out.status.success(),
-        "spillscope {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    common::json(args)
 }
 
 /// `trace FILE --func 0 --target x86_64 --json` with this build's regalloc2.
@@ -119,7 +113,7 @@ fn the_reducer_shrinks_the_real_reproducer_and_it_still_loops_under_0_11_3() {
     let out = dir.path().join("reduced.clif");
     let test = format!("{} check {{}} --budget 400000", tool.display());
     let input = hang("loop.clif");
-    let status = common::spillscope(&[
+    let report = common::json(&[
         "reduce",
         input.to_str().unwrap(),
         "-o",
@@ -136,12 +130,6 @@ fn the_reducer_shrinks_the_real_reproducer_and_it_still_loops_under_0_11_3() {
         "400",
         "--json",
     ]);
-    assert!(
-        status.status.success(),
-        "reduce failed: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     let size = |when: &str, what: &str| report[when][what].as_u64().unwrap();
     assert!(
         size("after", "instructions") < size("before", "instructions"),

@@ -16,11 +16,28 @@ pub fn spillscope(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// `spillscope ARGS`, which must succeed, its standard output parsed as JSON
+/// (a failure shows the arguments and the standard error).
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let out = spillscope(args);
+    assert!(
+        out.status.success(),
+        "spillscope {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "spillscope {args:?} printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// `spillscope SUBCOMMAND sample-modules/FILE --func FUNC --target x86_64
 /// --json`, which must succeed, as JSON.
 pub fn sample_json(subcommand: &str, file: &str, func: &str) -> serde_json::Value {
     let sample = samples_dir().join(file);
-    let out = spillscope(&[
+    json(&[
         subcommand,
         sample.to_str().unwrap(),
         "--func",
@@ -28,20 +45,21 @@ pub fn sample_json(subcommand: &str, file: &str, func: &str) -> serde_json::Valu
         "--target",
         "x86_64",
         "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    ])
 }
 
-/// The folder of golden files `tests/<name>`.
-pub fn golden_dir(name: &str) -> PathBuf {
+/// The folder of one area's golden files, `tests/golden/<area>`.
+fn golden_dir(area: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
-        .join(name)
+        .join("golden")
+        .join(area)
+}
+
+/// Checks `actual` against the golden file `tests/golden/<area>/<name>`:
+/// the one golden mechanism of the tests (`BLESS=1` rewrites the files).
+pub fn golden(area: &str, name: &str, actual: &str) {
+    check_golden(&golden_dir(area).join(name), actual);
 }
 
 pub fn samples_dir() -> PathBuf {
@@ -88,14 +106,24 @@ pub fn wasm_samples() -> Vec<Input> {
         .collect()
 }
 
-/// The shared corpus folder beside the project, if present.
+/// The spec test suite beside the project (`../shared/corpora/spec-testsuite`),
+/// if present. Absent, a test using it skips with a message, unless
+/// `SPILLSCOPE_REQUIRE_CORPUS` is set (as CI sets it): then it fails.
 pub fn spec_corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("shared")
         .join("corpora")
         .join("spec-testsuite");
-    dir.is_dir().then_some(dir)
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("SPILLSCOPE_REQUIRE_CORPUS").is_none(),
+        "SPILLSCOPE_REQUIRE_CORPUS is set but ../shared/corpora/spec-testsuite is absent"
+    );
+    eprintln!("skipped: the spec test suite (../shared/corpora/spec-testsuite) is absent");
+    None
 }
 
 /// Whether golden files should be rewritten (`BLESS=1`).

@@ -493,3 +493,52 @@ fn growing_queue(
         cycle_bundles: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::fixtures::log;
+
+    #[test]
+    fn the_0_11_3_loop_is_diagnosed_and_a_finished_allocation_is_not() {
+        let looping = log("regalloc2-0.11.3-loop.log");
+        let d = diagnose(&looping);
+        assert!(d.looping, "{}", d.description);
+        let from = d.from_step.expect("the cycle's first step");
+        assert!(from >= 1 && from <= looping.steps.len());
+        // The cycle is made of real steps, all of the bundles it names.
+        assert!(!d.cycle_steps.is_empty());
+        for &k in &d.cycle_steps {
+            let step = &looping.steps[k - 1];
+            assert!(d.cycle_bundles.contains(&step.bundle), "step {k}");
+        }
+        assert!(d.vreg.is_some() && d.range.is_some(), "{d:?}");
+
+        for name in ["regalloc2-0.12.2.log", "regalloc2-0.15.2.log"] {
+            let t = log(name);
+            assert!(t.finished, "{name}");
+            let d = diagnose(&t);
+            assert!(!d.looping, "{name}: {}", d.description);
+            assert!(d.cycle_steps.is_empty() && d.from_step.is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_live_detector_stops_the_loop_early() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/regalloc2-logs/regalloc2-0.11.3-loop.log");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let whole = log("regalloc2-0.11.3-loop.log");
+        let stopped = import_log_until_loop(&path, &text).unwrap();
+        assert!(stopped.stats.stopped_by_observer);
+        assert!(matches!(
+            stopped.trace.stopped,
+            Some(CaptureStop::LoopDetected { steps }) if steps == stopped.trace.steps.len()
+        ));
+        assert!(stopped.trace.steps.len() < whole.steps.len());
+        // What it read is the start of the whole log, step for step.
+        for (a, b) in stopped.trace.steps.iter().zip(&whole.steps) {
+            assert_eq!(a.bundle, b.bundle);
+        }
+    }
+}

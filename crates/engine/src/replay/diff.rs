@@ -447,3 +447,69 @@ fn moves(a: &Side, b: &Side, out: &mut Vec<Difference>, by_value: bool) -> usize
     }
     not_listed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::fixtures::log;
+    use crate::replay::moves;
+    use std::sync::Arc;
+
+    fn side<'a>(label: &str, replay: &'a Replay, moves: &'a MoveReport) -> Side<'a> {
+        Side {
+            label: label.into(),
+            replay,
+            moves,
+            names: None,
+            checker: "not run".into(),
+            code_bytes: None,
+        }
+    }
+
+    #[test]
+    fn a_run_has_no_difference_with_itself() {
+        let replay = Replay::new(Arc::new(log("regalloc2-0.15.2.log")));
+        let m = moves::attribute(&replay, None);
+        let r = diff(&side("a", &replay, &m), &side("b", &replay, &m), true);
+        // Only the one line that says the steps agree.
+        let same = format!("the allocations take the same {} steps", replay.len());
+        assert!(
+            r.differences.len() == 1 && r.differences[0].text == same,
+            "{:?}",
+            r.differences
+        );
+        assert_eq!(r.not_listed, 0);
+        assert_eq!(r.a.counts, r.b.counts);
+    }
+
+    #[test]
+    fn every_total_that_differs_is_told_with_both_numbers() {
+        // The same generated function allocated by two releases.
+        let (ta, tb) = (log("regalloc2-0.9.3.log"), log("regalloc2-0.15.2.log"));
+        let (ra, rb) = (Replay::new(Arc::new(ta)), Replay::new(Arc::new(tb)));
+        let (ma, mb) = (moves::attribute(&ra, None), moves::attribute(&rb, None));
+        let (a, b) = (side("0.9.3", &ra, &ma), side("0.15.2", &rb, &mb));
+        let r = diff(&a, &b, false);
+        let told: Vec<&str> = r
+            .differences
+            .iter()
+            .filter(|d| d.kind == "totals")
+            .map(|d| d.text.as_str())
+            .collect();
+        let rows = r.a.rows(&r.b);
+        let differing = rows.iter().filter(|(_, x, y)| x != y).count();
+        assert_eq!(told.len(), differing, "{told:?}");
+        for (what, x, y) in rows.iter().filter(|(_, x, y)| x != y) {
+            let line = format!("{what}: {x} in a, {y} in b ({:+})", *y as i64 - *x as i64);
+            assert!(told.contains(&line.as_str()), "{line} not in {told:?}");
+        }
+        // Unaligned runs are compared by totals and steps only.
+        assert!(
+            r.differences
+                .iter()
+                .all(|d| d.kind == "totals" || d.kind == "steps"),
+            "{:?}",
+            r.differences
+        );
+    }
+}

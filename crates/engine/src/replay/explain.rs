@@ -183,3 +183,72 @@ pub fn explain(
     out.push(format!("Result: {}.", headline(step, names)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::Replay;
+    use crate::replay::fixtures::log;
+    use std::sync::Arc;
+
+    #[test]
+    fn every_step_of_a_real_log_is_told_by_its_outcome() {
+        let trace = Arc::new(log("regalloc2-0.15.2.log"));
+        let replay = Replay::new(Arc::clone(&trace));
+        assert!(trace.steps.len() > 10);
+        for (i, step) in trace.steps.iter().enumerate() {
+            let h = headline(step, None);
+            assert!(h.starts_with(&format!("bundle {}", step.bundle)), "{h}");
+            match &step.outcome {
+                Outcome::Allocated { preg } => {
+                    assert!(
+                        h.contains(&format!("got register {}", reg(*preg, None))),
+                        "{h}"
+                    )
+                }
+                Outcome::Split { children, .. } => {
+                    for c in children {
+                        assert!(h.contains(&format!("bundle {c}")), "{h}");
+                    }
+                }
+                Outcome::Spilled { .. } => {
+                    assert!(h.contains("stack") || h.contains("no register"), "{h}")
+                }
+                Outcome::Incomplete => assert!(h.contains("stopped"), "{h}"),
+            }
+            for b in step.evicted() {
+                assert!(h.contains("evicting") && h.contains(&format!("bundle {b}")));
+            }
+            let text = explain(
+                step,
+                replay.vregs_at_start(i),
+                None,
+                replay.props_at_start(i),
+            );
+            assert!(!text.is_empty(), "step {} has no explanation", i + 1);
+            // In the main pass the paragraph names the values the bundle held.
+            if step.phase != crate::trace::Phase::Main {
+                assert!(text[0].starts_with("Second chance"), "{text:?}");
+                continue;
+            }
+            for v in replay.vregs_at_start(i) {
+                assert!(
+                    text.iter().any(|s| s.contains(&format!("v{v}"))),
+                    "step {}: {text:?}",
+                    i + 1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn registers_are_named_on_the_target_when_known() {
+        let p = PReg {
+            class: crate::trace::RegClass::Int,
+            hw: 3,
+        };
+        let x86 = RegNames::for_triple("x86_64-unknown-linux-gnu");
+        assert_eq!(reg(p, x86), "rbx");
+        assert_eq!(reg(p, None), p.text());
+    }
+}

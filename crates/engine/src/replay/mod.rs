@@ -24,6 +24,26 @@ pub mod pressure;
 pub mod query;
 pub mod single_pass;
 
+/// Real regalloc2 logs for the unit tests: the fixtures the integration tests
+/// read too (`tests/fixtures/regalloc2-logs/`).
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::trace::Trace;
+    use crate::trace::import::import_log;
+
+    /// The trace of fixture log `name`, read whole.
+    pub fn log(name: &str) -> Trace {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/regalloc2-logs")
+            .join(name);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        import_log(&path, &text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .trace
+    }
+}
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -168,3 +168,56 @@ pub fn allocated(state: &State, class: RegClass, points: usize) -> Vec<u32> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::fixtures::log;
+    use std::sync::Arc;
+
+    #[test]
+    fn pressure_counts_agree_with_the_live_values_and_the_registers_taken() {
+        let triple = "x86_64-unknown-linux-gnu";
+        let replay = Replay::new(Arc::new(log("regalloc2-0.15.2.log")));
+        let tracks = pressure(&replay, triple);
+        assert!(!tracks.is_empty());
+        let last = replay.state_at(replay.len());
+        for t in &tracks {
+            assert_eq!(t.registers, allocatable(triple, t.class));
+            assert_eq!(Some(&t.max_live), t.live.iter().max());
+            assert!(t.max_live > 0, "{:?}", t.class);
+            let mut fewer = t.clone();
+            fewer.limit_to(1);
+            assert_eq!(fewer.registers, Some(1));
+            assert_eq!(
+                fewer.points_over,
+                t.live.iter().filter(|&&l| l > 1).count() as u32
+            );
+            // A register held at a point holds a value live there.
+            let taken = allocated(&last, t.class, t.live.len());
+            assert_eq!(taken.len(), t.live.len());
+            for (p, (&held, &live)) in taken.iter().zip(&t.live).enumerate() {
+                assert!(
+                    held <= live,
+                    "{:?} point {p}: {held} held, {live} live",
+                    t.class
+                );
+            }
+            assert!(taken.iter().any(|&h| h > 0), "{:?}: nothing held", t.class);
+        }
+    }
+
+    #[test]
+    fn the_table_knows_the_four_targets_and_nothing_else() {
+        for triple in [
+            "x86_64-unknown-linux-gnu",
+            "aarch64-unknown-linux-gnu",
+            "riscv64gc-unknown-linux-gnu",
+            "s390x-unknown-linux-gnu",
+        ] {
+            assert!(allocatable(triple, RegClass::Int).is_some(), "{triple}");
+            assert!(allocatable(triple, RegClass::Float).is_some(), "{triple}");
+        }
+        assert_eq!(allocatable("wasm32-unknown-unknown", RegClass::Int), None);
+    }
+}

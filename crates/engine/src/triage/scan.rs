@@ -39,7 +39,7 @@
 //! be read or has no defined function as one unit of its own. Unit `pos` belongs
 //! to shard `pos % count`, so `count` machines cover everything exactly once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -951,13 +951,26 @@ enum PoolEnd<R> {
 }
 
 enum Message<R> {
-    Started(usize, Instant),
+    /// Task `.0` started at `.1` on worker `.2`.
+    Started(usize, Instant, usize),
     Done(usize, Result<R, String>),
+    /// Worker `.0` found the queue empty and ended.
+    Exit(usize),
 }
 
 /// How long past a task's own limit the watchdog waits before giving up on it:
 /// the capture's deadline is checked only every few thousand records.
 pub const WATCHDOG_GRACE: Duration = Duration::from_secs(10);
+
+/// Starts one thread; the pool's are named `spillscope-scan`.
+type Spawner = dyn Fn(Box<dyn FnOnce() + Send>) -> std::io::Result<()>;
+
+fn os_thread(body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("spillscope-scan".into())
+        .spawn(body)
+        .map(drop)
+}
 
 /// Runs `work` over `tasks` on `jobs` threads; results in task order. Threads
 /// are detached rather than scoped so that a task that never returns (a loop
@@ -974,6 +987,24 @@ where
     T: Send + 'static,
     R: Send + 'static,
 {
+    run_pool_on(tasks, jobs, grace, limit, work, &os_thread)
+}
+
+/// [`run_pool`] with threads started by `spawner`. When no worker can be
+/// started, or none is left while tasks wait, the waiting tasks fail with
+/// the reason at once: the pool never waits on nobody.
+fn run_pool_on<T, R>(
+    tasks: Vec<T>,
+    jobs: usize,
+    grace: Duration,
+    limit: impl Fn(&T) -> Duration,
+    work: Arc<dyn Fn(T) -> R + Send + Sync>,
+    spawner: &Spawner,
+) -> Vec<PoolEnd<R>>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
     let n = tasks.len();
     let limits: Vec<Duration> = tasks.iter().map(&limit).collect();
     let queue = Arc::new(Mutex::new(
@@ -983,51 +1014,66 @@ where
             .collect::<std::collections::VecDeque<_>>(),
     ));
     let (tx, rx) = mpsc::channel::<Message<R>>();
-    let spawn = |tx: mpsc::Sender<Message<R>>| {
+    let mut next_worker = 0usize;
+    let mut spawn = |tx: mpsc::Sender<Message<R>>| -> std::io::Result<usize> {
         let queue = Arc::clone(&queue);
         let work = Arc::clone(&work);
-        std::thread::Builder::new()
-            .name("spillscope-scan".into())
-            .spawn(move || {
-                loop {
-                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                    let Some((i, task)) = next else { break };
-                    if tx.send(Message::Started(i, Instant::now())).is_err() {
-                        break;
-                    }
-                    let result = capture::quietly(|| {
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(task)))
-                    })
-                    .map_err(|p| capture::panic_message(&p));
-                    if tx.send(Message::Done(i, result)).is_err() {
-                        break;
-                    }
+        let me = next_worker;
+        spawner(Box::new(move || {
+            loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                let Some((i, task)) = next else { break };
+                if tx.send(Message::Started(i, Instant::now(), me)).is_err() {
+                    return;
                 }
-            })
+                let result = capture::quietly(|| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(task)))
+                })
+                .map_err(|p| capture::panic_message(&p));
+                if tx.send(Message::Done(i, result)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Message::Exit(me));
+        }))?;
+        next_worker += 1;
+        Ok(me)
     };
     let mut results: Vec<Option<PoolEnd<R>>> = (0..n).map(|_| None).collect();
     let mut remaining = n;
+    // Workers that may still take tasks (not ended, not abandoned).
+    let mut live: HashSet<usize> = HashSet::new();
+    let mut spawn_error: Option<String> = None;
     for _ in 0..jobs.min(n) {
-        if let Err(e) = spawn(tx.clone()) {
-            // Without a single worker nothing would run: fail every task.
-            if jobs.min(n) == 1 {
-                return (0..n)
-                    .map(|_| PoolEnd::Panicked(format!("cannot start a worker thread: {e}")))
-                    .collect();
+        match spawn(tx.clone()) {
+            Ok(w) => {
+                live.insert(w);
             }
+            Err(e) => spawn_error = Some(format!("cannot start a worker thread: {e}")),
         }
     }
-    let mut in_flight: HashMap<usize, Instant> = HashMap::new();
+    // Task → when it started and on which worker.
+    let mut in_flight: HashMap<usize, (Instant, usize)> = HashMap::new();
     while remaining > 0 {
+        if live.is_empty() {
+            // Nobody will take the tasks still waiting: fail them now.
+            let why = spawn_error
+                .clone()
+                .unwrap_or_else(|| "no worker thread is left to run it".into());
+            for r in results.iter_mut().filter(|r| r.is_none()) {
+                *r = Some(PoolEnd::Panicked(why.clone()));
+            }
+            break;
+        }
         let now = Instant::now();
         let wait = in_flight
             .iter()
-            .map(|(&i, &at)| (at + limits[i] + grace).saturating_duration_since(now))
+            .map(|(&i, &(at, _))| (at + limits[i] + grace).saturating_duration_since(now))
             .min()
             .unwrap_or(Duration::from_secs(1));
         match rx.recv_timeout(wait) {
-            Ok(Message::Started(i, at)) => {
-                in_flight.insert(i, at);
+            Ok(Message::Started(i, at, w)) => {
+                in_flight.insert(i, (at, w));
             }
             Ok(Message::Done(i, result)) => {
                 in_flight.remove(&i);
@@ -1039,20 +1085,31 @@ where
                     remaining -= 1;
                 }
             }
+            Ok(Message::Exit(w)) => {
+                live.remove(&w);
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
                 let stuck: Vec<usize> = in_flight
                     .iter()
-                    .filter(|&(&i, &at)| now >= at + limits[i] + grace)
+                    .filter(|&(&i, &(at, _))| now >= at + limits[i] + grace)
                     .map(|(&i, _)| i)
                     .collect();
                 for i in stuck {
-                    let at = in_flight.remove(&i).expect("listed above");
+                    let (at, w) = in_flight.remove(&i).expect("listed above");
                     results[i] = Some(PoolEnd::Stuck(now - at));
                     remaining -= 1;
                     // The stuck thread keeps its core; the rest of the queue
                     // gets a new worker.
-                    let _ = spawn(tx.clone());
+                    live.remove(&w);
+                    match spawn(tx.clone()) {
+                        Ok(w) => {
+                            live.insert(w);
+                        }
+                        Err(e) => {
+                            spawn_error = Some(format!("cannot start a worker thread: {e}"));
+                        }
+                    }
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -1118,5 +1175,64 @@ mod tests {
             }
         );
         assert!(matches!(results[3], PoolEnd::Done(30)));
+    }
+
+    fn no_threads(_: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+        Err(std::io::Error::other("the system is out of threads"))
+    }
+
+    #[test]
+    fn workers_that_cannot_start_fail_every_task_at_once() {
+        for jobs in [1, 4] {
+            let started = Instant::now();
+            let results = run_pool_on(
+                vec![1u64, 2, 3],
+                jobs,
+                Duration::from_secs(3600),
+                |_| Duration::from_secs(3600),
+                Arc::new(|t: u64| t),
+                &no_threads,
+            );
+            assert_eq!(results.len(), 3);
+            for r in &results {
+                assert!(
+                    matches!(r, PoolEnd::Panicked(m) if m.contains("out of threads")),
+                    "{jobs} jobs"
+                );
+            }
+            // Told, not waited for: far inside the hour-long limits.
+            assert!(started.elapsed() < Duration::from_secs(60));
+        }
+    }
+
+    #[test]
+    fn a_stuck_worker_that_cannot_be_replaced_fails_the_waiting_tasks() {
+        // One real worker, which sticks on the first task; its replacement
+        // cannot start, so the two tasks behind it fail with the reason.
+        let first = std::sync::atomic::AtomicBool::new(true);
+        let spawner = move |body: Box<dyn FnOnce() + Send>| {
+            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                os_thread(body)
+            } else {
+                no_threads(body)
+            }
+        };
+        let results = run_pool_on(
+            vec![0u64, 1, 2],
+            1,
+            Duration::from_millis(100),
+            |_| Duration::ZERO,
+            Arc::new(|t: u64| {
+                if t == 0 {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+                t
+            }),
+            &spawner,
+        );
+        assert!(matches!(results[0], PoolEnd::Stuck(_)));
+        for r in &results[1..] {
+            assert!(matches!(r, PoolEnd::Panicked(m) if m.contains("out of threads")));
+        }
     }
 }
