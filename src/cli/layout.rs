@@ -21,7 +21,7 @@ use crate::engine::layout::{LayoutReport, Profile, ProfileLayout};
   explicit[:<target>]       no guard pages: signals-based traps off, no reservation, no guard
   limit:<pages>[:<target>]  Wasmtime's defaults plus an embedder's page limit
   wasmedge[:<pages>]        a model of WasmEdge's documented behaviour (not a measured run)
-Models of other runtimes' sources (not runs; each number cited in src/engine/layout/profile.rs):
+Models of other runtimes' sources (not runs; each number cited in crates/engine/src/layout/profile.rs):
   v8                        V8 15.0 (candidate), trap handler: 8 GiB from the base (memory64: 16 GiB)
   v8:explicit               V8 without the trap handler: the maximum reserved, every access checked
   wamr                      WAMR 2.4.5, hardware bounds checks: 8 GiB mapped; app heap 16 KiB

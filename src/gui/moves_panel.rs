@@ -63,7 +63,7 @@ pub fn moves_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>, commands: &mut Vec<C
                         _ => "",
                     };
                     let text = format!(
-                        "{:>9} {:<10} {:>7} → {:<7} {:<6} {cause}{flags}",
+                        "{:>9} {:<6} {:>7} → {:<7} {:<6} {cause}{flags}",
                         m.point.text(),
                         m.kind.word(),
                         m.from,

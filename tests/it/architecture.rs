@@ -46,7 +46,7 @@ fn code_only(text: &str) -> String {
     out
 }
 
-/// The module path of a file: `src/engine/trace/model.rs` → `engine::trace::model`.
+/// The module path of a file: `trace/model.rs` under the engine root → `engine::trace::model`.
 fn module_of(src: &Path, file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(src).unwrap().with_extension("");
     let mut parts: Vec<String> = rel

@@ -3,7 +3,7 @@
 //! function traced: every module Wasmtime accepts is traced with the checker
 //! passing and every record understood; every module it refuses, and every
 //! `assert_invalid`/`assert_malformed` module, gets an error naming its file;
-//! nothing panics. The README's figures are asserted exactly, so a change in
+//! nothing panics. The figures in docs/testing.md are asserted exactly, so a change in
 //! Wasmtime, the corpus or the parser shows here first.
 //!
 //! Skips with a message when the corpus is absent (a user's clone does not have
@@ -17,7 +17,7 @@ use spillscope::engine::input::isa::Target;
 use spillscope::engine::session::Settings;
 use spillscope::engine::triage::scan::{self, ScanOptions, ScanReport, Status};
 
-/// The figures the README gives for the corpus (section "Tests").
+/// The figures docs/testing.md gives for the corpus ("The spec test suite").
 const SCRIPTS: usize = 257;
 const MODULES: usize = 2_244;
 const REFUSED_BY_WASMTIME: usize = 0;
@@ -252,6 +252,6 @@ fn spec_testsuite_modules_trace_with_the_checker_passing() {
             STEPS,
             INVALID
         ),
-        "(scripts, modules, refused by Wasmtime, functions, steps, invalid modules) differ from the README"
+        "(scripts, modules, refused by Wasmtime, functions, steps, invalid modules) differ from docs/testing.md"
     );
 }
