@@ -127,17 +127,72 @@ impl App {
         self
     }
 
-    /// Applies one command; returns whether a repaint is needed.
+    /// Applies one command; returns whether a repaint is needed. Each area
+    /// of the app has its own handler below.
     pub fn apply(&mut self, command: Command) -> bool {
         if command.is_cursor_move() {
             return self.move_cursor(command);
         }
         match command {
+            Command::TogglePlay | Command::SetSpeed(..) | Command::PlayTick(..) => {
+                self.apply_playback(command)
+            }
+            Command::SelectLink(..) | Command::ShowMove(..) => self.apply_selection(command),
+            Command::SetFind(..)
+            | Command::Seek(..)
+            | Command::FindNext(..)
+            | Command::SetBreakOnFind(..)
+            | Command::SetFilterSteps(..) => self.apply_find(command),
+            Command::SelectFunction(..)
+            | Command::SetSettings(..)
+            | Command::SetRegisters(..)
+            | Command::SetBudget(..)
+            | Command::Stop => self.apply_compile(command),
+            Command::Sweep(..)
+            | Command::SweepDone(..)
+            | Command::CompareRuns(..)
+            | Command::RunsDone(..)
+            | Command::RunsSeek { .. }
+            | Command::RunsFocus(..) => self.apply_runs(command),
+            Command::Export(..) | Command::ExportDone(..) => self.apply_export(command),
+            Command::MeasureLayout
+            | Command::MeasureDone(..)
+            | Command::SetCentral(..)
+            | Command::SetPresets(..)
+            | Command::EditProfile(..)
+            | Command::ResetProfile(..)
+            | Command::OpenProfileTrace(..) => self.apply_memory(command),
+            Command::OpenPath(..)
+            | Command::OpenBytes(..)
+            | Command::OpenSample
+            | Command::OpenDialog
+            | Command::DialogClosed(..)
+            | Command::DismissError => self.apply_files(command),
+            Command::SetRowMode(mode) => {
+                if mode == self.row_mode {
+                    return false;
+                }
+                self.row_mode = mode;
+                true
+            }
+            Command::Reply(reply) => {
+                if reply.generation() != self.generation {
+                    return false; // superseded
+                }
+                self.apply_reply(reply);
+                true
+            }
             Command::StepForward
             | Command::StepBack
             | Command::Jump(_)
             | Command::First
             | Command::Last => false,
+        }
+    }
+
+    /// Playback: play, pause, its speed and its ticks.
+    fn apply_playback(&mut self, command: Command) -> bool {
+        match command {
             Command::TogglePlay => {
                 let Some(l) = self.loaded.as_mut() else {
                     return false;
@@ -152,61 +207,6 @@ impl App {
             Command::SetSpeed(s) => {
                 self.speed_steps_per_s = s.clamp(0.5, 500.0);
                 false
-            }
-            Command::SelectLink(entry) => {
-                let Some(l) = self.loaded.as_mut() else {
-                    return false;
-                };
-                l.selected = entry;
-                l.selected_move = None;
-                true
-            }
-            Command::ShowMove(n) => {
-                let Some(m) = self
-                    .loaded
-                    .as_ref()
-                    .and_then(|l| l.compiled.moves.moves.get(n))
-                else {
-                    return false;
-                };
-                let (cause, inst) = (m.cause.as_ref().map(|c| c.step), m.inst);
-                let entry = self.entry_of_move(inst);
-                if let Some(step) = cause {
-                    self.move_cursor(Command::Jump(step));
-                }
-                if let Some(l) = self.loaded.as_mut() {
-                    l.selected = entry;
-                    l.selected_move = Some(n);
-                }
-                self.view.tab = CodeTab::Final;
-                true
-            }
-            Command::SetFind(text) => {
-                self.view.find.text = text;
-                self.refresh_find();
-                true
-            }
-            Command::Seek(query, forward) => match self.seek_target(&query, forward) {
-                Some(k) => self.move_cursor(Command::Jump(k)),
-                None => false,
-            },
-            Command::FindNext(forward) => {
-                let Some(Ok(q)) = self.view.find.query.clone() else {
-                    return false;
-                };
-                match self.seek_target(&q, forward) {
-                    Some(k) => self.move_cursor(Command::Jump(k)),
-                    None => false,
-                }
-            }
-            Command::SetBreakOnFind(on) => {
-                self.view.find.break_on = on;
-                true
-            }
-            Command::SetFilterSteps(on) => {
-                self.view.find.filter = on;
-                self.view.scroll_events = true;
-                true
             }
             Command::PlayTick(dt_s) => {
                 let Some(l) = &self.loaded else {
@@ -237,6 +237,85 @@ impl App {
                 }
                 self.move_cursor(Command::Jump(to))
             }
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// Selections in the code views and the moves list.
+    fn apply_selection(&mut self, command: Command) -> bool {
+        match command {
+            Command::SelectLink(entry) => {
+                let Some(l) = self.loaded.as_mut() else {
+                    return false;
+                };
+                l.selected = entry;
+                l.selected_move = None;
+                true
+            }
+            Command::ShowMove(n) => {
+                let Some(m) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.compiled.moves.moves.get(n))
+                else {
+                    return false;
+                };
+                let (cause, inst) = (m.cause.as_ref().map(|c| c.step), m.inst);
+                let entry = self.entry_of_move(inst);
+                if let Some(step) = cause {
+                    self.move_cursor(Command::Jump(step));
+                }
+                if let Some(l) = self.loaded.as_mut() {
+                    l.selected = entry;
+                    l.selected_move = Some(n);
+                }
+                self.view.tab = CodeTab::Final;
+                true
+            }
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// The step search: its text, next and previous, breakpoints, the filter.
+    fn apply_find(&mut self, command: Command) -> bool {
+        match command {
+            Command::SetFind(text) => {
+                self.view.find.text = text;
+                self.refresh_find();
+                true
+            }
+            Command::Seek(query, forward) => match self.seek_target(&query, forward) {
+                Some(k) => self.move_cursor(Command::Jump(k)),
+                None => false,
+            },
+            Command::FindNext(forward) => {
+                let Some(Ok(q)) = self.view.find.query.clone() else {
+                    return false;
+                };
+                match self.seek_target(&q, forward) {
+                    Some(k) => self.move_cursor(Command::Jump(k)),
+                    None => false,
+                }
+            }
+            Command::SetBreakOnFind(on) => {
+                self.view.find.break_on = on;
+                true
+            }
+            Command::SetFilterSteps(on) => {
+                self.view.find.filter = on;
+                self.view.scroll_events = true;
+                true
+            }
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// What is compiled and how: the function, the settings, the registers, the budget; stopping a compile.
+    fn apply_compile(&mut self, command: Command) -> bool {
+        match command {
             Command::SelectFunction(index) => {
                 if self.selected == Some(index) && self.busy.is_none() {
                     return false;
@@ -261,6 +340,41 @@ impl App {
                 self.compile_selected();
                 true
             }
+            Command::SetBudget(b) => {
+                if b == self.budget {
+                    return false;
+                }
+                self.budget = b;
+                self.compile_selected();
+                true
+            }
+            Command::Stop => {
+                if self.busy.is_none() {
+                    return false;
+                }
+                // A newer generation supersedes the running request; the
+                // worker's watcher stops the compile at its next step.
+                self.generation += 1;
+                self.worker.supersede(self.generation);
+                self.busy = None;
+                self.playing = false;
+                if let Some(l) = self.loaded.as_mut().filter(|l| l.compiled.running) {
+                    l.compiled.running = false;
+                    l.compiled.stopped_by_user = true;
+                }
+                if self.measure_wanted {
+                    self.start_measure();
+                }
+                true
+            }
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// The Registers tab's sweep and the Compare runs tab.
+    fn apply_runs(&mut self, command: Command) -> bool {
+        match command {
             Command::Sweep(class) => {
                 let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
                     return false;
@@ -280,6 +394,11 @@ impl App {
                         self.repainter(),
                     )),
                 };
+                true
+            }
+            Command::SweepDone(result) => {
+                self.sweep.rx = None;
+                self.sweep.result = Some(result);
                 true
             }
             Command::CompareRuns(a, b) => {
@@ -331,6 +450,14 @@ impl App {
                 self.runs.shown = Some(range);
                 true
             }
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// The Export menu.
+    fn apply_export(&mut self, command: Command) -> bool {
+        match command {
             Command::Export(kind) => {
                 let Some(l) = &self.loaded else {
                     return false;
@@ -379,6 +506,14 @@ impl App {
                 });
                 true
             }
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// The Memory layout tab (and which central tab shows).
+    fn apply_memory(&mut self, command: Command) -> bool {
+        match command {
             Command::MeasureLayout => {
                 if self.layout.model().is_none() || self.measuring.is_some() {
                     return false;
@@ -398,78 +533,6 @@ impl App {
                 if let Some(model) = self.layout.model_mut() {
                     model.measured = Some((keys, rows));
                 }
-                true
-            }
-            Command::SweepDone(result) => {
-                self.sweep.rx = None;
-                self.sweep.result = Some(result);
-                true
-            }
-            Command::OpenPath(p) => {
-                self.view.path_text = p.display().to_string();
-                self.open(Source::Path(p), None);
-                true
-            }
-            Command::OpenBytes(p, bytes) => {
-                self.view.path_text = p.display().to_string();
-                self.open(Source::Bytes(p, bytes), None);
-                true
-            }
-            Command::OpenSample => {
-                self.open(Source::Sample, Some(worker::SAMPLE_FUNC.into()));
-                true
-            }
-            Command::OpenDialog => self.open_dialog(),
-            Command::DialogClosed(picked) => {
-                self.dialog = None;
-                match picked {
-                    Some(p) => return self.apply(Command::OpenPath(p)),
-                    None => {
-                        self.view.dialog_note = Some(
-                            "No file chosen (the system file dialog may be unavailable here): type a path and press Enter."
-                                .into(),
-                        );
-                        self.view.focus_path_field = true;
-                    }
-                }
-                true
-            }
-            Command::SetBudget(b) => {
-                if b == self.budget {
-                    return false;
-                }
-                self.budget = b;
-                self.compile_selected();
-                true
-            }
-            Command::DismissError => {
-                self.error = None;
-                true
-            }
-            Command::Stop => {
-                if self.busy.is_none() {
-                    return false;
-                }
-                // A newer generation supersedes the running request; the
-                // worker's watcher stops the compile at its next step.
-                self.generation += 1;
-                self.worker.supersede(self.generation);
-                self.busy = None;
-                self.playing = false;
-                if let Some(l) = self.loaded.as_mut().filter(|l| l.compiled.running) {
-                    l.compiled.running = false;
-                    l.compiled.stopped_by_user = true;
-                }
-                if self.measure_wanted {
-                    self.start_measure();
-                }
-                true
-            }
-            Command::SetRowMode(mode) => {
-                if mode == self.row_mode {
-                    return false;
-                }
-                self.row_mode = mode;
                 true
             }
             Command::SetCentral(tab) => {
@@ -526,13 +589,49 @@ impl App {
                 self.view.layout.central = CentralTab::Allocator;
                 true
             }
-            Command::Reply(reply) => {
-                if reply.generation() != self.generation {
-                    return false; // superseded
-                }
-                self.apply_reply(reply);
+            // Not this area's: `apply` routes none here.
+            _ => false,
+        }
+    }
+
+    /// Opening files, the file dialog, the error banner.
+    fn apply_files(&mut self, command: Command) -> bool {
+        match command {
+            Command::OpenPath(p) => {
+                self.view.path_text = p.display().to_string();
+                self.open(Source::Path(p), None);
                 true
             }
+            Command::OpenBytes(p, bytes) => {
+                self.view.path_text = p.display().to_string();
+                self.open(Source::Bytes(p, bytes), None);
+                true
+            }
+            Command::OpenSample => {
+                self.open(Source::Sample, Some(worker::SAMPLE_FUNC.into()));
+                true
+            }
+            Command::OpenDialog => self.open_dialog(),
+            Command::DialogClosed(picked) => {
+                self.dialog = None;
+                match picked {
+                    Some(p) => return self.apply(Command::OpenPath(p)),
+                    None => {
+                        self.view.dialog_note = Some(
+                        "No file chosen (the system file dialog may be unavailable here): type a path and press Enter."
+                            .into(),
+                    );
+                        self.view.focus_path_field = true;
+                    }
+                }
+                true
+            }
+            Command::DismissError => {
+                self.error = None;
+                true
+            }
+            // Not this area's: `apply` routes none here.
+            _ => false,
         }
     }
 

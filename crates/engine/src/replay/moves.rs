@@ -720,3 +720,22 @@ fn mark_redundant(moves: &mut [MoveItem], edits: &[EditRecord]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_word_of_an_edit_is_its_json_word() {
+        for kind in [
+            MoveKind::Move,
+            MoveKind::Spill,
+            MoveKind::Reload,
+            MoveKind::StackMove,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.word()));
+        }
+        assert_eq!(MoveKind::StackMove.word(), "stack_move");
+    }
+}
