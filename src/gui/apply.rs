@@ -17,7 +17,7 @@ use super::compiled::{Compiled, Loaded, LoadedId};
 use super::layout_model::{Effects, LayoutModel, LayoutState};
 use super::state::{App, Busy, Persisted, STORAGE_KEY, ViewState};
 use super::tabs::{CentralTab, CodeTab, SideTab};
-use super::worker::{self, Job, Reply, Source, Worker};
+use super::worker::{self, Deliver, Job, Reply, Source, Worker};
 
 impl App {
     /// Opens `path` (else the last file from `storage`, else the built-in
@@ -44,12 +44,8 @@ impl App {
             persisted.settings.algorithm = a;
         }
         let repaint_ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
-        let slot = repaint_ctx.clone();
-        let worker = Worker::start(move || {
-            if let Some(ctx) = slot.get() {
-                ctx.request_repaint();
-            }
-        });
+        let (inbox_tx, inbox) = std::sync::mpsc::channel();
+        let worker = Worker::start(deliver_to(&inbox_tx, &repaint_ctx, Command::Reply));
         let mut app = App {
             worker,
             repaint_ctx,
@@ -71,7 +67,9 @@ impl App {
                 8.0
             },
             play_debt: 0.0,
-            dialog: None,
+            dialog_open: false,
+            inbox,
+            inbox_tx,
             view: ViewState::default(),
             last_elapsed_ms: None,
             fonts_installed: false,
@@ -84,9 +82,9 @@ impl App {
             sweep: Default::default(),
             start_registers: None,
             runs: Default::default(),
-            export: None,
+            exporting: false,
             export_dir: None,
-            measuring: None,
+            measuring: false,
             measure_wanted: false,
             deferred: None,
         };
@@ -380,24 +378,29 @@ impl App {
                     return false;
                 };
                 let key = (func_index, self.settings, class);
-                if self.sweep.key == Some(key) && self.sweep.rx.is_some() {
+                if self.sweep.key == Some(key) && self.sweep.running {
                     return false;
                 }
                 self.sweep = super::state::SweepState {
                     key: Some(key),
                     result: None,
-                    rx: Some(super::worker::start_sweep(
-                        input,
-                        func_index,
-                        self.settings,
-                        class,
-                        self.repainter(),
-                    )),
+                    running: true,
                 };
+                super::worker::start_sweep(
+                    input,
+                    func_index,
+                    self.settings,
+                    class,
+                    self.deliver(move |r| Command::SweepDone(key, r)),
+                );
                 true
             }
-            Command::SweepDone(result) => {
-                self.sweep.rx = None;
+            Command::SweepDone(key, result) => {
+                // An answer to a sweep asked for before the one now wanted.
+                if self.sweep.key != Some(key) || !self.sweep.running {
+                    return false;
+                }
+                self.sweep.running = false;
                 self.sweep.result = Some(result);
                 true
             }
@@ -413,19 +416,25 @@ impl App {
                     sp_a: Default::default(),
                     sp_b: Default::default(),
                     shown: None,
-                    rx: Some(super::worker::start_runs(
-                        input,
-                        func_index,
-                        self.settings,
-                        (a, b),
-                        self.runs_started,
-                        self.repainter(),
-                    )),
+                    running: true,
                 };
+                let pair = self.runs_started;
+                super::worker::start_runs(
+                    input,
+                    func_index,
+                    self.settings,
+                    (a, b),
+                    pair,
+                    self.deliver(move |r| Command::RunsDone(pair, r)),
+                );
                 true
             }
-            Command::RunsDone(result) => {
-                self.runs.rx = None;
+            Command::RunsDone(pair, result) => {
+                // An answer to a pair asked for before the one now wanted.
+                if pair != self.runs_started || !self.runs.running {
+                    return false;
+                }
+                self.runs.running = false;
                 self.runs.result = Some(result);
                 true
             }
@@ -459,21 +468,21 @@ impl App {
     fn apply_export(&mut self, command: Command) -> bool {
         match command {
             Command::Export(kind) => {
+                let deliver = self.deliver(Command::ExportDone);
                 let Some(l) = &self.loaded else {
                     return false;
                 };
-                let repaint = self.repainter();
                 use super::command::ExportKind;
                 use super::export_menu;
-                self.export = match kind {
+                match kind {
                     ExportKind::Bundle => match (&self.input, l.compiled.log.is_some()) {
-                        (Some(input), false) => Some(export_menu::save_bundle(
+                        (Some(input), false) => export_menu::save_bundle(
                             l,
                             Arc::clone(input),
                             l.compiled.settings,
                             self.export_dir.clone(),
-                            repaint,
-                        )),
+                            deliver,
+                        ),
                         _ => {
                             self.view.dialog_note = Some(
                                 "a bug bundle needs a function compiled here, not a log".into(),
@@ -482,24 +491,21 @@ impl App {
                         }
                     },
                     _ => match export_menu::render(l, kind) {
-                        Ok(bytes) => Some(export_menu::save(
-                            l,
-                            kind,
-                            bytes,
-                            self.export_dir.clone(),
-                            repaint,
-                        )),
+                        Ok(bytes) => {
+                            export_menu::save(l, kind, bytes, self.export_dir.clone(), deliver)
+                        }
                         Err(e) => {
                             self.view.dialog_note = Some(format!("export: {e}"));
                             return true;
                         }
                     },
-                };
+                }
+                self.exporting = true;
                 self.view.dialog_note = Some("exporting…".into());
                 true
             }
             Command::ExportDone(result) => {
-                self.export = None;
+                self.exporting = false;
                 self.view.dialog_note = Some(match result {
                     Ok(s) => s,
                     Err(e) => format!("export failed: {e}"),
@@ -515,7 +521,7 @@ impl App {
     fn apply_memory(&mut self, command: Command) -> bool {
         match command {
             Command::MeasureLayout => {
-                if self.layout.model().is_none() || self.measuring.is_some() {
+                if self.layout.model().is_none() || self.measuring {
                     return false;
                 }
                 if self.busy.is_some() {
@@ -526,7 +532,7 @@ impl App {
                 true
             }
             Command::MeasureDone(keys, rows) => {
-                self.measuring = None;
+                self.measuring = false;
                 if let Some((job, stage)) = self.deferred.take() {
                     self.submit(job, stage);
                 }
@@ -613,7 +619,7 @@ impl App {
             }
             Command::OpenDialog => self.open_dialog(),
             Command::DialogClosed(picked) => {
-                self.dialog = None;
+                self.dialog_open = false;
                 match picked {
                     Some(p) => return self.apply(Command::OpenPath(p)),
                     None => {
@@ -796,11 +802,10 @@ impl App {
     }
 
     fn open_dialog(&mut self) -> bool {
-        if self.dialog.is_some() {
+        if self.dialog_open {
             return false;
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let repaint = self.repainter();
+        let deliver = self.deliver(Command::DialogClosed);
         let spawned = std::thread::Builder::new()
             .name("spillscope-dialog".into())
             .spawn(move || {
@@ -811,11 +816,10 @@ impl App {
                     )
                     .add_filter("all files", &["*"])
                     .pick_file();
-                let _ = tx.send(picked);
-                repaint();
+                deliver(picked);
             });
         match spawned {
-            Ok(_) => self.dialog = Some(rx),
+            Ok(_) => self.dialog_open = true,
             Err(e) => {
                 self.view.dialog_note =
                     Some(format!("cannot show the file dialog ({e}); type a path"));
@@ -834,14 +838,16 @@ impl App {
         };
         let report = model.report.clone();
         let keys: Vec<String> = model.profiles.iter().map(|p| p.key.clone()).collect();
-        let rx = super::worker::on_thread("spillscope-measure", self.repainter(), move || {
-            crate::engine::layout::measure::compare(&report).map_err(|e| e.to_string())
-        });
-        self.measuring = Some((keys, rx));
+        super::worker::on_thread(
+            "spillscope-measure",
+            move || crate::engine::layout::measure::compare(&report).map_err(|e| e.to_string()),
+            self.deliver(move |rows| Command::MeasureDone(keys.clone(), rows)),
+        );
+        self.measuring = true;
     }
 
     fn submit(&mut self, job: Job, stage: String) {
-        if self.measuring.is_some() {
+        if self.measuring {
             // A measurement takes milliseconds; the request waits for it.
             self.deferred = Some((job, stage));
             return;
@@ -860,13 +866,13 @@ impl App {
 
     /// A repaint request for threads of the app: answered once the first
     /// frame has given the app its context.
-    fn repainter(&self) -> impl Fn() + Send + 'static {
-        let slot = self.repaint_ctx.clone();
-        move || {
-            if let Some(ctx) = slot.get() {
-                ctx.request_repaint();
-            }
-        }
+    /// Where a background thread answers: `wrap`'s command on the app's
+    /// one channel, with a repaint so it is applied.
+    fn deliver<T: 'static>(
+        &self,
+        wrap: impl Fn(T) -> Command + Send + Sync + 'static,
+    ) -> Deliver<T> {
+        deliver_to(&self.inbox_tx, &self.repaint_ctx, wrap)
     }
 
     /// Back to every register, and no sweep or comparison of another
@@ -1038,4 +1044,20 @@ impl App {
             .find(|&e| has_code(e))
             .or_else(|| link.entry_of_inst(inst))
     }
+}
+
+/// `wrap`'s command sent to `inbox`, then a repaint once the app has a
+/// context. The app may be gone at shutdown: nothing to do then.
+fn deliver_to<T: 'static>(
+    inbox: &std::sync::mpsc::Sender<Command>,
+    repaint_ctx: &Arc<OnceLock<egui::Context>>,
+    wrap: impl Fn(T) -> Command + Send + Sync + 'static,
+) -> Deliver<T> {
+    let (tx, slot) = (inbox.clone(), Arc::clone(repaint_ctx));
+    Arc::new(move |answer| {
+        let _ = tx.send(wrap(answer));
+        if let Some(ctx) = slot.get() {
+            ctx.request_repaint();
+        }
+    })
 }

@@ -85,12 +85,16 @@ pub enum Command {
     SetRegisters(RegisterCounts),
     /// Allocate the function with one class cut down count by count.
     Sweep(regalloc2::RegClass),
-    /// The sweep's answer.
-    SweepDone(Result<Vec<SweepPoint>, String>),
+    /// The sweep's answer, for the function, settings and class it was
+    /// asked for.
+    SweepDone(
+        (u32, crate::engine::session::Settings, regalloc2::RegClass),
+        Result<Vec<SweepPoint>, String>,
+    ),
     /// Run the function twice, as the two specs say, and compare.
     CompareRuns(String, String),
-    /// The comparison's answer.
-    RunsDone(Result<Box<RunsPair>, String>),
+    /// The comparison's answer, for the `pair`-th pair asked for.
+    RunsDone(u64, Result<Box<RunsPair>, String>),
     /// Put run b's (or a's) replay after this many steps.
     RunsSeek {
         b: bool,

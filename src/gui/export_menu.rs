@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 
 use crate::engine::export::{bundle, html, png, scene, svg};
 use crate::engine::input::Input;
@@ -15,7 +14,7 @@ use crate::engine::session::Settings;
 
 use super::command::{Command, ExportKind};
 use super::compiled::Loaded;
-use super::worker::on_thread;
+use super::worker::{Deliver, on_thread};
 
 /// The menu in the toolbar.
 pub fn export_menu_ui(ui: &mut egui::Ui, have_trace: bool, commands: &mut Vec<Command>) {
@@ -136,17 +135,21 @@ pub fn save(
     kind: ExportKind,
     bytes: Vec<u8>,
     dir: Option<PathBuf>,
-    repaint: impl Fn() + Send + 'static,
-) -> Receiver<Result<String, String>> {
+    deliver: Deliver<Result<String, String>>,
+) {
     let name = file_name(l, kind);
-    on_thread("spillscope-export", repaint, move || {
-        let (path, chosen) = destination(dir, &name, false);
-        path.parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|_| std::fs::write(&path, &bytes))
-            .map(|_| said(&path, chosen))
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))
-    })
+    on_thread(
+        "spillscope-export",
+        move || {
+            let (path, chosen) = destination(dir, &name, false);
+            path.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|_| std::fs::write(&path, &bytes))
+                .map(|_| said(&path, chosen))
+                .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        },
+        deliver,
+    )
 }
 
 /// Writes a bug bundle of the function on screen: its raw log needs a
@@ -156,14 +159,18 @@ pub fn save_bundle(
     input: Arc<Input>,
     settings: Settings,
     dir: Option<PathBuf>,
-    repaint: impl Fn() + Send + 'static,
-) -> Receiver<Result<String, String>> {
+    deliver: Deliver<Result<String, String>>,
+) {
     let name = file_name(l, ExportKind::Bundle);
     let func_index = l.compiled.func_index;
-    on_thread("spillscope-bundle", repaint, move || {
-        let (dir, chosen) = destination(dir, &name, true);
-        bundle::write_function(&input, func_index, settings, None, &dir)
-            .map(|_| said(&dir, chosen))
-            .map_err(|e| e.to_string())
-    })
+    on_thread(
+        "spillscope-bundle",
+        move || {
+            let (dir, chosen) = destination(dir, &name, true);
+            bundle::write_function(&input, func_index, settings, None, &dir)
+                .map(|_| said(&dir, chosen))
+                .map_err(|e| e.to_string())
+        },
+        deliver,
+    )
 }

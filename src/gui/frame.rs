@@ -24,16 +24,11 @@ use super::tabs::{CentralTab, SideTab};
 use crate::engine::replay::query::{StepQuery, Term};
 
 impl App {
-    /// Gathers this frame's commands: worker replies, the dialog's answer,
-    /// dropped files, keys and playback time. Changes nothing itself.
+    /// Gathers this frame's commands: what the background threads answered
+    /// (on the one channel they share), dropped files, keys and playback
+    /// time. Changes nothing itself.
     fn poll(&self, ctx: &egui::Context) -> Vec<Command> {
-        let mut commands: Vec<Command> =
-            self.worker.replies.try_iter().map(Command::Reply).collect();
-        if let Some(rx) = &self.dialog
-            && let Ok(picked) = rx.try_recv()
-        {
-            commands.push(Command::DialogClosed(picked));
-        }
+        let mut commands: Vec<Command> = self.inbox.try_iter().collect();
         let dropped = ctx.input(|i| i.raw.dropped_files.clone());
         if let Some(f) = dropped.into_iter().next() {
             commands.push(Command::OpenPath(f.path().to_path_buf()));
@@ -76,26 +71,6 @@ impl App {
                 commands.push(Command::FindNext(!i.modifiers.shift));
             }
         });
-        if let Some(rx) = &self.sweep.rx
-            && let Ok(result) = rx.try_recv()
-        {
-            commands.push(Command::SweepDone(result));
-        }
-        if let Some(rx) = &self.runs.rx
-            && let Ok(result) = rx.try_recv()
-        {
-            commands.push(Command::RunsDone(result));
-        }
-        if let Some(rx) = &self.export
-            && let Ok(result) = rx.try_recv()
-        {
-            commands.push(Command::ExportDone(result));
-        }
-        if let Some((keys, rx)) = &self.measuring
-            && let Ok(rows) = rx.try_recv()
-        {
-            commands.push(Command::MeasureDone(keys.clone(), rows));
-        }
         if self.playing {
             commands.push(Command::PlayTick(ctx.input(|i| i.stable_dt)));
         }
@@ -392,7 +367,7 @@ impl App {
         // Animate only while something moves.
         if self.playing {
             ctx.request_repaint();
-        } else if self.busy.is_some() || self.dialog.is_some() {
+        } else if self.busy.is_some() || self.dialog_open {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }

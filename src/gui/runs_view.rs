@@ -39,7 +39,7 @@ pub fn runs_ui(
         );
         ui.label("b:");
         ui.add(egui::TextEdit::singleline(b).desired_width(200.0));
-        let running = runs.result.is_none() && runs.rx.is_some();
+        let running = runs.result.is_none() && runs.running;
         if ui
             .add_enabled(have_function && !running, egui::Button::new("Compare"))
             .clicked()
@@ -67,7 +67,7 @@ pub fn runs_ui(
     let (view_a, view_b, shown) = (&mut runs.view_a, &mut runs.view_b, &mut runs.shown);
     let (sp_a, sp_b) = (&mut runs.sp_a, &mut runs.sp_b);
     match &runs.result {
-        None if runs.rx.is_some() => {
+        None if runs.running => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("running the function twice…");

@@ -19,6 +19,7 @@ use crate::engine::trace::BundleId;
 use super::chart::ChartView;
 use super::chart_model::RowMode;
 use super::code_views::CodeFollow;
+use super::command::Command;
 use super::compiled::{Loaded, RunsPair};
 use super::layout_model::{LayoutState, LayoutViewState};
 use super::tabs::{CentralTab, CodeTab, SideTab};
@@ -52,7 +53,8 @@ pub struct Busy {
 pub struct RunsState {
     /// `None` while it runs.
     pub result: Option<Result<Box<RunsPair>, String>>,
-    pub(super) rx: Option<std::sync::mpsc::Receiver<Result<Box<RunsPair>, String>>>,
+    /// The pair is being computed.
+    pub(super) running: bool,
     pub view_a: ChartView,
     pub view_b: ChartView,
     /// The single-pass charts' views, for a single-pass run.
@@ -69,7 +71,8 @@ pub struct SweepState {
     pub key: Option<(u32, Settings, regalloc2::RegClass)>,
     /// `None` while it runs.
     pub result: Option<Result<Vec<SweepPoint>, String>>,
-    pub(super) rx: Option<std::sync::mpsc::Receiver<Result<Vec<SweepPoint>, String>>>,
+    /// The sweep is being computed.
+    pub(super) running: bool,
 }
 
 /// The step search: its text, what it parsed to, the matching steps.
@@ -169,7 +172,12 @@ pub struct App {
     pub(super) speed_steps_per_s: f32,
     /// Steps owed to playback: fractions of a step carried between frames.
     pub(super) play_debt: f32,
-    pub(super) dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    /// The file dialog is open (its answer comes as `DialogClosed`).
+    pub(super) dialog_open: bool,
+    /// The one channel every background thread answers on (the worker, the
+    /// dialog, sweeps, runs, exports, measurements), polled once a frame.
+    pub(super) inbox: std::sync::mpsc::Receiver<Command>,
+    pub(super) inbox_tx: std::sync::mpsc::Sender<Command>,
     pub view: ViewState,
     /// How long the last request took, for the status line.
     pub(super) last_elapsed_ms: Option<u128>,
@@ -191,15 +199,12 @@ pub struct App {
     /// Counts to allocate with once the first compile arrives.
     pub(super) start_registers: Option<RegisterCounts>,
     pub(super) runs: RunsState,
-    /// An export being written.
-    pub(super) export: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
+    /// An export is being written.
+    pub(super) exporting: bool,
     /// Exports go here without a dialog when set.
     pub(super) export_dir: Option<PathBuf>,
-    /// A memory measurement being made: the profiles it is made under.
-    pub(super) measuring: Option<(
-        Vec<String>,
-        std::sync::mpsc::Receiver<super::layout_model::MeasureRows>,
-    )>,
+    /// A memory measurement is being made.
+    pub(super) measuring: bool,
     /// A measurement asked for while the worker compiled: it starts when the
     /// worker is idle, since a measurement reads the process's new mappings
     /// and a compile's would be counted in.

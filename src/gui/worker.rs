@@ -184,30 +184,28 @@ impl Reply {
 /// The app's end of the worker.
 pub struct Worker {
     jobs: Sender<(u64, Job)>,
-    pub replies: Receiver<Reply>,
     latest: Arc<AtomicU64>,
     preview: Arc<PreviewTiming>,
 }
 
 impl Worker {
-    /// Starts the thread; `repaint` is called after every reply.
-    pub fn start(repaint: impl Fn() + Send + Sync + 'static) -> Worker {
+    /// Starts the thread; each reply goes to `deliver` (the app's command
+    /// channel, with a repaint).
+    pub fn start(deliver: Deliver<Reply>) -> Worker {
         let (jobs, job_rx) = std::sync::mpsc::channel::<(u64, Job)>();
-        let (reply_tx, replies) = std::sync::mpsc::channel();
         let latest = Arc::new(AtomicU64::new(0));
         let latest_w = latest.clone();
         let preview = Arc::new(PreviewTiming::default());
         let preview_w = preview.clone();
         let spawned = std::thread::Builder::new()
             .name("spillscope-worker".into())
-            .spawn(move || worker_loop(job_rx, reply_tx, latest_w, preview_w, repaint));
+            .spawn(move || worker_loop(job_rx, latest_w, preview_w, deliver));
         if let Err(e) = spawned {
             // Without a worker the app still draws; every request reports this.
             log::error!("cannot start the worker thread: {e}");
         }
         Worker {
             jobs,
-            replies,
             latest,
             preview,
         }
@@ -242,16 +240,13 @@ impl Worker {
 struct Ctx {
     generation: u64,
     latest: Arc<AtomicU64>,
-    tx: Sender<Reply>,
-    repaint: Arc<dyn Fn() + Send + Sync>,
+    deliver: Arc<dyn Fn(Reply) + Send + Sync>,
     preview: Arc<PreviewTiming>,
 }
 
 impl Ctx {
     fn send(&self, reply: Reply) {
-        // The app may be gone at shutdown; nothing to do then.
-        let _ = self.tx.send(reply);
-        (self.repaint)();
+        (self.deliver)(reply);
     }
     fn progress(&self, stage: impl Into<String>) {
         self.send(Reply::Progress {
@@ -273,12 +268,10 @@ impl Ctx {
 
 fn worker_loop(
     jobs: Receiver<(u64, Job)>,
-    tx: Sender<Reply>,
     latest: Arc<AtomicU64>,
     preview: Arc<PreviewTiming>,
-    repaint: impl Fn() + Send + Sync + 'static,
+    deliver: Deliver<Reply>,
 ) {
-    let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(repaint);
     while let Ok(mut next) = jobs.recv() {
         // Only the newest queued request matters.
         loop {
@@ -292,8 +285,7 @@ fn worker_loop(
         let ctx = Ctx {
             generation,
             latest: Arc::clone(&latest),
-            tx: tx.clone(),
-            repaint: Arc::clone(&repaint),
+            deliver: Arc::clone(&deliver),
             preview: Arc::clone(&preview),
         };
         let started = Instant::now();
@@ -483,27 +475,25 @@ fn compile(
     Ok(Compiled::from_trace(func_index, label, settings, trace))
 }
 
+/// Where a background thread's answer goes: the app's one command channel
+/// (the app wraps the answer in its command and asks for a repaint).
+pub type Deliver<T> = Arc<dyn Fn(T) + Send + Sync>;
+
 /// Runs `work` on a thread of its own named `name` (the worker stays free
-/// for compiles); its answer arrives on the receiver and `repaint` is called.
-/// A thread that cannot start answers with why.
+/// for compiles) and hands its answer to `deliver`. A thread that cannot
+/// start answers with why, at once.
 pub fn on_thread<T: Send + 'static>(
     name: &str,
-    repaint: impl Fn() + Send + 'static,
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Receiver<Result<T, String>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let answer = tx.clone();
+    deliver: Deliver<Result<T, String>>,
+) {
+    let answer = Arc::clone(&deliver);
     let spawned = std::thread::Builder::new()
         .name(name.into())
-        .spawn(move || {
-            // The app may have moved on and dropped the receiver.
-            let _ = answer.send(work());
-            repaint();
-        });
+        .spawn(move || answer(work()));
     if let Err(e) = spawned {
-        let _ = tx.send(Err(format!("cannot start a thread ({name}): {e}")));
+        deliver(Err(format!("cannot start a thread ({name}): {e}")));
     }
-    rx
 }
 
 /// The function allocated with `class` cut down count by count.
@@ -512,13 +502,17 @@ pub fn start_sweep(
     func_index: u32,
     settings: Settings,
     class: regalloc2::RegClass,
-    repaint: impl Fn() + Send + 'static,
-) -> Receiver<Result<Vec<SweepPoint>, String>> {
-    on_thread("spillscope-sweep", repaint, move || {
-        session::prepare(&input, func_index, settings)
-            .and_then(|p| session::register_sweep(&input, &p, class))
-            .map_err(|e| e.to_string())
-    })
+    deliver: Deliver<Result<Vec<SweepPoint>, String>>,
+) {
+    on_thread(
+        "spillscope-sweep",
+        move || {
+            session::prepare(&input, func_index, settings)
+                .and_then(|p| session::register_sweep(&input, &p, class))
+                .map_err(|e| e.to_string())
+        },
+        deliver,
+    )
 }
 
 /// Runs the function twice as `a` and `b` say and compares them.
@@ -528,11 +522,13 @@ pub fn start_runs(
     settings: Settings,
     (a, b): (String, String),
     pair: u64,
-    repaint: impl Fn() + Send + 'static,
-) -> Receiver<Result<Box<super::compiled::RunsPair>, String>> {
-    on_thread("spillscope-runs", repaint, move || {
-        runs_pair(&input, func_index, settings, (&a, &b), pair)
-    })
+    deliver: Deliver<Result<Box<super::compiled::RunsPair>, String>>,
+) {
+    on_thread(
+        "spillscope-runs",
+        move || runs_pair(&input, func_index, settings, (&a, &b), pair),
+        deliver,
+    )
 }
 
 fn runs_pair(
