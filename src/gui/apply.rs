@@ -173,6 +173,13 @@ impl App {
                 self.row_mode = mode;
                 true
             }
+            Command::SetSide(tab) => {
+                if tab == self.view.side {
+                    return false;
+                }
+                self.view.side = tab;
+                true
+            }
             Command::Reply(reply) => {
                 if reply.generation() != self.generation {
                     return false; // superseded

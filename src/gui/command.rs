@@ -12,7 +12,7 @@ use crate::engine::session::Settings;
 use super::chart_model::RowMode;
 use super::compiled::RunsPair;
 use super::layout_model::PresetChoice;
-use super::tabs::CentralTab;
+use super::tabs::{CentralTab, SideTab};
 use super::worker::{Budget, Reply};
 use crate::engine::trace::Point;
 
@@ -115,6 +115,8 @@ pub enum Command {
         Vec<String>,
         Result<Vec<crate::engine::layout::measure::MeasuredMemory>, String>,
     ),
+    /// Show this list under the summary (Events, Lineage, Moves, Registers).
+    SetSide(SideTab),
     /// What the worker reported.
     Reply(Reply),
 }

@@ -87,6 +87,212 @@ impl App {
         self.fonts_installed = true;
     }
 
+    /// The left panel: the module's functions (or why there are none).
+    fn functions_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        if self
+            .loaded
+            .as_ref()
+            .is_some_and(|l| l.compiled.log.is_some())
+        {
+            ui.strong("Functions");
+            ui.label(
+                egui::RichText::new(
+                    "A regalloc2 log is open: it holds one allocation and no module.",
+                )
+                .weak(),
+            );
+            return;
+        }
+        function_list::function_list_ui(
+            ui,
+            self.input.as_deref(),
+            self.selected,
+            &mut self.view.filter,
+            &mut self.view.functions_by_size,
+            &mut self.view.functions_scrolled_to,
+            commands,
+        );
+    }
+
+    /// The right panel of the Allocator tab: the step explained, the
+    /// summary, and the Events, Lineage, Moves and Registers lists.
+    fn step_panel_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        ui.set_min_width(ui.available_width());
+        if let Some(l) = &self.loaded
+            && let Some(log) = &l.compiled.log
+        {
+            log_info_ui(ui, log, commands);
+            ui.separator();
+        }
+        match self
+            .loaded
+            .as_ref()
+            .and_then(|l| Some((l, l.single_pass()?)))
+        {
+            Some((l, log)) => single_pass_view::explain_ui(ui, l, log),
+            None => {
+                explain_panel::explain_panel_ui(ui, self.loaded.as_ref(), &mut self.view.teaching)
+            }
+        }
+        ui.separator();
+        if let Some(l) = &self.loaded {
+            ui.strong(if l.compiled.log.is_some() {
+                "Trace from the log"
+            } else if l.compiled.running {
+                "Allocation so far (the compile is still running)"
+            } else if l.compiled.stopped_by_user {
+                "Allocation up to where you stopped the compile"
+            } else if !l.compiled.registers.is_full() {
+                "Final allocation (regalloc2 alone, fewer registers)"
+            } else {
+                "Final allocation"
+            });
+            summary::summary_ui(ui, &l.compiled.summary);
+            if l.compiled.verdict_matters() {
+                lineage::diagnosis_ui(ui, &l.compiled.diagnosis, commands);
+            }
+            ui.separator();
+        }
+        let mut side = self.view.side;
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut side, SideTab::Events, "Events");
+            let looping = self
+                .loaded
+                .as_ref()
+                .is_some_and(|l| l.compiled.diagnosis.looping);
+            let title = if looping { "Lineage (loop)" } else { "Lineage" };
+            ui.selectable_value(&mut side, SideTab::Lineage, title);
+            ui.selectable_value(&mut side, SideTab::Moves, "Moves");
+            ui.selectable_value(&mut side, SideTab::Registers, "Registers");
+        });
+        if side != self.view.side {
+            commands.push(Command::SetSide(side));
+        }
+        match (self.view.side, &self.loaded) {
+            (SideTab::Lineage, Some(l)) => lineage::lineage_ui(
+                ui,
+                &l.compiled.lineage,
+                (!l.compiled.verdict_matters()).then_some(&l.compiled.diagnosis),
+                l.focus.bundle,
+                &mut self.view.scroll_events,
+                commands,
+            ),
+            (SideTab::Moves, l) => moves_panel::moves_ui(ui, l.as_ref(), commands),
+            (SideTab::Registers, l) => {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    registers_panel::registers_ui(
+                        ui,
+                        l.as_ref(),
+                        &mut self.view.registers_edit,
+                        &self.sweep,
+                        commands,
+                    )
+                });
+            }
+            _ => events::events_ui(
+                ui,
+                self.loaded.as_ref(),
+                &self.view.find,
+                &mut self.view.scroll_events,
+                commands,
+            ),
+        }
+    }
+
+    /// The central area: its tabs, then the Compare runs tab, the memory
+    /// tab, or the stepper over the chart.
+    fn central_ui(&mut self, ui: &mut egui::Ui, allocator_tab: bool, commands: &mut Vec<Command>) {
+        let mut tab = self.view.layout.central;
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut tab, CentralTab::Allocator, "Allocator");
+            ui.selectable_value(&mut tab, CentralTab::Memory, "Memory layout");
+            ui.selectable_value(&mut tab, CentralTab::Compare, "Compare runs");
+        });
+        if tab != self.view.layout.central {
+            commands.push(Command::SetCentral(tab));
+        }
+        ui.separator();
+        if self.view.layout.central == CentralTab::Compare {
+            runs_view::runs_ui(
+                ui,
+                &mut self.view.runs_a,
+                &mut self.view.runs_b,
+                &mut self.runs,
+                self.row_mode,
+                self.loaded.is_some(),
+                commands,
+            );
+            return;
+        }
+        if !allocator_tab {
+            layout_view::layout_view_ui(
+                ui,
+                &mut self.view.layout,
+                &self.layout,
+                self.busy.is_some(),
+                commands,
+            );
+            return;
+        }
+        stepper::stepper_ui(
+            ui,
+            self.loaded.as_ref(),
+            self.playing,
+            self.speed_steps_per_s,
+            &self.view.find,
+            commands,
+        );
+        ui.separator();
+        match &self.loaded {
+            Some(l) if l.single_pass().is_some() => {
+                if let Some(log) = l.single_pass() {
+                    single_pass_view::chart_ui(
+                        ui,
+                        l,
+                        log,
+                        &l.compiled.sp_rows,
+                        &mut self.view.sp_view,
+                        commands,
+                    );
+                    self.view.chart.hovered_inst = self.view.sp_view.hovered_inst;
+                }
+            }
+            Some(l) if l.steps() > 0 => {
+                let replay = &l.compiled.trace.replay;
+                self.view.chart.marked_insts = match (l.link(), l.selected) {
+                    (Some(m), Some(e)) => m.map.entries[e as usize].vcode.clone(),
+                    _ => Vec::new(),
+                };
+                chart::chart_ui(
+                    ui,
+                    &mut self.view.chart,
+                    self.row_mode,
+                    &l.compiled.chart,
+                    l.id,
+                    &l.state,
+                    &l.focus,
+                    replay.steps(),
+                    commands,
+                );
+            }
+            Some(_) => {
+                ui.label(
+                    "This compile has no allocator steps to chart: its log holds no steps. \
+                     Its final code is in the “Final code” tab below.",
+                );
+            }
+            None if self.busy.is_some() => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("waiting for the compile…");
+                });
+            }
+            None => {
+                ui.label("Nothing compiled. Open a file or choose a function on the left.");
+            }
+        }
+    }
+
     /// Draws one frame; used by eframe and by the tests.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
@@ -118,31 +324,7 @@ impl App {
         egui::Panel::left("functions")
             .resizable(true)
             .default_size(270.0)
-            .show(ui, |ui| {
-                if self
-                    .loaded
-                    .as_ref()
-                    .is_some_and(|l| l.compiled.log.is_some())
-                {
-                    ui.strong("Functions");
-                    ui.label(
-                        egui::RichText::new(
-                            "A regalloc2 log is open: it holds one allocation and no module.",
-                        )
-                        .weak(),
-                    );
-                    return;
-                }
-                function_list::function_list_ui(
-                    ui,
-                    self.input.as_deref(),
-                    self.selected,
-                    &mut self.view.filter,
-                    &mut self.view.functions_by_size,
-                    &mut self.view.functions_scrolled_to,
-                    &mut commands,
-                );
-            });
+            .show(ui, |ui| self.functions_ui(ui, &mut commands));
         let allocator_tab = self.view.layout.central == CentralTab::Allocator;
         if allocator_tab {
             // At most 40% of the window, so the chart keeps its width; long
@@ -152,86 +334,7 @@ impl App {
                 .resizable(true)
                 .default_size(360.0_f32.min(right_max))
                 .size_range(260.0..=right_max)
-                .show(ui, |ui| {
-                    ui.set_min_width(ui.available_width());
-                    if let Some(l) = &self.loaded
-                        && let Some(log) = &l.compiled.log
-                    {
-                        log_info_ui(ui, log, &mut commands);
-                        ui.separator();
-                    }
-                    match self
-                        .loaded
-                        .as_ref()
-                        .and_then(|l| Some((l, l.single_pass()?)))
-                    {
-                        Some((l, log)) => single_pass_view::explain_ui(ui, l, log),
-                        None => explain_panel::explain_panel_ui(
-                            ui,
-                            self.loaded.as_ref(),
-                            &mut self.view.teaching,
-                        ),
-                    }
-                    ui.separator();
-                    if let Some(l) = &self.loaded {
-                        ui.strong(if l.compiled.log.is_some() {
-                            "Trace from the log"
-                        } else if l.compiled.running {
-                            "Allocation so far (the compile is still running)"
-                        } else if l.compiled.stopped_by_user {
-                            "Allocation up to where you stopped the compile"
-                        } else if !l.compiled.registers.is_full() {
-                            "Final allocation (regalloc2 alone, fewer registers)"
-                        } else {
-                            "Final allocation"
-                        });
-                        summary::summary_ui(ui, &l.compiled.summary);
-                        if l.compiled.verdict_matters() {
-                            lineage::diagnosis_ui(ui, &l.compiled.diagnosis, &mut commands);
-                        }
-                        ui.separator();
-                    }
-                    ui.horizontal(|ui| {
-                        ui.selectable_value(&mut self.view.side, SideTab::Events, "Events");
-                        let looping = self
-                            .loaded
-                            .as_ref()
-                            .is_some_and(|l| l.compiled.diagnosis.looping);
-                        let title = if looping { "Lineage (loop)" } else { "Lineage" };
-                        ui.selectable_value(&mut self.view.side, SideTab::Lineage, title);
-                        ui.selectable_value(&mut self.view.side, SideTab::Moves, "Moves");
-                        ui.selectable_value(&mut self.view.side, SideTab::Registers, "Registers");
-                    });
-                    match (self.view.side, &self.loaded) {
-                        (SideTab::Lineage, Some(l)) => lineage::lineage_ui(
-                            ui,
-                            &l.compiled.lineage,
-                            (!l.compiled.verdict_matters()).then_some(&l.compiled.diagnosis),
-                            l.focus.bundle,
-                            &mut self.view.scroll_events,
-                            &mut commands,
-                        ),
-                        (SideTab::Moves, l) => moves_panel::moves_ui(ui, l.as_ref(), &mut commands),
-                        (SideTab::Registers, l) => {
-                            egui::ScrollArea::vertical().show(ui, |ui| {
-                                registers_panel::registers_ui(
-                                    ui,
-                                    l.as_ref(),
-                                    &mut self.view.registers_edit,
-                                    &self.sweep,
-                                    &mut commands,
-                                )
-                            });
-                        }
-                        _ => events::events_ui(
-                            ui,
-                            self.loaded.as_ref(),
-                            &self.view.find,
-                            &mut self.view.scroll_events,
-                            &mut commands,
-                        ),
-                    }
-                });
+                .show(ui, |ui| self.step_panel_ui(ui, &mut commands));
             egui::Panel::bottom("code")
                 .resizable(true)
                 .default_size(260.0)
@@ -248,97 +351,8 @@ impl App {
                     );
                 });
         }
-        egui::CentralPanel::default().show(ui, |ui| {
-            let mut tab = self.view.layout.central;
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut tab, CentralTab::Allocator, "Allocator");
-                ui.selectable_value(&mut tab, CentralTab::Memory, "Memory layout");
-                ui.selectable_value(&mut tab, CentralTab::Compare, "Compare runs");
-            });
-            if tab != self.view.layout.central {
-                commands.push(Command::SetCentral(tab));
-            }
-            ui.separator();
-            if self.view.layout.central == CentralTab::Compare {
-                runs_view::runs_ui(
-                    ui,
-                    &mut self.view.runs_a,
-                    &mut self.view.runs_b,
-                    &mut self.runs,
-                    self.row_mode,
-                    self.loaded.is_some(),
-                    &mut commands,
-                );
-                return;
-            }
-            if !allocator_tab {
-                layout_view::layout_view_ui(
-                    ui,
-                    &mut self.view.layout,
-                    &self.layout,
-                    self.busy.is_some(),
-                    &mut commands,
-                );
-                return;
-            }
-            stepper::stepper_ui(
-                ui,
-                self.loaded.as_ref(),
-                self.playing,
-                self.speed_steps_per_s,
-                &self.view.find,
-                &mut commands,
-            );
-            ui.separator();
-            match &self.loaded {
-                Some(l) if l.single_pass().is_some() => {
-                    if let Some(log) = l.single_pass() {
-                        single_pass_view::chart_ui(
-                            ui,
-                            l,
-                            log,
-                            &l.compiled.sp_rows,
-                            &mut self.view.sp_view,
-                            &mut commands,
-                        );
-                        self.view.chart.hovered_inst = self.view.sp_view.hovered_inst;
-                    }
-                }
-                Some(l) if l.steps() > 0 => {
-                    let replay = &l.compiled.trace.replay;
-                    self.view.chart.marked_insts = match (l.link(), l.selected) {
-                        (Some(m), Some(e)) => m.map.entries[e as usize].vcode.clone(),
-                        _ => Vec::new(),
-                    };
-                    chart::chart_ui(
-                        ui,
-                        &mut self.view.chart,
-                        self.row_mode,
-                        &l.compiled.chart,
-                        l.id,
-                        &l.state,
-                        &l.focus,
-                        replay.steps(),
-                        &mut commands,
-                    );
-                }
-                Some(_) => {
-                    ui.label(
-                        "This compile has no allocator steps to chart: its log holds no steps. \
-                         Its final code is in the “Final code” tab below.",
-                    );
-                }
-                None if self.busy.is_some() => {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label("waiting for the compile…");
-                    });
-                }
-                None => {
-                    ui.label("Nothing compiled. Open a file or choose a function on the left.");
-                }
-            }
-        });
+        egui::CentralPanel::default()
+            .show(ui, |ui| self.central_ui(ui, allocator_tab, &mut commands));
 
         // A file dragged over the window: say what dropping it does.
         if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
