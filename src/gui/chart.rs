@@ -397,17 +397,14 @@ pub fn chart_ui(
         Some((k, l)) if k == key => l,
         _ => layout.compact(view.x_min, view.x_max),
     });
-    let jump = canvas_ui(
-        ui,
-        view,
+    let scene = Scene {
         mode,
         model,
-        compile_id,
-        compact.as_ref().unwrap_or(&layout),
+        layout: compact.as_ref().unwrap_or(&layout),
         state,
         focus,
-        steps,
-    );
+    };
+    let jump = canvas_ui(ui, view, &scene, compile_id, steps);
     view.cache = Some((compile_id, state.applied, mode, layout));
     view.compact_cache = compact.map(|l| (key, l));
     commands.extend(jump);
@@ -436,21 +433,106 @@ fn clamp_x(view: &mut ChartView, model: &ChartModel) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the chart is drawn from this frame: the model, the row layout, the
+/// state after the current step and what that step touched.
+struct Scene<'a> {
+    mode: RowMode,
+    model: &'a ChartModel,
+    layout: &'a Layout,
+    state: &'a State,
+    focus: &'a Focus,
+}
+
+/// Where things go this frame: the chart's rectangle, the plot inside it,
+/// and how program points and rows map to pixels (after panning, zooming
+/// and following the step).
+struct Geometry {
+    rect: Rect,
+    plot: Rect,
+    x_min: f32,
+    x_max: f32,
+    /// Pixels per program point.
+    ppp: f32,
+    y_top: f32,
+    row_h: f32,
+    visible_rows: f32,
+    dark: bool,
+    text_color: Color32,
+    weak: Color32,
+}
+
+impl Geometry {
+    fn x_of(&self, p: f32) -> f32 {
+        self.plot.left() + (p - self.x_min) * self.ppp
+    }
+
+    fn row_y(&self, r: usize) -> f32 {
+        self.plot.top() + (r as f32 - self.y_top) * self.row_h
+    }
+
+    /// The program point under `pos`.
+    fn point_at(&self, pos: Pos2) -> Point {
+        Point((self.x_min + (pos.x - self.plot.left()) / self.ppp).max(0.0) as u32)
+    }
+}
+
 fn canvas_ui(
     ui: &mut egui::Ui,
     view: &mut ChartView,
-    mode: RowMode,
-    model: &ChartModel,
+    scene: &Scene,
     compile_id: LoadedId,
-    layout: &Layout,
-    state: &State,
-    focus: &Focus,
     steps: &[Step],
 ) -> Option<Command> {
+    let (model, layout) = (scene.model, scene.layout);
     let size = ui.available_size().max(Vec2::new(200.0, 120.0));
     let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
-    // The gutter fits the longest row label.
+    let gutter_w = gutter_width(model, layout);
+    let plot = Rect::from_min_max(
+        Pos2::new(rect.left() + gutter_w, rect.top() + HEADER_H),
+        Pos2::new(
+            rect.right() - 4.0,
+            rect.bottom() - FOOTER_H - strip_height(model),
+        ),
+    );
+    let visuals = ui.visuals().clone();
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
+
+    fit(view, scene, compile_id, plot, response.double_clicked());
+    let visible_rows = (plot.height() / view.row_h).max(1.0);
+    let max_top = (layout.rows.len() as f32 - visible_rows + 1.0).max(0.0);
+    pan_and_zoom(ui, view, model, plot, &response);
+    follow_step(view, scene, visible_rows);
+    view.y_top = view.y_top.clamp(0.0, max_top);
+
+    let g = Geometry {
+        rect,
+        plot,
+        x_min: view.x_min,
+        x_max: view.x_max,
+        ppp: plot.width() / (view.x_max - view.x_min),
+        y_top: view.y_top,
+        row_h: view.row_h,
+        visible_rows,
+        dark: visuals.dark_mode,
+        text_color: visuals.text_color(),
+        weak: visuals.weak_text_color(),
+    };
+    draw_axis(&painter, &g, model);
+    let plot_painter = ui.painter_at(plot);
+    let gutter_painter = ui.painter_at(Rect::from_min_max(
+        Pos2::new(rect.left(), plot.top()),
+        Pos2::new(plot.left(), plot.bottom()),
+    ));
+    draw_rows(&plot_painter, &gutter_painter, &g, scene);
+    draw_step_marks(&painter, &plot_painter, &g, scene);
+    draw_marked_code(&plot_painter, &g, &view.marked_insts);
+    draw_pressure(&painter, view, &g, scene, compile_id);
+    hover(view, &painter, &plot_painter, &g, scene, steps, response)
+}
+
+/// The gutter fits the longest row label.
+fn gutter_width(model: &ChartModel, layout: &Layout) -> f32 {
     let longest = layout
         .rows
         .iter()
@@ -461,26 +543,22 @@ fn canvas_ui(
         })
         .max()
         .unwrap_or(4);
-    let gutter_w = (longest as f32 * 6.8 + 12.0).clamp(40.0, 110.0);
-    let plot = Rect::from_min_max(
-        Pos2::new(rect.left() + gutter_w, rect.top() + HEADER_H),
-        Pos2::new(
-            rect.right() - 4.0,
-            rect.bottom()
-                - FOOTER_H
-                - if model.pressure.is_empty() {
-                    0.0
-                } else {
-                    PRESSURE_H
-                },
-        ),
-    );
-    let visuals = ui.visuals().clone();
-    let dark = visuals.dark_mode;
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
+    (longest as f32 * 6.8 + 12.0).clamp(40.0, 110.0)
+}
 
-    if view.fitted_for != Some(compile_id) || response.double_clicked() {
+/// The height of the register-pressure strip under the rows.
+fn strip_height(model: &ChartModel) -> f32 {
+    if model.pressure.is_empty() {
+        0.0
+    } else {
+        PRESSURE_H
+    }
+}
+
+/// The whole function in view for a new compile or on a double click.
+fn fit(view: &mut ChartView, scene: &Scene, compile_id: LoadedId, plot: Rect, again: bool) {
+    let (model, layout) = (scene.model, scene.layout);
+    if view.fitted_for != Some(compile_id) || again {
         if view.fitted_for != Some(compile_id) {
             // A big function starts compact: most rows are empty at any zoom.
             view.compact = model.vregs.len() > 400;
@@ -495,10 +573,16 @@ fn canvas_ui(
             14.0
         };
     }
-    let visible_rows = (plot.height() / view.row_h).max(1.0);
-    let max_top = (layout.rows.len() as f32 - visible_rows + 1.0).max(0.0);
+}
 
-    // Interaction: drag pans, wheel scrolls rows, Ctrl+wheel or pinch zooms x.
+/// Drag pans, wheel scrolls rows, Ctrl+wheel or pinch zooms x.
+fn pan_and_zoom(
+    ui: &egui::Ui,
+    view: &mut ChartView,
+    model: &ChartModel,
+    plot: Rect,
+    response: &egui::Response,
+) {
     if response.dragged() {
         let d = response.drag_delta();
         let ppp = plot.width() / (view.x_max - view.x_min);
@@ -519,9 +603,12 @@ fn canvas_ui(
         }
     }
     clamp_x(view, model);
+}
 
-    // Follow the current step: bring its bundle into view once per step.
-    let follow_key = (state.applied, mode);
+/// Follow the current step: bring its bundle into view once per step.
+fn follow_step(view: &mut ChartView, scene: &Scene, visible_rows: f32) {
+    let (model, layout, state, focus) = (scene.model, scene.layout, scene.state, scene.focus);
+    let follow_key = (state.applied, scene.mode);
     if view.followed != Some(follow_key) {
         view.followed = Some(follow_key);
         // A bundle split away entirely has no row left: follow its children.
@@ -555,36 +642,34 @@ fn canvas_ui(
             }
         }
     }
-    view.y_top = view.y_top.clamp(0.0, max_top);
+}
 
-    let span = view.x_max - view.x_min;
-    let ppp = plot.width() / span;
-    let x_of = |p: f32| plot.left() + (p - view.x_min) * ppp;
-    let row_y = |r: usize| plot.top() + (r as f32 - view.y_top) * view.row_h;
-    let text_color = visuals.text_color();
-    let weak = visuals.weak_text_color();
-    let grid = if dark {
+/// The instruction grid, the x-axis ticks and labels, and the block
+/// boundaries (a line over the plot and the block's name on top; when blocks
+/// are denser than a few pixels, only a tick in the header).
+fn draw_axis(painter: &egui::Painter, g: &Geometry, model: &ChartModel) {
+    let (plot, rect, weak, text_color) = (g.plot, g.rect, g.weak, g.text_color);
+    let x_of = |p: f32| g.x_of(p);
+    let grid = if g.dark {
         Color32::from_gray(34)
     } else {
         Color32::from_gray(228)
     };
-    let block_line = if dark {
+    let block_line = if g.dark {
         Color32::from_gray(120)
     } else {
         Color32::from_gray(110)
     };
     let font = FontId::monospace(10.0);
-
-    // Instruction grid, x-axis ticks and labels.
-    let inst_px = ppp * 2.0;
+    let inst_px = g.ppp * 2.0;
     let tick_every = [
         1u32, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000,
     ]
     .into_iter()
     .find(|t| *t as f32 * inst_px >= 44.0)
     .unwrap_or(50000);
-    let first_inst = (view.x_min / 2.0).floor().max(0.0) as u32;
-    let last_inst = ((view.x_max / 2.0).ceil().max(0.0) as u32).min(model.points / 2 + 1);
+    let first_inst = (g.x_min / 2.0).floor().max(0.0) as u32;
+    let last_inst = ((g.x_max / 2.0).ceil().max(0.0) as u32).min(model.points / 2 + 1);
     let mut shapes: Vec<Shape> = Vec::new();
     if inst_px >= 6.0 {
         for i in first_inst..=last_inst {
@@ -613,14 +698,12 @@ fn canvas_ui(
         }
         i += tick_every;
     }
-    // Block boundaries: a line over the whole plot and the block's name on top;
-    // when blocks are denser than a few pixels, only a tick in the header.
     let first_block = model
         .blocks
-        .partition_point(|b| (b.inst as f32 * 2.0) < view.x_min);
+        .partition_point(|b| (b.inst as f32 * 2.0) < g.x_min);
     let last_block = model
         .blocks
-        .partition_point(|b| (b.inst as f32 * 2.0) <= view.x_max);
+        .partition_point(|b| (b.inst as f32 * 2.0) <= g.x_max);
     let visible_blocks = last_block.saturating_sub(first_block);
     let dense = visible_blocks as f32 * 6.0 > plot.width();
     let mut last_label_x = f32::NEG_INFINITY;
@@ -658,10 +741,22 @@ fn canvas_ui(
         }
     }
     painter.extend(shapes);
+}
 
-    // Rows: labels in the gutter, zebra background, segment fills as one mesh.
-    let first_row = view.y_top.floor().max(0.0) as usize;
-    let last_row = ((view.y_top + visible_rows).ceil() as usize).min(layout.rows.len());
+/// The rows: labels in the gutter, zebra background, segment fills as one
+/// mesh, outlines for what the step touched, bundle names, use and def ticks.
+fn draw_rows(
+    plot_painter: &egui::Painter,
+    gutter_painter: &egui::Painter,
+    g: &Geometry,
+    scene: &Scene,
+) {
+    let (mode, model, layout, focus) = (scene.mode, scene.model, scene.layout, scene.focus);
+    let (plot, dark, text_color, weak) = (g.plot, g.dark, g.text_color, g.weak);
+    let (x_of, row_y) = (|p: f32| g.x_of(p), |r: usize| g.row_y(r));
+    let inst_px = g.ppp * 2.0;
+    let first_row = g.y_top.floor().max(0.0) as usize;
+    let last_row = ((g.y_top + g.visible_rows).ceil() as usize).min(layout.rows.len());
     let mut mesh = Mesh::default();
     let mut outlines: Vec<Shape> = Vec::new();
     let mut labels: Vec<(Pos2, String, Color32)> = Vec::new();
@@ -673,17 +768,12 @@ fn canvas_ui(
                 .any(|i| Some(i.bundle) == focus.bundle)
         })
         .collect();
-    let plot_painter = ui.painter_at(plot);
-    let gutter_painter = ui.painter_at(Rect::from_min_max(
-        Pos2::new(rect.left(), plot.top()),
-        Pos2::new(plot.left(), plot.bottom()),
-    ));
     let mut prev_lane: Option<&str> = None;
     for r in first_row..last_row {
         let y = row_y(r);
         let row_rect = Rect::from_min_max(
             Pos2::new(plot.left(), y),
-            Pos2::new(plot.right(), y + view.row_h),
+            Pos2::new(plot.right(), y + g.row_h),
         );
         if focus_rows.contains(&r) {
             mesh.add_colored_rect(
@@ -717,18 +807,18 @@ fn canvas_ui(
                 (l, weak)
             }
         };
-        if view.row_h >= 9.0 && !label.is_empty() {
+        if g.row_h >= 9.0 && !label.is_empty() {
             gutter_painter.text(
-                Pos2::new(plot.left() - 4.0, y + view.row_h / 2.0),
+                Pos2::new(plot.left() - 4.0, y + g.row_h / 2.0),
                 Align2::RIGHT_CENTER,
                 label,
-                FontId::monospace((view.row_h - 4.0).min(11.0)),
+                FontId::monospace((g.row_h - 4.0).min(11.0)),
                 color,
             );
         }
-        let pad = if view.row_h >= 8.0 { 2.0 } else { 0.5 };
+        let pad = if g.row_h >= 8.0 { 2.0 } else { 0.5 };
         for item in layout.row_items(r) {
-            if (item.to as f32) < view.x_min || (item.from as f32) > view.x_max {
+            if (item.to as f32) < g.x_min || (item.from as f32) > g.x_max {
                 continue;
             }
             let x0 = x_of(item.from as f32).max(plot.left() - 2.0);
@@ -737,7 +827,7 @@ fn canvas_ui(
                 x1 = x0 + 1.0;
             }
             let seg_rect =
-                Rect::from_min_max(Pos2::new(x0, y + pad), Pos2::new(x1, y + view.row_h - pad));
+                Rect::from_min_max(Pos2::new(x0, y + pad), Pos2::new(x1, y + g.row_h - pad));
             mesh.add_colored_rect(seg_rect, status_color(item.status));
             let highlight = if Some(item.bundle) == focus.bundle {
                 Some((CURRENT, 2.0))
@@ -765,7 +855,7 @@ fn canvas_ui(
                     StrokeKind::Outside,
                 ));
             }
-            if x1 - x0 > 34.0 && view.row_h >= 12.0 {
+            if x1 - x0 > 34.0 && g.row_h >= 12.0 {
                 let text = match mode {
                     RowMode::VReg => format!("b{}", item.bundle),
                     RowMode::PReg => match model.vreg_of(item.range) {
@@ -775,7 +865,7 @@ fn canvas_ui(
                 };
                 if (text.len() as f32) * 6.2 + 6.0 < x1 - x0 {
                     labels.push((
-                        Pos2::new(x0.max(plot.left()) + 3.0, y + view.row_h / 2.0),
+                        Pos2::new(x0.max(plot.left()) + 3.0, y + g.row_h / 2.0),
                         text,
                         Color32::from_gray(20),
                     ));
@@ -825,7 +915,18 @@ fn canvas_ui(
             color,
         );
     }
-    // Where this step split, and where it found conflicts.
+}
+
+/// Where this step split, where it found conflicts, or that there is
+/// nothing to show.
+fn draw_step_marks(
+    painter: &egui::Painter,
+    plot_painter: &egui::Painter,
+    g: &Geometry,
+    scene: &Scene,
+) {
+    let (focus, layout, plot, weak) = (scene.focus, scene.layout, g.plot, g.weak);
+    let x_of = |p: f32| g.x_of(p);
     if let Some(at) = focus.split_at {
         let x = x_of(at.0 as f32);
         plot_painter.add(Shape::dashed_line(
@@ -856,9 +957,12 @@ fn canvas_ui(
             weak,
         );
     }
+}
 
-    // The selected code's instructions: bands across the rows.
-    for &inst in &view.marked_insts {
+/// The selected code's instructions: bands across the rows.
+fn draw_marked_code(plot_painter: &egui::Painter, g: &Geometry, marked_insts: &[u32]) {
+    let (plot, x_of) = (g.plot, |p: f32| g.x_of(p));
+    for &inst in marked_insts {
         let (x0, x1) = (x_of(inst as f32 * 2.0), x_of(inst as f32 * 2.0 + 2.0));
         if x1 >= plot.left() && x0 <= plot.right() {
             plot_painter.rect_filled(
@@ -871,14 +975,19 @@ fn canvas_ui(
             );
         }
     }
+}
 
-    // Register pressure under the rows: values live per point against the
-    // registers of the class, and the registers taken after this step.
-    let strip_h = if model.pressure.is_empty() {
-        0.0
-    } else {
-        PRESSURE_H
-    };
+/// Register pressure under the rows: values live per point against the
+/// registers of the class, and the registers taken after this step.
+fn draw_pressure(
+    painter: &egui::Painter,
+    view: &mut ChartView,
+    g: &Geometry,
+    scene: &Scene,
+    compile_id: LoadedId,
+) {
+    let (model, state, plot, rect) = (scene.model, scene.state, g.plot, g.rect);
+    let strip_h = strip_height(model);
     if strip_h > 0.0 {
         let stale =
             !matches!(&view.taken, Some((id, k, _)) if *id == compile_id && *k == state.applied);
@@ -896,25 +1005,40 @@ fn canvas_ui(
         );
         let taken = view.taken.as_ref().map(|t| &t.2);
         pressure_strip(
-            &painter,
+            painter,
             strip,
             rect.left() + 4.0,
             model,
             taken,
-            view.x_min,
-            ppp,
-            dark,
+            g.x_min,
+            g.ppp,
+            g.dark,
         );
     }
+}
 
-    // Hover: crosshair, instruction text in the footer, tooltip for a segment.
+/// Hover: the crosshair, the instruction under the pointer in the footer,
+/// a tooltip for a segment; a click on one jumps to its bundle's next step.
+#[allow(clippy::too_many_arguments)]
+fn hover(
+    view: &mut ChartView,
+    painter: &egui::Painter,
+    plot_painter: &egui::Painter,
+    g: &Geometry,
+    scene: &Scene,
+    steps: &[Step],
+    response: egui::Response,
+) -> Option<Command> {
+    let (model, layout, state, focus) = (scene.model, scene.layout, scene.state, scene.focus);
+    let (plot, rect, weak, text_color, ppp) = (g.plot, g.rect, g.weak, g.text_color, g.ppp);
+    let strip_h = strip_height(model);
     let mut command = None;
     let footer = Rect::from_min_max(
         Pos2::new(rect.left() + 4.0, plot.bottom() + strip_h),
         rect.right_bottom(),
     );
     let hover = response.hover_pos().filter(|p| plot.contains(*p));
-    let point_at = |pos: Pos2| Point((view.x_min + (pos.x - plot.left()) / ppp).max(0.0) as u32);
+    let point_at = |pos: Pos2| g.point_at(pos);
     view.hovered_inst = hover.map(|pos| point_at(pos).inst());
     let footer_text = match hover {
         Some(pos) => {
@@ -943,11 +1067,11 @@ fn canvas_ui(
         text_color,
     );
     let hit = hover.and_then(|pos| {
-        let row = (view.y_top + (pos.y - plot.top()) / view.row_h).floor();
+        let row = (g.y_top + (pos.y - plot.top()) / g.row_h).floor();
         if row < 0.0 {
             return None;
         }
-        let p = view.x_min + (pos.x - plot.left()) / ppp;
+        let p = g.x_min + (pos.x - plot.left()) / ppp;
         let slack = 2.0 / ppp;
         layout
             .row_items(row as usize)
