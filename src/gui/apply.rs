@@ -611,6 +611,7 @@ impl App {
     fn apply_files(&mut self, command: Command) -> bool {
         match command {
             Command::OpenPath(p) => {
+                self.view.dialog_note = None;
                 self.view.path_text = p.display().to_string();
                 self.open(Source::Path(p), None);
                 true

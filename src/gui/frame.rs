@@ -302,7 +302,11 @@ impl App {
         egui::Panel::top("toolbar").show(ui, |ui| {
             open::toolbar_ui(
                 ui,
-                &mut self.view,
+                open::PathField {
+                    text: &mut self.view.path_text,
+                    focus: &mut self.view.focus_path_field,
+                },
+                self.view.dialog_note.as_deref(),
                 self.settings,
                 self.budget,
                 self.source.as_ref(),

@@ -7,7 +7,7 @@ use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
 use super::command::Command;
-use super::state::{Busy, ViewState};
+use super::state::Busy;
 use super::worker::{Budget, Source};
 
 /// The path field's id, so the app can focus it when the dialog fails.
@@ -15,10 +15,18 @@ pub fn path_field_id() -> egui::Id {
     egui::Id::unique("open_path_field")
 }
 
+/// The path field: the text being typed (the panel's own), and whether it
+/// should take the focus (set when the file dialog could not be shown).
+pub struct PathField<'a> {
+    pub text: &'a mut String,
+    pub focus: &'a mut bool,
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn toolbar_ui(
     ui: &mut egui::Ui,
-    view: &mut ViewState,
+    field: PathField,
+    note: Option<&str>,
     settings: Settings,
     budget: Budget,
     source: Option<&Source>,
@@ -41,22 +49,21 @@ pub fn toolbar_ui(
             commands.push(Command::OpenDialog);
         }
         let path_label = ui.label("Path");
-        let field = egui::TextEdit::singleline(&mut view.path_text)
+        let edit = egui::TextEdit::singleline(&mut *field.text)
             .id(path_field_id())
             .hint_text("type a path to a .wasm, .wat, .clif file or a regalloc2 log")
             .desired_width(260.0);
         let resp = ui
-            .add(field)
+            .add(edit)
             .labelled_by(path_label.id)
             .on_hover_text("Path of the file to open; Enter opens it");
-        if view.focus_path_field {
+        if *field.focus {
             resp.request_focus();
-            view.focus_path_field = false;
+            *field.focus = false;
         }
         let entered = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let path = view.path_text.trim().to_string();
+        let path = field.text.trim().to_string();
         if (ui.button("Open path").clicked() || entered) && !path.is_empty() {
-            view.dialog_note = None;
             commands.push(Command::OpenPath(path.into()));
         }
         if ui
@@ -100,7 +107,7 @@ pub fn toolbar_ui(
                 ui.label(RichText::new(format!("{file}{took}")).weak());
             }
         }
-        if let Some(note) = &view.dialog_note {
+        if let Some(note) = note {
             ui.separator();
             ui.colored_label(Color32::from_rgb(230, 170, 60), note);
         }

@@ -1,7 +1,9 @@
 //! The app's state: what is open and on screen ([`App`]), what survives a
 //! restart ([`Persisted`]) and the panels' own view state ([`ViewState`]).
-//! Read-only accessors live here (the tests use them); every change goes
-//! through `App::apply` in `gui/apply.rs`.
+//! Read-only accessors live here (the tests use them). Every change to what
+//! is open, compiled or shown goes through `App::apply` in `gui/apply.rs`;
+//! the panels edit in place only their own view state in [`ViewState`] (the
+//! text being typed, scroll and zoom), and each gets just the fields it draws.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
