@@ -80,19 +80,45 @@ fn clicking_a_move_jumps_to_its_cause() {
 #[test]
 fn stepping_marks_the_bundle_in_every_view() {
     let mut h = linked("loop.wat", "loop");
-    let mut everywhere = 0;
-    for _ in 0..30 {
+    // Every step to the last: a step that marks its bundle's VCode marks
+    // the optimized CLIF and the final code too (every VCode instruction
+    // comes from one and emits into the other), and the Wasm text and the
+    // translated CLIF together (one operator, its CLIF as translated); only
+    // uses outside any operator (arguments, the prologue) mark no Wasm.
+    let (mut everywhere, mut in_vcode, mut steps) = (0, 0, 0);
+    loop {
         h.get_by_label("Forward >").click();
         h.run_steps(2);
         let app = h.state();
-        let all = CodeTab::ALL
-            .iter()
-            .all(|&t| !app.code_marks(t).1.is_empty());
-        if all {
-            everywhere += 1;
+        let (k, n) = app.cursor().unwrap();
+        let marked = |t: CodeTab| !app.code_marks(t).1.is_empty();
+        if marked(CodeTab::VCode) {
+            in_vcode += 1;
+            assert!(
+                marked(CodeTab::ClifOptimized) && marked(CodeTab::Final),
+                "step {k}"
+            );
+        }
+        assert_eq!(
+            marked(CodeTab::Wasm),
+            marked(CodeTab::ClifTranslated),
+            "step {k}"
+        );
+        everywhere += usize::from(CodeTab::ALL.iter().all(|&t| marked(t)));
+        steps += 1;
+        if k == n {
+            break;
         }
     }
-    assert!(everywhere >= 5, "only {everywhere} steps marked every view");
+    assert!(steps >= 50, "{steps} steps");
+    assert!(
+        in_vcode * 4 >= steps * 3,
+        "{in_vcode} of {steps} steps mark the VCode"
+    );
+    assert!(
+        everywhere * 10 >= in_vcode * 9,
+        "{everywhere} of {in_vcode} steps that mark the VCode mark every view"
+    );
 }
 
 #[test]

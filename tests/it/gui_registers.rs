@@ -121,9 +121,15 @@ fn the_export_menu_writes_the_chart_and_the_report() {
         assert!(written.is_file(), "{}", h.state().note().unwrap());
         h.state_mut().apply(Command::ExportDone(Ok(String::new())));
     }
+    let steps = h.state().cursor().unwrap().1;
     let svg = std::fs::read_to_string(dir.path().join("pressure-step20.svg")).unwrap();
     assert!(roxmltree::Document::parse(&svg).is_ok());
-    assert!(svg.contains("step 20 of"));
+    assert!(svg.contains(&format!("step 20 of {steps}")), "{steps} steps");
+    // The report lists every edit the app's Moves tab lists.
+    let html = std::fs::read_to_string(dir.path().join("pressure-report.html")).unwrap();
+    let moves = h.state().moves().unwrap().moves.len();
+    assert!(moves > 0);
+    assert_eq!(html.matches("<tr class=\"move\"").count(), moves);
 }
 
 #[test]
