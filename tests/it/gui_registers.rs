@@ -124,7 +124,10 @@ fn the_export_menu_writes_the_chart_and_the_report() {
     let steps = h.state().cursor().unwrap().1;
     let svg = std::fs::read_to_string(dir.path().join("pressure-step20.svg")).unwrap();
     assert!(roxmltree::Document::parse(&svg).is_ok());
-    assert!(svg.contains(&format!("step 20 of {steps}")), "{steps} steps");
+    assert!(
+        svg.contains(&format!("step 20 of {steps}")),
+        "{steps} steps"
+    );
     // The report lists every edit the app's Moves tab lists.
     let html = std::fs::read_to_string(dir.path().join("pressure-report.html")).unwrap();
     let moves = h.state().moves().unwrap().moves.len();

@@ -368,7 +368,7 @@ fn engine_header_and_render_round_trip() {
     let rendered = reduce::render(&header, p.function().unwrap());
     let file = spillscope::engine::input::clif::parse(Path::new("fib.clif"), &rendered).unwrap();
     assert_eq!(file.functions.len(), 1);
-    assert_eq!(file.isas.len(), 1);
+    assert_eq!(file.isas().len(), 1);
     assert_eq!(
         file.functions[0].0.display().to_string(),
         p.function().unwrap().display().to_string()
@@ -479,7 +479,7 @@ block2:\n\
     return v9, v5, v6, v8\n\
 }\n";
     let file = spillscope::engine::input::clif::parse(Path::new("mix.clif"), text).unwrap();
-    let isa = &file.isas[0];
+    let isa = &file.isas()[0];
     let func = &file.functions[0].0;
     let options = reduce::Options {
         header: reduce::header_of(text),

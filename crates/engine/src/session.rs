@@ -17,6 +17,7 @@ use crate::compile::{
     self, CheckerVerdict, ClifJob, CompileEnd, CompileJob, CompiledCode, TracedCompile,
 };
 use crate::error::{EngineError, EngineResult};
+use crate::input::clif::ClifTarget;
 use crate::input::environ::{self, EngineSettings};
 use crate::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
 use crate::input::translate::{self, Translation, WasmtimeSettings};
@@ -160,24 +161,31 @@ pub fn prepare_with(
         }
         Body::Clif(text) => {
             let file = clif::parse(&input.path, text)?;
-            let flags = if let Some(isa) = file.isas.first() {
-                flags_from_isa(&**isa)
-            } else {
-                let triple = match settings.target.triple() {
-                    Some(t) => t.to_string(),
-                    None => target_lexicon::Triple::host().to_string(),
-                };
-                let shared = file.flags.as_ref().expect("no target means flags");
-                CompilerFlags {
-                    triple,
-                    shared: shared
-                        .iter()
-                        .map(|v| Flag {
-                            name: v.name.to_string(),
-                            value: v.value_string(),
-                        })
-                        .collect(),
-                    isa: Vec::new(),
+            let flags = match (&file.target, file.isas().first()) {
+                (_, Some(isa)) => flags_from_isa(&**isa),
+                (ClifTarget::Isas(_), None) => {
+                    return Err(EngineError::InvalidClif {
+                        path: input.path.clone(),
+                        line: 0,
+                        message: "its target lines name no ISA".into(),
+                    });
+                }
+                (ClifTarget::Flags(shared), None) => {
+                    let triple = match settings.target.triple() {
+                        Some(t) => t.to_string(),
+                        None => target_lexicon::Triple::host().to_string(),
+                    };
+                    CompilerFlags {
+                        triple,
+                        shared: shared
+                            .iter()
+                            .map(|v| Flag {
+                                name: v.name.to_string(),
+                                value: v.value_string(),
+                            })
+                            .collect(),
+                        isa: Vec::new(),
+                    }
                 }
             };
             let (function, line) = file

@@ -12,13 +12,28 @@ use cranelift_reader::{IsaSpec, ParseOptions};
 use crate::error::{EngineError, EngineResult};
 use crate::input::functions::FunctionInfo;
 
+/// What a CLIF file says it compiles for.
+pub enum ClifTarget {
+    /// ISAs from `target` lines (with the `set` lines before them).
+    Isas(Vec<OwnedTargetIsa>),
+    /// No `target` line: the shared flags of the `set` lines.
+    Flags(cranelift_codegen::settings::Flags),
+}
+
 /// A parsed CLIF file.
 pub struct ClifFile {
     pub functions: Vec<(Function, usize)>,
-    /// ISAs from `target` lines (with the `set` lines before them), if any.
-    pub isas: Vec<OwnedTargetIsa>,
-    /// Shared flags from `set` lines when the file names no target.
-    pub flags: Option<cranelift_codegen::settings::Flags>,
+    pub target: ClifTarget,
+}
+
+impl ClifFile {
+    /// The ISAs its `target` lines name (none without one).
+    pub fn isas(&self) -> &[OwnedTargetIsa] {
+        match &self.target {
+            ClifTarget::Isas(isas) => isas,
+            ClifTarget::Flags(_) => &[],
+        }
+    }
 }
 
 /// Parses `text`; parse errors and parser panics become errors naming the line.
@@ -247,18 +262,11 @@ fn parse_current(path: &Path, text: &str) -> EngineResult<ClifFile> {
                     .into_iter()
                     .map(|(f, d)| (f, d.location.line_number))
                     .collect::<Vec<_>>();
-                match file.isa_spec {
-                    IsaSpec::None(flags) => ClifFile {
-                        functions,
-                        isas: Vec::new(),
-                        flags: Some(flags),
-                    },
-                    IsaSpec::Some(isas) => ClifFile {
-                        functions,
-                        isas,
-                        flags: None,
-                    },
-                }
+                let target = match file.isa_spec {
+                    IsaSpec::None(flags) => ClifTarget::Flags(flags),
+                    IsaSpec::Some(isas) => ClifTarget::Isas(isas),
+                };
+                ClifFile { functions, target }
             })
         })
     });

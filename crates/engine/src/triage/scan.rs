@@ -861,13 +861,14 @@ fn test_function(
                 Some(h) => h,
                 None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
             };
-            Ok::<_, EngineError>(reduce::render_in(
-                &header,
-                prepared
-                    .function()
-                    .expect("scans compile CLIF: Wasmtime's or the input's"),
-                dialect,
-            ))
+            // Scans compile CLIF (Wasmtime's or the input's): a function to
+            // write out is always there.
+            let function = prepared.function().ok_or_else(|| EngineError::Compile {
+                path: path.to_path_buf(),
+                function: prepared.label.clone(),
+                message: "no CLIF function to give the test command".into(),
+            })?;
+            Ok::<_, EngineError>(reduce::render_in(&header, function, dialect))
         }))
     });
     let text = match rendered {
