@@ -193,10 +193,9 @@ pub struct Holding {
 
 /// The single-pass steps of `trace`, when the single-pass allocator made it.
 fn single_pass_report(trace: &Trace, names: Option<RegNames>) -> Option<SinglePassReport> {
-    let log = &trace.single_pass;
-    if !trace.is_single_pass() {
+    let crate::engine::trace::Allocation::SinglePass(log) = trace.allocation() else {
         return None;
-    }
+    };
     let steps = log
         .steps
         .iter()

@@ -11,8 +11,7 @@ use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::moves::{self, MoveReport};
 use crate::engine::replay::single_pass::{self, SpState};
 use crate::engine::session::{FunctionTrace, Settings};
-use crate::engine::trace::RegNames;
-use crate::engine::trace::SinglePassLog;
+use crate::engine::trace::{Allocation, RegNames, SinglePassLog};
 
 use super::chart_model::{ChartModel, Focus};
 use super::lineage_model::LineageModel;
@@ -112,23 +111,16 @@ impl Compiled {
         let chart = ChartModel::new(&trace);
         let summary = Summary::new(&trace);
         let names = trace.reg_names();
-        let headlines = if trace.replay.trace().is_single_pass() {
-            // Single-pass: its own steps.
-            trace
-                .traced
-                .trace
-                .single_pass
+        let headlines = match trace.traced.trace.allocation() {
+            Allocation::Backtracking(steps) => steps
+                .iter()
+                .map(|s| crate::engine::replay::explain::headline(s, names))
+                .collect(),
+            Allocation::SinglePass(log) => log
                 .steps
                 .iter()
                 .map(|s| crate::engine::replay::single_pass::headline(s, names))
-                .collect()
-        } else {
-            trace
-                .replay
-                .steps()
-                .iter()
-                .map(|s| crate::engine::replay::explain::headline(s, names))
-                .collect()
+                .collect(),
         };
         let diagnosis = diagnose::diagnose(&trace.traced.trace);
         let lineage = LineageModel::new(&trace.traced.trace, &trace.replay, &diagnosis, names);
@@ -247,21 +239,17 @@ impl Loaded {
 
     /// The single-pass allocator's steps, when they are the steps.
     pub fn single_pass(&self) -> Option<&SinglePassLog> {
-        let log = &self.compiled.trace.traced.trace.single_pass;
-        self.compiled
-            .trace
-            .replay
-            .trace()
-            .is_single_pass()
-            .then_some(log)
+        match self.compiled.trace.traced.trace.allocation() {
+            Allocation::SinglePass(log) => Some(log),
+            Allocation::Backtracking(_) => None,
+        }
     }
 
     /// Moves the cursor to after `k` steps (at most all of them).
     pub fn seek(&mut self, k: usize) {
         let k = k.min(self.steps());
         // `single_pass()`, with the borrow kept to the trace.
-        let log = &self.compiled.trace.traced.trace.single_pass;
-        if self.compiled.trace.replay.trace().is_single_pass() {
+        if let Allocation::SinglePass(log) = self.compiled.trace.traced.trace.allocation() {
             self.sp_state.seek(log, self.cursor, k);
             self.cursor = k;
             return;

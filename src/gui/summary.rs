@@ -62,7 +62,10 @@ impl Summary {
             unparsed_records: trace.unparsed,
             stopped: trace.stopped.as_ref().map(ToString::to_string),
             trace_ms: t.trace_elapsed.as_millis(),
-            single_pass: trace.is_single_pass().then(|| trace.single_pass.counts()),
+            single_pass: match trace.allocation() {
+                crate::engine::trace::Allocation::SinglePass(log) => Some(log.counts()),
+                crate::engine::trace::Allocation::Backtracking(_) => None,
+            },
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::Replay;
 use crate::trace::{
-    BundleId, Event, Loc, Outcome, PReg, RegClass, RegNames, SpAt, SpEvent, SpStep, Step, VRegId,
+    Allocation, BundleId, Event, Loc, Outcome, PReg, RegClass, RegNames, SpAt, SpEvent, SpStep,
+    Step, VRegId,
 };
 
 /// One condition on a step.
@@ -122,14 +123,15 @@ impl StepQuery {
     /// Whether step `i` (0-based) of `replay` matches every term. A
     /// single-pass trace is searched in its own steps.
     pub fn matches(&self, replay: &Replay, i: usize) -> bool {
-        if replay.trace().is_single_pass() {
-            return match replay.trace().single_pass.steps.get(i) {
-                Some(step) => self.terms.iter().all(|t| single_pass_matches(*t, step)),
-                None => false,
-            };
+        match replay.trace().allocation() {
+            Allocation::SinglePass(log) => log
+                .steps
+                .get(i)
+                .is_some_and(|step| self.terms.iter().all(|t| single_pass_matches(*t, step))),
+            Allocation::Backtracking(steps) => steps
+                .get(i)
+                .is_some_and(|step| self.terms.iter().all(|t| term_matches(*t, replay, i, step))),
         }
-        let step = &replay.steps()[i];
-        self.terms.iter().all(|t| term_matches(*t, replay, i, step))
     }
 
     /// The 0-based indices of the matching steps.

@@ -616,7 +616,23 @@ pub struct Trace {
     pub single_pass: SinglePassLog,
 }
 
+/// A trace's allocation, by the allocator that made it: the backtracking
+/// allocator's bundle steps, or the single-pass allocator's log.
+#[derive(Clone, Copy)]
+pub enum Allocation<'a> {
+    Backtracking(&'a [Step]),
+    SinglePass(&'a SinglePassLog),
+}
+
 impl Trace {
+    /// The allocation this trace records, as its allocator made it.
+    pub fn allocation(&self) -> Allocation<'_> {
+        match self.algorithm {
+            Algorithm::Backtracking => Allocation::Backtracking(&self.steps),
+            Algorithm::SinglePass => Allocation::SinglePass(&self.single_pass),
+        }
+    }
+
     /// Every value in the order a chart's rows list them, the app's and the
     /// exports' alike: by first definition (the earliest start of its live
     /// ranges in the dumps before and after allocation), then by number, so
@@ -652,15 +668,11 @@ impl Trace {
         vregs
     }
 
-    pub fn is_single_pass(&self) -> bool {
-        self.algorithm == Algorithm::SinglePass
-    }
-
     /// Its allocator's steps: the bundle steps, or the single-pass steps.
     pub fn step_count(&self) -> usize {
-        match self.algorithm {
-            Algorithm::Backtracking => self.steps.len(),
-            Algorithm::SinglePass => self.single_pass.steps.len(),
+        match self.allocation() {
+            Allocation::Backtracking(steps) => steps.len(),
+            Allocation::SinglePass(log) => log.steps.len(),
         }
     }
 }
