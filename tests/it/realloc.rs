@@ -228,11 +228,11 @@ fn registers_and_trace_registers_json_agree() {
 }
 
 /// The register counts the pressure view and the app's Registers tab use
-/// (a table, so a log with a known target needs no compile) are those of the
-/// machine environment Cranelift really gives regalloc2 on every target, read
-/// from regalloc2's own records of a compile.
+/// (from a one-instruction probe per target) are those of the machine
+/// environment Cranelift gives regalloc2 for a real function of Wasmtime's,
+/// read from regalloc2's own records of that compile, on every target.
 #[test]
-fn the_pressure_table_matches_each_targets_machine_env() {
+fn pressure_counts_are_each_targets_machine_env() {
     use spillscope::engine::replay::pressure;
     use spillscope::engine::trace::RegClass;
     let input = Input::load(&common::samples_dir().join("lessons/pressure.wat")).unwrap();
@@ -251,12 +251,11 @@ fn the_pressure_table_matches_each_targets_machine_env() {
         let func = session::rebuild_function(&input, &prepared).unwrap();
         for class in [RegClass::Int, RegClass::Float, RegClass::Vector] {
             let env = func.allocatable(class.into()).len() as u32;
-            let table = pressure::allocatable(&prepared.flags.triple, class);
-            match table {
-                Some(n) => assert_eq!(n, env, "{target:?} {class:?}: table vs MachineEnv"),
-                // The table leaves out only classes the target has no
-                // allocatable registers in.
-                None => assert_eq!(env, 0, "{target:?} {class:?}: missing from the table"),
+            let probed = pressure::allocatable(&prepared.flags.triple, class);
+            match probed {
+                Some(n) => assert_eq!(n, env, "{target:?} {class:?}: probe vs the function's"),
+                // None only for a class without allocatable registers.
+                None => assert_eq!(env, 0, "{target:?} {class:?}: no count"),
             }
         }
     }

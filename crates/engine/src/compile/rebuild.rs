@@ -50,6 +50,57 @@ pub fn rebuild(job: &dyn CompileJob, triple: &str) -> Result<RebuiltFunction, St
     }
 }
 
+/// The registers regalloc2 may allocate on `triple`, per class (int,
+/// float, vector), read from the `MachineEnv` Cranelift gives it: a
+/// one-instruction function compiled once per target with the single-pass
+/// allocator, whose log carries the environment; cached for the process.
+/// `None` for a triple Cranelift has no backend for.
+pub fn register_counts(triple: &str) -> Option<[u32; 3]> {
+    static CACHE: std::sync::Mutex<std::collections::BTreeMap<String, Option<[u32; 3]>>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let cached = CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(triple)
+        .copied();
+    if let Some(counts) = cached {
+        return counts;
+    }
+    let counts = probe_register_counts(triple);
+    CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(triple.to_string(), counts);
+    counts
+}
+
+fn probe_register_counts(triple: &str) -> Option<[u32; 3]> {
+    use cranelift_codegen::settings::Configurable as _;
+    let parsed: target_lexicon::Triple = triple.parse().ok()?;
+    let mut shared = cranelift_codegen::settings::builder();
+    shared.set("regalloc_algorithm", "single_pass").ok()?;
+    let isa = cranelift_codegen::isa::lookup(parsed)
+        .ok()?
+        .finish(cranelift_codegen::settings::Flags::new(shared))
+        .ok()?;
+    let text = "function %probe(i64) -> i64 {\nblock0(v0: i64):\n    return v0\n}\n";
+    let func = cranelift_reader::parse_functions(text)
+        .ok()?
+        .into_iter()
+        .next()?;
+    let job = super::ClifJob {
+        func: &func,
+        isa: &*isa,
+    };
+    let rebuilt = rebuild(&job, triple).ok()?;
+    let count = |class| allocatable(&rebuilt.env, class).len() as u32;
+    Some([
+        count(RegClass::Int),
+        count(RegClass::Float),
+        count(RegClass::Vector),
+    ])
+}
+
 /// One block as regalloc2 saw it.
 #[derive(Clone, Debug)]
 struct BlockData {

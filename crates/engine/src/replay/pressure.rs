@@ -16,23 +16,18 @@ use std::collections::HashMap;
 use super::{Replay, State, Status};
 use crate::trace::{Event, Loc, Outcome, RegClass, Trace, VRegId};
 
-/// Registers regalloc2 may allocate in `class` on the target of `triple`.
+/// Registers regalloc2 may allocate in `class` on the target of `triple`:
+/// the count in the machine environment Cranelift gives it there
+/// ([`register_counts`](crate::compile::rebuild::register_counts)). `None`
+/// for an unknown target or a class without allocatable registers.
 pub fn allocatable(triple: &str, class: RegClass) -> Option<u32> {
-    let arch = triple.split('-').next().unwrap_or("");
-    match (arch, class) {
-        // rsi rdi rax rcx rdx r8-r11, then rbx r12-r15.
-        ("x86_64", RegClass::Int) => Some(14),
-        ("x86_64", RegClass::Float) => Some(16),
-        // x0-x15, then x19-x28.
-        ("aarch64", RegClass::Int) => Some(26),
-        ("aarch64", RegClass::Float) => Some(32),
-        (a, RegClass::Int) if a.starts_with("riscv64") => Some(24),
-        (a, RegClass::Float | RegClass::Vector) if a.starts_with("riscv64") => Some(32),
-        // r2-r7, then r8-r14.
-        ("s390x", RegClass::Int) => Some(13),
-        ("s390x", RegClass::Float) => Some(32),
-        _ => None,
-    }
+    let counts = crate::compile::rebuild::register_counts(triple)?;
+    let n = match class {
+        RegClass::Int => counts[0],
+        RegClass::Float => counts[1],
+        RegClass::Vector => counts[2],
+    };
+    (n > 0).then_some(n)
 }
 
 /// One register class's pressure over a function.
@@ -208,16 +203,20 @@ mod tests {
     }
 
     #[test]
-    fn the_table_knows_the_four_targets_and_nothing_else() {
-        for triple in [
-            "x86_64-unknown-linux-gnu",
-            "aarch64-unknown-linux-gnu",
-            "riscv64gc-unknown-linux-gnu",
-            "s390x-unknown-linux-gnu",
+    fn counts_come_for_the_four_targets_and_none_elsewhere() {
+        for (triple, int) in [
+            // rsi rdi rax rcx rdx r8-r11, then rbx r12-r15.
+            ("x86_64-unknown-linux-gnu", 14),
+            // x0-x15, then x19-x28.
+            ("aarch64-unknown-linux-gnu", 26),
+            ("riscv64gc-unknown-linux-gnu", 24),
+            // r2-r7, then r8-r14.
+            ("s390x-unknown-linux-gnu", 13),
         ] {
-            assert!(allocatable(triple, RegClass::Int).is_some(), "{triple}");
+            assert_eq!(allocatable(triple, RegClass::Int), Some(int), "{triple}");
             assert!(allocatable(triple, RegClass::Float).is_some(), "{triple}");
         }
         assert_eq!(allocatable("wasm32-unknown-unknown", RegClass::Int), None);
+        assert_eq!(allocatable("not-a-target", RegClass::Int), None);
     }
 }
