@@ -188,37 +188,57 @@ fn name(m: &[String]) -> String {
     m.join("::")
 }
 
-/// The engine is a crate of its own whose dependency tree holds no GUI or
-/// command-line crate: a headless build links none of them.
-#[test]
-fn the_engine_crate_depends_on_no_front_end() {
+/// The GUI crates a headless build must not link.
+const FRONT_END_CRATES: [&str; 8] = [
+    "egui",
+    "eframe",
+    "epaint",
+    "winit",
+    "rfd",
+    "glow",
+    "egui_plot",
+    "egui-winit",
+];
+
+/// The crates in the normal (not dev, not build) dependency tree of
+/// `package`, as `cargo tree` lists them; `extra` are more arguments.
+fn dependency_tree(package: &str, extra: &[&str]) -> BTreeSet<String> {
+    let mut args = vec![
+        "tree",
+        "--offline",
+        "--locked",
+        "-p",
+        package,
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ];
+    args.extend_from_slice(extra);
     let out = std::process::Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--offline",
-            "--locked",
-            "-p",
-            "spillscope-engine",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ])
+        .args(&args)
         .output()
         .expect("cargo tree runs");
     assert!(
         out.status.success(),
-        "cargo tree failed: {}",
+        "cargo {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let tree = String::from_utf8_lossy(&out.stdout);
-    let crates: BTreeSet<&str> = tree
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .collect();
+        .map(str::to_string)
+        .collect()
+}
+
+/// The engine is a crate of its own whose dependency tree holds no GUI or
+/// command-line crate: a headless build links none of them.
+#[test]
+fn the_engine_crate_depends_on_no_front_end() {
+    let crates = dependency_tree("spillscope-engine", &[]);
     // The tree is real: the engine's own pinned dependencies are in it.
     for needed in [
         "spillscope-engine",
@@ -226,27 +246,64 @@ fn the_engine_crate_depends_on_no_front_end() {
         "regalloc2",
         "cranelift-codegen",
     ] {
-        assert!(crates.contains(needed), "{needed} missing from:\n{tree}");
+        assert!(crates.contains(needed), "{needed} missing from {crates:?}");
     }
-    let front: Vec<&&str> = crates
+    let front: Vec<&String> = crates
         .iter()
-        .filter(|c| {
-            [
-                "egui",
-                "eframe",
-                "epaint",
-                "winit",
-                "rfd",
-                "clap",
-                "glow",
-                "egui_plot",
-            ]
-            .contains(c)
-        })
+        .filter(|c| FRONT_END_CRATES.contains(&c.as_str()) || *c == "clap")
         .collect();
     assert!(
         front.is_empty(),
         "the engine's dependency tree holds front-end crates: {front:?}"
+    );
+}
+
+/// `cargo build --no-default-features` gives the command line alone: its
+/// tree holds no GUI crate, and no command-line file names the GUI (the
+/// command line compiles the same with or without it, so the default build's
+/// check covers the headless one without building Wasmtime again).
+#[test]
+fn the_command_line_builds_without_the_gui() {
+    let headless = dependency_tree("spillscope", &["--no-default-features"]);
+    assert!(headless.contains("clap") && headless.contains("spillscope-engine"));
+    let gui: Vec<&String> = headless
+        .iter()
+        .filter(|c| FRONT_END_CRATES.contains(&c.as_str()))
+        .collect();
+    assert!(gui.is_empty(), "the headless build links {gui:?}");
+    // The full build does link them, so the check above can fail.
+    let full = dependency_tree("spillscope", &[]);
+    assert!(full.contains("eframe") && full.contains("egui"));
+
+    let g = graph();
+    let crossing: Vec<String> = g
+        .edges
+        .iter()
+        .filter(|(a, _)| a.first().is_some_and(|s| s == "cli"))
+        .flat_map(|(a, targets)| {
+            targets
+                .iter()
+                .filter(|b| b.first().is_some_and(|s| s == "gui"))
+                .map(move |b| format!("{} -> {}", name(a), name(b)))
+        })
+        .collect();
+    assert!(
+        crossing.is_empty(),
+        "the command line names the GUI: {crossing:?}"
+    );
+    let main = code_only(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs"))
+            .unwrap(),
+    );
+    // The one use of the GUI in main.rs is the function behind the feature.
+    let uses = main.matches("spillscope::gui").count();
+    // (`code_only` drops string literals: `#[cfg(feature = "gui")]` reads
+    // `#[cfg(feature = )]` here.)
+    let gated = main.matches("#[cfg(feature = )]").count();
+    assert_eq!(uses, 1, "main.rs names the GUI {uses} times");
+    assert!(
+        gated >= 1,
+        "main.rs opens the app outside `#[cfg(feature = \"gui\")]`"
     );
 }
 
