@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(command) => {
             spillscope::cli::end_quietly_on_closed_pipe();
-            spillscope::cli::run(command)
+            spillscope::cli::run(command).and_then(|()| spillscope::cli::flush_stdout())
         }
         None => open_app(cli),
     };

@@ -67,7 +67,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if args.json {
         return super::print_json(&report);
     }
-    print!("{}", render_text(&report));
+    out!("{}", render_text(&report));
     Ok(())
 }
 

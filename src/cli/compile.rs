@@ -43,11 +43,11 @@ pub fn run(args: CompileArgs) -> anyhow::Result<()> {
     if a.json {
         return super::print_json(&report);
     }
-    println!("function     {} (index {})", report.function, report.index);
-    println!("target       {}", report.target);
-    println!("code bytes   {}", report.code_bytes);
-    println!("machine insts {}", report.machine_insts);
-    println!("spill slots  {}", report.spill_slots);
-    println!("checker      {}", report.checker);
+    outln!("function     {} (index {})", report.function, report.index);
+    outln!("target       {}", report.target);
+    outln!("code bytes   {}", report.code_bytes);
+    outln!("machine insts {}", report.machine_insts);
+    outln!("spill slots  {}", report.spill_slots);
+    outln!("checker      {}", report.checker);
     Ok(())
 }

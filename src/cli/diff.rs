@@ -56,24 +56,24 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
         return super::print_json(&out);
     }
     let r = &out.report;
-    println!("{} (index {})", out.function, out.index);
-    println!("  a: {}", r.a.label);
-    println!("  b: {}", r.b.label);
-    println!("{:>22} {:>9} {:>9}", "", "a", "b");
+    outln!("{} (index {})", out.function, out.index);
+    outln!("  a: {}", r.a.label);
+    outln!("  b: {}", r.b.label);
+    outln!("{:>22} {:>9} {:>9}", "", "a", "b");
     for (what, x, y) in r.a.rows(&r.b) {
-        println!("{what:>22} {x:>9} {y:>9}");
+        outln!("{what:>22} {x:>9} {y:>9}");
     }
     if let Some(note) = &r.note {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     if r.differences.is_empty() {
-        println!("no differences");
+        outln!("no differences");
     }
     for d in &r.differences {
-        println!("- {}", d.text);
+        outln!("- {}", d.text);
     }
     if r.not_listed > 0 {
-        println!("… and {} more differences (see --json)", r.not_listed);
+        outln!("… and {} more differences (see --json)", r.not_listed);
     }
     Ok(())
 }

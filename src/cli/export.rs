@@ -53,7 +53,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let index = input.select(&a.func)?.index;
     if let Some(dir) = &args.bundle {
         for f in bundle::write_function(&input, index, a.settings(), args.budget, dir)? {
-            println!("{}", f.display());
+            outln!("{}", f.display());
         }
         return Ok(());
     }
@@ -80,7 +80,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             final_code: t.code().map(|c| c.final_vcode.as_str()),
         });
         write(path, text.as_bytes())?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
         return Ok(());
     }
     let step = args.step.unwrap_or(t.replay.len());
@@ -90,12 +90,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let chart = scene::chart(&t.replay, step, &title, names, args.rows.max(1));
     if let Some(path) = &args.svg {
         write(path, svg::write(&chart).as_bytes())?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     if let Some(path) = &args.png {
         let bytes = png::write(&chart).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         write(path, &bytes)?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     Ok(())
 }

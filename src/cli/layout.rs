@@ -86,16 +86,16 @@ pub fn run(args: LayoutArgs) -> anyhow::Result<()> {
             None => super::print_json(&report),
         };
     }
-    print!("{}", render_text(&args.file.display().to_string(), &report));
+    out!("{}", render_text(&args.file.display().to_string(), &report));
     if let Some(measured) = measured {
-        println!(
+        outln!(
             "\nMeasured: each memory made by Wasmtime, its mapping read from /proc/self/maps \
              (compared in host pages of {})",
             human_bytes(measure::host_page_bytes() as u128)
         );
         for m in &measured {
             let w = &m.wasmtime;
-            println!(
+            outln!(
                 "  {} memory {}: guard before {}, accessible {}, after {}, reserved {} — {}",
                 m.profile,
                 m.memory,

@@ -41,9 +41,9 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
             .collect();
         return super::print_json(&rows);
     }
-    println!("{:>6}  {:>8}  {:<8}  name", "index", "bytes", "kind");
+    outln!("{:>6}  {:>8}  {:<8}  name", "index", "bytes", "kind");
     for f in &input.functions {
-        println!(
+        outln!(
             "{:>6}  {:>8}  {:<8}  {}",
             f.index,
             f.body_bytes,

@@ -38,7 +38,7 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
     let prepared = session::prepare(&input, index, a.settings())?;
     let map = session::link_map(&input, &prepared, a.settings())?;
     if args.code && !a.json {
-        print!("{}", map.annotate(&map.listing).0);
+        out!("{}", map.annotate(&map.listing).0);
         return Ok(());
     }
     let report = MapReport {
@@ -53,12 +53,16 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
     if a.json {
         return super::print_json(&report);
     }
-    println!(
+    outln!(
         "{} (index {}) on {}: {} code bytes, {} VCode instructions",
-        report.function, report.index, report.target, report.code_bytes, report.vcode_insts
+        report.function,
+        report.index,
+        report.target,
+        report.code_bytes,
+        report.vcode_insts
     );
     if let Some(note) = &report.note {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     for e in &report.entries {
         let at = e
@@ -73,7 +77,7 @@ pub fn run(args: MapArgs) -> anyhow::Result<()> {
             .iter()
             .map(|[s, t]| format!("{s:#x}..{t:#x}"))
             .collect();
-        println!(
+        outln!(
             "{at:>8}  {op:<28} clif {:>2}  vcode {:<16} code {}",
             e.clif.len(),
             compact(&e.vcode),

@@ -7,6 +7,23 @@ use clap::{Args, Subcommand};
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 
+/// `println!` for the command line's output: a write that fails (a full
+/// disk, a closed pipe) is an error naming standard output, never a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::stdout_error)?
+    }};
+}
+
+/// `print!` for the command line's output, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::stdout_error)?
+    }};
+}
+
 pub mod compare;
 pub mod compile;
 pub mod diff;
@@ -73,6 +90,53 @@ pub struct FunctionArgs {
     pub json: bool,
 }
 
+/// A wall-clock limit given in seconds (`--timeout`): a number above 0 and at
+/// most [`Seconds::MAX`], so that adding it to the clock cannot overflow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Seconds(pub std::time::Duration);
+
+impl Seconds {
+    /// A week: longer than any run of this tool should be left alone.
+    pub const MAX: f64 = 7.0 * 24.0 * 3600.0;
+}
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Seconds, String> {
+        let bad = || {
+            format!(
+                "`{s}` is not a number of seconds above 0 and at most {} (a week)",
+                Seconds::MAX
+            )
+        };
+        let n: f64 = s.trim().parse().map_err(|_| bad())?;
+        if !(n.is_finite() && n > 0.0 && n <= Seconds::MAX) {
+            return Err(bad());
+        }
+        std::time::Duration::try_from_secs_f64(n)
+            .map(Seconds)
+            .map_err(|_| bad())
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+/// A failed write to standard output, in words.
+pub fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot write to standard output: {e}")
+}
+
+/// Flushes standard output; a failure is an error, as for every write.
+pub fn flush_stdout() -> anyhow::Result<()> {
+    use std::io::Write as _;
+    std::io::stdout().flush().map_err(stdout_error)
+}
+
 pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     Algorithm::ALL
         .into_iter()
@@ -111,7 +175,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 
 /// Writes `value` as pretty JSON to stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

@@ -53,21 +53,28 @@ pub fn run(args: MovesArgs) -> anyhow::Result<()> {
     if a.json {
         return super::print_json(&out);
     }
-    println!("{} (index {}) on {}", out.function, out.index, out.target);
+    outln!("{} (index {}) on {}", out.function, out.index, out.target);
     let s = &out.summary;
-    println!(
+    outln!(
         "{} moves, {} spills, {} reloads, {} stack-to-stack; {} without a cause step; {} look redundant; {} forced by reuse; {} elided by regalloc2",
-        s.moves, s.spills, s.reloads, s.stack_moves, s.unattributed, s.redundant, s.reuse, s.elided
+        s.moves,
+        s.spills,
+        s.reloads,
+        s.stack_moves,
+        s.unattributed,
+        s.redundant,
+        s.reuse,
+        s.elided
     );
     if let Some(note) = &out.note {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     for m in &out.moves {
         let step = m
             .cause
             .as_ref()
             .map_or_else(|| "      ".into(), |c| format!("step {:<5}", c.step));
-        println!(
+        outln!(
             "{:>9}  {:<10} {:>8} -> {:<8} {}  {}",
             m.point.text(),
             m.kind.word(),

@@ -3,7 +3,6 @@
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -48,8 +47,8 @@ pub struct ReduceArgs {
     #[arg(long)]
     pub test: Option<String>,
     /// Seconds before a test command counts as hanging (killed, interesting)
-    #[arg(long, default_value_t = 10.0)]
-    pub timeout: f64,
+    #[arg(long, default_value = "10")]
+    pub timeout: super::Seconds,
     /// Only this exit code (or a timeout) counts as interesting
     #[arg(long, requires = "test")]
     pub expect_exit: Option<i32>,
@@ -124,16 +123,7 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
     };
     let dialect = args.clif_dialect.unwrap_or(input_dialect);
     let mut oracle: Box<dyn Oracle> = match &args.test {
-        Some(cmd) => {
-            if !(args.timeout.is_finite() && args.timeout > 0.0) {
-                anyhow::bail!("--timeout must be a positive number of seconds");
-            }
-            Box::new(CommandOracle::new(
-                cmd,
-                Duration::from_secs_f64(args.timeout),
-                args.expect_exit,
-            )?)
-        }
+        Some(cmd) => Box::new(CommandOracle::new(cmd, args.timeout.0, args.expect_exit)?),
         None => {
             let max_records = args
                 .budget
@@ -186,15 +176,22 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         return super::print_json(&report);
     }
     let (b, a) = (&report.before, &report.after);
-    println!(
+    outln!(
         "{} `{}` reduced while {}",
-        report.input, report.function, report.interesting
+        report.input,
+        report.function,
+        report.interesting
     );
-    println!(
+    outln!(
         "instructions {} -> {}, blocks {} -> {}, bytes {} -> {}",
-        b.instructions, a.instructions, b.blocks, a.blocks, b.bytes, a.bytes
+        b.instructions,
+        a.instructions,
+        b.blocks,
+        a.blocks,
+        b.bytes,
+        a.bytes
     );
-    println!(
+    outln!(
         "{} tests ({} accepted, {} candidates refused by the verifier, {} repeats skipped), {} rounds, {:.1} s{}",
         report.tests,
         report.accepted,
@@ -214,11 +211,12 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         .filter(|p| p.tests > 0)
         .map(|p| format!("{} {}/{}", p.pass, p.accepted, p.tests))
         .collect();
-    println!("accepted/tests per pass: {}", per_pass.join(", "));
-    println!("still interesting: {}", report.reason);
-    println!(
+    outln!("accepted/tests per pass: {}", per_pass.join(", "));
+    outln!("still interesting: {}", report.reason);
+    outln!(
         "wrote {} (CLIF dialect {})",
-        report.output, report.clif_dialect
+        report.output,
+        report.clif_dialect
     );
     Ok(())
 }

@@ -69,7 +69,7 @@ pub fn run(args: RegistersArgs) -> anyhow::Result<()> {
     if a.json {
         return super::print_json(&report);
     }
-    println!(
+    outln!(
         "{} (index {}) on {}: {} registers cut from {} ({})",
         report.function,
         report.index,
@@ -78,13 +78,13 @@ pub fn run(args: RegistersArgs) -> anyhow::Result<()> {
         report.allocatable.len(),
         report.allocatable.join(" ")
     );
-    println!("registers  splits  evictions  moves  spills  reloads  slots  checker");
+    outln!("registers  splits  evictions  moves  spills  reloads  slots  checker");
     for p in &report.points {
         if let Some(e) = &p.error {
-            println!("{:>9}  {e}", p.registers);
+            outln!("{:>9}  {e}", p.registers);
             continue;
         }
-        println!(
+        outln!(
             "{:>9}  {:>6}  {:>9}  {:>5}  {:>6}  {:>7}  {:>5}  {}",
             p.registers,
             p.splits,

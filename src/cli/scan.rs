@@ -85,8 +85,8 @@ pub struct ScanArgs {
     #[arg(long, conflicts_with = "test")]
     pub budget: Option<u64>,
     /// Wall-clock limit of one function's compile (or test command run), in seconds
-    #[arg(long, default_value_t = 60.0)]
-    pub timeout: f64,
+    #[arg(long, default_value = "60")]
+    pub timeout: super::Seconds,
     /// Judge each function with this shell command instead of compiling it;
     /// `{}` is replaced by the path of the function's CLIF file
     #[arg(long)]
@@ -136,9 +136,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
     if args.budget == Some(0) {
         anyhow::bail!("--budget must be at least 1 record");
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        anyhow::bail!("--timeout must be a positive number of seconds");
-    }
+
     let test = match &args.test {
         Some(command) => {
             // The same check of the template as `reduce --test`.
@@ -159,7 +157,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
             algorithm: args.algorithm,
         },
         budget: args.budget,
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout: args.timeout.0,
         jobs: args.jobs.unwrap_or(defaults.jobs),
         shard,
         test,

@@ -48,8 +48,8 @@ pub struct TraceArgs {
     #[arg(long)]
     pub budget: Option<u64>,
     /// Stop the allocation after this many seconds
-    #[arg(long, default_value_t = 60.0, conflicts_with = "log")]
-    pub timeout: f64,
+    #[arg(long, default_value = "60", conflicts_with = "log")]
+    pub timeout: super::Seconds,
     /// Also write regalloc2's records as text, in env_logger's format
     #[arg(long)]
     pub raw_log: Option<PathBuf>,
@@ -378,11 +378,8 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     if let Some(b) = args.budget {
         limits.max_records = b;
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        anyhow::bail!("--timeout must be a positive number of seconds");
-    }
-    limits.deadline =
-        Some(std::time::Instant::now() + std::time::Duration::from_secs_f64(args.timeout));
+
+    limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
     if let Some(path) = &args.raw_log {
         let text = session::raw_log(&prepared, &input.path, args.algorithm, limits)?;
         std::fs::write(path, text)
@@ -483,7 +480,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     if args.json {
         return super::print_json(&report);
     }
-    println!(
+    outln!(
         "{} (index {}) on {}, compiled by {}",
         report.function,
         report.index,
@@ -497,7 +494,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     );
     if let Some(r) = &report.registers {
         for c in &r.classes {
-            println!(
+            outln!(
                 "{} registers: {} of {} ({})",
                 c.class,
                 c.kept.len(),
@@ -507,44 +504,55 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(sp) = &report.single_pass {
-        println!("{}", sp.direction);
+        outln!("{}", sp.direction);
         for s in &sp.steps {
-            println!("{:>5}  {}", s.step, s.headline);
+            outln!("{:>5}  {}", s.step, s.headline);
             if args.narrate {
                 for sentence in &s.explanation {
-                    println!("       {sentence}");
+                    outln!("       {sentence}");
                 }
             }
         }
         let c = &sp.counts;
-        println!(
+        outln!(
             "{} single-pass steps: {} instructions, {} block starts, {} evictions, {} spill slots, {} moves",
-            c.steps, c.instructions, c.block_starts, c.evictions, c.spill_slots, c.edits
+            c.steps,
+            c.instructions,
+            c.block_starts,
+            c.evictions,
+            c.spill_slots,
+            c.edits
         );
         if let Some(a) = &sp.attribution {
-            println!("note: {a}");
+            outln!("note: {a}");
         }
     }
     for s in &report.steps {
-        println!("{:>5}  {}", s.step, s.explanation);
+        outln!("{:>5}  {}", s.step, s.explanation);
         for sentence in s.narration.iter().flatten() {
-            println!("       {sentence}");
+            outln!("       {sentence}");
         }
     }
     let m = &report.summary;
     let c = &m.counts;
-    println!(
+    outln!(
         "{} steps: {} allocated, {} splits, {} evictions, {} spilled; {} spill slots; checker: {}",
-        c.steps, c.allocated, c.splits, c.evictions, c.spilled, c.spill_slots, m.checker
+        c.steps,
+        c.allocated,
+        c.splits,
+        c.evictions,
+        c.spilled,
+        c.spill_slots,
+        m.checker
     );
     if let Some(s) = &m.stopped {
-        println!("trace {s}");
+        outln!("trace {s}");
     }
-    println!("{}", report.diagnosis.description);
+    outln!("{}", report.diagnosis.description);
     if let Some(glossary) = &report.glossary {
-        println!();
+        outln!();
         for g in glossary {
-            println!("{}: {}", g.term, g.definition);
+            outln!("{}: {}", g.term, g.definition);
         }
     }
     Ok(())

@@ -357,3 +357,72 @@ fn a_wasmtime_panic_on_its_own_threads_is_one_quiet_error() {
         );
     }
 }
+
+/// A timeout too long for the clock, or not a number of seconds at all, is
+/// refused by name in every subcommand that takes one (it used to panic
+/// adding it to the clock or converting it).
+#[test]
+fn timeouts_out_of_range_are_refused_not_panicked_on() {
+    let fib = "sample-modules/fib.clif";
+    for timeout in ["1e19", "1e20", "0", "nan", "inf", "604801"] {
+        for args in [
+            vec!["trace", fib, "--func", "fib", "--timeout", timeout],
+            vec!["scan", fib, "--timeout", timeout],
+            vec!["reduce", fib, "--func", "fib", "--timeout", timeout],
+        ] {
+            let out = common::spillscope(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("not a number of seconds above 0 and at most 604800"),
+                "{args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        }
+    }
+    // The largest one allowed works.
+    let out = common::spillscope(&["trace", fib, "--func", "fib", "--timeout", "604800"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Output to a full disk is an error and a non-zero exit, not a panic, for
+/// text and JSON alike.
+#[test]
+fn a_full_output_is_an_error_not_a_panic() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: this system has no /dev/full");
+        return;
+    };
+    for args in [
+        vec!["list", "sample-modules/calls.wat", "--json"],
+        vec!["list", "sample-modules/calls.wat"],
+        vec![
+            "trace",
+            "sample-modules/fib.clif",
+            "--func",
+            "fib",
+            "--json",
+        ],
+        vec!["trace", "sample-modules/fib.clif", "--func", "fib"],
+        vec!["scan", "sample-modules/calls.wat", "--json"],
+        vec!["layout", "sample-modules/memory.wat"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
