@@ -38,7 +38,7 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 600)]
     pub rows: usize,
     /// Stop the allocation after this many log records (default: scaled to the function's size)
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_budget)]
     pub budget: Option<u64>,
 }
 

@@ -137,6 +137,26 @@ pub fn flush_stdout() -> anyhow::Result<()> {
     std::io::stdout().flush().map_err(stdout_error)
 }
 
+/// A record budget (`--budget`): a whole number of allocator records, at
+/// least 1, the same rule in every subcommand.
+pub fn parse_budget(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a number of allocator records (a whole number, at least 1)"
+        )),
+    }
+}
+
+/// A process exit code (`--expect-exit`): 0 to 255, what a process can
+/// really exit with.
+pub fn parse_exit_code(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(n) if (0..=255).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not an exit code (0 to 255)")),
+    }
+}
+
 pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     Algorithm::ALL
         .into_iter()

@@ -50,10 +50,10 @@ pub struct ReduceArgs {
     #[arg(long, default_value = "10")]
     pub timeout: super::Seconds,
     /// Only this exit code (or a timeout) counts as interesting
-    #[arg(long, requires = "test")]
+    #[arg(long, requires = "test", allow_hyphen_values = true, value_parser = super::parse_exit_code)]
     pub expect_exit: Option<i32>,
     /// Built-in test: allocator record budget (default: as `trace` uses for the input)
-    #[arg(long, conflicts_with = "test")]
+    #[arg(long, conflicts_with = "test", value_parser = super::parse_budget)]
     pub budget: Option<u64>,
     /// Stop after this many tests
     #[arg(long)]

@@ -82,7 +82,7 @@ pub struct ScanArgs {
     pub merge: bool,
     /// regalloc2 records allowed per function (default: scaled to its CLIF size,
     /// at least 2,000,000)
-    #[arg(long, conflicts_with = "test")]
+    #[arg(long, conflicts_with = "test", value_parser = super::parse_budget)]
     pub budget: Option<u64>,
     /// Wall-clock limit of one function's compile (or test command run), in seconds
     #[arg(long, default_value = "60")]
@@ -96,7 +96,7 @@ pub struct ScanArgs {
     #[arg(long, requires = "test", value_name = "0.118|current")]
     pub clif_dialect: Option<ClifDialect>,
     /// With --test: the exit code that means over budget (a timeout always does)
-    #[arg(long, requires = "test", allow_hyphen_values = true)]
+    #[arg(long, requires = "test", allow_hyphen_values = true, value_parser = super::parse_exit_code)]
     pub expect_exit: Option<i32>,
     /// Worker threads (default: the available parallelism)
     #[arg(long)]
@@ -132,9 +132,6 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
     };
     if args.jobs == Some(0) {
         anyhow::bail!("--jobs must be at least 1");
-    }
-    if args.budget == Some(0) {
-        anyhow::bail!("--budget must be at least 1 record");
     }
 
     let test = match &args.test {

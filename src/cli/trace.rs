@@ -45,7 +45,7 @@ pub struct TraceArgs {
     pub log: Option<PathBuf>,
     /// Stop the allocation after this many log records (default: scaled to
     /// the function's size)
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_budget)]
     pub budget: Option<u64>,
     /// Stop the allocation after this many seconds
     #[arg(long, default_value = "60", conflicts_with = "log")]

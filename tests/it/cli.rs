@@ -426,3 +426,60 @@ fn a_full_output_is_an_error_not_a_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// `--budget` and `--expect-exit` follow one rule in every subcommand: a
+/// budget is at least one record (it was accepted by some and refused by
+/// others), an exit code is 0 to 255 (300 was accepted silently).
+#[test]
+fn budgets_and_exit_codes_follow_one_rule() {
+    let fib = "sample-modules/fib.clif";
+    let svg = std::env::temp_dir().join("spillscope-budget-rule.svg");
+    let svg = svg.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["trace", fib, "--func", "fib", "--budget", "0"],
+            "not a number of allocator records",
+        ),
+        (
+            vec![
+                "export", fib, "--func", "fib", "--budget", "0", "--svg", svg,
+            ],
+            "not a number of allocator records",
+        ),
+        (
+            vec!["reduce", fib, "--func", "fib", "--budget", "0"],
+            "not a number of allocator records",
+        ),
+        (
+            vec!["scan", fib, "--budget", "0"],
+            "not a number of allocator records",
+        ),
+        (
+            vec!["scan", fib, "--test", "true {}", "--expect-exit", "300"],
+            "not an exit code (0 to 255)",
+        ),
+        (
+            vec!["scan", fib, "--test", "true {}", "--expect-exit", "-1"],
+            "not an exit code (0 to 255)",
+        ),
+        (
+            vec![
+                "reduce",
+                fib,
+                "--func",
+                "fib",
+                "--test",
+                "true {}",
+                "--expect-exit",
+                "256",
+            ],
+            "not an exit code (0 to 255)",
+        ),
+    ] {
+        let out = common::spillscope(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(!std::path::Path::new(svg).exists(), "nothing is written");
+}
