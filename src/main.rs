@@ -46,7 +46,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", spillscope::cli::error_text(&e));
+            eprintln!(
+                "error: {}",
+                spillscope::cli::terminal_safe(&spillscope::cli::error_text(&e))
+            );
             ExitCode::FAILURE
         }
     }

@@ -48,7 +48,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<()> {
             f.index,
             f.body_bytes,
             if f.imported { "import" } else { "defined" },
-            f.name.as_deref().unwrap_or("-")
+            super::terminal_safe(f.name.as_deref().unwrap_or("-"))
         );
     }
     Ok(())

@@ -126,6 +126,27 @@ impl std::fmt::Display for Seconds {
     }
 }
 
+/// `text` with control characters other than newline and tab (an ANSI
+/// escape in a function's name, say) shown escaped, so that printing it
+/// cannot drive the terminal.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A failed write to standard output, in words.
 pub fn stdout_error(e: std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write to standard output: {e}")

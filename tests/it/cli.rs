@@ -483,3 +483,62 @@ fn budgets_and_exit_codes_follow_one_rule() {
     }
     assert!(!std::path::Path::new(svg).exists(), "nothing is written");
 }
+
+/// Text that would break its container: an escape sequence in a function's
+/// name or in a quoted source line is shown escaped, never sent raw to the
+/// terminal; a long list of functions says how many it left out; an empty
+/// `log=` says what is missing.
+#[test]
+fn names_and_messages_stay_inside_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let named = dir.path().join("named.wat");
+    std::fs::write(
+        &named,
+        "(module (func (@name \"a\\1b[31mred\") (result i32) i32.const 1))",
+    )
+    .unwrap();
+    let out = common::spillscope(&["list", named.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(!out.stdout.contains(&0x1b), "a raw escape in the list");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a\\u{1b}[31mred"));
+
+    let bad = dir.path().join("bad.wat");
+    std::fs::write(
+        &bad,
+        b"(module (func $a\x1b[31mred (result i32) i32.const 1))",
+    )
+    .unwrap();
+    let out = common::spillscope(&["list", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!out.stderr.contains(&0x1b), "a raw escape in the error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.wat"));
+
+    // kernels.wasm defines 60 functions: 8 are named, and the rest counted.
+    let out = common::spillscope(&["trace", "sample-modules/c/kernels.wasm", "--func", "999"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let input =
+        spillscope::engine::input::Input::load(&common::samples_dir().join("c/kernels.wasm"))
+            .unwrap();
+    let defined = input.functions.iter().filter(|f| !f.imported).count();
+    assert!(
+        stderr.contains(&format!("… and {} more)", defined - 8)),
+        "{stderr}"
+    );
+
+    let out = common::spillscope(&[
+        "diff",
+        "sample-modules/fib.clif",
+        "--func",
+        "fib",
+        "--a",
+        "",
+        "--b",
+        "log=",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`log=` needs the path of a regalloc2 log"),
+        "{stderr}"
+    );
+}

@@ -58,6 +58,9 @@ impl RunSpec {
                     let counts: RegisterCounts = part.parse()?;
                     spec.add_registers(counts);
                 }
+                "log" if value.trim().is_empty() => {
+                    return Err("`log=` needs the path of a regalloc2 log".into());
+                }
                 "log" => spec.log = Some(PathBuf::from(value)),
                 other => {
                     return Err(format!(

@@ -212,20 +212,26 @@ impl Input {
             }),
             Some(f) => Ok(f),
             None => {
+                const SHOWN: usize = 8;
+                let all = self.functions.iter().filter(|f| !f.imported).count();
                 let defined: Vec<String> = self
                     .functions
                     .iter()
                     .filter(|f| !f.imported)
-                    .take(8)
+                    .take(SHOWN)
                     .map(|f| format!("{} {}", f.index, f.label()))
                     .collect();
+                let more = match all.saturating_sub(SHOWN) {
+                    0 => String::new(),
+                    n => format!(", … and {n} more"),
+                };
                 Err(EngineError::NoSuchFunction {
                     path: self.path.clone(),
                     selector: selector.to_string(),
                     available: if defined.is_empty() {
                         "the input defines no functions".into()
                     } else {
-                        format!("defined: {}", defined.join(", "))
+                        format!("defined: {}{more}", defined.join(", "))
                     },
                 })
             }
