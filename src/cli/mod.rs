@@ -120,12 +120,6 @@ impl std::str::FromStr for Seconds {
     }
 }
 
-impl std::fmt::Display for Seconds {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.as_secs_f64())
-    }
-}
-
 /// `text` with control characters other than newline and tab (an ANSI
 /// escape in a function's name, say) shown escaped, so that printing it
 /// cannot drive the terminal.

@@ -82,7 +82,6 @@ impl App {
             sweep: Default::default(),
             start_registers: None,
             runs: Default::default(),
-            exporting: false,
             export_dir: None,
             measuring: false,
             measure_wanted: false,
@@ -385,13 +384,12 @@ impl App {
                     return false;
                 };
                 let key = (func_index, self.settings, class);
-                if self.sweep.key == Some(key) && self.sweep.running {
+                if self.sweep.key == Some(key) && self.sweep.running() {
                     return false;
                 }
                 self.sweep = super::state::SweepState {
                     key: Some(key),
                     result: None,
-                    running: true,
                 };
                 super::worker::start_sweep(
                     input,
@@ -404,10 +402,9 @@ impl App {
             }
             Command::SweepDone(key, result) => {
                 // An answer to a sweep asked for before the one now wanted.
-                if self.sweep.key != Some(key) || !self.sweep.running {
+                if self.sweep.key != Some(key) || !self.sweep.running() {
                     return false;
                 }
-                self.sweep.running = false;
                 self.sweep.result = Some(result);
                 true
             }
@@ -507,12 +504,10 @@ impl App {
                         }
                     },
                 }
-                self.exporting = true;
                 self.view.dialog_note = Some("exporting…".into());
                 true
             }
             Command::ExportDone(result) => {
-                self.exporting = false;
                 self.view.dialog_note = Some(match result {
                     Ok(s) => s,
                     Err(e) => format!("export failed: {e}"),

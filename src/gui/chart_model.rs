@@ -127,23 +127,9 @@ impl ChartModel {
         }
         pregs.sort_by_key(preg_order);
         pregs.dedup();
-        let mut ranges: HashMap<RangeId, RangeDump> = trace
-            .initial
-            .ranges
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i as RangeId, r.clone()))
-            .collect();
-        let mut vreg_of_range = trace.vreg_of_range.clone();
-        if let Some(f) = &trace.final_state {
-            for (i, r) in f.ranges.iter().enumerate() {
-                let i = i as RangeId;
-                if let Some(v) = r.vreg {
-                    vreg_of_range.entry(i).or_insert(v);
-                }
-                ranges.entry(i).or_insert_with(|| r.clone());
-            }
-        }
+        let (ranges, vreg_of_range) = trace.all_ranges();
+        let ranges: HashMap<RangeId, RangeDump> =
+            ranges.into_iter().map(|(i, r)| (i, r.clone())).collect();
         // The engine's row order, which the exports use too.
         let vregs = trace.vreg_rows();
         ChartModel {

@@ -39,7 +39,7 @@ pub fn runs_ui(
         );
         ui.label("b:");
         ui.add(egui::TextEdit::singleline(b).desired_width(200.0));
-        let running = runs.result.is_none() && runs.running;
+        let running = runs.running;
         if ui
             .add_enabled(have_function && !running, egui::Button::new("Compare"))
             .clicked()

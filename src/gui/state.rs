@@ -73,8 +73,13 @@ pub struct SweepState {
     pub key: Option<(u32, Settings, regalloc2::RegClass)>,
     /// `None` while it runs.
     pub result: Option<Result<Vec<SweepPoint>, String>>,
-    /// The sweep is being computed.
-    pub(super) running: bool,
+}
+
+impl SweepState {
+    /// A sweep was asked for and has not answered.
+    pub fn running(&self) -> bool {
+        self.key.is_some() && self.result.is_none()
+    }
 }
 
 /// The step search: its text, what it parsed to, the matching steps.
@@ -201,8 +206,6 @@ pub struct App {
     /// Counts to allocate with once the first compile arrives.
     pub(super) start_registers: Option<RegisterCounts>,
     pub(super) runs: RunsState,
-    /// An export is being written.
-    pub(super) exporting: bool,
     /// Exports go here without a dialog when set.
     pub(super) export_dir: Option<PathBuf>,
     /// A memory measurement is being made.

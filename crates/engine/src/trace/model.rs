@@ -633,11 +633,9 @@ impl Trace {
         }
     }
 
-    /// Every value in the order a chart's rows list them, the app's and the
-    /// exports' alike: by first definition (the earliest start of its live
-    /// ranges in the dumps before and after allocation), then by number, so
-    /// that in a big function the rows of any stretch of code sit together.
-    pub fn vreg_rows(&self) -> Vec<VRegId> {
+    /// Every live range in the dumps before and after allocation (the one
+    /// before when both have it), and the value of every range seen.
+    pub fn all_ranges(&self) -> (HashMap<RangeId, &RangeDump>, HashMap<RangeId, VRegId>) {
         let mut vreg_of_range = self.vreg_of_range.clone();
         let mut ranges: HashMap<RangeId, &RangeDump> = self
             .initial
@@ -655,6 +653,15 @@ impl Trace {
                 ranges.entry(i).or_insert(r);
             }
         }
+        (ranges, vreg_of_range)
+    }
+
+    /// Every value in the order a chart's rows list them, the app's and the
+    /// exports' alike: by first definition (the earliest start of its live
+    /// ranges in the dumps before and after allocation), then by number, so
+    /// that in a big function the rows of any stretch of code sit together.
+    pub fn vreg_rows(&self) -> Vec<VRegId> {
+        let (ranges, vreg_of_range) = self.all_ranges();
         let mut first: HashMap<VRegId, u32> =
             vreg_of_range.values().map(|&v| (v, u32::MAX)).collect();
         for (id, r) in &ranges {
