@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Counts the bytes in use (the memory budget) and says in one line when an
+/// allocation fails, instead of aborting.
+#[global_allocator]
+static ALLOCATOR: spillscope::engine::memory::Guarded = spillscope::engine::memory::Guarded;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "spillscope",
@@ -32,10 +37,17 @@ struct Cli {
     /// Register allocator to start with: backtracking or single_pass
     #[arg(long, value_parser = spillscope::cli::parse_algorithm)]
     algorithm: Option<spillscope::engine::input::isa::Algorithm>,
+    /// Memory one function's trace may use, such as 4G (default: three
+    /// quarters of this machine's memory, less under `ulimit -v`)
+    #[arg(long, global = true, value_parser = spillscope::cli::parse_memory)]
+    memory: Option<u64>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(bytes) = cli.memory {
+        spillscope::engine::memory::set_budget(bytes);
+    }
     let result = match cli.command {
         Some(command) => {
             spillscope::cli::end_quietly_on_closed_pipe();

@@ -28,7 +28,7 @@ pub struct CompareArgs {
     /// Input: .wasm or .wat
     pub file: PathBuf,
     /// Function: an index in the module's function index space, or a name
-    #[arg(long = "func")]
+    #[arg(long = "func", allow_hyphen_values = true)]
     pub func: String,
     /// A profile to compile under (repeatable)
     #[arg(long = "profile", value_name = "NAME")]

@@ -43,8 +43,7 @@ pub struct ExportArgs {
 }
 
 fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))
+    Ok(crate::engine::export::write_whole(path, bytes)?)
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {

@@ -74,7 +74,7 @@ pub struct FunctionArgs {
     /// Input: .wasm, .wat or .clif
     pub file: PathBuf,
     /// Function: an index in the module's function index space, or a name
-    #[arg(long = "func")]
+    #[arg(long = "func", allow_hyphen_values = true)]
     pub func: String,
     /// Target: host, x86_64, aarch64, riscv64, s390x
     #[arg(long, default_value = "host")]
@@ -161,6 +161,18 @@ pub fn parse_budget(s: &str) -> Result<u64, String> {
             "`{s}` is not a number of allocator records (a whole number, at least 1)"
         )),
     }
+}
+
+/// A memory budget (`--memory`): a size such as `800M` or `4G`, at least
+/// 64 MiB (less cannot hold Wasmtime's compiler itself).
+pub fn parse_memory(s: &str) -> Result<u64, String> {
+    let bytes = crate::engine::input::file::parse_size(s)?;
+    if bytes < 64 << 20 {
+        return Err(format!(
+            "`{s}` is less than the 64M a trace needs at the least"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// A process exit code (`--expect-exit`): 0 to 255, what a process can

@@ -41,7 +41,7 @@ pub struct ReduceArgs {
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
     /// Function: an index or a name (default: the only or the largest one)
-    #[arg(long = "func")]
+    #[arg(long = "func", allow_hyphen_values = true)]
     pub func: Option<String>,
     /// Test command; `{}` is replaced by the candidate file's path
     #[arg(long)]
@@ -152,8 +152,8 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
     if show_progress {
         eprintln!();
     }
-    std::fs::write(&args.output, &reduced.text)
-        .with_context(|| format!("{}: cannot write the reduced CLIF", args.output.display()))?;
+    crate::engine::export::write_whole(&args.output, reduced.text.as_bytes())
+        .context("cannot write the reduced CLIF")?;
     let report = ReduceReport {
         input: args.file.display().to_string(),
         output: args.output.display().to_string(),

@@ -123,6 +123,11 @@ pub struct ScanArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// Print JSON Lines as the scan goes: one line per function (or module
+    /// error) as soon as it is known, then one line with the summary, so a
+    /// long scan cut short loses nothing
+    #[arg(long, conflicts_with_all = ["json", "merge"])]
+    pub jsonl: bool,
 }
 
 fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
@@ -231,6 +236,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         if paths.is_empty() {
             anyhow::bail!("no .wasm, .wat or .clif files under the given paths");
         }
+        if args.jsonl {
+            return scan_jsonl(&paths, &options);
+        }
         scan::scan(&paths, &options)
     };
     if args.json {
@@ -247,6 +255,37 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         // Exit status 2 says "the scan found something", apart from the 1 that
         // `main` gives errors.
         let _ = std::io::stdout().flush();
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+/// `scan --jsonl`: each result printed and flushed as it is known, the
+/// summary last. A write that fails (a full disk) stops the printing and is
+/// the error the command ends with, after the scan.
+fn scan_jsonl(paths: &[PathBuf], options: &ScanOptions) -> anyhow::Result<()> {
+    let mut failed: Option<std::io::Error> = None;
+    let mut line = |value: serde_json::Value| {
+        if failed.is_some() {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let written = serde_json::to_writer(&mut out, &value)
+            .map_err(std::io::Error::other)
+            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|_| out.flush());
+        if let Err(e) = written {
+            failed = Some(e);
+        }
+    };
+    let report = scan::scan_streaming(paths, options, &mut |event| {
+        line(serde_json::to_value(event).unwrap_or_default())
+    });
+    line(serde_json::json!({ "summary": report.summary }));
+    if let Some(e) = failed {
+        return Err(super::stdout_error(e));
+    }
+    if report.summary.any_failure() {
         std::process::exit(2);
     }
     Ok(())

@@ -25,7 +25,11 @@ pub struct TraceArgs {
     #[arg(required_unless_present = "log")]
     pub file: Option<PathBuf>,
     /// Function: an index in the module's function index space, or a name
-    #[arg(long = "func", required_unless_present = "log")]
+    #[arg(
+        long = "func",
+        required_unless_present = "log",
+        allow_hyphen_values = true
+    )]
     pub func: Option<String>,
     /// Target: host, x86_64, aarch64, riscv64, s390x
     #[arg(long, default_value = "host")]
@@ -294,6 +298,8 @@ pub struct ImportSummary {
     pub not_understood: u64,
     pub not_understood_samples: Vec<String>,
     pub truncated: bool,
+    /// The log ends inside a line, which was not read (a cut file).
+    pub cut_mid_line: bool,
     /// The regalloc2 releases whose messages fit the log, e.g. `0.9–0.11`.
     pub releases: String,
 }
@@ -382,8 +388,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
     if let Some(path) = &args.raw_log {
         let text = session::raw_log(&prepared, &input.path, args.algorithm, limits)?;
-        std::fs::write(path, text)
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the log: {e}", path.display()))?;
+        crate::engine::export::write_whole(path, text.as_bytes())?;
     }
     let names = RegNames::for_triple(&prepared.flags.triple);
     let (t, registers) = match args.registers {
@@ -436,6 +441,14 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
 
 fn run_log(path: &std::path::Path, narrate: bool) -> anyhow::Result<TraceReport> {
     let log = OpenedLog::read(path)?;
+    if log.stats.cut_mid_line {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {}: the log ends inside a line, as a file cut while it was written does; that last line was not read",
+            path.display()
+        );
+    }
     let trace = &log.trace.traced.trace;
     let replay = &log.trace.replay;
     let mut report = TraceReport {
@@ -459,6 +472,7 @@ fn run_log(path: &std::path::Path, narrate: bool) -> anyhow::Result<TraceReport>
             not_understood: trace.unparsed,
             not_understood_samples: trace.unparsed_samples.clone(),
             truncated: log.stats.truncated,
+            cut_mid_line: log.stats.cut_mid_line,
             releases: String::from(log.stats.dialect),
         }),
         registers: None,

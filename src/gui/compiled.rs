@@ -25,6 +25,8 @@ pub struct LogInfo {
     pub not_understood: u64,
     pub not_understood_samples: Vec<String>,
     pub truncated: bool,
+    /// The log ends inside a line, which was not read.
+    pub cut_mid_line: bool,
     /// The regalloc2 releases whose messages fit the log.
     pub releases: String,
     /// A CLIF file beside the log (same stem), allocated by this build's
@@ -42,6 +44,7 @@ impl LogInfo {
             not_understood: trace.unparsed,
             not_understood_samples: trace.unparsed_samples.clone(),
             truncated: log.stats.truncated,
+            cut_mid_line: log.stats.cut_mid_line,
             releases: String::from(log.stats.dialect),
             current: None,
         }

@@ -144,9 +144,11 @@ pub fn save(
             let (path, chosen) = destination(dir, &name, false);
             path.parent()
                 .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|_| std::fs::write(&path, &bytes))
-                .map(|_| said(&path, chosen))
                 .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+                .and_then(|_| {
+                    crate::engine::export::write_whole(&path, &bytes).map_err(|e| e.to_string())
+                })
+                .map(|_| said(&path, chosen))
         },
         deliver,
     )

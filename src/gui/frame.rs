@@ -431,6 +431,12 @@ fn log_info_ui(ui: &mut egui::Ui, log: &LogInfo, commands: &mut Vec<Command>) {
             ""
         }
     ));
+    if log.cut_mid_line {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "The log ends inside a line (a file cut while it was written); that line was not read.",
+        );
+    }
     for sample in log.not_understood_samples.iter().take(3) {
         ui.label(egui::RichText::new(sample).small().monospace().weak());
     }

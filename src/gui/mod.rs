@@ -74,5 +74,34 @@ pub fn run(
             ))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window: {}",
+            window_error_text(&e.to_string())
+        )
+    })
+}
+
+/// A window system's error in words: with no display it says so and points
+/// at the command line; otherwise the error without the source path some
+/// dependencies put in it (`os error at /…/winit-…/src/…rs:765: …`).
+pub fn window_error_text(error: &str) -> String {
+    let no_display = std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_SOCKET").is_none();
+    if no_display {
+        return "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set); \
+                run it in a desktop session, or use a subcommand such as \
+                `spillscope trace FILE --func N` (see `spillscope --help`)"
+            .into();
+    }
+    // `… os error at PATH:LINE: message` → `… os error: message`.
+    match (error.find(" at /"), error.rfind(".rs:")) {
+        (Some(at), Some(rs)) if rs > at => {
+            let rest = &error[rs + 4..];
+            let message = rest.find(": ").map_or(rest, |i| &rest[i + 2..]);
+            format!("{}: {message}", &error[..at])
+        }
+        _ => error.to_string(),
+    }
 }

@@ -542,3 +542,374 @@ fn names_and_messages_stay_inside_the_terminal() {
         "{stderr}"
     );
 }
+
+/// `spillscope ARGS` with `env` set, ended (and the test failed) if it has not
+/// finished within a minute: a reader blocked on a FIFO must not hang the
+/// suite.
+fn spillscope_bounded(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("spillscope {args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Special files are refused by name before anything reads them (`/dev/zero`
+/// grew until killed; a FIFO hung every reader, even inside a scanned
+/// folder), and every kind of input has a size limit the user can raise,
+/// logs and merge inputs included.
+#[cfg(unix)]
+#[test]
+fn special_files_and_oversized_inputs_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mkfifo = |p: &std::path::Path| {
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    let fifo = dir.path().join("pipe.wasm");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    let fib = "sample-modules/fib.clif";
+    let refused = |args: &[&str], says: &[&str]| {
+        let out = spillscope_bounded(args, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        for s in says {
+            assert!(stderr.contains(s), "{args:?}: `{s}` not in {stderr}");
+        }
+    };
+    let zero = ["/dev/zero", "is a character device"];
+    refused(&["list", fifo], &["pipe.wasm: is a FIFO (named pipe)"]);
+    refused(&["trace", "--log", fifo], &["pipe.wasm: is a FIFO"]);
+    refused(&["list", "/dev/zero"], &zero);
+    refused(&["trace", "/dev/zero", "--func", "0"], &zero);
+    refused(&["layout", "/dev/zero"], &zero);
+    refused(&["trace", "--log", "/dev/zero"], &zero);
+    refused(&["scan", "--merge", "/dev/zero"], &zero);
+    refused(
+        &[
+            "diff",
+            fib,
+            "--func",
+            "fib",
+            "--a",
+            "",
+            "--b",
+            "log=/dev/zero",
+        ],
+        &zero,
+    );
+    // A FIFO named like a module inside a scanned folder is that module's
+    // error; the scan goes on.
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    mkfifo(&corpus.join("looks.wasm"));
+    std::fs::copy(fib, corpus.join("fib.clif")).unwrap();
+    let out = spillscope_bounded(&["scan", corpus.to_str().unwrap()], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("looks.wasm: module error: is a FIFO") && stdout.contains("1 ok"),
+        "{stdout}"
+    );
+
+    // Limits per kind, named with the variable that raises them.
+    let log = dir.path().join("big.log");
+    std::fs::write(&log, "x".repeat(3000)).unwrap();
+    let log = log.to_str().unwrap();
+    let out = spillscope_bounded(&["trace", "--log", log], &[("SPILLSCOPE_MAX_LOG", "2K")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("big.log: file is 2.9 KiB, over the 2 KiB limit for a regalloc2 log")
+            && stderr.contains("SPILLSCOPE_MAX_LOG"),
+        "{stderr}"
+    );
+    let out = spillscope_bounded(&["list", fib], &[("SPILLSCOPE_MAX_MODULE", "100")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SPILLSCOPE_MAX_MODULE"), "{stderr}");
+    let out = spillscope_bounded(&["list", fib], &[("SPILLSCOPE_MAX_MODULE", "lots")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("SPILLSCOPE_MAX_MODULE: `lots` is not a size"),
+        "{stderr}"
+    );
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, "{}".repeat(600)).unwrap();
+    let out = spillscope_bounded(
+        &["scan", "--merge", report.to_str().unwrap()],
+        &[("SPILLSCOPE_MAX_REPORT", "1K")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SPILLSCOPE_MAX_REPORT"), "{stderr}");
+}
+
+/// A CLIF file of a few bytes that names `v100000000` or `sig100000000` took
+/// gigabytes in Cranelift's reader, which sizes its tables by the largest
+/// number: refused before the reader sees it, naming the line. A reduced
+/// function's own high numbers still read.
+#[test]
+fn clif_entity_numbers_beyond_the_files_size_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, line) in [
+        (
+            "sig.clif",
+            "function %f() {\n    sig100000000 = () system_v\nblock0:\n    return\n}\n",
+            2,
+        ),
+        (
+            "value.clif",
+            "function %f() {\nblock0:\n    v100000000 = iconst.i32 1\n    return\n}\n",
+            3,
+        ),
+        (
+            "block.clif",
+            "function %f() {\nblock0:\n    jump block2147483647\n}\n",
+            3,
+        ),
+        (
+            "gv.clif",
+            "function %f() {\n    gv100000000 = vmctx\nblock0:\n    return\n}\n",
+            2,
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = spillscope_bounded(&["list", path.to_str().unwrap()], &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{name}: cannot parse CLIF at line {line}"))
+                && stderr.contains("numbers an entity beyond"),
+            "{stderr}"
+        );
+    }
+    let high = dir.path().join("high.clif");
+    std::fs::write(
+        &high,
+        "function %f(i32) -> i32 {\nblock7(v40000: i32):\n    v40001 = iconst.i32 1\n    v40002 = iadd v40000, v40001\n    return v40002\n}\n",
+    )
+    .unwrap();
+    let out = spillscope_bounded(&["list", high.to_str().unwrap()], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Arguments at their edges follow one rule: a register class given twice is
+/// refused (the last one was taken silently), a shard count too large says
+/// so (not "not a whole number"), and `--func -1` reads as `--func=-1` does.
+#[test]
+fn arguments_at_their_edges_follow_one_rule() {
+    let fib = "sample-modules/fib.clif";
+    let out = common::spillscope(&["trace", fib, "--func", "fib", "--registers", "int=4,int=5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("int is given twice"), "{stderr}");
+
+    let out = common::spillscope(&["scan", fib, "--shard", "1/18446744073709551616"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("more than the 1000000 shards"), "{stderr}");
+
+    let spaced = common::spillscope(&["trace", fib, "--func", "-1"]);
+    let joined = common::spillscope(&["trace", fib, "--func=-1"]);
+    let stderr = String::from_utf8_lossy(&spaced.stderr);
+    assert_eq!(spaced.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no function matches `-1`"), "{stderr}");
+    assert_eq!(spaced.stderr, joined.stderr);
+}
+
+/// With no display the app says so in words and points at the command line
+/// (it printed a dependency's source path).
+#[cfg(feature = "gui")]
+#[test]
+fn with_no_display_the_app_says_so_and_names_the_command_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("there is no display") && stderr.contains("spillscope --help"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(".rs:") && !stderr.contains("registry"),
+        "{stderr}"
+    );
+}
+
+/// A straight-line function over 48 locals, `n` multiplications long: about
+/// 7 bytes of body each, enough register pressure to spill.
+fn big_function_wat(n: usize) -> String {
+    let locals = 48;
+    let mut w = String::from("(module (func $big (export \"big\") (param $p i32) (result i32)\n");
+    for i in 0..locals {
+        w.push_str(&format!("(local $l{i} i32)"));
+    }
+    for i in 0..locals {
+        w.push_str(&format!(
+            "\nlocal.get $p i32.const {} i32.add local.set $l{i}",
+            i + 1
+        ));
+    }
+    for k in 0..n {
+        let (a, b, c) = (
+            (k * 7) % locals,
+            (k * 13 + 5) % locals,
+            (k * 17 + 11) % locals,
+        );
+        w.push_str(&format!(
+            "\nlocal.get $l{a} local.get $l{b} i32.mul local.set $l{c}"
+        ));
+    }
+    w.push('\n');
+    for i in 0..locals {
+        w.push_str(&format!("local.get $l{i} "));
+    }
+    for _ in 1..locals {
+        w.push_str("i32.add ");
+    }
+    w.push_str("))\n");
+    w
+}
+
+/// Memory is bounded, each limit said in one line naming it: a function
+/// whose size says it cannot fit (`--memory`, or what `ulimit -v` leaves) is
+/// refused before its compile, and under an address-space limit a failed
+/// allocation is one line and exit code 1, where it was "memory allocation
+/// of N bytes failed" and an abort. (A trace stopped at the budget is
+/// checked in the engine's own test, `memory_budget`.)
+#[cfg(unix)]
+#[test]
+fn memory_limits_end_in_one_line_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mid = dir.path().join("mid.wat");
+    std::fs::write(&mid, big_function_wat(12_000)).unwrap();
+    let mid = mid.to_str().unwrap();
+
+    let out = common::spillscope(&["trace", mid, "--func", "0", "--memory", "64M"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("more than the 64 MiB --memory budget; nothing was compiled"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // Under an address-space limit: a function the limit cannot hold is
+    // refused before its compile; one it might hold is compiled, and when an
+    // allocation fails that is said in one line, with exit code 1.
+    let mut allocation_failed = 0;
+    for (name, n) in [
+        ("refused", 25_000),
+        ("tried", 15_000),
+        ("tried-more", 20_000),
+    ] {
+        let path = dir.path().join(format!("{name}.wat"));
+        std::fs::write(&path, big_function_wat(n)).unwrap();
+        let out = limited_trace(&path, 250_000);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        use std::os::unix::process::ExitStatusExt as _;
+        assert_eq!(out.status.signal(), None, "{name}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains("ulimit -v"), "{name}: {stderr}");
+        if name == "refused" {
+            assert!(stderr.contains("nothing was compiled"), "{stderr}");
+        }
+        if stderr.starts_with("error: out of memory: an allocation of") {
+            allocation_failed += 1;
+        }
+    }
+    assert!(allocation_failed > 0, "no run reached a failed allocation");
+}
+
+/// `spillscope trace PATH --func 0` under an address-space limit of
+/// `limit_kb` (as `ulimit -v` sets it).
+#[cfg(unix)]
+fn limited_trace(path: &std::path::Path, limit_kb: u64) -> std::process::Output {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"));
+    command.args([
+        "trace",
+        path.to_str().unwrap(),
+        "--func",
+        "0",
+        "--budget",
+        "3000000",
+    ]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: limit_kb * 1024,
+                rlim_max: limit_kb * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().unwrap()
+}
+
+/// Messages from Cranelift that carried Rust's debug text read in words: a
+/// panic over a 2 GB stack slot ended in `TryFromIntError(())`, a parse error
+/// named `Some(Type(types::I128))`.
+#[test]
+fn dependency_messages_carry_no_rust_debug_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let slot = dir.path().join("slot.clif");
+    std::fs::write(
+        &slot,
+        "function %f() -> i64 {\n    ss0 = explicit_slot 2147483647\n    ss1 = explicit_slot 8, align = 16\nblock0:\n    v0 = stack_addr.i64 ss1\n    return v0\n}\n",
+    )
+    .unwrap();
+    let out = common::spillscope(&[
+        "trace",
+        slot.to_str().unwrap(),
+        "--func",
+        "0",
+        "--target",
+        "x86_64",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the compiler panicked: Offset in Slot is greater than 2GB")
+            && !stderr.contains("TryFromIntError"),
+        "{stderr}"
+    );
+    let token = dir.path().join("token.clif");
+    std::fs::write(
+        &token,
+        "function %f(i64) {\nblock0(v0: i64):\n    jump block1(i128)\nblock1(v1: i128):\n    return\n}\n",
+    )
+    .unwrap();
+    let out = common::spillscope(&["list", token.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 3: unexpected token: `i128`") && !stderr.contains("Some("),
+        "{stderr}"
+    );
+}

@@ -224,3 +224,112 @@ fn a_bug_bundle_reproduces_the_trace_with_its_own_command() {
     let from_log: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
     assert_eq!(from_log["summary"]["steps"], t.replay.len());
 }
+
+/// A control character in a function's name made the SVG invalid XML: it is
+/// shown escaped in the SVG and the HTML report, which stay well formed.
+#[test]
+fn names_with_control_characters_leave_svg_and_html_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("named.wat");
+    std::fs::write(
+        &module,
+        "(module (func (@name \"bell\\07esc\\1b[31m\") (param i32) (result i32) local.get 0 i32.const 3 i32.mul))",
+    )
+    .unwrap();
+    let svg = dir.path().join("chart.svg");
+    let html = dir.path().join("report.html");
+    for out in [
+        ["--svg", svg.to_str().unwrap()],
+        ["--html", html.to_str().unwrap()],
+    ] {
+        let mut args = vec!["export", module.to_str().unwrap(), "--func", "0"];
+        args.extend(out);
+        let run = common::spillscope(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&svg).unwrap();
+    roxmltree::Document::parse(&text).expect("the SVG is XML");
+    let report = std::fs::read_to_string(&html).unwrap();
+    for doc in [&text, &report] {
+        assert!(
+            !doc.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')),
+            "a raw control character"
+        );
+    }
+    assert!(
+        report.contains("bell\\u{7}esc\\u{1b}[31m"),
+        "the name, escaped"
+    );
+}
+
+/// Outputs are written whole or not at all: a bundle interrupted part way
+/// (it was left with a log cut mid-line and no README) is either absent or
+/// complete, and no temporary file is left beside a finished one.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_bundle_export_leaves_nothing_or_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let sample = common::samples_dir().join("hang/loop.clif");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args([
+            "export",
+            sample.to_str().unwrap(),
+            "--func",
+            "0",
+            "--budget",
+            "3000000",
+            "--bundle",
+            bundle.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    if bundle.exists() {
+        let names: Vec<String> = std::fs::read_dir(&bundle)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 5, "{names:?}");
+        let log = std::fs::read_to_string(bundle.join("regalloc2.log")).unwrap();
+        assert!(log.ends_with('\n'), "the log is whole");
+        assert!(bundle.join("README.md").exists());
+    } else {
+        assert!(!status.success(), "it ended well but wrote no bundle");
+    }
+    // Whatever happened, the only thing beside it may be the staging folder
+    // an interrupt left (hidden, named as ours).
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            name == "bundle" || name.starts_with(".spillscope-bundle-"),
+            "{name}"
+        );
+    }
+    // Exported again into the same folder: replaced whole.
+    let run = common::spillscope(&[
+        "export",
+        common::samples_dir().join("fib.clif").to_str().unwrap(),
+        "--func",
+        "fib",
+        "--bundle",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let readme = std::fs::read_to_string(bundle.join("README.md")).unwrap();
+    assert!(readme.contains("fib"), "{readme}");
+}

@@ -25,6 +25,8 @@ mod layout_compare;
 mod lessons;
 mod map;
 mod moves;
+#[cfg(unix)]
+mod mutation;
 mod realloc;
 mod reduce;
 mod regalloc2_versions;

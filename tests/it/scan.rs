@@ -564,6 +564,32 @@ fn merged_shards_equal_the_whole_scan() {
     without_timings(&mut merged);
     assert_eq!(merged, whole);
 
+    // `--jsonl` writes the same results as they come, the summary last.
+    let mut args = vec!["scan", "--jsonl", "--target", "x86_64"];
+    args.extend(inputs);
+    let out = common::spillscope(&args);
+    assert_eq!(out.status.code(), Some(whole_code));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let (last, results) = lines.split_last().unwrap();
+    let mut summary = last["summary"].clone();
+    without_timings(&mut summary);
+    assert_eq!(summary, whole["summary"]);
+    let mut streamed = BTreeSet::new();
+    for line in results {
+        let file = line["file"].as_str().unwrap().to_string();
+        match line.get("function") {
+            Some(f) => {
+                assert!(streamed.insert((file, f["index"].as_u64().unwrap())));
+            }
+            None => assert!(line["module_error"].is_string(), "{line}"),
+        }
+    }
+    assert_eq!(streamed, function_keys(&whole));
+
     // Shards missing, repeated, or from another split are refused by name.
     let out = common::spillscope(&["scan", "--merge", &shard_files[0], &shard_files[1]]);
     assert_eq!(out.status.code(), Some(1));
@@ -589,4 +615,161 @@ fn merged_shards_equal_the_whole_scan() {
         err.contains("other.json") && err.contains("one of 2 shards"),
         "{err}"
     );
+
+    // What does not belong together is refused, naming the report, never
+    // merged into a wrong report with exit 0.
+    let refused = |reports: &[&str], wanted: &[&str]| {
+        let mut args = vec!["scan", "--merge"];
+        args.extend(reports);
+        let out = common::spillscope(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(out.stdout.is_empty());
+        for w in wanted {
+            assert!(err.contains(w), "`{w}` not in: {err}");
+        }
+    };
+    let edited = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(&shard_files[2]).unwrap()).unwrap();
+        edit(&mut v);
+        let path = dir.path().join(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        path.to_string_lossy().to_string()
+    };
+    let (s2, s3) = (shard_files[1].as_str(), shard_files[0].as_str());
+    // A shard count no machine ran: refused before anything is sized by it.
+    let huge = edited("huge.json", &|v| {
+        v["summary"]["shard"] = "1/18446744073709551615".into()
+    });
+    refused(
+        &[&huge, s2, s3],
+        &["huge.json", "more than the 1000000 shards"],
+    );
+    let many = edited("many.json", &|v| v["summary"]["shard"] = "1/1000".into());
+    let many2 = edited("many2.json", &|v| v["summary"]["shard"] = "2/1000".into());
+    refused(
+        &[&many, &many2],
+        &[
+            "2 reports given for 1000 shards",
+            "missing shards 3/1000",
+            "… and 990 more",
+        ],
+    );
+    // Shards of another module.
+    let (_, calls) = scan_json(&[
+        "sample-modules/calls.wat",
+        "--budget",
+        "30000",
+        "--shard",
+        "1/3",
+    ]);
+    let calls_path = dir.path().join("calls.json");
+    std::fs::write(&calls_path, calls.to_string()).unwrap();
+    refused(
+        &[s2, s3, calls_path.to_str().unwrap()],
+        &["scanned other inputs than", "inputs here"],
+    );
+    // The same module with other bytes.
+    let changed = edited("changed.json", &|v| {
+        v["summary"]["inputs"][0]["sha256"] = "00".repeat(32).into()
+    });
+    refused(
+        &[s2, s3, &changed],
+        &["changed.json", "content hash", "not the same file"],
+    );
+    // A shard run under another budget.
+    let mut args = inputs.to_vec();
+    args[3] = "40000";
+    args.extend(["--shard", "1/3"]);
+    let (_, budget) = scan_json(&args);
+    let budget_path = dir.path().join("budget.json");
+    std::fs::write(&budget_path, budget.to_string()).unwrap();
+    refused(
+        &[s2, s3, budget_path.to_str().unwrap()],
+        &[
+            "budget.json",
+            "other conditions",
+            "budget 40000 here, 30000 there",
+        ],
+    );
+    // A function removed: the summary no longer adds up.
+    let first_with = |v: &Value| {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|f| f["functions"].as_array().is_some_and(|a| a.len() > 1))
+            .unwrap()
+    };
+    let removed = edited("removed.json", &|v| {
+        let at = first_with(v);
+        v["files"][at]["functions"].as_array_mut().unwrap().pop();
+    });
+    refused(
+        &[&removed, s2, s3],
+        &["removed.json", "changed after the scan"],
+    );
+    // ... and with the summary made to add up, the deal says what is missing.
+    let recounted = edited("recounted.json", &|v| {
+        let at = first_with(v);
+        let gone = v["files"][at]["functions"]
+            .as_array_mut()
+            .unwrap()
+            .pop()
+            .unwrap();
+        let n = v["summary"]["functions"].as_u64().unwrap();
+        v["summary"]["functions"] = (n - 1).into();
+        if gone["status"] == "ok" {
+            let ok = v["summary"]["ok"].as_u64().unwrap();
+            v["summary"]["ok"] = (ok - 1).into();
+        } else {
+            let key = gone["status"].as_str().unwrap().to_string();
+            let k = v["summary"][&key].as_u64().unwrap();
+            v["summary"][&key] = (k - 1).into();
+        }
+    });
+    refused(
+        &[&recounted, s2, s3],
+        &["recounted.json", "where the deal gives it"],
+    );
+    // An index that another shard holds.
+    let other_shard: Value = serde_json::from_str(&std::fs::read_to_string(s2).unwrap()).unwrap();
+    let duplicated = edited("duplicated.json", &|v| {
+        let at = first_with(v);
+        let path = v["files"][at]["path"].clone();
+        let theirs = other_shard["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap()["functions"][0]["index"]
+            .clone();
+        v["files"][at]["functions"][0]["index"] = theirs;
+    });
+    refused(&[&duplicated, s2, s3], &["duplicated.json", "holds too"]);
+    // The file list emptied, the summary to match.
+    let emptied = edited("emptied.json", &|v| {
+        v["files"] = Value::Array(vec![]);
+        for key in [
+            "functions",
+            "modules",
+            "ok",
+            "over_budget",
+            "checker_failed",
+            "panicked",
+            "compile_errors",
+            "module_errors",
+        ] {
+            v["summary"][key] = 0.into();
+        }
+    });
+    refused(&[&emptied, s2, s3], &["emptied.json", "lists no report of"]);
+    // A report of a build that recorded neither.
+    let older = edited("older.json", &|v| {
+        let summary = v["summary"].as_object_mut().unwrap();
+        summary.remove("conditions");
+        summary.remove("inputs");
+    });
+    refused(&[&older, s2, s3], &["older.json", "older spillscope"]);
 }

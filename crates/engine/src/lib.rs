@@ -40,6 +40,7 @@
 //! - [`triage`]: reduce, scan, merge, fidelity, for hangs and failures
 //! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
 //! - [`export`]: the chart as SVG or PNG, an HTML report, a bug bundle (beside the pipeline)
+//! - [`memory`]: bytes in use, the memory budget, an allocation failure said in words
 
 pub mod capture;
 pub mod compile;
@@ -47,6 +48,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod layout;
+pub mod memory;
 pub mod opening;
 pub mod replay;
 pub mod runs;

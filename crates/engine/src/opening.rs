@@ -38,9 +38,12 @@ pub fn is_regalloc2_log(path: &Path, head: Option<&[u8]>) -> bool {
     let head = match head {
         Some(h) => &h[..h.len().min(SNIFF_BYTES)],
         None => {
+            // Not opened unless regular: a FIFO would block the open.
             let mut buf = vec![0u8; SNIFF_BYTES];
-            let n = std::fs::File::open(path)
-                .and_then(|mut f| f.read(&mut buf))
+            let n = crate::input::file::regular_file(path)
+                .ok()
+                .and_then(|_| std::fs::File::open(path).ok())
+                .and_then(|mut f| f.read(&mut buf).ok())
                 .unwrap_or(0);
             buf.truncate(n);
             read = buf;
@@ -73,10 +76,7 @@ pub struct OpenedLog {
 impl OpenedLog {
     /// Reads and imports the log at `path`.
     pub fn read(path: &Path) -> EngineResult<OpenedLog> {
-        let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::input::file::read(path, crate::input::file::FileKind::Log)?;
         OpenedLog::from_bytes(path, &bytes)
     }
 

@@ -135,6 +135,13 @@ pub fn prepare_with(
     let started = Instant::now();
     let info = input.select(&func_index.to_string())?;
     let label = info.label();
+    // Before any work: a function whose size says it cannot fit.
+    crate::memory::check_function_fits(
+        &input.path,
+        &label,
+        u64::from(info.body_bytes),
+        matches!(input.body, Body::Clif(_)),
+    )?;
     match &input.body {
         Body::Wasm { bytes, .. } => {
             let wasm = Arc::clone(bytes);

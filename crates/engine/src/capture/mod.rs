@@ -94,6 +94,8 @@ pub enum CaptureStop {
     SinkStopped,
     /// The live loop detector was sure the allocation would not end.
     LoopDetected { steps: usize },
+    /// The process's memory in use passed the budget ([`crate::memory`]).
+    Memory { used: u64, budget: u64 },
 }
 
 impl std::fmt::Display for CaptureStop {
@@ -112,6 +114,12 @@ impl std::fmt::Display for CaptureStop {
                 *elapsed_ms as f64 / 1000.0
             ),
             CaptureStop::SinkStopped => write!(f, "stopped: the record reader asked to stop"),
+            CaptureStop::Memory { used, budget } => write!(
+                f,
+                "stopped at the memory budget: {} in use, over {} (--memory raises it)",
+                crate::error::size_text(*used),
+                crate::error::size_text(*budget)
+            ),
             CaptureStop::LoopDetected { steps } => write!(
                 f,
                 "stopped: a loop was detected after {} steps",
@@ -285,15 +293,17 @@ impl Active {
             });
         }
         // Reading the clock on every record would dominate; every 4096th is enough.
-        if self.records.is_multiple_of(4096)
-            && let Some(deadline) = self.limits.deadline
+        if !self.records.is_multiple_of(4096) {
+            return None;
+        }
+        if let Some(deadline) = self.limits.deadline
             && Instant::now() >= deadline
         {
             return Some(CaptureStop::Deadline {
                 elapsed_ms: self.started.elapsed().as_millis() as u64,
             });
         }
-        None
+        crate::memory::over_budget().map(|(used, budget)| CaptureStop::Memory { used, budget })
     }
 }
 
@@ -486,9 +496,9 @@ pub fn capture_sources<S: RecordSink, R>(
 /// The text of a panic payload.
 pub fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
+        crate::error::plain(s)
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        crate::error::plain(s)
     } else {
         "panic with a non-text payload".into()
     }

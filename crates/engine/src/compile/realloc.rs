@@ -92,6 +92,12 @@ impl FromStr for RegisterCounts {
             if n == 0 {
                 return Err(format!("`{part}`: a class needs at least one register"));
             }
+            if counts.get(class).is_some() {
+                return Err(format!(
+                    "`{s}`: {} is given twice; give each class once",
+                    class_name(class)
+                ));
+            }
             counts.set(class, Some(n));
         }
         if counts.is_full() {
@@ -372,5 +378,8 @@ mod tests {
         assert!("gpr=3".parse::<RegisterCounts>().is_err());
         assert!("int".parse::<RegisterCounts>().is_err());
         assert!("".parse::<RegisterCounts>().is_err());
+        // A repeat was read as the last one given.
+        let e = "int=4,int=5".parse::<RegisterCounts>().unwrap_err();
+        assert!(e.contains("int is given twice"), "{e}");
     }
 }

@@ -86,12 +86,47 @@ fn write_file(dir: &Path, name: &str, text: &str) -> EngineResult<()> {
     std::fs::write(&path, text).map_err(|source| EngineError::Write { path, source })
 }
 
-/// Writes the bundle into `dir` (created if missing); the files written.
+/// Writes the bundle into `dir` whole or not at all; the files written.
+///
+/// The files are written into a temporary folder beside `dir` (named
+/// `.spillscope-bundle-*`). A new `dir` is that folder renamed; into an
+/// existing one each file is renamed in turn, `README.md` last, so a bundle
+/// with a README is complete. An interrupted export leaves `dir` as it was.
 pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| EngineError::Write {
+    let error = |source: std::io::Error| EngineError::Write {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(EngineError::Io {
+            path: dir.to_path_buf(),
+            message: "is a file; a bundle is a folder".into(),
+        });
+    }
+    let parent = super::parent_of(dir);
+    std::fs::create_dir_all(parent).map_err(error)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".spillscope-bundle-")
+        .tempdir_in(parent)
+        .map_err(error)?;
+    write_into(staging.path(), b)?;
+    if !dir.exists() {
+        let staged = staging.keep();
+        std::fs::rename(&staged, dir).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            error(e)
+        })?;
+    } else {
+        // README.md is last in FILES.
+        for name in FILES {
+            std::fs::rename(staging.path().join(name), dir.join(name)).map_err(error)?;
+        }
+    }
+    Ok(FILES.iter().map(|f| dir.join(f)).collect())
+}
+
+/// Writes the bundle's files into the folder `dir`.
+fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
     write_file(
         dir,
         "function.clif",
@@ -142,8 +177,7 @@ pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
         checker = b.checker,
         budget = b.records_budget,
     );
-    write_file(dir, "README.md", &readme)?;
-    Ok(FILES.iter().map(|f| dir.join(f)).collect())
+    write_file(dir, "README.md", &readme)
 }
 
 /// Traces function `func_index` of `input` (its log cut at `budget` records,

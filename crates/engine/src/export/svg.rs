@@ -9,7 +9,10 @@ fn hex(c: Rgb) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
-/// `&`, `<`, `>` and quotes escaped for XML text and attributes.
+/// `&`, `<`, `>` and quotes escaped for XML text and attributes, and the
+/// characters XML 1.0 cannot hold at all (control characters other than
+/// tab and line breaks, U+FFFE, U+FFFF: a function's name may carry them)
+/// shown as Rust writes them, `\u{1b}`.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -19,6 +22,10 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.extend(c.escape_unicode())
+            }
             c => out.push(c),
         }
     }

@@ -253,7 +253,102 @@ fn to_legacy(text: &str) -> String {
     out
 }
 
+/// The largest entity number a CLIF file of `len` bytes may use.
+///
+/// Cranelift's reader sizes its tables by the largest number a file names
+/// (`v100000000` in a 77-byte file asks for a hundred million values). A
+/// file cannot need numbers far beyond its own size; a reduced function keeps
+/// its original numbering, though, so a small file may rightly name `v40000`:
+/// the limit is 16 per byte of text, and never below 2^20.
+pub fn entity_number_limit(len: usize) -> u64 {
+    (len as u64).saturating_mul(16).max(1 << 20)
+}
+
+/// Entity prefixes Cranelift's lexer numbers (`v`, `block`, `sig`, ...).
+/// Not `u`: in `u805306368:0` the number is a name's namespace, not a
+/// table index (Wasmtime writes such names).
+const ENTITY_PREFIXES: [&str; 16] = [
+    "v",
+    "block",
+    "ss",
+    "dss",
+    "dt",
+    "gv",
+    "mt",
+    "const",
+    "fn",
+    "sig",
+    "userextname",
+    "extable",
+    "tag",
+    "region",
+    "ret",
+    "exn",
+];
+
+/// Refuses entity numbers beyond [`entity_number_limit`], naming the line,
+/// before Cranelift's reader sees the text. Words are read as its lexer reads
+/// them (`[_A-Za-z][_A-Za-z0-9]*`); comments and `%names` are skipped.
+pub fn check_entity_numbers(path: &Path, text: &str) -> EngineResult<()> {
+    let limit = entity_number_limit(text.len());
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split(';').next().unwrap_or("");
+        let bytes = code.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let c = bytes[at];
+            if !(c == b'_' || c.is_ascii_alphabetic()) {
+                // A `%name` or `@name` is a name, not an entity.
+                if c == b'%' || c == b'@' {
+                    at += 1;
+                    while at < bytes.len()
+                        && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric())
+                    {
+                        at += 1;
+                    }
+                } else if c.is_ascii_digit() {
+                    // A number (`0x10`, `1e5`): its letters are not a word.
+                    while at < bytes.len()
+                        && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric())
+                    {
+                        at += 1;
+                    }
+                } else {
+                    at += 1;
+                }
+                continue;
+            }
+            let start = at;
+            while at < bytes.len() && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric()) {
+                at += 1;
+            }
+            let word = &code[start..at];
+            let digits = word.len() - word.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 0 || digits == word.len() {
+                continue;
+            }
+            let (prefix, number) = word.split_at(word.len() - digits);
+            if !ENTITY_PREFIXES.contains(&prefix) {
+                continue;
+            }
+            let too_big = number.len() > 19 || !number.parse::<u64>().is_ok_and(|n| n <= limit);
+            if too_big {
+                return Err(EngineError::InvalidClif {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    message: format!(
+                        "`{word}` numbers an entity beyond {limit}, more than a file of {} bytes can need; Cranelift's reader would size its tables by that number",
+                        text.len()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parse_current(path: &Path, text: &str) -> EngineResult<ClifFile> {
+    check_entity_numbers(path, text)?;
     let result = crate::capture::quietly(|| {
         std::panic::catch_unwind(|| {
             cranelift_reader::parse_test(text, ParseOptions::default()).map(|file| {
@@ -275,7 +370,7 @@ fn parse_current(path: &Path, text: &str) -> EngineResult<ClifFile> {
         Ok(Err(e)) => Err(EngineError::InvalidClif {
             path: path.to_path_buf(),
             line: e.location.line_number,
-            message: e.message,
+            message: crate::error::plain(&e.message),
         }),
         Err(p) => Err(EngineError::InvalidClif {
             path: path.to_path_buf(),

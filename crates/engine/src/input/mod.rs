@@ -1,6 +1,7 @@
 //! Stage 1, input: a file becomes a validated `Input` with its function list;
 //! a chosen Wasm function becomes CLIF through Wasmtime's own translator.
 //!
+//! - [`file`]: read a user's file: regular files only, a size limit per kind
 //! - [`read`]: read a .wasm / .wat / .clif file, detect its kind, validate
 //! - [`functions`]: a module's function index space and names
 //! - [`clif`]: parse CLIF text (user files and Wasmtime's output)
@@ -12,6 +13,7 @@
 
 pub mod clif;
 pub mod environ;
+pub mod file;
 pub mod func_text;
 pub mod functions;
 pub mod isa;
@@ -19,4 +21,4 @@ pub mod read;
 pub mod translate;
 
 pub use functions::{FunctionInfo, list_wasm_functions};
-pub use read::{Body, Input, InputKind, MAX_INPUT_BYTES, validate_wasm};
+pub use read::{Body, Input, InputKind, validate_wasm};

@@ -5,10 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{EngineError, EngineResult};
+use crate::input::file::{self, FileKind};
 use crate::input::functions::{FunctionInfo, list_wasm_functions, wasm_error};
-
-/// Inputs larger than this are refused before they are read whole.
-pub const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// What kind of text or binary a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -79,30 +77,10 @@ impl Input {
         }
     }
 
-    /// Reads, detects and validates `path`.
+    /// Reads, detects and validates `path` (a regular file within the
+    /// module limit, [`FileKind::Module`]).
     pub fn load(path: &Path) -> EngineResult<Input> {
-        let meta = std::fs::metadata(path).map_err(|source| EngineError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if meta.is_dir() {
-            return Err(EngineError::Io {
-                path: path.to_path_buf(),
-                message: "is a directory, not a file".into(),
-            });
-        }
-        if meta.len() > MAX_INPUT_BYTES {
-            return Err(EngineError::TooLarge {
-                path: path.to_path_buf(),
-                size_bytes: meta.len(),
-                limit_bytes: MAX_INPUT_BYTES,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Input::from_bytes(path, bytes)
+        Input::from_bytes(path, file::read(path, FileKind::Module)?)
     }
 
     /// Detects the format of `bytes` (named `path` in messages) and validates it.

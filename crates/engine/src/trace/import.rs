@@ -41,6 +41,9 @@ pub struct LogStats {
     pub truncated: bool,
     /// Reading stopped because the observer asked to (see [`import_log_observed`]).
     pub stopped_by_observer: bool,
+    /// The text ends inside a line (a log cut while it was being written):
+    /// that last, incomplete line was not read.
+    pub cut_mid_line: bool,
 }
 
 /// A record header: level, target and where the message starts.
@@ -101,7 +104,15 @@ fn import(path: &Path, text: &str, mut builder: TraceBuilder) -> EngineResult<Im
     // The pending record, with the line its header is on.
     let mut pending: Option<(Source, log::Level, String, u64)> = None;
     let mut seen_header = false;
-    for line in text.lines() {
+    // A cut log's last line is not a record: a number in it may be cut too.
+    let whole = match text.rfind('\n') {
+        Some(end) if end + 1 < text.len() => {
+            out.cut_mid_line = true;
+            &text[..=end]
+        }
+        _ => text,
+    };
+    for line in whole.lines() {
         out.lines += 1;
         match header(line) {
             Some((level, target, msg)) => {

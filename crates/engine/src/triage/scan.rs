@@ -49,6 +49,7 @@ use crate::capture::{self, CaptureLimits};
 use crate::compile::{self, CheckerVerdict, CompileEnd};
 use crate::error::{EngineError, EngineResult};
 use crate::input::clif::ClifDialect;
+use crate::input::file::{self, FileKind};
 use crate::input::translate::{self, Translation};
 use crate::input::{Body, Input, InputKind};
 use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
@@ -70,19 +71,29 @@ impl Default for Shard {
 }
 
 impl Shard {
+    /// The most shards a scan can be dealt into: far more machines than any
+    /// cluster runs one scan on.
+    pub const MAX_COUNT: usize = 1_000_000;
+
     /// Parses `I/N` with a 1-based `I`, as users write it (`2/4`).
     pub fn parse(text: &str) -> Result<Shard, String> {
         let (i, n) = text
             .split_once('/')
             .ok_or_else(|| format!("shard `{text}` must be I/N, such as 2/4"))?;
-        let i: usize = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("shard `{text}`: `{i}` is not a whole number"))?;
-        let n: usize = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("shard `{text}`: `{n}` is not a whole number"))?;
+        let number = |part: &str| -> Result<usize, String> {
+            let part = part.trim();
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("shard `{text}`: `{part}` is not a whole number"));
+            }
+            match part.parse::<usize>() {
+                Ok(v) if v <= Shard::MAX_COUNT => Ok(v),
+                _ => Err(format!(
+                    "shard `{text}`: `{part}` is more than the {} shards a scan can be dealt into",
+                    Shard::MAX_COUNT
+                )),
+            }
+        };
+        let (i, n) = (number(i)?, number(n)?);
         if n == 0 {
             return Err(format!(
                 "shard `{text}`: the number of shards must be at least 1"
@@ -284,6 +295,78 @@ pub struct ScanSummary {
     /// The test command that judged the functions, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
+    /// What shaped the results; shards must agree on it to be merged.
+    /// (Absent in reports of older builds, which `--merge` refuses.)
+    #[serde(default)]
+    pub conditions: Option<ScanConditions>,
+    /// Every input of the whole scan (not only this shard's), in scan order.
+    #[serde(default)]
+    pub inputs: Vec<InputDigest>,
+}
+
+/// The options that shape a scan's results, as a report records them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanConditions {
+    pub target: String,
+    pub opt: String,
+    pub algorithm: String,
+    /// `None`: scaled to each function's size.
+    pub budget: Option<u64>,
+    pub timeout_ms: u64,
+    pub traced: bool,
+    pub test: Option<String>,
+    pub expect_exit: Option<i32>,
+    pub clif_dialect: Option<String>,
+}
+
+impl ScanConditions {
+    pub fn of(options: &ScanOptions) -> ScanConditions {
+        ScanConditions {
+            target: options.settings.target.name().to_string(),
+            opt: options.settings.opt.name().to_string(),
+            algorithm: options.settings.algorithm.name().to_string(),
+            budget: options.budget,
+            timeout_ms: options.timeout.as_millis() as u64,
+            traced: options.traced,
+            test: options.test.as_ref().map(|t| t.command.clone()),
+            expect_exit: options.test.as_ref().and_then(|t| t.expect_exit),
+            clif_dialect: options
+                .test
+                .as_ref()
+                .and_then(|t| t.dialect)
+                .map(|d| d.name().to_string()),
+        }
+    }
+}
+
+/// One input of a scan: its content hash and how many functions it defines,
+/// which fix how the work is dealt out to shards.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputDigest {
+    pub path: String,
+    /// SHA-256 of the file's bytes; `None` when it could not be read.
+    pub sha256: Option<String>,
+    /// Defined functions; 0 when it could not be listed.
+    pub functions: usize,
+}
+
+/// SHA-256 of `bytes`, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where each unit of work goes: one per defined function, one for an input
+/// with none (or that could not be listed), in scan order.
+pub fn units_of(inputs: &[InputDigest]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    inputs
+        .iter()
+        .enumerate()
+        .flat_map(|(file, d)| std::iter::repeat_n(file, d.functions.max(1)))
+        .enumerate()
 }
 
 impl ScanSummary {
@@ -387,6 +470,7 @@ enum FunctionSource {
 
 /// What the first pass keeps of an input: enough to deal out the shard.
 struct Listing {
+    sha256: String,
     kind: InputKind,
     size_bytes: usize,
     /// Defined functions: index and label.
@@ -398,9 +482,14 @@ struct Listing {
 /// tens of times the size of the Wasm it comes from).
 pub const BATCH_BYTES: usize = 4 << 20;
 
-fn list_input(path: &Path) -> EngineResult<Listing> {
-    let input = Input::load(path)?;
-    Ok(Listing {
+fn list_input(path: &Path) -> (Option<String>, EngineResult<Listing>) {
+    let bytes = match file::read(path, FileKind::Module) {
+        Ok(b) => b,
+        Err(e) => return (None, Err(e)),
+    };
+    let sha256 = sha256_hex(&bytes);
+    let listing = Input::from_bytes(path, bytes).map(|input| Listing {
+        sha256: sha256.clone(),
         kind: input.kind(),
         size_bytes: match &input.body {
             Body::Wasm { bytes, .. } => bytes.len(),
@@ -412,17 +501,28 @@ fn list_input(path: &Path) -> EngineResult<Listing> {
             .filter(|f| !f.imported)
             .map(|f| (f.index, f.label()))
             .collect(),
-    })
+    });
+    (Some(sha256), listing)
 }
 
 /// Loads an input again and readies the chosen functions for compiling.
 fn ready_input(
     path: &Path,
+    sha256: &str,
     chosen: &[(u32, String)],
     settings: Settings,
     parallel: bool,
 ) -> EngineResult<Vec<FunctionSource>> {
-    let input = Input::load(path)?;
+    let bytes = file::read(path, FileKind::Module)?;
+    if sha256_hex(&bytes) != sha256 {
+        return Err(EngineError::Io {
+            path: path.to_path_buf(),
+            message:
+                "changed while it was being scanned (its content hash differs from the listing's)"
+                    .into(),
+        });
+    }
+    let input = Input::from_bytes(path, bytes)?;
     if input.kind() == InputKind::Clif {
         let input = Arc::new(input);
         return Ok(chosen
@@ -460,6 +560,33 @@ fn failure_text<T>(path: &str, what: &str, end: PoolEnd<EngineResult<T>>) -> Str
 
 /// Scans `paths` (already collected, in order) under `options`.
 pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
+    scan_streaming(paths, options, &mut |_| {})
+}
+
+/// A result of a scan as soon as it is known, for a report written as the
+/// scan goes (`scan --jsonl`): nothing is lost when a long scan is cut short.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum ScanEvent<'a> {
+    /// One function's report.
+    Function {
+        file: &'a str,
+        function: &'a FunctionReport,
+    },
+    /// An input that failed as a whole.
+    ModuleError {
+        file: &'a str,
+        module_error: &'a str,
+    },
+}
+
+/// [`scan`], telling `sink` each result as it is known (a function's report
+/// when its batch is done, an input's error when it is found).
+pub fn scan_streaming(
+    paths: &[PathBuf],
+    options: &ScanOptions,
+    sink: &mut dyn FnMut(ScanEvent<'_>),
+) -> ScanReport {
     let started = Instant::now();
     // The quiet panic hook, before anything can panic: Wasmtime panics are
     // caught and reported, not printed.
@@ -484,6 +611,15 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
         |_| Duration::from_secs(600),
         Arc::new(|p: PathBuf| list_input(&p)),
     );
+    let mut inputs: Vec<InputDigest> = paths
+        .iter()
+        .map(|p| InputDigest {
+            path: p.display().to_string(),
+            sha256: None,
+            functions: 0,
+        })
+        .collect();
+    let mut hashes = vec![String::new(); paths.len()];
     let mut pos = 0usize;
     let mut in_shard = vec![false; paths.len()];
     // This shard's functions of each input, in index order.
@@ -491,16 +627,37 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
     let mut sizes = vec![0usize; paths.len()];
     for (file, result) in listed.into_iter().enumerate() {
         let listing = match result {
-            PoolEnd::Done(Ok(l)) => l,
-            failure => {
+            PoolEnd::Done((_, Ok(l))) => l,
+            PoolEnd::Done((sha256, Err(e))) => {
+                inputs[file].sha256 = sha256;
+                files[file].error = Some(e.to_string());
+                in_shard[file] = options.shard.takes(pos);
+                pos += 1;
+                tell_error(sink, &files[file], in_shard[file]);
+                continue;
+            }
+            PoolEnd::Panicked(m) => {
+                let failure: PoolEnd<EngineResult<()>> = PoolEnd::Panicked(m);
                 files[file].error = Some(failure_text(&files[file].path, "reading", failure));
                 in_shard[file] = options.shard.takes(pos);
                 pos += 1;
+                tell_error(sink, &files[file], in_shard[file]);
+                continue;
+            }
+            PoolEnd::Stuck(d) => {
+                let failure: PoolEnd<EngineResult<()>> = PoolEnd::Stuck(d);
+                files[file].error = Some(failure_text(&files[file].path, "reading", failure));
+                in_shard[file] = options.shard.takes(pos);
+                pos += 1;
+                tell_error(sink, &files[file], in_shard[file]);
                 continue;
             }
         };
         files[file].kind = Some(listing.kind);
         sizes[file] = listing.size_bytes;
+        inputs[file].sha256 = Some(listing.sha256.clone());
+        inputs[file].functions = listing.functions.len();
+        hashes[file] = listing.sha256;
         if listing.functions.is_empty() {
             in_shard[file] = options.shard.takes(pos);
             pos += 1;
@@ -540,9 +697,14 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
     let settings = options.settings;
     let paths_shared: Arc<Vec<PathBuf>> = Arc::new(paths.to_vec());
     let chosen = Arc::new(chosen);
+    let hashes = Arc::new(hashes);
     for batch in batches {
         let translate_started = Instant::now();
-        let (p, c) = (Arc::clone(&paths_shared), Arc::clone(&chosen));
+        let (p, c, h) = (
+            Arc::clone(&paths_shared),
+            Arc::clone(&chosen),
+            Arc::clone(&hashes),
+        );
         // Wasmtime's own threads for a module that is most of its batch, or
         // when there are fewer modules than workers: it would otherwise be
         // the one long task the other workers wait for.
@@ -558,7 +720,7 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
             // A whole module legitimately takes much longer than one function.
             |_| options.timeout * 10,
             Arc::new(move |(file, parallel): (usize, bool)| {
-                ready_input(&p[file], &c[file], settings, parallel)
+                ready_input(&p[file], &h[file], &c[file], settings, parallel)
             }),
         );
         translate_ms += translate_started.elapsed().as_millis() as u64;
@@ -577,7 +739,8 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
                 }
                 failure => {
                     files[file].error =
-                        Some(failure_text(&files[file].path, "translation", failure))
+                        Some(failure_text(&files[file].path, "translation", failure));
+                    tell_error(sink, &files[file], true);
                 }
             }
         }
@@ -612,6 +775,10 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
                     ),
                 ),
             };
+            sink(ScanEvent::Function {
+                file: &files[file].path,
+                function: &report,
+            });
             files[file].functions.push(report);
         }
     }
@@ -625,6 +792,8 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
         jobs,
         shard: options.shard.to_string(),
         test: options.test.as_ref().map(|t| t.command.clone()),
+        conditions: Some(ScanConditions::of(options)),
+        inputs,
         ..ScanSummary::default()
     };
     summary.count(&files);
@@ -633,6 +802,16 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
     summary.translate_ms = translate_ms;
     summary.compile_ms = summary.elapsed_ms.saturating_sub(load_ms + translate_ms);
     ScanReport { files, summary }
+}
+
+/// Tells `sink` of `file`'s error when the file is this shard's.
+fn tell_error(sink: &mut dyn FnMut(ScanEvent<'_>), file: &FileReport, in_shard: bool) {
+    if let (true, Some(error)) = (in_shard, &file.error) {
+        sink(ScanEvent::ModuleError {
+            file: &file.path,
+            module_error: error,
+        });
+    }
 }
 
 /// The whole module through Wasmtime with its single-pass allocator (see the
@@ -1129,8 +1308,13 @@ mod tests {
     #[test]
     fn shards_parse_and_partition() {
         assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 1, count: 4 }));
-        for bad in ["0/4", "5/4", "1/0", "2", "a/4", "2/b"] {
+        for bad in ["0/4", "5/4", "1/0", "2", "a/4", "2/b", "-1/4", "+1/4"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        // Too many shards is said as such, not as "not a whole number".
+        for huge in ["1/18446744073709551616", "1/1000001"] {
+            let e = Shard::parse(huge).unwrap_err();
+            assert!(e.contains("more than the 1000000 shards"), "{e}");
         }
         let shards: Vec<Shard> = (1..=3)
             .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
