@@ -268,6 +268,8 @@ fn a_raw_log_replays_through_trace_log_with_the_same_steps() {
 fn a_closed_pipe_ends_the_command_quietly() {
     use std::io::Read;
     use std::process::{Command, Stdio};
+    let stdout_kind = || std::fs::symlink_metadata("/dev/stdout").map(|m| m.file_type());
+    let before = stdout_kind().ok();
     let mut child = Command::new(env!("CARGO_BIN_EXE_spillscope"))
         .args(["trace", "sample-modules/c/kernels.wasm", "--func", "8"])
         // About 4 MB of records, far more than a pipe holds.
@@ -287,6 +289,8 @@ fn a_closed_pipe_ends_the_command_quietly() {
     use std::os::unix::process::ExitStatusExt;
     // Killed by SIGPIPE (13), as `cat` would be.
     assert_eq!(out.status.signal(), Some(13), "{:?}: {stderr}", out.status);
+    // The stream was written, not replaced by a file renamed over it.
+    assert_eq!(stdout_kind().ok(), before, "/dev/stdout was replaced");
 }
 
 /// Wasmtime names each CLIF file it writes after the function; a name with a

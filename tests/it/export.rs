@@ -267,69 +267,61 @@ fn names_with_control_characters_leave_svg_and_html_well_formed() {
     );
 }
 
-/// Outputs are written whole or not at all: a bundle interrupted part way
-/// (it was left with a log cut mid-line and no README) is either absent or
-/// complete, and no temporary file is left beside a finished one.
-#[cfg(unix)]
+/// A bundle is written whole or not at all: one that could not be finished
+/// (here an earlier bundle's folder holds something else where a file goes)
+/// leaves the folder as it was, where files used to be replaced one by one
+/// until the failing one; an earlier bundle's folder is replaced whole.
 #[test]
-fn an_interrupted_bundle_export_leaves_nothing_or_everything() {
+fn a_bundle_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("bundle");
-    let sample = common::samples_dir().join("hang/loop.clif");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
-        .args([
+    let bundle_arg = bundle.to_str().unwrap();
+    let run = |sample: &str, func: &str| {
+        common::spillscope(&[
             "export",
-            sample.to_str().unwrap(),
+            common::samples_dir().join(sample).to_str().unwrap(),
             "--func",
-            "0",
-            "--budget",
-            "3000000",
+            func,
             "--bundle",
-            bundle.to_str().unwrap(),
+            bundle_arg,
         ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    // SAFETY: our own child.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let status = child.wait().unwrap();
-    if bundle.exists() {
-        let names: Vec<String> = std::fs::read_dir(&bundle)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names.len(), 5, "{names:?}");
-        let log = std::fs::read_to_string(bundle.join("regalloc2.log")).unwrap();
-        assert!(log.ends_with('\n'), "the log is whole");
-        assert!(bundle.join("README.md").exists());
-    } else {
-        assert!(!status.success(), "it ended well but wrote no bundle");
-    }
-    // Whatever happened, the only thing beside it may be the staging folder
-    // an interrupt left (hidden, named as ours).
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(
-            name == "bundle" || name.starts_with(".spillscope-bundle-"),
-            "{name}"
-        );
-    }
-    // Exported again into the same folder: replaced whole.
-    let run = common::spillscope(&[
-        "export",
-        common::samples_dir().join("fib.clif").to_str().unwrap(),
-        "--func",
-        "fib",
-        "--bundle",
-        bundle.to_str().unwrap(),
-    ]);
+    };
+    assert!(run("fib.clif", "fib").status.success());
+    let fib_clif = std::fs::read_to_string(bundle.join("function.clif")).unwrap();
+    std::fs::remove_file(bundle.join("regalloc2.log")).unwrap();
+    std::fs::create_dir(bundle.join("regalloc2.log")).unwrap();
+    let out = run("lessons/pressure.wat", "0");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+        stderr.contains("bundle: holds `regalloc2.log`, which is not a bundle file"),
+        "{stderr}"
     );
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("function.clif")).unwrap(),
+        fib_clif,
+        "the earlier bundle is untouched"
+    );
+    std::fs::remove_dir(bundle.join("regalloc2.log")).unwrap();
+    assert!(run("lessons/pressure.wat", "0").status.success());
     let readme = std::fs::read_to_string(bundle.join("README.md")).unwrap();
-    assert!(readme.contains("fib"), "{readme}");
+    assert!(readme.contains("pressure"), "{readme}");
+    let mut names: Vec<String> = std::fs::read_dir(&bundle)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "README.md",
+            "diagnosis.json",
+            "flags.txt",
+            "function.clif",
+            "regalloc2.log"
+        ]
+    );
+    // Nothing is left beside it.
+    let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(beside.len(), 1);
 }

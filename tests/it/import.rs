@@ -130,6 +130,29 @@ fn a_truncated_log_replays_up_to_where_it_stops() {
     assert_eq!(replay.len(), steps.len());
     // Nothing is claimed about the end of a truncated trace.
     assert_eq!(invariants::check(&imported.trace, &replay), vec![]);
+
+    // Cut mid-line, the last line is not read (a number in it may be cut
+    // too): the import equals that of the log up to its last whole line, and
+    // says the log was cut.
+    assert!(imported.stats.cut_mid_line);
+    let whole_lines = &log[..=log[..cut].rfind('\n').unwrap()];
+    let at_line = import::import_log(Path::new("lines.log"), whole_lines).unwrap();
+    assert!(!at_line.stats.cut_mid_line);
+    assert_eq!(at_line.trace.steps, imported.trace.steps);
+
+    // `trace --log` warns, naming the file; its JSON says so too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.log");
+    std::fs::write(&path, &log[..cut]).unwrap();
+    let out = common::spillscope(&["trace", "--log", path.to_str().unwrap(), "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("cut.log: the log ends inside a line"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["import"]["cut_mid_line"], true);
 }
 
 #[test]

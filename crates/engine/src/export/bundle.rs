@@ -88,20 +88,37 @@ fn write_file(dir: &Path, name: &str, text: &str) -> EngineResult<()> {
 
 /// Writes the bundle into `dir` whole or not at all; the files written.
 ///
-/// The files are written into a temporary folder beside `dir` (named
-/// `.spillscope-bundle-*`). A new `dir` is that folder renamed; into an
-/// existing one each file is renamed in turn, `README.md` last, so a bundle
-/// with a README is complete. An interrupted export leaves `dir` as it was.
+/// The files are written into a hidden folder beside `dir`
+/// (`.spillscope-bundle-*`), which is then renamed to `dir`. An existing
+/// `dir` may hold only an earlier bundle's files: it is moved aside, the new
+/// one put in its place, and the old one removed; a folder holding anything
+/// else is refused untouched. An interrupt leaves `dir` as it was (and at
+/// most the hidden folder beside it).
 pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
     let error = |source: std::io::Error| EngineError::Write {
         path: dir.to_path_buf(),
         source,
     };
-    if dir.exists() && !dir.is_dir() {
-        return Err(EngineError::Io {
-            path: dir.to_path_buf(),
-            message: "is a file; a bundle is a folder".into(),
-        });
+    let refuse = |message: String| EngineError::Io {
+        path: dir.to_path_buf(),
+        message,
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(refuse("is a file; a bundle is a folder".into()));
+        }
+        for entry in std::fs::read_dir(dir).map_err(error)? {
+            let entry = entry.map_err(error)?;
+            let name = entry.file_name();
+            let is_bundle_file =
+                entry.file_type().is_ok_and(|t| t.is_file()) && FILES.iter().any(|f| name == *f);
+            if !is_bundle_file {
+                return Err(refuse(format!(
+                    "holds `{}`, which is not a bundle file; choose a new folder (nothing was written)",
+                    name.to_string_lossy()
+                )));
+            }
+        }
     }
     let parent = super::parent_of(dir);
     std::fs::create_dir_all(parent).map_err(error)?;
@@ -110,18 +127,28 @@ pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
         .tempdir_in(parent)
         .map_err(error)?;
     write_into(staging.path(), b)?;
-    if !dir.exists() {
-        let staged = staging.keep();
-        std::fs::rename(&staged, dir).map_err(|e| {
-            let _ = std::fs::remove_dir_all(&staged);
-            error(e)
-        })?;
+    let aside = if dir.exists() {
+        let old = tempfile::Builder::new()
+            .prefix(".spillscope-old-bundle-")
+            .tempdir_in(parent)
+            .map_err(error)?;
+        // Renamed over the empty folder just made for its name.
+        std::fs::rename(dir, old.path()).map_err(error)?;
+        Some(old)
     } else {
-        // README.md is last in FILES.
-        for name in FILES {
-            std::fs::rename(staging.path().join(name), dir.join(name)).map_err(error)?;
+        None
+    };
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        // Put the old bundle back; drop the new one.
+        if let Some(old) = aside {
+            let _ = std::fs::rename(old.keep(), dir);
         }
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(error(e));
     }
+    // The old bundle, moved aside, goes when `aside` drops.
+    drop(aside);
     Ok(FILES.iter().map(|f| dir.join(f)).collect())
 }
 

@@ -33,24 +33,49 @@ pub fn parent_of(path: &Path) -> &Path {
 /// Writes `bytes` to `path` whole or not at all: into a temporary file in
 /// the same folder (named `.spillscope-*`), flushed to disk, then renamed
 /// over `path`. An interrupted or failed write leaves `path` as it was.
+///
+/// A stream is written in place, as there is nothing to rename: a path that
+/// is not a regular file (a device, a FIFO, `/dev/stdout` on a pipe) or that
+/// names one through `/dev` or `/proc` (`/dev/stdout`, `/dev/fd/3`), which
+/// another writer may share. Through any other symbolic link, the file it
+/// names is replaced, not the link.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> EngineResult<()> {
     let error = |source: std::io::Error| EngineError::Write {
         path: path.to_path_buf(),
         source,
     };
-    if path.is_dir() {
-        return Err(EngineError::Io {
-            path: path.to_path_buf(),
-            message: "is a directory; give a file name".into(),
-        });
+    let stream = path.starts_with("/dev") || path.starts_with("/proc");
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(EngineError::Io {
+                path: path.to_path_buf(),
+                message: "is a directory; give a file name".into(),
+            });
+        }
+        Ok(meta) if stream || !meta.is_file() => {
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(meta.is_file())
+                .open(path)
+                .map_err(error)?;
+            return out
+                .write_all(bytes)
+                .and_then(|_| out.flush())
+                .map_err(error);
+        }
+        _ => {}
     }
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).map_err(error)?,
+        _ => path.to_path_buf(),
+    };
     let mut file = tempfile::Builder::new()
         .prefix(".spillscope-")
-        .tempfile_in(parent_of(path))
+        .tempfile_in(parent_of(&target))
         .map_err(error)?;
     file.write_all(bytes).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
+    file.persist(&target).map_err(|e| error(e.error))?;
     Ok(())
 }
 
@@ -73,5 +98,17 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["out.svg"]);
+        // Through a link, the file it names is replaced and the link kept.
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.svg");
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            write_whole(&link, b"third").unwrap();
+            assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+            assert_eq!(std::fs::read(&path).unwrap(), b"third");
+        }
+        // A device is written in place, never replaced.
+        write_whole(Path::new("/dev/null"), b"gone").unwrap();
+        assert!(!Path::new("/dev/null").metadata().unwrap().is_file());
     }
 }
