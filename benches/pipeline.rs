@@ -144,6 +144,7 @@ fn triage(c: &mut Criterion) {
         &input.path,
         Algorithm::Backtracking,
         CaptureLimits::default(),
+        usize::MAX,
     )
     .unwrap();
     let big_path = Path::new("printf_core.log");

@@ -387,7 +387,8 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
 
     limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
     if let Some(path) = &args.raw_log {
-        let text = session::raw_log(&prepared, &input.path, args.algorithm, limits)?;
+        // Asked for by name: as long as the budget lets it be.
+        let text = session::raw_log(&prepared, &input.path, args.algorithm, limits, usize::MAX)?;
         crate::engine::export::write_whole(path, text.as_bytes())?;
     }
     let names = RegNames::for_triple(&prepared.flags.triple);

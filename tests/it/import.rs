@@ -28,6 +28,7 @@ fn live_and_log(file: &str, func: &str) -> (session::FunctionTrace, String) {
         &input.path,
         Algorithm::Backtracking,
         CaptureLimits::default(),
+        usize::MAX,
     )
     .unwrap();
     (live, log)
@@ -153,6 +154,49 @@ fn a_truncated_log_replays_up_to_where_it_stops() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["import"]["cut_mid_line"], true);
+}
+
+/// A log with a byte cap (as a bug bundle keeps at most 256 MiB: a big
+/// function's whole log ran to 12 GB) stops the allocation at a whole record
+/// past the cap, and reads back as a log cut before the allocation ended.
+#[test]
+fn a_raw_log_with_a_byte_cap_ends_at_a_whole_record() {
+    let input = Input::load(&common::samples_dir().join("c/kernels.wasm")).unwrap();
+    let index = input.largest_function().unwrap().index;
+    let settings = Settings {
+        target: Target::X86_64,
+        ..Settings::default()
+    };
+    let prepared = session::prepare(&input, index, settings).unwrap();
+    let log_of = |cap| {
+        session::raw_log(
+            &prepared,
+            &input.path,
+            Algorithm::Backtracking,
+            prepared.default_limits(),
+            cap,
+        )
+        .unwrap()
+    };
+    let whole = log_of(usize::MAX);
+    // Half way through the allocation's steps.
+    let first_step = whole.find("process_bundle").unwrap();
+    let cap = first_step + (whole.len() - first_step) / 2;
+    let log = log_of(cap);
+    assert!(log.len() < whole.len() && whole.starts_with(&log));
+    assert!(
+        log.len() >= cap && log.ends_with('\n'),
+        "{} bytes",
+        log.len()
+    );
+    let last_record = log[..log.len() - 1].rfind("\n[").unwrap();
+    assert!(
+        last_record < cap,
+        "the log went on past the record that reached the cap"
+    );
+    let imported = import::import_log(Path::new("capped.log"), &log).unwrap();
+    assert!(imported.stats.truncated && !imported.stats.cut_mid_line);
+    assert!(!imported.trace.steps.is_empty());
 }
 
 #[test]

@@ -737,15 +737,17 @@ fn limits_for_size(clif_bytes: usize) -> CaptureLimits {
     }
 }
 
-/// regalloc2's records for one compile, as `env_logger` would print them.
+/// regalloc2's records for one compile, as `env_logger` would print them;
+/// the allocation stops once the text reaches `max_bytes` (at a whole record).
 pub fn raw_log(
     prepared: &Prepared,
     path: &Path,
     algorithm: Algorithm,
     limits: CaptureLimits,
+    max_bytes: usize,
 ) -> EngineResult<String> {
     let job = prepared.job(path, algorithm, true)?;
-    let sink = crate::capture::raw_log::RawLogSink::new(usize::MAX);
+    let sink = crate::capture::raw_log::RawLogSink::new(max_bytes);
     let (_, sink, _) = crate::capture::capture(sink, limits, || job.compile(false));
     Ok(sink.text)
 }

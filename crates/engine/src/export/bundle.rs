@@ -22,14 +22,22 @@ pub struct Bundle<'a> {
     /// is written with `opt_level=none` so Cranelift lowers it as it is.
     pub optimized: bool,
     pub flags: &'a CompilerFlags,
-    /// regalloc2's records as env_logger text, cut at the budget.
+    /// regalloc2's records as env_logger text, cut at the budget or at
+    /// [`LOG_MAX_BYTES`].
     pub log: &'a str,
+    /// The log reached [`LOG_MAX_BYTES`] and the allocation was stopped there.
+    pub log_cut: bool,
     pub records_budget: u64,
     pub diagnosis: &'a Diagnosis,
     /// `ok`, `failed: …`, `not run`.
     pub checker: String,
     pub steps: usize,
 }
+
+/// The most of regalloc2's log a bundle keeps. A loop shows itself long
+/// before this, and the log of a big function's whole allocation runs to
+/// gigabytes (12 GB for a 105 KB function), which no one reads or mails.
+pub const LOG_MAX_BYTES: usize = 256 << 20;
 
 /// Files written, relative to the bundle folder.
 pub const FILES: [&str; 5] = [
@@ -174,6 +182,7 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
         "steps": b.steps,
         "checker": b.checker,
         "records_budget": b.records_budget,
+        "log_cut_at_bytes": b.log_cut.then_some(LOG_MAX_BYTES),
         "diagnosis": b.diagnosis,
     });
     write_file(
@@ -181,6 +190,14 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
         "diagnosis.json",
         &serde_json::to_string_pretty(&json).unwrap_or_default(),
     )?;
+    let log_end = if b.log_cut {
+        format!(
+            "cut at {} (its records would go on; the steps and the diagnosis are of the whole allocation)",
+            crate::error::size_text(LOG_MAX_BYTES as u64)
+        )
+    } else {
+        "cut at the budget".to_string()
+    };
     let readme = format!(
         "# regalloc2 allocation report\n\n\
          From {source}, made by spillscope with regalloc2's `trace-log` records.\n\n\
@@ -195,7 +212,7 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
          ## Files\n\n\
          - `function.clif`: the function, as the allocator's input was lowered from it\n\
          - `flags.txt`: the target triple, Cranelift's shared flags and the ISA flags\n\
-         - `regalloc2.log`: regalloc2's records (env_logger text), cut at the budget; \
+         - `regalloc2.log`: regalloc2's records (env_logger text), {log_end}; \
          `spillscope trace --log regalloc2.log` replays it\n\
          - `diagnosis.json`: the loop diagnosis and the checker's verdict\n",
         source = b.source,
@@ -221,7 +238,14 @@ pub fn write_function(
     if let Some(b) = budget {
         limits.max_records = b;
     }
-    let log = session::raw_log(&prepared, &input.path, settings.algorithm, limits)?;
+    let log = session::raw_log(
+        &prepared,
+        &input.path,
+        settings.algorithm,
+        limits,
+        LOG_MAX_BYTES,
+    )?;
+    let log_cut = log.len() >= LOG_MAX_BYTES;
     let t = session::trace_prepared(input, prepared, settings, limits)?;
     let diagnosis = diagnose::diagnose(&t.traced.trace);
     // `trace_prepared` compiles: its trace always has the function.
@@ -249,6 +273,7 @@ pub fn write_function(
             optimized,
             flags: &prepared.flags,
             log: &log,
+            log_cut,
             records_budget: limits.max_records,
             diagnosis: &diagnosis,
             checker: t.checker().text(),
