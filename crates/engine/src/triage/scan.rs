@@ -626,27 +626,20 @@ pub fn scan_streaming(
     let mut chosen: Vec<Vec<(u32, String)>> = vec![Vec::new(); paths.len()];
     let mut sizes = vec![0usize; paths.len()];
     for (file, result) in listed.into_iter().enumerate() {
+        let path = &files[file].path;
         let listing = match result {
-            PoolEnd::Done((_, Ok(l))) => l,
+            PoolEnd::Done((_, Ok(l))) => Ok(l),
             PoolEnd::Done((sha256, Err(e))) => {
                 inputs[file].sha256 = sha256;
-                files[file].error = Some(e.to_string());
-                in_shard[file] = options.shard.takes(pos);
-                pos += 1;
-                tell_error(sink, &files[file], in_shard[file]);
-                continue;
+                Err(e.to_string())
             }
-            PoolEnd::Panicked(m) => {
-                let failure: PoolEnd<EngineResult<()>> = PoolEnd::Panicked(m);
-                files[file].error = Some(failure_text(&files[file].path, "reading", failure));
-                in_shard[file] = options.shard.takes(pos);
-                pos += 1;
-                tell_error(sink, &files[file], in_shard[file]);
-                continue;
-            }
-            PoolEnd::Stuck(d) => {
-                let failure: PoolEnd<EngineResult<()>> = PoolEnd::Stuck(d);
-                files[file].error = Some(failure_text(&files[file].path, "reading", failure));
+            PoolEnd::Panicked(m) => Err(failure_text::<()>(path, "reading", PoolEnd::Panicked(m))),
+            PoolEnd::Stuck(d) => Err(failure_text::<()>(path, "reading", PoolEnd::Stuck(d))),
+        };
+        let listing = match listing {
+            Ok(l) => l,
+            Err(error) => {
+                files[file].error = Some(error);
                 in_shard[file] = options.shard.takes(pos);
                 pos += 1;
                 tell_error(sink, &files[file], in_shard[file]);
