@@ -294,33 +294,22 @@ pub fn check_entity_numbers(path: &Path, text: &str) -> EngineResult<()> {
     for (i, line) in text.lines().enumerate() {
         let code = line.split(';').next().unwrap_or("");
         let bytes = code.as_bytes();
+        let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
         let mut at = 0;
         while at < bytes.len() {
-            let c = bytes[at];
-            if !(c == b'_' || c.is_ascii_alphabetic()) {
-                // A `%name` or `@name` is a name, not an entity.
-                if c == b'%' || c == b'@' {
-                    at += 1;
-                    while at < bytes.len()
-                        && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric())
-                    {
-                        at += 1;
-                    }
-                } else if c.is_ascii_digit() {
-                    // A number (`0x10`, `1e5`): its letters are not a word.
-                    while at < bytes.len()
-                        && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric())
-                    {
-                        at += 1;
-                    }
-                } else {
-                    at += 1;
-                }
+            if !is_word(bytes[at]) {
+                at += 1;
                 continue;
             }
             let start = at;
-            while at < bytes.len() && (bytes[at] == b'_' || bytes[at].is_ascii_alphanumeric()) {
+            while at < bytes.len() && is_word(bytes[at]) {
                 at += 1;
+            }
+            // A `%name` or `@name` is a name, and a run that starts with a
+            // digit a number (`0x10`, `1e5`): neither is an entity.
+            let after_sigil = start > 0 && matches!(bytes[start - 1], b'%' | b'@');
+            if after_sigil || bytes[start].is_ascii_digit() {
+                continue;
             }
             let word = &code[start..at];
             let digits = word.len() - word.trim_end_matches(|c: char| c.is_ascii_digit()).len();

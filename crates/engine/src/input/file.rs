@@ -7,8 +7,7 @@
 use std::io::Read as _;
 use std::path::Path;
 
-pub use crate::error::size_text;
-use crate::error::{EngineError, EngineResult};
+use crate::error::{EngineError, EngineResult, size_text};
 
 /// The kinds of file spillscope reads, each with its own size limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,8 +21,6 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 3] = [FileKind::Module, FileKind::Log, FileKind::Report];
-
     /// What the file is, in words.
     pub fn what(self) -> &'static str {
         match self {

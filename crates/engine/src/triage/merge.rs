@@ -24,14 +24,6 @@ pub enum MergeError {
     Incomplete(String),
 }
 
-/// What judged a shard's functions, in words.
-fn judge(test: &Option<String>) -> String {
-    match test {
-        Some(command) => format!("the command `{command}`"),
-        None => "spillscope's own compile".into(),
-    }
-}
-
 /// Reads one `scan --json` report.
 pub fn read_report(path: &Path) -> Result<ScanReport, MergeError> {
     let bytes = file::read(path, FileKind::Report).map_err(MergeError::Input)?;
@@ -81,14 +73,6 @@ pub fn merge(reports: Vec<(PathBuf, ScanReport)>) -> Result<ScanReport, MergeErr
                 "run under other conditions than {}: {}",
                 first_path.display(),
                 differences(these, conditions)
-            )));
-        }
-        if report.summary.test != first.summary.test {
-            return Err(mismatch(format!(
-                "judged by {}, but {} by {}",
-                judge(&report.summary.test),
-                first_path.display(),
-                judge(&first.summary.test)
             )));
         }
         if let Some(why) = inputs_differ(&report.summary.inputs, &first.summary.inputs) {
@@ -144,7 +128,15 @@ pub fn merge(reports: Vec<(PathBuf, ScanReport)>) -> Result<ScanReport, MergeErr
             missing.join(", ")
         )));
     }
-    check_deal(&reports, &first.summary.inputs, count)?;
+    // Each input's place in the scan's own order.
+    let order: BTreeMap<String, usize> = first
+        .summary
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.path.clone(), i))
+        .collect();
+    check_deal(&reports, &first.summary.inputs, &order, count)?;
 
     let mut summary = ScanSummary {
         shard: Shard::default().to_string(),
@@ -153,14 +145,6 @@ pub fn merge(reports: Vec<(PathBuf, ScanReport)>) -> Result<ScanReport, MergeErr
         inputs: first.summary.inputs.clone(),
         ..ScanSummary::default()
     };
-    // In the scan's own order of inputs.
-    let order: BTreeMap<String, usize> = first
-        .summary
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.path.clone(), i))
-        .collect();
     let mut files: BTreeMap<usize, FileReport> = BTreeMap::new();
     for (_, report) in reports {
         let s = &report.summary;
@@ -251,17 +235,13 @@ fn inputs_differ(a: &[InputDigest], b: &[InputDigest]) -> Option<String> {
 fn check_deal(
     reports: &[(PathBuf, ScanReport)],
     inputs: &[InputDigest],
+    order: &BTreeMap<String, usize>,
     count: usize,
 ) -> Result<(), MergeError> {
     let mut expected: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for (unit, file) in units_of(inputs) {
         *expected.entry((unit % count, file)).or_default() += 1;
     }
-    let index_of: BTreeMap<&str, usize> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.path.as_str(), i))
-        .collect();
     let mut taken: BTreeMap<(usize, u32), &Path> = BTreeMap::new();
     for (path, report) in reports {
         let shard = shard_of(path, &report.summary)?;
@@ -271,7 +251,7 @@ fn check_deal(
         };
         let mut listed = BTreeMap::new();
         for file in &report.files {
-            let Some(&at) = index_of.get(file.path.as_str()) else {
+            let Some(&at) = order.get(file.path.as_str()) else {
                 return Err(wrong(format!(
                     "lists `{}`, which is not among its inputs",
                     file.path

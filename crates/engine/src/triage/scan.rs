@@ -619,7 +619,6 @@ pub fn scan_streaming(
             functions: 0,
         })
         .collect();
-    let mut hashes = vec![String::new(); paths.len()];
     let mut pos = 0usize;
     let mut in_shard = vec![false; paths.len()];
     // This shard's functions of each input, in index order.
@@ -648,9 +647,8 @@ pub fn scan_streaming(
         };
         files[file].kind = Some(listing.kind);
         sizes[file] = listing.size_bytes;
-        inputs[file].sha256 = Some(listing.sha256.clone());
+        inputs[file].sha256 = Some(listing.sha256);
         inputs[file].functions = listing.functions.len();
-        hashes[file] = listing.sha256;
         if listing.functions.is_empty() {
             in_shard[file] = options.shard.takes(pos);
             pos += 1;
@@ -690,7 +688,13 @@ pub fn scan_streaming(
     let settings = options.settings;
     let paths_shared: Arc<Vec<PathBuf>> = Arc::new(paths.to_vec());
     let chosen = Arc::new(chosen);
-    let hashes = Arc::new(hashes);
+    // What the second reading of each input must find again.
+    let hashes: Arc<Vec<String>> = Arc::new(
+        inputs
+            .iter()
+            .map(|d| d.sha256.clone().unwrap_or_default())
+            .collect(),
+    );
     for batch in batches {
         let translate_started = Instant::now();
         let (p, c, h) = (
