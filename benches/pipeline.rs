@@ -142,7 +142,7 @@ fn triage(c: &mut Criterion) {
     let big_text = session::raw_log(
         &prepared,
         &input.path,
-        Algorithm::Backtracking,
+        Default::default(),
         CaptureLimits::default(),
         usize::MAX,
     )

@@ -28,6 +28,7 @@ pub struct CompileReport {
 
 pub fn run(args: CompileArgs) -> anyhow::Result<()> {
     let a = &args.common;
+    a.cranelift_release_only("compile")?;
     let input = Input::load(&a.file)?;
     let index = input.select(&a.func)?.index;
     let c = session::compile_function(&input, index, a.settings(), true)?;

@@ -33,6 +33,7 @@ pub struct MapReport {
 
 pub fn run(args: MapArgs) -> anyhow::Result<()> {
     let a = &args.common;
+    a.cranelift_release_only("map")?;
     let input = Input::load(&a.file)?;
     let index = input.select(&a.func)?.index;
     let prepared = session::prepare(&input, index, a.settings())?;

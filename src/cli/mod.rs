@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
+use crate::engine::releases::Release;
 use crate::engine::session::Settings;
 
 /// `println!` for the command line's output: a write that fails (a full
@@ -85,6 +86,11 @@ pub struct FunctionArgs {
     /// Register allocator: backtracking or single_pass
     #[arg(long, default_value = "backtracking", value_parser = parse_algorithm)]
     pub algorithm: Algorithm,
+    /// regalloc2 release that allocates: 0.9.3, 0.10.2, 0.11.3, 0.12.2, 0.13.5,
+    /// 0.14.0, 0.15.2 (Cranelift's), oldest or newest. Another than Cranelift's
+    /// allocates the function Cranelift gave regalloc2 again, without machine code
+    #[arg(long = "regalloc2", value_name = "VERSION", default_value = "0.15.2", value_parser = parse_release)]
+    pub regalloc2: Release,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -191,13 +197,33 @@ pub fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
         .ok_or_else(|| format!("unknown algorithm `{s}` (backtracking, single_pass)"))
 }
 
+/// A built-in regalloc2 release (`--regalloc2`).
+pub fn parse_release(s: &str) -> Result<Release, String> {
+    s.parse()
+}
+
 impl FunctionArgs {
     pub fn settings(&self) -> Settings {
         Settings {
             target: self.target,
             opt: self.opt,
             algorithm: self.algorithm,
+            release: self.regalloc2,
         }
+    }
+
+    /// Machine code is Cranelift's: a subcommand that shows it refuses
+    /// another release.
+    pub fn cranelift_release_only(&self, what: &str) -> anyhow::Result<()> {
+        if self.regalloc2 != Release::CRANELIFT {
+            anyhow::bail!(
+                "{what} shows Cranelift's machine code, allocated by its own regalloc2 {}; \
+                 regalloc2 {} allocates without emitting code (try `trace` or `moves`)",
+                Release::CRANELIFT,
+                self.regalloc2
+            );
+        }
+        Ok(())
     }
 }
 

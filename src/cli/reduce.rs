@@ -108,6 +108,7 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
         target: args.target,
         opt: OptLevel::Speed,
         algorithm: args.algorithm,
+        release: Default::default(),
     };
     let prepared = session::prepare_clif(&input, index, settings)?;
     let function = prepared

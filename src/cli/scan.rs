@@ -157,6 +157,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
             target: args.target,
             opt: args.opt,
             algorithm: args.algorithm,
+            release: Default::default(),
         },
         budget: args.budget,
         timeout: args.timeout.0,

@@ -8,6 +8,7 @@ use crate::engine::compile::realloc::{self, RegisterCounts};
 use crate::engine::compile::rebuild::RebuiltFunction;
 use crate::engine::input::Input;
 use crate::engine::opening::OpenedLog;
+use crate::engine::releases::Release;
 use crate::engine::replay::Replay;
 use crate::engine::replay::diagnose::{self, Diagnosis};
 use crate::engine::replay::pressure::{self, ClassPressure};
@@ -40,6 +41,11 @@ pub struct TraceArgs {
     /// Register allocator: backtracking or single_pass
     #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
     pub algorithm: crate::engine::input::isa::Algorithm,
+    /// regalloc2 release that allocates: 0.9.3, 0.10.2, 0.11.3, 0.12.2, 0.13.5,
+    /// 0.14.0, 0.15.2 (Cranelift's), oldest or newest. Another than Cranelift's
+    /// allocates the function Cranelift gave regalloc2 again, without machine code
+    #[arg(long = "regalloc2", value_name = "VERSION", default_value = "0.15.2", value_parser = super::parse_release, conflicts_with_all = ["log"])]
+    pub regalloc2: crate::engine::releases::Release,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -59,7 +65,7 @@ pub struct TraceArgs {
     pub raw_log: Option<PathBuf>,
     /// Allocate again with fewer registers per class, e.g. int=4,float=8:
     /// regalloc2 alone on the function Cranelift lowered (no machine code)
-    #[arg(long, value_parser = parse_registers, conflicts_with_all = ["log", "raw_log", "algorithm"])]
+    #[arg(long, value_parser = parse_registers, conflicts_with_all = ["log", "raw_log"])]
     pub registers: Option<RegisterCounts>,
     /// Teaching mode: tell each step plainly (JSON: `narration` per step and
     /// the `glossary`)
@@ -128,6 +134,9 @@ pub struct Summary {
     /// compiled alone by Wasmtime's own compiler), `"cranelift"` (a CLIF
     /// function), or `"log"` (imported from a regalloc2 log, nothing compiled).
     pub compiled_by: &'static str,
+    /// The regalloc2 release that allocated, when it ran here (none for a
+    /// log: see the import's dialect).
+    pub regalloc2: Option<crate::engine::releases::Release>,
     /// Per register class: the most values live at one program point, the
     /// registers regalloc2 may allocate, and the points where more are live.
     pub max_pressure: Vec<ClassPressure>,
@@ -365,6 +374,7 @@ pub fn summarize(
         stopped: trace.stopped.as_ref().map(ToString::to_string),
         checker,
         compiled_by,
+        regalloc2: trace.release,
     }
 }
 
@@ -376,6 +386,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         target: args.target,
         opt: args.opt,
         algorithm: args.algorithm,
+        release: args.regalloc2,
     };
     let input = Input::load(file)?;
     let index = input.select(func)?.index;
@@ -388,14 +399,27 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
     limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
     if let Some(path) = &args.raw_log {
         // Asked for by name: as long as the budget lets it be.
-        let text = session::raw_log(&prepared, &input.path, args.algorithm, limits, usize::MAX)?;
+        let text = session::raw_log(
+            &prepared,
+            &input.path,
+            settings.allocator(),
+            limits,
+            usize::MAX,
+        )?;
         crate::engine::export::write_whole(path, text.as_bytes())?;
     }
     let names = RegNames::for_triple(&prepared.flags.triple);
     let (t, registers) = match args.registers {
         Some(counts) => {
             let func = session::rebuild_function(&input, &prepared)?;
-            let t = session::trace_rebuilt(&input, prepared, &func, counts, limits)?;
+            let t = session::trace_rebuilt(
+                &input,
+                prepared,
+                &func,
+                counts,
+                settings.allocator(),
+                limits,
+            )?;
             (t, Some((counts, kept(&func, counts, names))))
         }
         None => (
@@ -409,7 +433,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         t.target(),
         t.checker().text(),
         t.replay.state_at(t.replay.len()).bundles.len(),
-        if registers.is_some() {
+        if registers.is_some() || settings.release != Release::CRANELIFT {
             "regalloc2"
         } else {
             t.compiled_by()
@@ -501,10 +525,13 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         report.index,
         report.target,
         match report.summary.compiled_by {
-            "wasmtime" => "Wasmtime's compiler (the function alone)",
-            "cranelift" => "Cranelift from CLIF",
-            "regalloc2" => "Cranelift, then allocated again by regalloc2 alone",
-            _ => "nobody here (imported from a log)",
+            "wasmtime" => "Wasmtime's compiler (the function alone)".into(),
+            "cranelift" => "Cranelift from CLIF".into(),
+            "regalloc2" => format!(
+                "Cranelift, then allocated again by regalloc2 {} alone",
+                report.summary.regalloc2.unwrap_or_default()
+            ),
+            _ => "nobody here (imported from a log)".into(),
         }
     );
     if let Some(r) = &report.registers {

@@ -449,8 +449,9 @@ fn compile(
             "allocating {label} again by regalloc2 alone with {}, traced",
             registers.text()
         ));
-        let trace = session::trace_with_registers(input, prepared, registers, limits)
-            .map_err(|e| e.to_string())?;
+        let trace =
+            session::trace_with_registers(input, prepared, registers, settings.allocator(), limits)
+                .map_err(|e| e.to_string())?;
         ctx.progress("building the chart");
         let mut compiled = Compiled::from_trace(func_index, label, settings, trace);
         compiled.limit_registers(registers);

@@ -7,8 +7,9 @@ use crate::common;
 use std::path::Path;
 
 use spillscope::engine::capture::CaptureLimits;
+use spillscope::engine::compile::realloc::Allocator;
 use spillscope::engine::input::Input;
-use spillscope::engine::input::isa::{Algorithm, Target};
+use spillscope::engine::input::isa::Target;
 use spillscope::engine::replay::Replay;
 use spillscope::engine::replay::invariants;
 use spillscope::engine::session::{self, Settings};
@@ -26,7 +27,7 @@ fn live_and_log(file: &str, func: &str) -> (session::FunctionTrace, String) {
     let log = session::raw_log(
         live.prepared().unwrap(),
         &input.path,
-        Algorithm::Backtracking,
+        Allocator::default(),
         CaptureLimits::default(),
         usize::MAX,
     )
@@ -172,7 +173,7 @@ fn a_raw_log_with_a_byte_cap_ends_at_a_whole_record() {
         session::raw_log(
             &prepared,
             &input.path,
-            Algorithm::Backtracking,
+            Allocator::default(),
             prepared.default_limits(),
             cap,
         )

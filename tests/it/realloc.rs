@@ -151,8 +151,14 @@ fn fewer_registers_spill_more_and_pass_the_checker() {
     // checker verdict and spills match the sweep's.
     let counts: RegisterCounts = "int=6".parse().unwrap();
     let prepared = session::prepare(&input, index, settings).unwrap();
-    let t =
-        session::trace_with_registers(&input, prepared, counts, CaptureLimits::default()).unwrap();
+    let t = session::trace_with_registers(
+        &input,
+        prepared,
+        counts,
+        Default::default(),
+        CaptureLimits::default(),
+    )
+    .unwrap();
     assert_eq!(t.traced.checker, CheckerVerdict::Ok);
     let c = t.traced.trace.counts();
     assert_eq!(

@@ -48,8 +48,13 @@ fn replays(input: &Input, index: u32, target: Target) -> usize {
         "{what}: a step without its state"
     );
 
-    let out = realloc::allocate_by(&func, &func.env, regalloc2::Algorithm::Fastalloc, false)
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let out = realloc::allocate_by(
+        &func,
+        &func.env,
+        spillscope::engine::input::isa::Algorithm::SinglePass,
+        false,
+    )
+    .unwrap_or_else(|e| panic!("{what}: {e}"));
 
     // One step per instruction, one per block start, in reverse order.
     let insts: Vec<u32> = log

@@ -32,6 +32,8 @@
 //! - [`capture`]: per-thread capture of regalloc2's `trace!` records, budgets
 //! - [`compile`]: one compile, traced or not; the link map; the rebuilt
 //!   regalloc2 function allocated again; fidelity
+//! - [`releases`]: every built-in regalloc2 release, allocating a rebuilt
+//!   function, checking it, writing and reading its reproducer format
 //! - [`trace`]: records (live or from a log) → typed allocator events
 //! - [`replay`]: allocator state after any step; explanation, invariants, diagnosis
 //! - [`session`]: the whole pipeline for one chosen function
@@ -50,6 +52,7 @@ pub mod input;
 pub mod layout;
 pub mod memory;
 pub mod opening;
+pub mod releases;
 pub mod replay;
 pub mod runs;
 pub mod session;

@@ -1,5 +1,5 @@
 //! Runs of one function described as `KEY=VALUE,...` (`algorithm`,
-//! `registers`, `target`, `opt`, `log`), as `spillscope diff` and the app's
+//! `regalloc2`, `registers`, `target`, `opt`, `log`), as `spillscope diff` and the app's
 //! side-by-side view compare them: each is a traced compile, an allocation
 //! made again with fewer registers, or a regalloc2 log read back.
 
@@ -10,6 +10,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::input::Input;
 use crate::input::isa::{Algorithm, OptLevel, Target};
 use crate::opening::OpenedLog;
+use crate::releases::Release;
 use crate::replay::diff::{self, DiffReport, Side};
 use crate::replay::moves::{self, MoveReport};
 use crate::session::{self, FunctionTrace, Settings};
@@ -21,6 +22,8 @@ pub struct RunSpec {
     pub target: Option<Target>,
     pub opt: Option<OptLevel>,
     pub algorithm: Option<Algorithm>,
+    /// The regalloc2 release that allocates (`regalloc2=0.11.3`).
+    pub release: Option<Release>,
     pub registers: RegisterCounts,
     /// A regalloc2 log to read instead of compiling.
     pub log: Option<PathBuf>,
@@ -49,6 +52,7 @@ impl RunSpec {
                             })?,
                     )
                 }
+                "regalloc2" => spec.release = Some(value.parse()?),
                 "registers" => {
                     let counts: RegisterCounts =
                         value.replace(':', "=").replace('+', ",").parse()?;
@@ -64,7 +68,7 @@ impl RunSpec {
                 "log" => spec.log = Some(PathBuf::from(value)),
                 other => {
                     return Err(format!(
-                        "unknown key `{other}` (algorithm, registers, target, opt, log)"
+                        "unknown key `{other}` (algorithm, regalloc2, registers, target, opt, log)"
                     ));
                 }
             }
@@ -73,12 +77,17 @@ impl RunSpec {
             && (spec.target.is_some()
                 || spec.opt.is_some()
                 || spec.algorithm.is_some()
+                || spec.release.is_some()
                 || !spec.registers.is_full())
         {
             return Err("`log` names a run by itself; give it alone".into());
         }
-        if spec.algorithm == Some(Algorithm::SinglePass) && !spec.registers.is_full() {
-            return Err("fewer registers re-run the backtracking allocator; leave out `algorithm=single_pass`".into());
+        if let (Some(Algorithm::SinglePass), Some(r)) = (spec.algorithm, spec.release)
+            && !r.has_single_pass()
+        {
+            return Err(format!(
+                "regalloc2 {r} has no single-pass allocator (it came in 0.11)"
+            ));
         }
         Ok(spec)
     }
@@ -97,6 +106,7 @@ impl RunSpec {
             target: self.target.unwrap_or(base.target),
             opt: self.opt.unwrap_or(base.opt),
             algorithm: self.algorithm.unwrap_or(base.algorithm),
+            release: self.release.unwrap_or(base.release),
         }
     }
 }
@@ -143,7 +153,13 @@ pub fn run(input: &Input, func_index: u32, base: Settings, spec: &RunSpec) -> En
     let trace = if spec.registers.is_full() {
         session::trace_prepared(input, prepared, settings, limits)?
     } else {
-        session::trace_with_registers(input, prepared, spec.registers, limits)?
+        session::trace_with_registers(
+            input,
+            prepared,
+            spec.registers,
+            settings.allocator(),
+            limits,
+        )?
     };
     if let Some(stop) = &trace.traced.trace.stopped {
         return Err(EngineError::Compile {
@@ -160,6 +176,9 @@ pub fn run(input: &Input, func_index: u32, base: Settings, spec: &RunSpec) -> En
         settings.target.name(),
         settings.opt.name()
     );
+    if settings.release != Release::CRANELIFT {
+        label.push_str(&format!(", regalloc2 {}", settings.release));
+    }
     if !spec.registers.is_full() {
         label.push_str(&format!(", {}", spec.registers.text()));
     }

@@ -10,7 +10,7 @@ use cranelift_codegen::ir::Function;
 
 use crate::capture::CaptureLimits;
 use crate::compile::link::{self, LinkInputs, LinkMap, LoweringSink};
-use crate::compile::realloc::{self, RegisterCounts, SweepPoint};
+use crate::compile::realloc::{self, Allocator, RegisterCounts, SweepPoint};
 use crate::compile::rebuild::{self, RebuiltFunction};
 use crate::compile::wasm::WasmJob;
 use crate::compile::{
@@ -23,6 +23,7 @@ use crate::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
 use crate::input::translate::{self, Translation, WasmtimeSettings};
 use crate::input::{Body, Input};
 use crate::input::{clif, func_text};
+use crate::releases::Release;
 use crate::replay::Replay;
 use crate::replay::diagnose::LoopDetector;
 use crate::trace::{BundleId, RangeId, StateDump, Step, StepObserver, VRegId};
@@ -33,6 +34,12 @@ pub struct Settings {
     pub target: Target,
     pub opt: OptLevel,
     pub algorithm: Algorithm,
+    /// The regalloc2 release that allocates. Cranelift's own
+    /// ([`Release::CRANELIFT`]) compiles the function as Wasmtime does; any
+    /// other allocates the function Cranelift gave regalloc2, rebuilt
+    /// ([`rebuild`]), so the trace has no machine code.
+    #[serde(default)]
+    pub release: Release,
 }
 
 impl Default for Settings {
@@ -41,11 +48,20 @@ impl Default for Settings {
             target: Target::Host,
             opt: OptLevel::Speed,
             algorithm: Algorithm::Backtracking,
+            release: Default::default(),
         }
     }
 }
 
 impl Settings {
+    /// Who allocates.
+    pub fn allocator(&self) -> Allocator {
+        Allocator {
+            release: self.release,
+            algorithm: self.algorithm,
+        }
+    }
+
     pub fn wasmtime(&self) -> WasmtimeSettings {
         WasmtimeSettings {
             target: self.target,
@@ -278,6 +294,7 @@ pub fn translated_clif(input: &Input, func_index: u32, target: Target) -> Engine
         target,
         opt: OptLevel::None,
         algorithm: Algorithm::Backtracking,
+        release: Default::default(),
     };
     let prepared = prepare(input, func_index, settings)?;
     Ok(compile_prepared(input, prepared, settings, false)?
@@ -569,6 +586,18 @@ pub fn trace_prepared_watched(
     limits: CaptureLimits,
     watch: impl StepObserver + 'static,
 ) -> EngineResult<FunctionTrace> {
+    if settings.release != Release::CRANELIFT {
+        let func = rebuild_function(input, &prepared)?;
+        return trace_rebuilt_watched(
+            input,
+            prepared,
+            &func,
+            RegisterCounts::default(),
+            settings.allocator(),
+            limits,
+            watch,
+        );
+    }
     let mut prepared = prepared;
     let job = prepared.job(&input.path, settings.algorithm, true)?;
     let started = Instant::now();
@@ -602,16 +631,17 @@ pub fn rebuild_function(input: &Input, prepared: &Prepared) -> EngineResult<Rebu
 }
 
 /// The prepared function allocated again by regalloc2 with `counts`
-/// registers, traced and checked: a trace like a compile's, without machine
-/// code.
+/// registers, by `by`, traced and checked: a trace like a compile's, without
+/// machine code.
 pub fn trace_with_registers(
     input: &Input,
     prepared: Prepared,
     counts: RegisterCounts,
+    by: Allocator,
     limits: CaptureLimits,
 ) -> EngineResult<FunctionTrace> {
     let func = rebuild_function(input, &prepared)?;
-    trace_rebuilt(input, prepared, &func, counts, limits)
+    trace_rebuilt(input, prepared, &func, counts, by, limits)
 }
 
 /// [`trace_with_registers`] for a function already rebuilt.
@@ -620,14 +650,33 @@ pub fn trace_rebuilt(
     prepared: Prepared,
     func: &RebuiltFunction,
     counts: RegisterCounts,
+    by: Allocator,
     limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    trace_rebuilt_watched(input, prepared, func, counts, by, limits, NoWatch)
+}
+
+/// [`trace_rebuilt`] with `watch` seeing the steps as they are parsed,
+/// beside the loop detector (see [`trace_prepared_watched`]).
+pub fn trace_rebuilt_watched(
+    input: &Input,
+    prepared: Prepared,
+    func: &RebuiltFunction,
+    counts: RegisterCounts,
+    by: Allocator,
+    limits: CaptureLimits,
+    watch: impl StepObserver + 'static,
 ) -> EngineResult<FunctionTrace> {
     let env = realloc::reduced_env(&func.env, counts)
         .map_err(|m| compile_error(&input.path, &prepared.label, m))?;
     let started = Instant::now();
-    let (traced, output) = realloc::allocate_traced(func, &env, limits, LoopDetector::default());
+    let (traced, output) =
+        realloc::allocate_traced(func, &env, by, limits, (LoopDetector::default(), watch));
     let trace_elapsed = started.elapsed();
     match (&traced.end, output) {
+        (CompileEnd::Error(e), None) if counts.is_full() => {
+            return Err(compile_error(&input.path, &prepared.label, e.clone()));
+        }
         (CompileEnd::Error(e), None) => {
             return Err(compile_error(
                 &input.path,
@@ -742,12 +791,28 @@ fn limits_for_size(clif_bytes: usize) -> CaptureLimits {
 pub fn raw_log(
     prepared: &Prepared,
     path: &Path,
-    algorithm: Algorithm,
+    by: Allocator,
     limits: CaptureLimits,
     max_bytes: usize,
 ) -> EngineResult<String> {
-    let job = prepared.job(path, algorithm, true)?;
     let sink = crate::capture::raw_log::RawLogSink::new(max_bytes);
+    if by.release != Release::CRANELIFT {
+        let job = prepared.job(path, Algorithm::SinglePass, false)?;
+        let func = rebuild::rebuild(&*job, &prepared.flags.triple)
+            .map_err(|m| compile_error(path, &prepared.label, m))?;
+        drop(job);
+        let mut held = crate::releases::port(by.release, &func, &func.env).map_err(|why| {
+            compile_error(
+                path,
+                &prepared.label,
+                format!("regalloc2 {} cannot take the function: {why}", by.release),
+            )
+        })?;
+        let (_, sink, _) =
+            crate::capture::capture(sink, limits, || held.allocate(by.algorithm, false));
+        return Ok(sink.text);
+    }
+    let job = prepared.job(path, by.algorithm, true)?;
     let (_, sink, _) = crate::capture::capture(sink, limits, || job.compile(false));
     Ok(sink.text)
 }

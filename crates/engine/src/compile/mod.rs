@@ -25,6 +25,7 @@ use crate::capture::{
     self, CaptureLimits, CaptureOutcome, CaptureStop, RecordSink, Source, Verdict,
 };
 use crate::input::isa::Algorithm;
+use crate::releases::Release;
 use crate::trace::{StepObserver, Trace, TraceBuilder};
 
 /// What regalloc2's checker said.
@@ -268,6 +269,7 @@ pub fn compile_traced(
     let (outcome, builder, records) = capture::capture(
         TraceBuilder::new()
             .allocated_by(job.algorithm())
+            .released_by(Release::CRANELIFT)
             .observed_by(watch),
         limits,
         || job.compile(true),
@@ -337,7 +339,9 @@ pub fn compile_checked_within(
     limits: CaptureLimits,
 ) -> (CompileEnd, CheckerVerdict, usize, u64) {
     let (outcome, builder, records) = capture::capture_sources(
-        TraceBuilder::new().allocated_by(job.algorithm()),
+        TraceBuilder::new()
+            .allocated_by(job.algorithm())
+            .released_by(Release::CRANELIFT),
         limits,
         capture::Sources::SUMMARY_ONLY,
         || job.compile(true),

@@ -8,11 +8,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use regalloc2::{Algorithm, Edit, MachineEnv, Output, PRegSet, RegClass, RegallocOptions};
+use regalloc2::{Edit, MachineEnv, Output, PRegSet, RegClass};
 
 use super::rebuild::{RebuiltFunction, allocatable};
 use super::{CheckerVerdict, CompileEnd, TracedCompile};
 use crate::capture::{self, CaptureLimits, CaptureOutcome, CaptureStop};
+use crate::input::isa::Algorithm;
+use crate::releases::{self, Release};
 use crate::trace::{StepObserver, TraceBuilder};
 
 /// Registers to keep per class (`None`: all of them).
@@ -134,18 +136,8 @@ pub fn reduced_env(env: &MachineEnv, counts: RegisterCounts) -> Result<MachineEn
     Ok(out)
 }
 
-/// regalloc2's options for a backtracking allocation, as Cranelift sets them
-/// (`machinst/compile.rs`: the SSA validator runs in builds with debug
-/// assertions, and it logs).
-fn options(verbose: bool) -> RegallocOptions {
-    RegallocOptions {
-        algorithm: Algorithm::Ion,
-        verbose_log: verbose,
-        validate_ssa: cfg!(debug_assertions),
-    }
-}
-
-/// regalloc2's checker on an allocation.
+/// regalloc2 0.15.2's checker on an allocation (the release Cranelift links;
+/// [`releases::allocate`] runs any release's own).
 pub fn check(func: &RebuiltFunction, env: &MachineEnv, output: &Output) -> CheckerVerdict {
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut checker = regalloc2::checker::Checker::new(func, env);
@@ -159,7 +151,8 @@ pub fn check(func: &RebuiltFunction, env: &MachineEnv, output: &Output) -> Check
     }
 }
 
-/// An untraced allocation: regalloc2's output, or its error in words.
+/// An untraced backtracking allocation by the release Cranelift links:
+/// regalloc2's output, or its error in words.
 pub fn allocate(func: &RebuiltFunction, env: &MachineEnv) -> Result<Output, String> {
     capture::quietly(|| allocate_with(func, env, false))
 }
@@ -172,30 +165,22 @@ pub fn allocate_with(
     env: &MachineEnv,
     verbose: bool,
 ) -> Result<Output, String> {
-    allocate_by(func, env, Algorithm::Ion, verbose)
+    allocate_by(func, env, Algorithm::Backtracking, verbose)
 }
 
-/// [`allocate_with`] by either of regalloc2's allocators: `Ion`
-/// (backtracking, Cranelift's default) or `Fastalloc` (single-pass).
+/// [`allocate_with`] by either of regalloc2's allocators.
 pub fn allocate_by(
     func: &RebuiltFunction,
     env: &MachineEnv,
     algorithm: Algorithm,
     verbose: bool,
 ) -> Result<Output, String> {
+    let mut held = releases::port(Release::CRANELIFT, func, env)?;
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        regalloc2::run(
-            func,
-            env,
-            &RegallocOptions {
-                algorithm,
-                ..options(verbose)
-            },
-        )
+        held.allocate(algorithm, verbose)
     }));
     match run {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(error_text(&e)),
+        Ok(r) => r,
         Err(p) => Err(format!(
             "regalloc2 panicked: {}",
             capture::panic_message(&p)
@@ -203,40 +188,57 @@ pub fn allocate_by(
     }
 }
 
-/// regalloc2's error in words.
-fn error_text(e: &regalloc2::RegAllocError) -> String {
-    match e {
-        regalloc2::RegAllocError::TooManyLiveRegs => {
-            "regalloc2 cannot allocate it: an instruction needs more registers at once than the class has"
-                .into()
-        }
-        other => format!("regalloc2 refused the function: {other:?}"),
-    }
+/// Who allocates a rebuilt function: a regalloc2 release and one of its
+/// allocators.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Allocator {
+    pub release: Release,
+    pub algorithm: Algorithm,
 }
 
 /// A traced allocation, shaped like a traced compile (its end carries no
-/// machine code: nothing is emitted), with regalloc2's checker run on the
-/// result.
+/// machine code: nothing is emitted), with the release's own checker run on
+/// the result. A release that cannot take the function ends in an error
+/// saying why.
 pub fn allocate_traced(
     func: &RebuiltFunction,
     env: &MachineEnv,
+    by: Allocator,
     limits: CaptureLimits,
     watch: impl StepObserver + 'static,
 ) -> (TracedCompile, Option<Output>) {
-    // `options` runs the backtracking allocator.
     let builder = TraceBuilder::new()
-        .allocated_by(crate::input::isa::Algorithm::Backtracking)
+        .allocated_by(by.algorithm)
+        .released_by(by.release)
         .observed_by(watch);
-    let (outcome, builder, records) = capture::capture(builder, limits, || {
-        regalloc2::run(func, env, &options(false))
-    });
+    let mut held = match releases::port(by.release, func, env) {
+        Ok(held) => held,
+        Err(why) => {
+            let mut trace = builder.finish();
+            trace.vcode_before = func.vcode.clone();
+            return (
+                TracedCompile {
+                    end: CompileEnd::Error(format!(
+                        "regalloc2 {} cannot take the function: {why}",
+                        by.release
+                    )),
+                    trace: Arc::new(trace),
+                    checker: CheckerVerdict::NotRun,
+                    records: 0,
+                },
+                None,
+            );
+        }
+    };
+    let (outcome, builder, records) =
+        capture::capture(builder, limits, || held.allocate(by.algorithm, false));
     let looped = builder.stopped_by_observer();
     let mut trace = builder.finish();
     trace.records = records;
     trace.vcode_before = func.vcode.clone();
     let (end, output) = match outcome {
         CaptureOutcome::Finished(Ok(out)) => (CompileEnd::AllocatedOnly, Some(out)),
-        CaptureOutcome::Finished(Err(e)) => (CompileEnd::Error(error_text(&e)), None),
+        CaptureOutcome::Finished(Err(e)) => (CompileEnd::Error(e), None),
         CaptureOutcome::Panicked(p) => (CompileEnd::Panicked(p), None),
         CaptureOutcome::NoLogger(why) => (CompileEnd::Error(why), None),
         CaptureOutcome::Stopped(s) => {
@@ -254,7 +256,7 @@ pub fn allocate_traced(
         trace.stopped = Some(s.clone());
     }
     let checker = match &output {
-        Some(out) => check(func, env, out),
+        Some(_) => capture::quietly(|| held.check()),
         None => CheckerVerdict::NotRun,
     };
     (

@@ -103,34 +103,41 @@ fn probe_register_counts(triple: &str) -> Option<[u32; 3]> {
 
 /// One block as regalloc2 saw it.
 #[derive(Clone, Debug)]
-struct BlockData {
+pub(crate) struct BlockData {
     /// The block's first instruction and one past its last.
-    first: usize,
-    end: usize,
-    preds: Vec<Block>,
-    succs: Vec<Block>,
-    params: Vec<VReg>,
+    pub(crate) first: usize,
+    pub(crate) end: usize,
+    pub(crate) preds: Vec<Block>,
+    pub(crate) succs: Vec<Block>,
+    pub(crate) params: Vec<VReg>,
     /// The branch's arguments, one list per successor.
-    args: Vec<Vec<VReg>>,
+    pub(crate) args: Vec<Vec<VReg>>,
 }
 
 /// One instruction as regalloc2 saw it.
 #[derive(Clone, Debug)]
-struct InstData {
-    operands: Vec<Operand>,
-    clobbers: PRegSet,
-    branch: bool,
-    ret: bool,
+pub(crate) struct InstData {
+    pub(crate) operands: Vec<Operand>,
+    pub(crate) clobbers: PRegSet,
+    pub(crate) branch: bool,
+    pub(crate) ret: bool,
 }
 
 /// A regalloc2 `Function` rebuilt from the records, and the environment
 /// Cranelift allocated it in.
 #[derive(Clone, Debug)]
 pub struct RebuiltFunction {
-    blocks: Vec<BlockData>,
-    insts: Vec<InstData>,
-    num_vregs: usize,
-    spillslot_sizes: [usize; 3],
+    pub(crate) blocks: Vec<BlockData>,
+    pub(crate) insts: Vec<InstData>,
+    pub(crate) num_vregs: usize,
+    pub(crate) spillslot_sizes: [usize; 3],
+    /// What Cranelift's `VCode` says for every function (block 0, several
+    /// defs of one vreg allowed, no debug value labels); a function read
+    /// from regalloc2's reproducer format says its own.
+    pub(crate) entry: Block,
+    pub(crate) allow_multiple_vreg_defs: bool,
+    pub(crate) multi_spillslot_named_by_last_slot: bool,
+    pub(crate) debug_value_labels: Vec<(VReg, Inst, Inst, u32)>,
     /// The machine environment, as logged.
     pub env: MachineEnv,
     /// The VCode as Cranelift logged it before allocation (for the code
@@ -148,6 +155,80 @@ impl RebuiltFunction {
     /// first, each group in index order (regalloc2 keeps them as sets).
     pub fn allocatable(&self, class: RegClass) -> Vec<PReg> {
         allocatable(&self.env, class)
+    }
+
+    /// Every index in range and every list the right length, so that the
+    /// `Function` methods never index out of bounds (a function read from a
+    /// file is checked before any allocator sees it).
+    pub fn validate(&self) -> Result<(), String> {
+        let blocks = self.blocks.len();
+        let insts = self.insts.len();
+        if blocks == 0 {
+            return Err("it has no blocks".into());
+        }
+        if self.entry.index() >= blocks {
+            return Err(format!(
+                "its entry block{} is not one of its {blocks} blocks",
+                self.entry.index()
+            ));
+        }
+        let vreg = |v: &VReg, what: &str| {
+            if v.vreg() < self.num_vregs {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} names {v}, past its {} virtual registers",
+                    self.num_vregs
+                ))
+            }
+        };
+        let mut next = 0;
+        for (i, b) in self.blocks.iter().enumerate() {
+            if b.first != next || b.end <= b.first || b.end > insts {
+                return Err(format!(
+                    "block{i} holds instructions {}..{}; blocks must cover the {insts} instructions in order, each at least one",
+                    b.first, b.end
+                ));
+            }
+            next = b.end;
+            for n in b.preds.iter().chain(&b.succs) {
+                if n.index() >= blocks {
+                    return Err(format!(
+                        "block{i} names block{}, past its {blocks} blocks",
+                        n.index()
+                    ));
+                }
+            }
+            if !b.succs.is_empty() && b.args.len() != b.succs.len() {
+                return Err(format!(
+                    "block{i} has {} successors but branch arguments for {}",
+                    b.succs.len(),
+                    b.args.len()
+                ));
+            }
+            for v in b.params.iter().chain(b.args.iter().flatten()) {
+                vreg(v, &format!("block{i}"))?;
+            }
+        }
+        if next != insts {
+            return Err(format!(
+                "its blocks cover {next} of its {insts} instructions"
+            ));
+        }
+        for (i, d) in self.insts.iter().enumerate() {
+            for o in &d.operands {
+                vreg(&o.vreg(), &format!("inst{i}"))?;
+                if let regalloc2::OperandConstraint::Reuse(k) = o.constraint()
+                    && k >= d.operands.len()
+                {
+                    return Err(format!(
+                        "inst{i} reuses operand {k}, past its {} operands",
+                        d.operands.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -170,7 +251,7 @@ impl Function for RebuiltFunction {
     }
 
     fn entry_block(&self) -> Block {
-        Block::new(0)
+        self.entry
     }
 
     fn block_insns(&self, block: Block) -> InstRange {
@@ -219,7 +300,15 @@ impl Function for RebuiltFunction {
     }
 
     fn allow_multiple_vreg_defs(&self) -> bool {
-        true
+        self.allow_multiple_vreg_defs
+    }
+
+    fn multi_spillslot_named_by_last_slot(&self) -> bool {
+        self.multi_spillslot_named_by_last_slot
+    }
+
+    fn debug_value_labels(&self) -> &[(VReg, Inst, Inst, u32)] {
+        &self.debug_value_labels
     }
 }
 
@@ -283,6 +372,10 @@ impl FunctionLog {
             insts: self.insts,
             num_vregs: self.max_vreg.map_or(0, |v| v + 1),
             spillslot_sizes: spillslot_sizes(&self.triple),
+            entry: Block::new(0),
+            allow_multiple_vreg_defs: true,
+            multi_spillslot_named_by_last_slot: false,
+            debug_value_labels: Vec::new(),
             env,
             vcode: self.vcode,
         })

@@ -241,7 +241,7 @@ pub fn write_function(
     let log = session::raw_log(
         &prepared,
         &input.path,
-        settings.algorithm,
+        settings.allocator(),
         limits,
         LOG_MAX_BYTES,
     )?;

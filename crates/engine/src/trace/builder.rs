@@ -14,6 +14,7 @@ use super::ranges::BundleRanges;
 use super::scan::{first_after, has};
 use crate::capture::{RecordSink, Source, Verdict};
 use crate::input::isa::Algorithm;
+use crate::releases::Release;
 
 /// Bundle ids a log may use beyond those its records can have created.
 /// regalloc2 numbers bundles densely and logs every bundle it creates, so a
@@ -191,6 +192,14 @@ impl TraceBuilder {
     pub fn allocated_by(mut self, algorithm: Algorithm) -> TraceBuilder {
         self.trace.algorithm = algorithm;
         self.algorithm_given = true;
+        self
+    }
+
+    /// Says which regalloc2 release the records will come from (an
+    /// allocation run here knows it); its messages are that release's.
+    pub fn released_by(mut self, release: Release) -> TraceBuilder {
+        self.trace.release = Some(release);
+        self.trace.dialect = Dialect::only(release.minor());
         self
     }
 

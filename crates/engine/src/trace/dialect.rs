@@ -70,6 +70,16 @@ impl Dialect {
         }
     }
 
+    /// Release 0.`minor` alone (a trace of an allocation made here, by a
+    /// known release).
+    pub fn only(minor: u32) -> Dialect {
+        if (Dialect::FIRST_MINOR..=Dialect::LAST_MINOR).contains(&minor) {
+            Dialect::range(minor, minor)
+        } else {
+            Dialect::ANY
+        }
+    }
+
     /// Does release 0.`minor` fit?
     pub fn fits(self, minor: u32) -> bool {
         minor < 32 && self.minors & (1 << minor) != 0

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::capture::CaptureStop;
 use crate::input::isa::Algorithm;
+use crate::releases::Release;
 
 pub use super::dialect::Dialect;
 
@@ -584,6 +585,10 @@ pub struct Trace {
     /// log, by whose records it holds. Its steps are `steps` (backtracking)
     /// or `single_pass.steps`.
     pub algorithm: Algorithm,
+    /// The regalloc2 release that made it, when it ran here (a compile:
+    /// Cranelift's; an allocation made again: the one chosen). A log read
+    /// back has none: [`Trace::dialect`] says which releases fit it.
+    pub release: Option<Release>,
     /// State before the first step (after merging and queueing).
     pub initial: StateDump,
     /// State after allocation, if the allocation finished.
