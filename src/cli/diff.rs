@@ -11,7 +11,7 @@ use crate::engine::runs::{self, RunSpec};
 #[derive(Args, Debug)]
 #[command(
     after_help = "SPEC is KEY=VALUE,... with keys algorithm (backtracking, single_pass), \
-registers (int:4+float:8; int=4 alone also works), target, opt (none, speed, speed_and_size) \
+regalloc2 (a built-in release, e.g. 0.11.3), registers (int:4+float:8; int=4 alone also works), target, opt (none, speed, speed_and_size) \
 and log (a regalloc2 log, given alone); what a SPEC leaves out comes from --target, --opt and \
 --algorithm.\n\nExamples:\n  spillscope diff sample-modules/lessons/pressure.wat --func 0 --target x86_64 --a '' --b int=6\n  \
 spillscope diff module.wasm --func 12 --a target=x86_64 --b target=aarch64 --json\n  \

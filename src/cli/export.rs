@@ -1,6 +1,7 @@
 //! `spillscope export FILE --func SEL (--html OUT | --svg OUT | --png OUT |
-//! --bundle DIR)`: the chart at a step as SVG or PNG, a self-contained HTML
-//! report of the trace, or a bug bundle for an allocator report.
+//! --bundle DIR | --reproducer OUT.bin)`: the chart at a step as SVG or PNG,
+//! a self-contained HTML report of the trace, a bug bundle for an allocator
+//! report, or the allocator's input in regalloc2's own reproducer format.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ use crate::engine::session;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  spillscope export sample-modules/pressure.wat --func pressure --svg chart.svg --step 20\n  spillscope export module.wasm --func 12 --html report.html\n  spillscope export hang.wasm --func 3384 --bundle report-3384 --budget 2000000"
+    after_help = "Examples:\n  spillscope export sample-modules/pressure.wat --func pressure --svg chart.svg --step 20\n  spillscope export module.wasm --func 12 --html report.html\n  spillscope export hang.wasm --func 3384 --bundle report-3384 --budget 2000000\n  spillscope export sample-modules/hang/loop.clif --func 0 --reproducer loop.bin --regalloc2 0.11.3"
 )]
 #[group(id = "out", required = true, multiple = false)]
 pub struct ExportArgs {
@@ -31,6 +32,11 @@ pub struct ExportArgs {
     /// Write a bug bundle (CLIF, flags, the log cut at the budget, the diagnosis, a README) into this folder
     #[arg(long, group = "out")]
     pub bundle: Option<PathBuf>,
+    /// Write the allocator's input as regalloc2's own reproducer file (its
+    /// SerializableFunction in bincode) for the --regalloc2 release: what that
+    /// release's regalloc2-tool reads
+    #[arg(long, group = "out", value_name = "OUT.bin")]
+    pub reproducer: Option<PathBuf>,
     /// The chart after this many steps (default: all of them)
     #[arg(long)]
     pub step: Option<usize>,
@@ -50,6 +56,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let a = &args.common;
     let input = Input::load(&a.file)?;
     let index = input.select(&a.func)?.index;
+    if let Some(path) = &args.reproducer {
+        let prepared = session::prepare(&input, index, a.settings())?;
+        let func = session::rebuild_function(&input, &prepared)?;
+        let bytes = crate::engine::releases::to_bin(a.regalloc2, &func, &func.env)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", input.path.display()))?;
+        write(path, &bytes)?;
+        outln!("{}", path.display());
+        return Ok(());
+    }
     if let Some(dir) = &args.bundle {
         for f in bundle::write_function(&input, index, a.settings(), args.budget, dir)? {
             outln!("{}", f.display());

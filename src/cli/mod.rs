@@ -38,6 +38,7 @@ pub mod reduce;
 pub mod registers;
 pub mod scan;
 pub mod trace;
+pub mod versions;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -53,6 +54,8 @@ pub enum Command {
     Map(map::MapArgs),
     /// Two runs of one function (algorithm, registers, target, opt, or a log) and their differences.
     Diff(diff::DiffArgs),
+    /// One function allocated by every built-in regalloc2 release (0.9.3 to 0.15.2): outcome, steps, spills, checker, time.
+    Versions(versions::VersionsArgs),
     /// The chart at a step as SVG or PNG, an HTML report, or a bug bundle.
     Export(export::ExportArgs),
     /// Allocate one function again with fewer registers of a class, count by count: splits, spills, moves.
@@ -237,6 +240,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Map(a) => map::run(a),
         Command::Registers(a) => registers::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Versions(a) => versions::run(a),
         Command::Export(a) => export::run(a),
         Command::Layout(a) => layout::run(a),
         Command::Compare(a) => compare::run(a),

@@ -11,12 +11,15 @@ use crate::engine::input::clif::ClifDialect;
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::input::{Input, InputKind};
 use crate::engine::session::{self, Settings};
-use crate::engine::triage::reduce::{self, BudgetOracle, CommandOracle, Oracle, PassStats, Size};
+use crate::engine::triage::reduce::{
+    self, BudgetOracle, CommandOracle, Oracle, PassStats, ReleaseOracle, Size,
+};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Interesting means: without --test, our allocator logs more than --budget records
-(a runaway allocation); with --test, the command times out or exits non-zero
+(a runaway allocation); with --regalloc2 VERSION, that built-in release does not
+finish the function within --budget records; with --test, the command times out or exits non-zero
 (with --expect-exit, only that code or a timeout). `{}` in the command stands
 for the candidate CLIF file.
 
@@ -30,6 +33,7 @@ written in the current dialect unless told otherwise.
 
 Examples:
   spillscope reduce hang.clif -o small.clif --budget 200000
+  spillscope reduce sample-modules/hang/loop.clif -o small.clif --regalloc2 0.11.3
   spillscope reduce big.clif -o small.clif --test '! grep -q imul {}'
   spillscope reduce big.clif -o small.clif --test 'ra0113 check {}' --expect-exit 3 --timeout 20
   spillscope reduce loop.clif -o small.clif --target x86_64 --expect-exit 3 \\
@@ -65,6 +69,11 @@ pub struct ReduceArgs {
     /// Target: host, x86_64, aarch64, riscv64, s390x (CLIF files with a `target` line keep it)
     #[arg(long, default_value = "host")]
     pub target: Target,
+    /// Built-in test by a regalloc2 release in-process: interesting while that
+    /// release (0.9.3 … 0.15.2) does not finish the function within --budget
+    /// records, e.g. 0.11.3 for its split loop; no external command
+    #[arg(long = "regalloc2", value_name = "VERSION", conflicts_with = "test", value_parser = super::parse_release)]
+    pub regalloc2: Option<crate::engine::releases::Release>,
     /// Register allocator for the built-in test: backtracking or single_pass
     #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
     pub algorithm: Algorithm,
@@ -129,8 +138,19 @@ pub fn run(args: ReduceArgs) -> anyhow::Result<()> {
             let max_records = args
                 .budget
                 .unwrap_or_else(|| session::default_limits(&prepared.clif).max_records);
-            let isa = prepared.isa(&input.path, args.algorithm, false)?;
-            Box::new(BudgetOracle { isa, max_records })
+            match args.regalloc2 {
+                Some(release) => Box::new(ReleaseOracle {
+                    isa: prepared.isa(&input.path, Algorithm::SinglePass, false)?,
+                    triple: prepared.flags.triple.clone(),
+                    release,
+                    algorithm: args.algorithm,
+                    max_records,
+                }),
+                None => {
+                    let isa = prepared.isa(&input.path, args.algorithm, false)?;
+                    Box::new(BudgetOracle { isa, max_records })
+                }
+            }
         }
     };
     let options = reduce::Options {

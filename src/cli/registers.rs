@@ -64,7 +64,12 @@ pub fn run(args: RegistersArgs) -> anyhow::Result<()> {
         target: prepared.flags.triple.clone(),
         class: realloc::class_name(args.class),
         allocatable,
-        points: realloc::sweep(&func, args.class),
+        points: realloc::sweep(
+            &func,
+            args.class,
+            a.settings().allocator(),
+            prepared.default_limits(),
+        ),
     };
     if a.json {
         return super::print_json(&report);

@@ -23,12 +23,12 @@ use crate::engine::trace::{SpAt, SpCounts, SpEvent};
 )]
 pub struct TraceArgs {
     /// Input: .wasm, .wat or .clif
-    #[arg(required_unless_present = "log")]
+    #[arg(required_unless_present_any = ["log", "reproducer"])]
     pub file: Option<PathBuf>,
     /// Function: an index in the module's function index space, or a name
     #[arg(
         long = "func",
-        required_unless_present = "log",
+        required_unless_present_any = ["log", "reproducer"],
         allow_hyphen_values = true
     )]
     pub func: Option<String>,
@@ -53,6 +53,15 @@ pub struct TraceArgs {
     /// build) instead of compiling
     #[arg(long, conflicts_with_all = ["file", "func", "raw_log", "budget"])]
     pub log: Option<PathBuf>,
+    /// Allocate a regalloc2 reproducer file (its SerializableFunction in
+    /// bincode, as `export --reproducer` and regalloc2's fuzzers write it)
+    /// with the --regalloc2 release, instead of compiling
+    #[arg(long, value_name = "FILE.bin", conflicts_with_all = ["file", "func", "log", "raw_log", "registers"])]
+    pub reproducer: Option<PathBuf>,
+    /// The release whose format the reproducer file is (default: the one
+    /// whose deserializer alone reads it)
+    #[arg(long, value_name = "VERSION", value_parser = super::parse_release, requires = "reproducer")]
+    pub written_by: Option<crate::engine::releases::Release>,
     /// Stop the allocation after this many log records (default: scaled to
     /// the function's size)
     #[arg(long, value_parser = super::parse_budget)]
@@ -510,9 +519,48 @@ fn run_log(path: &std::path::Path, narrate: bool) -> anyhow::Result<TraceReport>
     Ok(report)
 }
 
+fn run_reproducer(path: &std::path::Path, args: &TraceArgs) -> anyhow::Result<TraceReport> {
+    let mut limits = crate::engine::capture::CaptureLimits::default();
+    if let Some(b) = args.budget {
+        limits.max_records = b;
+    }
+    limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
+    let by = crate::engine::compile::realloc::Allocator {
+        release: args.regalloc2,
+        algorithm: args.algorithm,
+    };
+    let t = session::trace_reproducer(path, args.written_by, by, limits)?;
+    let trace = &t.traced.trace;
+    let replay = &t.replay;
+    let mut report = TraceReport {
+        function: t.label().to_string(),
+        index: 0,
+        target: t.target().to_string(),
+        steps: step_rows(trace, replay, None),
+        summary: summarize(
+            replay,
+            "",
+            t.checker().text(),
+            replay.state_at(replay.len()).bundles.len(),
+            "reproducer",
+        ),
+        diagnosis: diagnose::diagnose(trace),
+        import: None,
+        registers: None,
+        glossary: None,
+        single_pass: single_pass_report(trace, None),
+    };
+    if args.narrate {
+        narrate_into(&mut report, replay, None);
+    }
+    Ok(report)
+}
+
 pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     let report = if let Some(log) = &args.log {
         run_log(log, args.narrate)?
+    } else if let Some(path) = &args.reproducer {
+        run_reproducer(path, &args)?
     } else {
         run_compile(&args)?
     };
@@ -529,6 +577,10 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
             "cranelift" => "Cranelift from CLIF".into(),
             "regalloc2" => format!(
                 "Cranelift, then allocated again by regalloc2 {} alone",
+                report.summary.regalloc2.unwrap_or_default()
+            ),
+            "reproducer" => format!(
+                "nobody (a regalloc2 reproducer file), allocated by regalloc2 {}",
                 report.summary.regalloc2.unwrap_or_default()
             ),
             _ => "nobody here (imported from a log)".into(),

@@ -80,6 +80,7 @@ impl App {
             start_step: None,
             registers: Default::default(),
             sweep: Default::default(),
+            versions: Default::default(),
             start_registers: None,
             runs: Default::default(),
             export_dir: None,
@@ -147,6 +148,8 @@ impl App {
             | Command::Stop => self.apply_compile(command),
             Command::Sweep(..)
             | Command::SweepDone(..)
+            | Command::RunVersions
+            | Command::VersionsDone(..)
             | Command::CompareRuns(..)
             | Command::RunsDone(..)
             | Command::RunsSeek { .. }
@@ -398,6 +401,33 @@ impl App {
                     class,
                     self.deliver(move |r| Command::SweepDone(key, r)),
                 );
+                true
+            }
+            Command::RunVersions => {
+                let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
+                    return false;
+                };
+                let key = super::state::VersionsState::key_for(func_index, self.settings);
+                if self.versions.key == Some(key) && self.versions.running() {
+                    return false;
+                }
+                self.versions = super::state::VersionsState {
+                    key: Some(key),
+                    result: None,
+                };
+                super::worker::start_versions(
+                    input,
+                    func_index,
+                    key.1,
+                    self.deliver(move |r| Command::VersionsDone(key, r)),
+                );
+                true
+            }
+            Command::VersionsDone(key, result) => {
+                if self.versions.key != Some(key) || !self.versions.running() {
+                    return false;
+                }
+                self.versions.result = Some(result);
                 true
             }
             Command::SweepDone(key, result) => {

@@ -91,6 +91,13 @@ pub enum Command {
         (u32, crate::engine::session::Settings, regalloc2::RegClass),
         Result<Vec<SweepPoint>, String>,
     ),
+    /// Allocate the function with every built-in regalloc2 release.
+    RunVersions,
+    /// Their answer, for the function and settings asked for.
+    VersionsDone(
+        (u32, crate::engine::session::Settings),
+        Result<crate::engine::releases::versions::Versions, String>,
+    ),
     /// Run the function twice, as the two specs say, and compare.
     CompareRuns(String, String),
     /// The comparison's answer, for the `pair`-th pair asked for.

@@ -15,6 +15,7 @@ use super::lineage;
 use super::moves_panel;
 use super::open;
 use super::registers_panel;
+use super::releases_view;
 use super::runs_view;
 use super::single_pass_view;
 use super::state::{App, STORAGE_KEY};
@@ -207,11 +208,16 @@ impl App {
             ui.selectable_value(&mut tab, CentralTab::Allocator, "Allocator");
             ui.selectable_value(&mut tab, CentralTab::Memory, "Memory layout");
             ui.selectable_value(&mut tab, CentralTab::Compare, "Compare runs");
+            ui.selectable_value(&mut tab, CentralTab::Releases, "Releases");
         });
         if tab != self.view.layout.central {
             commands.push(Command::SetCentral(tab));
         }
         ui.separator();
+        if self.view.layout.central == CentralTab::Releases {
+            releases_view::releases_ui(ui, &self.versions, self.selected, self.settings, commands);
+            return;
+        }
         if self.view.layout.central == CentralTab::Compare {
             runs_view::runs_ui(
                 ui,

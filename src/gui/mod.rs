@@ -33,6 +33,7 @@ pub mod link_model;
 pub mod moves_panel;
 pub mod open;
 pub mod registers_panel;
+pub mod releases_view;
 pub mod runs_view;
 pub mod single_pass_view;
 pub mod state;

@@ -4,6 +4,7 @@
 use egui::{Color32, RichText};
 
 use crate::engine::input::isa::{Algorithm, OptLevel, Target};
+use crate::engine::releases::Release;
 use crate::engine::session::Settings;
 
 use super::command::Command;
@@ -52,7 +53,7 @@ pub fn toolbar_ui(
         let edit = egui::TextEdit::singleline(&mut *field.text)
             .id(path_field_id())
             .hint_text("type a path to a .wasm, .wat, .clif file or a regalloc2 log")
-            .desired_width(260.0);
+            .desired_width(220.0);
         let resp = ui
             .add(edit)
             .labelled_by(path_label.id)
@@ -119,6 +120,7 @@ fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command
     let mut s = settings;
     let target_label = ui.label("Target");
     egui::ComboBox::from_id_salt("target")
+        .width(72.0)
         .selected_text(s.target.name())
         .show_ui(ui, |ui| {
             for t in Target::ALL {
@@ -129,6 +131,7 @@ fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command
         .labelled_by(target_label.id);
     let opt_label = ui.label("Opt");
     egui::ComboBox::from_id_salt("opt")
+        .width(112.0)
         .selected_text(s.opt.name())
         .show_ui(ui, |ui| {
             for o in OptLevel::ALL {
@@ -139,6 +142,7 @@ fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command
         .labelled_by(opt_label.id);
     let allocator_label = ui.label("Allocator");
     egui::ComboBox::from_id_salt("allocator")
+        .width(100.0)
         .selected_text(s.algorithm.name())
         .show_ui(ui, |ui| {
             for a in Algorithm::ALL {
@@ -147,6 +151,39 @@ fn settings_ui(ui: &mut egui::Ui, settings: Settings, commands: &mut Vec<Command
         })
         .response
         .labelled_by(allocator_label.id);
+    let release_label = ui.label("regalloc2");
+    egui::ComboBox::from_id_salt("regalloc2_release")
+        .width(66.0)
+        .selected_text(s.release.version())
+        .show_ui(ui, |ui| {
+            for r in Release::ALL {
+                let mut name = r.version().to_string();
+                if r == Release::CRANELIFT {
+                    name.push_str(" (Cranelift's)");
+                } else if r == Release::V0_11 {
+                    name.push_str(" (yanked)");
+                }
+                let enabled = s.algorithm != Algorithm::SinglePass || r.has_single_pass();
+                let item = ui.add_enabled(enabled, egui::Button::selectable(s.release == r, name));
+                let item = match r.note() {
+                    Some(note) => item.on_hover_text(note),
+                    None => item,
+                };
+                if item.clicked() {
+                    s.release = r;
+                }
+            }
+        })
+        .response
+        .labelled_by(release_label.id)
+        .on_hover_text(
+            "The regalloc2 release that allocates. Another than Cranelift's allocates the \
+             function Cranelift gave regalloc2 again, in-process: its steps, its checker, no \
+             machine code.",
+        );
+    if s.algorithm == Algorithm::SinglePass && !s.release.has_single_pass() {
+        s.release = Release::CRANELIFT;
+    }
     if s != settings {
         commands.push(Command::SetSettings(s));
     }
@@ -175,6 +212,7 @@ fn budget_ui(ui: &mut egui::Ui, budget: Budget, commands: &mut Vec<Command>) {
     let mut b = budget;
     let label = ui.label("Budget");
     egui::ComboBox::from_id_salt("budget")
+        .width(96.0)
         .selected_text(budget_text(b.records))
         .show_ui(ui, |ui| {
             for choice in BUDGETS {

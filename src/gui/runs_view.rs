@@ -11,6 +11,13 @@ use super::compiled::Loaded;
 use super::single_pass_view::{self, SpView};
 use super::state::RunsState;
 
+/// Ready-made pairs of runs: the yanked release against its fix, and the
+/// oldest built-in release against the newest.
+const PAIRS: [(&str, &str, &str); 2] = [
+    ("0.11.3 vs 0.12.2", "regalloc2=0.11.3", "regalloc2=0.12.2"),
+    ("oldest vs newest", "regalloc2=0.9.3", "regalloc2=0.15.2"),
+];
+
 /// Ready-made second runs.
 const PRESETS: [(&str, &str); 5] = [
     ("fewer registers", "registers=int:6"),
@@ -53,10 +60,19 @@ pub fn runs_ui(
                 commands.push(Command::CompareRuns(a.clone(), spec.to_string()));
             }
         }
+        ui.weak("releases:");
+        for (name, spec_a, spec_b) in PAIRS {
+            if ui.small_button(name).clicked() {
+                *a = spec_a.to_string();
+                *b = spec_b.to_string();
+                commands.push(Command::CompareRuns(a.clone(), b.clone()));
+            }
+        }
     });
     ui.label(
         egui::RichText::new(
-            "KEY=VALUE,… with algorithm (backtracking, single_pass), registers (int:4+float:8), \
+            "KEY=VALUE,… with algorithm (backtracking, single_pass), regalloc2 (0.9.3 … 0.15.2), \
+             registers (int:4+float:8), \
              target, opt (none, speed, speed_and_size), or log=FILE alone; left out: the settings \
              above. Both charts show the same program points when both runs allocated the same code.",
         )

@@ -82,6 +82,35 @@ impl SweepState {
     }
 }
 
+/// The function allocated by every built-in regalloc2 release (the Releases
+/// tab).
+#[derive(Default)]
+pub struct VersionsState {
+    /// The function and settings it is for (the release left at its
+    /// default: every release runs).
+    pub key: Option<(u32, Settings)>,
+    /// `None` while it runs.
+    pub result: Option<Result<crate::engine::releases::versions::Versions, String>>,
+}
+
+impl VersionsState {
+    /// Asked for and not answered.
+    pub fn running(&self) -> bool {
+        self.key.is_some() && self.result.is_none()
+    }
+
+    /// The key for the function `func` with `settings`.
+    pub fn key_for(func: u32, settings: Settings) -> (u32, Settings) {
+        (
+            func,
+            Settings {
+                release: Default::default(),
+                ..settings
+            },
+        )
+    }
+}
+
 /// The step search: its text, what it parsed to, the matching steps.
 #[derive(Default)]
 pub struct FindState {
@@ -203,6 +232,7 @@ pub struct App {
     /// user cut some in the Registers tab).
     pub(super) registers: RegisterCounts,
     pub(super) sweep: SweepState,
+    pub(super) versions: VersionsState,
     /// Counts to allocate with once the first compile arrives.
     pub(super) start_registers: Option<RegisterCounts>,
     pub(super) runs: RunsState,
@@ -287,6 +317,18 @@ impl App {
     /// compile).
     pub fn loaded_registers(&self) -> Option<RegisterCounts> {
         self.loaded.as_ref().map(|l| l.compiled.registers)
+    }
+
+    /// The regalloc2 release whose allocation is on screen (none for a log).
+    pub fn loaded_release(&self) -> Option<crate::engine::releases::Release> {
+        self.loaded
+            .as_ref()
+            .and_then(|l| l.compiled.trace.traced.trace.release)
+    }
+
+    /// The Releases tab's table, once done.
+    pub fn versions(&self) -> Option<&Result<crate::engine::releases::versions::Versions, String>> {
+        self.versions.result.as_ref()
     }
 
     /// The register sweep on screen: its class and points, once done.

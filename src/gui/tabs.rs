@@ -9,6 +9,8 @@ pub enum CentralTab {
     Memory,
     /// Two runs of the function side by side.
     Compare,
+    /// The function allocated by every built-in regalloc2 release.
+    Releases,
 }
 
 /// The list under the summary in the right panel.

@@ -422,6 +422,11 @@ fn compile(
         .map(|f| f.label())
         .unwrap_or_else(|| format!("func[{func_index}]"));
     ctx.progress(match input.kind() {
+        _ if settings.release != crate::engine::releases::Release::CRANELIFT => format!(
+            "allocating {label} again with regalloc2 {} ({}), traced",
+            settings.release,
+            settings.algorithm.name()
+        ),
         InputKind::Clif => format!("parsing CLIF of {label}"),
         _ => format!(
             "reading Wasmtime's settings for {label} ({}, opt {})",
@@ -509,7 +514,29 @@ pub fn start_sweep(
         "spillscope-sweep",
         move || {
             session::prepare(&input, func_index, settings)
-                .and_then(|p| session::register_sweep(&input, &p, class))
+                .and_then(|p| session::register_sweep(&input, &p, class, settings.allocator()))
+                .map_err(|e| e.to_string())
+        },
+        deliver,
+    )
+}
+
+/// The function allocated by every built-in regalloc2 release, each under
+/// the function's default budget and [`DEADLINE`].
+pub fn start_versions(
+    input: Arc<Input>,
+    func_index: u32,
+    settings: Settings,
+    deliver: Deliver<Result<crate::engine::releases::versions::Versions, String>>,
+) {
+    on_thread(
+        "spillscope-versions",
+        move || {
+            let prepared =
+                session::prepare(&input, func_index, settings).map_err(|e| e.to_string())?;
+            let mut limits = prepared.default_limits();
+            limits.deadline = Some(Instant::now() + DEADLINE);
+            session::versions(&input, &prepared, settings.algorithm, limits)
                 .map_err(|e| e.to_string())
         },
         deliver,

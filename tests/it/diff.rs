@@ -75,7 +75,8 @@ fn fewer_registers_name_the_values_sent_to_the_stack() {
 fn the_single_pass_allocators_edits_come_from_its_log() {
     let d = diff_json("", "algorithm=single_pass");
     let b = &d["b"];
-    assert_eq!(b["steps"], 0);
+    // Its steps are instructions and block starts, counted like bundle steps.
+    assert!(b["steps"].as_u64().unwrap() > 0, "{b}");
     // Its edits are parsed from its own `Final edits` record: 24 values live
     // for 14 registers need spills there too.
     assert!(b["spills"].as_u64().unwrap() > 0 && b["reloads"].as_u64().unwrap() > 0);

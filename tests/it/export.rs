@@ -194,6 +194,15 @@ fn a_bug_bundle_reproduces_the_trace_with_its_own_command() {
     for f in spillscope::engine::export::bundle::FILES {
         assert!(out.join(f).is_file(), "{f}");
     }
+    // The allocator's input in regalloc2's own format, and the README line
+    // that runs it.
+    let bin = std::fs::read(out.join("regalloc2-input.bin")).unwrap();
+    let (release, func) = spillscope::engine::releases::read_bin(
+        Some(spillscope::engine::releases::Release::CRANELIFT),
+        &bin,
+    )
+    .unwrap();
+    assert!(func.num_operands() > 100, "{release}");
     let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
     let command = readme
         .lines()
@@ -318,6 +327,7 @@ fn a_bundle_is_written_whole_or_not_at_all() {
             "diagnosis.json",
             "flags.txt",
             "function.clif",
+            "regalloc2-input.bin",
             "regalloc2.log"
         ]
     );

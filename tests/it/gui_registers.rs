@@ -149,3 +149,60 @@ fn teaching_mode_tells_the_step_plainly_with_a_glossary() {
     h.get_by_label("queue");
     h.get_by_label("Glossary");
 }
+
+#[test]
+fn picking_a_release_retraces_and_the_releases_tab_lists_every_release() {
+    use spillscope::engine::releases::Release;
+    use spillscope::engine::releases::versions::Outcome;
+
+    let path = common::samples_dir().join("hang/loop.clif");
+    let mut h = harness(App::new(None, Some(path), Some("0".into())));
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    assert_eq!(h.state().loaded_release(), Some(Release::CRANELIFT));
+
+    // The release picker: 0.11.3 re-traces the function, and loops.
+    h.get_by_label("regalloc2").click();
+    h.run_steps(2);
+    h.get_by_label("0.11.3 (yanked)").click();
+    common::gui::run_until(&mut h, "the 0.11.3 allocation", |a| {
+        ready(a) && a.loaded_release() == Some(Release::V0_11)
+    });
+    assert!(h.state().trace_stopped());
+    assert!(
+        h.query_all_by_label_contains("Loop detected")
+            .next()
+            .is_some()
+    );
+
+    // The Releases tab: one row per release, 0.11.3 looping, the rest ok.
+    h.get_by_label("Releases").click();
+    common::gui::run_until(&mut h, "every release", |a| a.versions().is_some());
+    let v = h.state().versions().unwrap().as_ref().unwrap().clone();
+    assert_eq!(v.rows.len(), Release::ALL.len());
+    for row in &v.rows {
+        let expected = if row.release == Release::V0_11 {
+            "loops"
+        } else {
+            "ok"
+        };
+        assert_eq!(row.outcome.word(), expected, "{}", row.release);
+    }
+    assert!(matches!(v.rows[2].outcome, Outcome::Loops { .. }));
+    for r in Release::ALL {
+        let name = if r == Release::CRANELIFT {
+            format!("{r} (Cranelift's)")
+        } else {
+            r.to_string()
+        };
+        assert!(
+            h.query_all_by_label(&name).next().is_some(),
+            "no row for {name}"
+        );
+    }
+    // A row steps that release.
+    h.get_by_label("0.12.2").click();
+    common::gui::run_until(&mut h, "the 0.12.2 allocation", |a| {
+        ready(a) && a.loaded_release() == Some(Release::V0_12)
+    });
+    assert!(h.state().moves().is_some());
+}

@@ -30,6 +30,7 @@ mod mutation;
 mod realloc;
 mod reduce;
 mod regalloc2_versions;
+mod releases;
 mod scan;
 mod single_pass;
 mod spec_corpus;

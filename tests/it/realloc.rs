@@ -126,7 +126,13 @@ fn fewer_registers_spill_more_and_pass_the_checker() {
         ..Settings::default()
     };
     let prepared = session::prepare(&input, index, settings).unwrap();
-    let points = session::register_sweep(&input, &prepared, regalloc2::RegClass::Int).unwrap();
+    let points = session::register_sweep(
+        &input,
+        &prepared,
+        regalloc2::RegClass::Int,
+        Default::default(),
+    )
+    .unwrap();
     // x86_64 allocates 14 integer registers.
     assert_eq!(points[0].registers, 14);
     let full = &points[0];

@@ -49,6 +49,8 @@ pub enum EngineError {
     },
     #[error("{path}: {message}")]
     Unsupported { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    InvalidReproducer { path: PathBuf, message: String },
     #[error("{path}: no function matches `{selector}` ({available})")]
     NoSuchFunction {
         path: PathBuf,

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::compile::realloc::RegisterCounts;
-use crate::error::{EngineError, EngineResult};
+use crate::error::EngineResult;
 use crate::input::Input;
 use crate::input::isa::{Algorithm, OptLevel, Target};
 use crate::opening::OpenedLog;
@@ -161,13 +161,6 @@ pub fn run(input: &Input, func_index: u32, base: Settings, spec: &RunSpec) -> En
             limits,
         )?
     };
-    if let Some(stop) = &trace.traced.trace.stopped {
-        return Err(EngineError::Compile {
-            path: input.path.clone(),
-            function: trace.label().to_string(),
-            message: format!("the allocation {stop}: there is no final allocation to compare"),
-        });
-    }
     let names = trace.reg_names();
     let moves = moves::attribute(&trace.replay, names);
     let mut label = format!(

@@ -463,6 +463,10 @@ pub enum TraceOrigin {
     /// The steps so far of a compile still running (a watcher's snapshot):
     /// its CLIF and code come when it finishes.
     Running { label: String },
+    /// A regalloc2 reproducer file (its `SerializableFunction`), read by
+    /// `written_by`'s deserializer and allocated here: no CLIF, flags or code
+    /// came with it.
+    Reproducer { label: String, written_by: Release },
 }
 
 /// A trace of one function's allocation with its replay.
@@ -480,7 +484,9 @@ impl FunctionTrace {
     pub fn label(&self) -> &str {
         match &self.origin {
             TraceOrigin::Compiled(p) => &p.label,
-            TraceOrigin::Log { label } | TraceOrigin::Running { label } => label,
+            TraceOrigin::Log { label }
+            | TraceOrigin::Running { label }
+            | TraceOrigin::Reproducer { label, .. } => label,
         }
     }
 
@@ -504,6 +510,7 @@ impl FunctionTrace {
             TraceOrigin::Compiled(p) => &p.flags.triple,
             TraceOrigin::Log { .. } => "from log",
             TraceOrigin::Running { .. } => "compiling",
+            TraceOrigin::Reproducer { .. } => "from reproducer",
         }
     }
 
@@ -527,6 +534,9 @@ impl FunctionTrace {
             ),
             TraceOrigin::Running { .. } => Err(
                 "The compile is still running: Wasmtime's compiler writes the CLIF when it finishes.",
+            ),
+            TraceOrigin::Reproducer { .. } => Err(
+                "This trace allocates a regalloc2 reproducer file: it holds regalloc2's input (instructions, operands, blocks, machine environment), not the CLIF it was lowered from.",
             ),
         }
     }
@@ -699,14 +709,86 @@ pub fn trace_rebuilt_watched(
 }
 
 /// The prepared function allocated with `class` reduced from all its
-/// registers down to the fewest regalloc2 manages (see [`realloc::sweep`]).
+/// registers down to the fewest `by` manages (see [`realloc::sweep`]).
 pub fn register_sweep(
     input: &Input,
     prepared: &Prepared,
     class: regalloc2::RegClass,
+    by: Allocator,
 ) -> EngineResult<Vec<SweepPoint>> {
     let func = rebuild_function(input, prepared)?;
-    Ok(realloc::sweep(&func, class))
+    Ok(realloc::sweep(&func, class, by, prepared.default_limits()))
+}
+
+/// A regalloc2 reproducer file (`SerializableFunction` in bincode 1, what
+/// `regalloc2-tool` reads), read by `read_as`'s deserializer (or the release
+/// whose format alone reads it, see [`crate::releases::read_bin`]), and
+/// allocated by `by`, traced.
+pub fn trace_reproducer(
+    path: &Path,
+    read_as: Option<Release>,
+    by: Allocator,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    let (written_by, func) = read_reproducer(path, read_as)?;
+    let label = format!(
+        "{} (regalloc2 {written_by} reproducer)",
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
+    let started = Instant::now();
+    let (traced, _) =
+        realloc::allocate_traced(&func, &func.env, by, limits, LoopDetector::default());
+    let trace_elapsed = started.elapsed();
+    match &traced.end {
+        CompileEnd::Error(e) => return Err(compile_error(path, &label, e.clone())),
+        CompileEnd::Panicked(p) => return Err(panicked(path, &label, p)),
+        _ => {}
+    }
+    let replay = Replay::new(Arc::clone(&traced.trace));
+    Ok(FunctionTrace {
+        origin: TraceOrigin::Reproducer { label, written_by },
+        traced,
+        replay,
+        trace_elapsed,
+    })
+}
+
+/// A reproducer file's function, and the release whose format it is.
+pub fn read_reproducer(
+    path: &Path,
+    read_as: Option<Release>,
+) -> EngineResult<(Release, RebuiltFunction)> {
+    let bytes = crate::input::file::read(path, crate::input::file::FileKind::Module)?;
+    if bytes.is_empty() {
+        return Err(EngineError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    crate::releases::read_bin(read_as, &bytes).map_err(|message| EngineError::InvalidReproducer {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// The prepared function allocated by every built-in regalloc2 release
+/// with `algorithm`, each traced under `limits` with the loop detector.
+pub fn versions(
+    input: &Input,
+    prepared: &Prepared,
+    algorithm: Algorithm,
+    limits: CaptureLimits,
+) -> EngineResult<crate::releases::versions::Versions> {
+    let func = rebuild_function(input, prepared)?;
+    Ok(crate::releases::versions::versions(
+        &func,
+        &func.env,
+        algorithm,
+        limits,
+        &Release::ALL,
+    ))
 }
 
 /// An untraced compile of one function.
@@ -801,13 +883,14 @@ pub fn raw_log(
         let func = rebuild::rebuild(&*job, &prepared.flags.triple)
             .map_err(|m| compile_error(path, &prepared.label, m))?;
         drop(job);
-        let mut held = crate::releases::port(by.release, &func, &func.env).map_err(|why| {
-            compile_error(
-                path,
-                &prepared.label,
-                format!("regalloc2 {} cannot take the function: {why}", by.release),
-            )
-        })?;
+        let mut held =
+            crate::compile::releases::port(by.release, &func, &func.env).map_err(|why| {
+                compile_error(
+                    path,
+                    &prepared.label,
+                    format!("regalloc2 {} cannot take the function: {why}", by.release),
+                )
+            })?;
         let (_, sink, _) =
             crate::capture::capture(sink, limits, || held.allocate(by.algorithm, false));
         return Ok(sink.text);

@@ -3,6 +3,8 @@
 //! Wasmtime's by construction), or a CLIF function with cranelift-codegen
 //! ([`ClifJob`]: CLIF files, the reducer, and checking Wasmtime's CLIF).
 //!
+//! [`releases`] runs any built-in regalloc2 release on the rebuilt function.
+//!
 //! A traced compile runs inside [`capture::capture`] with the regalloc2 checker
 //! on; its records go to a [`TraceBuilder`] that parses them into events as they
 //! arrive.
@@ -11,6 +13,7 @@ pub mod fidelity;
 pub mod link;
 pub mod realloc;
 pub mod rebuild;
+pub mod releases;
 pub mod wasm;
 
 use std::ops::Range;
@@ -25,7 +28,7 @@ use crate::capture::{
     self, CaptureLimits, CaptureOutcome, CaptureStop, RecordSink, Source, Verdict,
 };
 use crate::input::isa::Algorithm;
-use crate::releases::Release;
+use crate::input::release::Release;
 use crate::trace::{StepObserver, Trace, TraceBuilder};
 
 /// What regalloc2's checker said.

@@ -13,8 +13,9 @@ use regalloc2::{Edit, MachineEnv, Output, PRegSet, RegClass};
 use super::rebuild::{RebuiltFunction, allocatable};
 use super::{CheckerVerdict, CompileEnd, TracedCompile};
 use crate::capture::{self, CaptureLimits, CaptureOutcome, CaptureStop};
+use crate::compile::releases;
 use crate::input::isa::Algorithm;
-use crate::releases::{self, Release};
+use crate::input::release::Release;
 use crate::trace::{StepObserver, TraceBuilder};
 
 /// Registers to keep per class (`None`: all of them).
@@ -323,10 +324,17 @@ pub struct SweepPoint {
     pub elapsed: Duration,
 }
 
-/// Allocations of `func` with `class` reduced from all its registers down to
-/// one, the other classes whole, each checked. It stops at the first count
-/// regalloc2 cannot allocate (that point is kept, with its error).
-pub fn sweep(func: &RebuiltFunction, class: RegClass) -> Vec<SweepPoint> {
+/// Allocations of `func` by `by` with `class` reduced from all its registers
+/// down to one, the other classes whole, each checked by the release's own
+/// checker, each under `limits` (a release may not end with fewer
+/// registers). It stops at the first count the release cannot allocate (that
+/// point is kept, with its error).
+pub fn sweep(
+    func: &RebuiltFunction,
+    class: RegClass,
+    by: Allocator,
+    limits: CaptureLimits,
+) -> Vec<SweepPoint> {
     let all = allocatable(&func.env, class).len();
     let mut points = Vec::new();
     for n in (1..=all).rev() {
@@ -334,28 +342,32 @@ pub fn sweep(func: &RebuiltFunction, class: RegClass) -> Vec<SweepPoint> {
         counts.set(class, Some(n));
         let env = reduced_env(&func.env, counts).expect("counts within the class");
         let started = Instant::now();
-        let point = match allocate(func, &env) {
-            Ok(out) => SweepPoint {
-                registers: n,
-                splits: out.stats.splits,
-                evictions: out.stats.evict_bundle_count,
-                edits: EditCounts::of(&out),
-                spill_slots: out.num_spillslots,
-                checked: check(func, &env, &out) == CheckerVerdict::Ok,
-                error: None,
-                elapsed: started.elapsed(),
-            },
-            Err(e) => SweepPoint {
-                registers: n,
-                splits: 0,
-                evictions: 0,
-                edits: EditCounts::default(),
-                spill_slots: 0,
-                checked: false,
-                error: Some(e),
-                elapsed: started.elapsed(),
-            },
-        };
+        let point =
+            match releases::allocate(by.release, func, &env, by.algorithm, true, Some(limits)) {
+                Ok(releases::Allocated {
+                    output: out,
+                    checker,
+                }) => SweepPoint {
+                    registers: n,
+                    splits: out.stats.splits,
+                    evictions: out.stats.evict_bundle_count,
+                    edits: EditCounts::of(&out),
+                    spill_slots: out.num_spillslots,
+                    checked: checker == CheckerVerdict::Ok,
+                    error: None,
+                    elapsed: started.elapsed(),
+                },
+                Err(e) => SweepPoint {
+                    registers: n,
+                    splits: 0,
+                    evictions: 0,
+                    edits: EditCounts::default(),
+                    spill_slots: 0,
+                    checked: false,
+                    error: Some(e.text()),
+                    elapsed: started.elapsed(),
+                },
+            };
         let failed = point.error.is_some();
         points.push(point);
         if failed {

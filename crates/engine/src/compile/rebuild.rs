@@ -102,7 +102,7 @@ fn probe_register_counts(triple: &str) -> Option<[u32; 3]> {
 }
 
 /// One block as regalloc2 saw it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct BlockData {
     /// The block's first instruction and one past its last.
     pub(crate) first: usize,
@@ -115,7 +115,7 @@ pub(crate) struct BlockData {
 }
 
 /// One instruction as regalloc2 saw it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct InstData {
     pub(crate) operands: Vec<Operand>,
     pub(crate) clobbers: PRegSet,
@@ -155,6 +155,20 @@ impl RebuiltFunction {
     /// first, each group in index order (regalloc2 keeps them as sets).
     pub fn allocatable(&self, class: RegClass) -> Vec<PReg> {
         allocatable(&self.env, class)
+    }
+
+    /// The same function for regalloc2: instructions, operands, blocks,
+    /// properties and machine environment (not the VCode text).
+    pub fn same_input(&self, other: &RebuiltFunction) -> bool {
+        self.blocks == other.blocks
+            && self.insts == other.insts
+            && self.num_vregs == other.num_vregs
+            && self.spillslot_sizes == other.spillslot_sizes
+            && self.entry == other.entry
+            && self.allow_multiple_vreg_defs == other.allow_multiple_vreg_defs
+            && self.multi_spillslot_named_by_last_slot == other.multi_spillslot_named_by_last_slot
+            && self.debug_value_labels == other.debug_value_labels
+            && format!("{:?}", self.env) == format!("{:?}", other.env)
     }
 
     /// Every index in range and every list the right length, so that the

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{EngineError, EngineResult};
 use crate::input::Input;
 use crate::input::isa::CompilerFlags;
+use crate::releases::Release;
 use crate::replay::diagnose::{self, Diagnosis};
 use crate::session::{self, Route, Settings};
 
@@ -32,6 +33,10 @@ pub struct Bundle<'a> {
     /// `ok`, `failed: …`, `not run`.
     pub checker: String,
     pub steps: usize,
+    /// The release that allocated, and its reproducer file of the function
+    /// (regalloc2's own `SerializableFunction`, bincode), when it has one.
+    pub release: Release,
+    pub reproducer: Option<Vec<u8>>,
 }
 
 /// The most of regalloc2's log a bundle keeps. A loop shows itself long
@@ -39,14 +44,19 @@ pub struct Bundle<'a> {
 /// gigabytes (12 GB for a 105 KB function), which no one reads or mails.
 pub const LOG_MAX_BYTES: usize = 256 << 20;
 
-/// Files written, relative to the bundle folder.
-pub const FILES: [&str; 5] = [
+/// Files written, relative to the bundle folder (the reproducer file only
+/// when the release could write one).
+pub const FILES: [&str; 6] = [
     "function.clif",
     "flags.txt",
     "regalloc2.log",
     "diagnosis.json",
     "README.md",
+    REPRODUCER,
 ];
+
+/// The allocator's input in regalloc2's own reproducer format.
+pub const REPRODUCER: &str = "regalloc2-input.bin";
 
 /// The CLIF file: Cranelift's flags as `set` lines, the target with its ISA
 /// flags, then the function (without `set`/`target` lines of its own).
@@ -157,7 +167,11 @@ pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
     }
     // The old bundle, moved aside, goes when `aside` drops.
     drop(aside);
-    Ok(FILES.iter().map(|f| dir.join(f)).collect())
+    Ok(FILES
+        .iter()
+        .filter(|f| **f != REPRODUCER || b.reproducer.is_some())
+        .map(|f| dir.join(f))
+        .collect())
 }
 
 /// Writes the bundle's files into the folder `dir`.
@@ -177,10 +191,15 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
     }
     write_file(dir, "flags.txt", &flags)?;
     write_file(dir, "regalloc2.log", b.log)?;
+    if let Some(bin) = &b.reproducer {
+        let path = dir.join(REPRODUCER);
+        std::fs::write(&path, bin).map_err(|source| EngineError::Write { path, source })?;
+    }
     let json = serde_json::json!({
         "source": b.source,
         "steps": b.steps,
         "checker": b.checker,
+        "regalloc2": b.release,
         "records_budget": b.records_budget,
         "log_cut_at_bytes": b.log_cut.then_some(LOG_MAX_BYTES),
         "diagnosis": b.diagnosis,
@@ -198,6 +217,30 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
     } else {
         "cut at the budget".to_string()
     };
+    let release_arg = if b.release == Release::CRANELIFT {
+        String::new()
+    } else {
+        format!(" --regalloc2 {}", b.release)
+    };
+    let reproducer = if b.reproducer.is_some() {
+        format!(
+            "\nregalloc2 alone, from its own reproducer format: in a checkout of regalloc2 at \
+             tag v{r}, `cargo run -p regalloc2-tool -- path/to/{REPRODUCER} ion`; or \
+             `spillscope trace --reproducer {REPRODUCER} --written-by {r}`.\n",
+            r = b.release
+        )
+    } else {
+        String::new()
+    };
+    let reproducer_file = if b.reproducer.is_some() {
+        format!(
+            "- `{REPRODUCER}`: the allocator's input (instructions, operands, blocks, machine \
+             environment) as regalloc2 {}'s `SerializableFunction` in bincode\n",
+            b.release
+        )
+    } else {
+        String::new()
+    };
     let readme = format!(
         "# regalloc2 allocation report\n\n\
          From {source}, made by spillscope with regalloc2's `trace-log` records.\n\n\
@@ -205,8 +248,9 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
          Steps traced: {steps}; checker: {checker}; record budget: {budget}.\n\n\
          ## Reproduce\n\n\
          ```sh\n\
-         spillscope trace function.clif --func 0 --budget {budget}\n\
-         ```\n\n\
+         spillscope trace function.clif --func 0 --budget {budget}{release_arg}\n\
+         ```\n\
+         {reproducer}\n\
          `function.clif` carries Wasmtime's Cranelift flags and target as `set` and `target` lines, so \
          Cranelift's own tools read it too (`clif-util compile -D function.clif`).\n\n\
          ## Files\n\n\
@@ -214,7 +258,8 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
          - `flags.txt`: the target triple, Cranelift's shared flags and the ISA flags\n\
          - `regalloc2.log`: regalloc2's records (env_logger text), {log_end}; \
          `spillscope trace --log regalloc2.log` replays it\n\
-         - `diagnosis.json`: the loop diagnosis and the checker's verdict\n",
+         - `diagnosis.json`: the loop diagnosis and the checker's verdict\n\
+         {reproducer_file}",
         source = b.source,
         diag = b.diagnosis.description,
         steps = b.steps,
@@ -246,6 +291,11 @@ pub fn write_function(
         LOG_MAX_BYTES,
     )?;
     let log_cut = log.len() >= LOG_MAX_BYTES;
+    // The allocator's input in the release's own format (a release that
+    // cannot take the function has none to write).
+    let reproducer = session::rebuild_function(input, &prepared)
+        .ok()
+        .and_then(|f| crate::releases::to_bin(settings.release, &f, &f.env).ok());
     let t = session::trace_prepared(input, prepared, settings, limits)?;
     let diagnosis = diagnose::diagnose(&t.traced.trace);
     // `trace_prepared` compiles: its trace always has the function.
@@ -278,6 +328,8 @@ pub fn write_function(
             diagnosis: &diagnosis,
             checker: t.checker().text(),
             steps: t.replay.len(),
+            release: settings.release,
+            reproducer,
         },
     )
 }

@@ -9,6 +9,7 @@
 //! - [`environ`]: Wasmtime's engine settings and a module's environment, for
 //!   compiling one function alone with Wasmtime's compiler
 //! - [`isa`]: targets, opt levels, Wasmtime's Cranelift flags
+//! - [`release`]: which built-in regalloc2 release allocates
 //! - [`func_text`]: one function as Wasm text with module byte offsets
 
 pub mod clif;
@@ -18,6 +19,7 @@ pub mod func_text;
 pub mod functions;
 pub mod isa;
 pub mod read;
+pub mod release;
 pub mod translate;
 
 pub use functions::{FunctionInfo, list_wasm_functions};

@@ -36,6 +36,9 @@ pub struct RunSummary {
     pub stack_moves: usize,
     pub checker: String,
     pub code_bytes: Option<usize>,
+    /// Why the allocation stopped before its end (a loop, a budget), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 impl RunSummary {
@@ -69,6 +72,12 @@ impl RunSummary {
             stack_moves: m.stack_moves,
             checker: side.checker.clone(),
             code_bytes: side.code_bytes,
+            stopped: side
+                .replay
+                .trace()
+                .stopped
+                .as_ref()
+                .map(ToString::to_string),
         }
     }
 }
@@ -112,7 +121,17 @@ pub fn diff(a: &Side, b: &Side, aligned: bool) -> DiffReport {
     steps(a, b, &mut out);
     let mut not_listed = 0;
     let ranges = |s: &Side| !s.replay.trace().moves.ranges.is_empty();
-    let note = if aligned && ranges(a) && ranges(b) {
+    let stopped = [("a", &sa), ("b", &sb)]
+        .into_iter()
+        .filter_map(|(n, s)| s.stopped.as_ref().map(|why| format!("{n} {why}")))
+        .collect::<Vec<_>>();
+    let note = if !stopped.is_empty() {
+        Some(format!(
+            "{}: a stopped allocation has no final locations or edits, so only totals and the steps \
+             so far are compared",
+            stopped.join("; ")
+        ))
+    } else if aligned && ranges(a) && ranges(b) {
         not_listed += allocations(a, b, &mut out);
         not_listed += moves(a, b, &mut out, true);
         None
@@ -162,6 +181,15 @@ fn totals(a: &RunSummary, b: &RunSummary, out: &mut Vec<Difference>) {
                 "machine code: {x} bytes in a, {y} in b ({:+})",
                 y as i64 - x as i64
             ),
+        });
+    }
+    if a.stopped != b.stopped {
+        let end = |s: &RunSummary| s.stopped.clone().unwrap_or_else(|| "finished".into());
+        out.push(Difference {
+            kind: "totals",
+            point: None,
+            vreg: None,
+            text: format!("allocation: {} in a, {} in b", end(a), end(b)),
         });
     }
     if a.checker != b.checker {

@@ -14,7 +14,7 @@ use super::ranges::BundleRanges;
 use super::scan::{first_after, has};
 use crate::capture::{RecordSink, Source, Verdict};
 use crate::input::isa::Algorithm;
-use crate::releases::Release;
+use crate::input::release::Release;
 
 /// Bundle ids a log may use beyond those its records can have created.
 /// regalloc2 numbers bundles densely and logs every bundle it creates, so a

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::capture::CaptureStop;
 use crate::input::isa::Algorithm;
-use crate::releases::Release;
+use crate::input::release::Release;
 
 pub use super::dialect::Dialect;
 
@@ -769,6 +769,18 @@ impl Trace {
 
     /// Counts of step outcomes, evictions and spill slots.
     pub fn counts(&self) -> StepCounts {
+        // The single-pass allocator's steps are instructions and block
+        // starts, not bundles: they count as steps, with its evictions and
+        // slots; it allocates, splits and spills no bundle.
+        if let Allocation::SinglePass(sp) = self.allocation() {
+            let c = sp.counts();
+            return StepCounts {
+                steps: c.steps,
+                evictions: c.evictions,
+                spill_slots: c.spill_slots,
+                ..StepCounts::default()
+            };
+        }
         let mut c = StepCounts {
             steps: self.steps.len(),
             spill_slots: self.spill_slots.len(),

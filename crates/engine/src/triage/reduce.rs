@@ -39,8 +39,11 @@ use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::capture::{self, CaptureLimits, CaptureStop};
-use crate::compile::{self, CompileEnd};
+use crate::compile::{self, CompileEnd, realloc, rebuild};
 use crate::input::clif::ClifDialect;
+use crate::input::isa::Algorithm;
+use crate::input::release::Release;
+use crate::replay::diagnose::LoopDetector;
 use crate::triage::runner::{CommandEnd, CommandRun, CommandRunner, RunnerError};
 
 /// An error of the reducer, with what a user can act on.
@@ -126,6 +129,82 @@ impl Oracle for BudgetOracle {
 
     fn describe(&self) -> String {
         format!("allocator records > {}", self.max_records)
+    }
+}
+
+/// Interesting when a regalloc2 release, in-process, does not finish the
+/// function Cranelift lowers from the candidate within a record budget: the
+/// candidate is lowered by this build's Cranelift (its single-pass log gives
+/// regalloc2's input, see [`rebuild`]), then allocated by `release`, traced
+/// with the loop detector. No external command: "still loops under 0.11.3"
+/// is judged here.
+pub struct ReleaseOracle {
+    /// The ISA with the single-pass allocator (whose log carries the function).
+    pub isa: OwnedTargetIsa,
+    pub triple: String,
+    pub release: Release,
+    pub algorithm: Algorithm,
+    pub max_records: u64,
+}
+
+impl Oracle for ReleaseOracle {
+    fn judge(&mut self, func: &Function, _text: &str) -> Result<Judgement, ReduceError> {
+        let job = compile::ClifJob {
+            func,
+            isa: &*self.isa,
+        };
+        let rebuilt = match rebuild::rebuild(&job, &self.triple) {
+            Ok(f) => f,
+            Err(e) => {
+                return Ok(Judgement {
+                    interesting: false,
+                    reason: format!("Cranelift did not lower it: {e}"),
+                });
+            }
+        };
+        let limits = CaptureLimits {
+            max_records: self.max_records,
+            deadline: None,
+        };
+        let r = self.release;
+        let by = realloc::Allocator {
+            release: r,
+            algorithm: self.algorithm,
+        };
+        // Traced with the loop detector: a loop is seen within a few hundred
+        // steps, long before the budget.
+        let (traced, _) =
+            realloc::allocate_traced(&rebuilt, &rebuilt.env, by, limits, LoopDetector::default());
+        Ok(match traced.end {
+            CompileEnd::Stopped(CaptureStop::LoopDetected { steps }) => Judgement {
+                interesting: true,
+                reason: format!("regalloc2 {r} loops (seen at step {steps})"),
+            },
+            CompileEnd::Stopped(CaptureStop::RecordBudget { records }) => Judgement {
+                interesting: true,
+                reason: format!("regalloc2 {r} passed {records} records without finishing"),
+            },
+            CompileEnd::AllocatedOnly => Judgement {
+                interesting: false,
+                reason: format!(
+                    "regalloc2 {r} finished it within {} records",
+                    self.max_records
+                ),
+            },
+            other => Judgement {
+                interesting: false,
+                reason: format!("regalloc2 {r}: {other}"),
+            },
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "regalloc2 {} ({}) loops or passes {} records",
+            self.release,
+            self.algorithm.name(),
+            self.max_records
+        )
     }
 }
 

@@ -113,7 +113,8 @@ macro_rules! port {
                 Algorithm, BlockData, CheckerVerdict, InstData, RebuiltFunction, RegList, RegSet,
             };
 
-            pub(crate) const VERSION: &str = $version;
+            /// The release's version, for messages.
+            const VERSION: &str = $version;
 
             impl RegSet<ra::PReg> for ra::PRegSet {
                 fn empty_set() -> Self {
