@@ -113,6 +113,11 @@ pub struct ScanArgs {
     /// Register allocator: backtracking or single_pass
     #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
     pub algorithm: Algorithm,
+    /// regalloc2 release that allocates every function: 0.9.3 … 0.15.2
+    /// (Cranelift's, the default), oldest or newest; another than Cranelift's
+    /// allocates the function Cranelift gave regalloc2 again, in-process
+    #[arg(long = "regalloc2", value_name = "VERSION", default_value = "0.15.2", value_parser = super::parse_release, conflicts_with = "test")]
+    pub regalloc2: crate::engine::releases::Release,
     /// Trace every function (not only those over budget): report its steps and
     /// any regalloc2 record the parser did not understand
     #[arg(long, conflicts_with = "test")]
@@ -157,7 +162,7 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
             target: args.target,
             opt: args.opt,
             algorithm: args.algorithm,
-            release: Default::default(),
+            release: args.regalloc2,
         },
         budget: args.budget,
         timeout: args.timeout.0,

@@ -844,8 +844,8 @@ impl App {
             .spawn(move || {
                 let picked = rfd::FileDialog::new()
                     .add_filter(
-                        "Wasm, WAT, CLIF or regalloc2 log",
-                        &["wasm", "wat", "wast", "clif", "log", "txt"],
+                        "Wasm, WAT, CLIF, regalloc2 log or reproducer",
+                        &["wasm", "wat", "wast", "clif", "log", "txt", "bin"],
                     )
                     .add_filter("all files", &["*"])
                     .pick_file();

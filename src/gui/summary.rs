@@ -29,6 +29,8 @@ pub struct Summary {
     pub trace_ms: u128,
     /// A single-pass allocation's own counts (its steps are not bundles).
     pub single_pass: Option<crate::engine::trace::SpCounts>,
+    /// The regalloc2 release that allocated (none for a log).
+    pub release: Option<crate::engine::releases::Release>,
 }
 
 impl Summary {
@@ -66,6 +68,7 @@ impl Summary {
                 crate::engine::trace::Allocation::SinglePass(log) => Some(log.counts()),
                 crate::engine::trace::Allocation::Backtracking(_) => None,
             },
+            release: trace.release,
         }
     }
 }
@@ -154,9 +157,16 @@ fn verdict_ui(ui: &mut egui::Ui, s: &Summary) {
             }
         }
     });
+    let by = match s.release {
+        Some(r) if r == crate::engine::releases::Release::CRANELIFT => {
+            format!("regalloc2 {r} (Cranelift's), ")
+        }
+        Some(r) => format!("regalloc2 {r} on the function Cranelift gave regalloc2, "),
+        None => String::new(),
+    };
     ui.label(
         RichText::new(format!(
-            "{} records ({} not understood), traced in {} ms",
+            "{by}{} records ({} not understood), traced in {} ms",
             s.records, s.unparsed_records, s.trace_ms
         ))
         .small()

@@ -322,6 +322,11 @@ fn run_job(ctx: &Ctx, job: Job) {
             if is_log {
                 return open_log(ctx, source, settings, budget);
             }
+            if let Source::Path(p) | Source::Bytes(p, _) = &source
+                && opening::is_reproducer(p)
+            {
+                return open_reproducer(ctx, source, settings, budget);
+            }
             ctx.progress(format!("reading {}", source.name()));
             let input = match load(&source) {
                 Ok(i) => Arc::new(i),
@@ -746,6 +751,39 @@ fn open_log(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
     let label = log.trace.label().to_string();
     let mut compiled = Compiled::from_trace(0, label, settings, log.trace);
     compiled.log = Some(info);
+    ctx.send(Reply::LogOpened {
+        generation: ctx.generation,
+        source,
+        compiled: Box::new(compiled),
+    });
+}
+
+/// Reads a regalloc2 reproducer file and steps it with the release the
+/// settings name.
+fn open_reproducer(ctx: &Ctx, source: Source, settings: Settings, budget: Budget) {
+    ctx.progress(format!(
+        "reading the reproducer {} and allocating it with regalloc2 {}",
+        source.name(),
+        settings.release
+    ));
+    let limits = budget.limits(crate::engine::capture::CaptureLimits::default());
+    let traced = match &source {
+        Source::Path(p) => session::trace_reproducer(p, None, settings.allocator(), limits),
+        Source::Bytes(p, b) => {
+            session::trace_reproducer_bytes(p, b, None, settings.allocator(), limits)
+        }
+        Source::Sample => return,
+    };
+    let trace = match traced {
+        Ok(t) => t,
+        Err(e) => return ctx.fail(true, e.to_string()),
+    };
+    if ctx.superseded() {
+        return;
+    }
+    ctx.progress("building the chart");
+    let label = trace.label().to_string();
+    let compiled = Compiled::from_trace(0, label, settings, trace);
     ctx.send(Reply::LogOpened {
         generation: ctx.generation,
         source,

@@ -217,7 +217,8 @@ fn a_bug_bundle_reproduces_the_trace_with_its_own_command() {
         .unwrap();
     assert!(
         run.status.success(),
-        "{}",
+        "{args:?}: {}: {}",
+        run.status,
         String::from_utf8_lossy(&run.stderr)
     );
     let again: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();

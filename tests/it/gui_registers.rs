@@ -206,3 +206,36 @@ fn picking_a_release_retraces_and_the_releases_tab_lists_every_release() {
     });
     assert!(h.state().moves().is_some());
 }
+
+#[test]
+fn a_reproducer_file_opens_in_the_app_and_steps_with_the_chosen_release() {
+    use spillscope::engine::releases::{self, Release};
+
+    let hang = common::samples_dir().join("hang/loop.clif");
+    let input = spillscope::engine::input::Input::load(&hang).unwrap();
+    let settings = spillscope::engine::session::Settings {
+        target: spillscope::engine::input::isa::Target::X86_64,
+        ..Default::default()
+    };
+    let prepared = spillscope::engine::session::prepare(&input, 0, settings).unwrap();
+    let func = spillscope::engine::session::rebuild_function(&input, &prepared).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("loop.bin");
+    std::fs::write(
+        &bin,
+        releases::to_bin(Release::V0_12, &func, &func.env).unwrap(),
+    )
+    .unwrap();
+
+    let mut h = harness(App::new(None, Some(bin), None));
+    common::gui::run_until(&mut h, "the reproducer to open", ready);
+    assert_eq!(h.state().loaded_release(), Some(Release::CRANELIFT));
+    assert!(!h.state().trace_stopped());
+    // The file does not say which release wrote it: the newest that reads
+    // it as the same function is named.
+    assert!(
+        h.query_all_by_label_contains("loop.bin (regalloc2 ")
+            .next()
+            .is_some()
+    );
+}

@@ -422,3 +422,42 @@ fn reduce_with_a_release_as_the_test_keeps_the_loop() {
     );
     assert_eq!(v.rows[1].outcome, Outcome::Ok);
 }
+
+/// A scan with a release: 0.11.3 is over budget on the hang, with the loop
+/// diagnosed from its own trace; 0.12.2 finishes it and every sample
+/// function, checked.
+#[test]
+fn scan_with_a_release_finds_the_loop_and_its_fix_does_not() {
+    let hang = common::samples_dir().join("hang/loop.clif");
+    let kernels = common::samples_dir().join("c/kernels.wasm");
+    let scan = |release: &str| {
+        let out = common::spillscope(&[
+            "scan",
+            hang.to_str().unwrap(),
+            kernels.to_str().unwrap(),
+            "--regalloc2",
+            release,
+            "--target",
+            "x86_64",
+            "--budget",
+            "300000",
+            "--json",
+        ]);
+        // Exit code 2 says something was not ok; the report is on stdout.
+        assert!(matches!(out.status.code(), Some(0 | 2)), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let old = scan("0.11.3");
+    assert_eq!(old["summary"]["over_budget"], 1, "{}", old["summary"]);
+    assert_eq!(old["summary"]["conditions"]["regalloc2"], "0.11.3");
+    let f = &old["files"][0]["functions"][0];
+    assert_eq!(f["status"], "over_budget");
+    assert!(f["diagnosis"]["looping"].as_bool().unwrap(), "{f}");
+    let fixed = scan("0.12.2");
+    assert_eq!(fixed["summary"]["over_budget"], 0);
+    assert_eq!(fixed["summary"]["checker_failed"], 0);
+    assert_eq!(
+        fixed["summary"]["ok"],
+        old["summary"]["ok"].as_u64().unwrap() + 1
+    );
+}

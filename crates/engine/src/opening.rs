@@ -53,6 +53,14 @@ pub fn is_regalloc2_log(path: &Path, head: Option<&[u8]>) -> bool {
     !head.starts_with(b"\0asm") && memchr::memmem::find(head, b"regalloc2::").is_some()
 }
 
+/// Whether a file is regalloc2's reproducer format (a `SerializableFunction`
+/// in bincode, which has no magic number): by its `.bin` extension.
+pub fn is_reproducer(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("bin"))
+}
+
 /// A CLIF file beside a log, by the log's stem or the part of it before the
 /// first `-` (`loop-0.11.3.log` → `loop.clif`).
 pub fn clif_beside(log: &Path) -> Option<PathBuf> {

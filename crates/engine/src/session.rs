@@ -730,7 +730,19 @@ pub fn trace_reproducer(
     by: Allocator,
     limits: CaptureLimits,
 ) -> EngineResult<FunctionTrace> {
-    let (written_by, func) = read_reproducer(path, read_as)?;
+    let bytes = crate::input::file::read(path, crate::input::file::FileKind::Module)?;
+    trace_reproducer_bytes(path, &bytes, read_as, by, limits)
+}
+
+/// [`trace_reproducer`] for a file already read (`path` names it).
+pub fn trace_reproducer_bytes(
+    path: &Path,
+    bytes: &[u8],
+    read_as: Option<Release>,
+    by: Allocator,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    let (written_by, func) = reproducer_from_bytes(path, bytes, read_as)?;
     let label = format!(
         "{} (regalloc2 {written_by} reproducer)",
         path.file_name().map_or_else(
@@ -762,14 +774,24 @@ pub fn read_reproducer(
     read_as: Option<Release>,
 ) -> EngineResult<(Release, RebuiltFunction)> {
     let bytes = crate::input::file::read(path, crate::input::file::FileKind::Module)?;
+    reproducer_from_bytes(path, &bytes, read_as)
+}
+
+fn reproducer_from_bytes(
+    path: &Path,
+    bytes: &[u8],
+    read_as: Option<Release>,
+) -> EngineResult<(Release, RebuiltFunction)> {
     if bytes.is_empty() {
         return Err(EngineError::Empty {
             path: path.to_path_buf(),
         });
     }
-    crate::releases::read_bin(read_as, &bytes).map_err(|message| EngineError::InvalidReproducer {
-        path: path.to_path_buf(),
-        message,
+    crate::compile::releases::read_bin(read_as, bytes).map_err(|message| {
+        EngineError::InvalidReproducer {
+            path: path.to_path_buf(),
+            message,
+        }
     })
 }
 

@@ -223,9 +223,15 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
         format!(" --regalloc2 {}", b.release)
     };
     let reproducer = if b.reproducer.is_some() {
+        // The tool names the algorithm since the single-pass allocator came.
+        let algorithm = if b.release.has_single_pass() {
+            " ion"
+        } else {
+            ""
+        };
         format!(
             "\nregalloc2 alone, from its own reproducer format: in a checkout of regalloc2 at \
-             tag v{r}, `cargo run -p regalloc2-tool -- path/to/{REPRODUCER} ion`; or \
+             tag v{r}, `cargo run -p regalloc2-tool -- path/to/{REPRODUCER}{algorithm}`; or \
              `spillscope trace --reproducer {REPRODUCER} --written-by {r}`.\n",
             r = b.release
         )

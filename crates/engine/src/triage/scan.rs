@@ -46,10 +46,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::capture::{self, CaptureLimits};
-use crate::compile::{self, CheckerVerdict, CompileEnd};
+use crate::compile::releases::{self, Refused};
+use crate::compile::{self, CheckerVerdict, CompileEnd, realloc, rebuild};
 use crate::error::{EngineError, EngineResult};
 use crate::input::clif::ClifDialect;
 use crate::input::file::{self, FileKind};
+use crate::input::release::Release;
 use crate::input::translate::{self, Translation};
 use crate::input::{Body, Input, InputKind};
 use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
@@ -310,6 +312,10 @@ pub struct ScanConditions {
     pub target: String,
     pub opt: String,
     pub algorithm: String,
+    /// The regalloc2 release that allocated (reports of older builds have
+    /// none: Cranelift's).
+    #[serde(default)]
+    pub regalloc2: Option<String>,
     /// `None`: scaled to each function's size.
     pub budget: Option<u64>,
     pub timeout_ms: u64,
@@ -325,6 +331,7 @@ impl ScanConditions {
             target: options.settings.target.name().to_string(),
             opt: options.settings.opt.name().to_string(),
             algorithm: options.settings.algorithm.name().to_string(),
+            regalloc2: Some(options.settings.release.to_string()),
             budget: options.budget,
             timeout_ms: options.timeout.as_millis() as u64,
             traced: options.traced,
@@ -876,6 +883,98 @@ fn bare_report(index: u32, name: String, status: Status, details: String) -> Fun
     }
 }
 
+/// Scans one function with another regalloc2 release than Cranelift's: the
+/// function Cranelift gives regalloc2 is rebuilt, then allocated by the
+/// release with its checker, counting records against the budget (none is
+/// formatted); one that does not finish is allocated again, traced with the
+/// loop detector, for the diagnosis.
+fn release_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> FunctionReport {
+    let started = Instant::now();
+    let (index, name) = (task.index, task.name.clone());
+    let settings = options.settings;
+    let by = settings.allocator();
+    let rebuilt = capture::quietly(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let prepared = prepare_task(path, task, settings)?;
+            let job = prepared.job(path, crate::input::isa::Algorithm::SinglePass, false)?;
+            let func = rebuild::rebuild(&*job, &prepared.flags.triple).map_err(|message| {
+                EngineError::Compile {
+                    path: path.to_path_buf(),
+                    function: prepared.label.clone(),
+                    message,
+                }
+            })?;
+            let mut limits = prepared.default_limits();
+            if let Some(b) = options.budget {
+                limits.max_records = b;
+            }
+            Ok::<_, EngineError>((func, limits))
+        }))
+    });
+    let (func, limits) = match rebuilt {
+        Ok(Ok(x)) => x,
+        Ok(Err(EngineError::Panicked { message, .. })) => {
+            return bare_report(index, name, Status::Panicked, message);
+        }
+        Ok(Err(e)) => return bare_report(index, name, Status::CompileError, e.to_string()),
+        Err(p) => return bare_report(index, name, Status::Panicked, capture::panic_message(&p)),
+    };
+    let limits = CaptureLimits {
+        deadline: Some(Instant::now() + options.timeout),
+        ..limits
+    };
+    let mut report = bare_report(index, name, Status::Ok, String::new());
+    report.budget = limits.max_records;
+    let r = by.release;
+    match releases::allocate(r, &func, &func.env, by.algorithm, true, Some(limits)) {
+        Ok(a) => {
+            let edits = realloc::EditCounts::of(&a.output);
+            report.spill_slots = Some(a.output.num_spillslots);
+            if let CheckerVerdict::Failed(e) = a.checker {
+                report.status = Status::CheckerFailed;
+                report.details = e;
+            } else {
+                report.details = format!(
+                    "regalloc2 {r}: {} spills, {} reloads, {} moves, {} spill slots",
+                    edits.spills, edits.reloads, edits.moves, a.output.num_spillslots
+                );
+            }
+        }
+        Err(Refused::CannotTake(why)) => {
+            report.status = Status::CompileError;
+            report.details = format!("regalloc2 {r} cannot take the function: {why}");
+        }
+        Err(Refused::Error(e)) => {
+            report.status = Status::CompileError;
+            report.details = e;
+        }
+        Err(Refused::Panicked(p)) => {
+            report.status = Status::Panicked;
+            report.details = format!("regalloc2 {r} panicked: {p}");
+        }
+        Err(Refused::Stopped(stop)) => {
+            report.status = Status::OverBudget;
+            report.details = format!("regalloc2 {r}: the allocation {stop}");
+            let limits = CaptureLimits {
+                deadline: Some(Instant::now() + options.timeout),
+                ..limits
+            };
+            let (traced, _) = capture::quietly(|| {
+                realloc::allocate_traced(&func, &func.env, by, limits, LoopDetector::default())
+            });
+            let diagnosis = diagnose::diagnose(&traced.trace);
+            if diagnosis.looping {
+                report.details = format!("{}; {}", report.details, diagnosis.description);
+            }
+            report.steps = Some(traced.trace.steps.len());
+            report.traced_records = Some(traced.records);
+            report.diagnosis = Some(diagnosis);
+        }
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
 fn prepare_task(path: &Path, task: FunctionTask, settings: Settings) -> EngineResult<Prepared> {
     match task.source {
         FunctionSource::Wasm(t) => session::prepare_translation(path, task.name, t),
@@ -888,6 +987,9 @@ fn prepare_task(path: &Path, task: FunctionTask, settings: Settings) -> EngineRe
 fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> FunctionReport {
     if let Some(test) = &options.test {
         return test_function(path, task, options, test);
+    }
+    if options.settings.release != Release::CRANELIFT {
+        return release_function(path, task, options);
     }
     let started = Instant::now();
     let (index, name) = (task.index, task.name.clone());
