@@ -429,12 +429,13 @@ fn reduce_with_a_release_as_the_test_keeps_the_loop() {
 #[test]
 fn scan_with_a_release_finds_the_loop_and_its_fix_does_not() {
     let hang = common::samples_dir().join("hang/loop.clif");
-    let kernels = common::samples_dir().join("c/kernels.wasm");
+    // Small functions beside the hang: the budget below is for them.
+    let small = common::samples_dir().join("lessons/pressure.wat");
     let scan = |release: &str| {
         let out = common::spillscope(&[
             "scan",
             hang.to_str().unwrap(),
-            kernels.to_str().unwrap(),
+            small.to_str().unwrap(),
             "--regalloc2",
             release,
             "--target",
