@@ -205,6 +205,34 @@ pub fn parse_release(s: &str) -> Result<Release, String> {
     s.parse()
 }
 
+/// A built-in regalloc2 release, or a regalloc2 source tree (`trace
+/// --regalloc2`).
+#[derive(Clone, Debug)]
+pub enum RegallocArg {
+    Release(Release),
+    Tree(PathBuf),
+}
+
+impl RegallocArg {
+    /// The built-in release (Cranelift's for a tree: the function is lowered
+    /// by Cranelift either way).
+    pub fn release(&self) -> Release {
+        match self {
+            RegallocArg::Release(r) => *r,
+            RegallocArg::Tree(_) => Release::CRANELIFT,
+        }
+    }
+}
+
+/// `--regalloc2 VERSION|PATH`: a folder that exists is a source tree.
+pub fn parse_regalloc(s: &str) -> Result<RegallocArg, String> {
+    match s.parse::<Release>() {
+        Ok(r) => Ok(RegallocArg::Release(r)),
+        Err(_) if std::path::Path::new(s).is_dir() => Ok(RegallocArg::Tree(PathBuf::from(s))),
+        Err(e) => Err(format!("{e}; or the path of a regalloc2 source tree")),
+    }
+}
+
 impl FunctionArgs {
     pub fn settings(&self) -> Settings {
         Settings {

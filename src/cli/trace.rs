@@ -42,10 +42,12 @@ pub struct TraceArgs {
     #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
     pub algorithm: crate::engine::input::isa::Algorithm,
     /// regalloc2 release that allocates: 0.9.3, 0.10.2, 0.11.3, 0.12.2, 0.13.5,
-    /// 0.14.0, 0.15.2 (Cranelift's), oldest or newest. Another than Cranelift's
-    /// allocates the function Cranelift gave regalloc2 again, without machine code
-    #[arg(long = "regalloc2", value_name = "VERSION", default_value = "0.15.2", value_parser = super::parse_release, conflicts_with_all = ["log"])]
-    pub regalloc2: crate::engine::releases::Release,
+    /// 0.14.0, 0.15.2 (Cranelift's), oldest or newest; or the path of your own
+    /// regalloc2 source tree (a runner is built against it once). Another than
+    /// Cranelift's allocates the function Cranelift gave regalloc2 again,
+    /// without machine code
+    #[arg(long = "regalloc2", value_name = "VERSION|PATH", default_value = "0.15.2", value_parser = super::parse_regalloc, conflicts_with_all = ["log"])]
+    pub regalloc2: super::RegallocArg,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -146,6 +148,9 @@ pub struct Summary {
     /// The regalloc2 release that allocated, when it ran here (none for a
     /// log: see the import's dialect).
     pub regalloc2: Option<crate::engine::releases::Release>,
+    /// The regalloc2 source tree that allocated, when one did: `VERSION at PATH`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regalloc2_tree: Option<String>,
     /// Per register class: the most values live at one program point, the
     /// registers regalloc2 may allocate, and the points where more are live.
     pub max_pressure: Vec<ClassPressure>,
@@ -384,6 +389,7 @@ pub fn summarize(
         checker,
         compiled_by,
         regalloc2: trace.release,
+        regalloc2_tree: None,
     }
 }
 
@@ -395,7 +401,7 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         target: args.target,
         opt: args.opt,
         algorithm: args.algorithm,
-        release: args.regalloc2,
+        release: args.regalloc2.release(),
     };
     let input = Input::load(file)?;
     let index = input.select(func)?.index;
@@ -418,6 +424,44 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         crate::engine::export::write_whole(path, text.as_bytes())?;
     }
     let names = RegNames::for_triple(&prepared.flags.triple);
+    if let super::RegallocArg::Tree(path) = &args.regalloc2 {
+        if args.registers.is_some() || args.raw_log.is_some() {
+            anyhow::bail!("a regalloc2 source tree takes neither --registers nor --raw-log");
+        }
+        if args.algorithm != crate::engine::input::isa::Algorithm::Backtracking {
+            anyhow::bail!(
+                "a regalloc2 source tree runs its backtracking allocator; leave --algorithm out"
+            );
+        }
+        let tree = crate::engine::compile::releases::tree::Tree::open(path)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let t = session::trace_tree(&input, prepared, &tree, limits)?;
+        let trace = &t.traced.trace;
+        let mut summary = summarize(
+            &t.replay,
+            t.target(),
+            t.checker().text(),
+            t.replay.state_at(t.replay.len()).bundles.len(),
+            "regalloc2",
+        );
+        summary.regalloc2_tree = Some(format!("{} at {}", tree.version, tree.path.display()));
+        let mut report = TraceReport {
+            function: t.label().to_string(),
+            index,
+            target: t.target().to_string(),
+            steps: step_rows(trace, &t.replay, names),
+            summary,
+            diagnosis: diagnose::diagnose(trace),
+            import: None,
+            registers: None,
+            glossary: None,
+            single_pass: None,
+        };
+        if args.narrate {
+            narrate_into(&mut report, &t.replay, names);
+        }
+        return Ok(report);
+    }
     let (t, registers) = match args.registers {
         Some(counts) => {
             let func = session::rebuild_function(&input, &prepared)?;
@@ -526,7 +570,7 @@ fn run_reproducer(path: &std::path::Path, args: &TraceArgs) -> anyhow::Result<Tr
     }
     limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
     let by = crate::engine::compile::realloc::Allocator {
-        release: args.regalloc2,
+        release: args.regalloc2.release(),
         algorithm: args.algorithm,
     };
     let t = session::trace_reproducer(path, args.written_by, by, limits)?;
@@ -575,10 +619,13 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         match report.summary.compiled_by {
             "wasmtime" => "Wasmtime's compiler (the function alone)".into(),
             "cranelift" => "Cranelift from CLIF".into(),
-            "regalloc2" => format!(
-                "Cranelift, then allocated again by regalloc2 {} alone",
-                report.summary.regalloc2.unwrap_or_default()
-            ),
+            "regalloc2" => match &report.summary.regalloc2_tree {
+                Some(tree) => format!("Cranelift, then allocated again by your regalloc2 {tree}"),
+                None => format!(
+                    "Cranelift, then allocated again by regalloc2 {} alone",
+                    report.summary.regalloc2.unwrap_or_default()
+                ),
+            },
             "reproducer" => format!(
                 "nobody (a regalloc2 reproducer file), allocated by regalloc2 {}",
                 report.summary.regalloc2.unwrap_or_default()

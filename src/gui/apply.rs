@@ -411,19 +411,27 @@ impl App {
                 if self.versions.key == Some(key) && self.versions.running() {
                     return false;
                 }
+                if let Some(old) = &self.versions.cancel {
+                    old.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
                 self.versions = super::state::VersionsState {
                     key: Some(key),
                     result: None,
+                    cancel: Some(std::sync::Arc::clone(&cancel)),
                 };
                 super::worker::start_versions(
                     input,
                     func_index,
                     key.1,
+                    move || !cancel.load(std::sync::atomic::Ordering::Relaxed),
                     self.deliver(move |r| Command::VersionsDone(key, r)),
                 );
                 true
             }
             Command::VersionsDone(key, result) => {
+                // A table asked for before the one now wanted, or one that
+                // already ended.
                 if self.versions.key != Some(key) || !self.versions.running() {
                     return false;
                 }

@@ -136,10 +136,22 @@ fn table_ui(ui: &mut egui::Ui, v: &Versions, settings: Settings, commands: &mut 
                 }
             });
         ui.add_space(6.0);
-        ui.label(match v.first_difference {
-            Some(r) => format!("First release whose allocation differs from the one before: {r}."),
-            None => "Every release that finished made the same allocation.".into(),
-        });
+        if let Some(next) = v.pending.first() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "allocating with regalloc2 {next} ({} to go)…",
+                    v.pending.len()
+                ));
+            });
+        } else {
+            ui.label(match v.first_difference {
+                Some(r) => {
+                    format!("First release whose allocation differs from the one before: {r}.")
+                }
+                None => "Every release that finished made the same allocation.".into(),
+            });
+        }
         for row in &v.rows {
             if !matches!(row.outcome, Outcome::Ok) {
                 ui.colored_label(

@@ -89,14 +89,22 @@ pub struct VersionsState {
     /// The function and settings it is for (the release left at its
     /// default: every release runs).
     pub key: Option<(u32, Settings)>,
-    /// `None` while it runs.
+    /// `None` until the first release answers; then the table so far (its
+    /// `pending` lists the releases still to run).
     pub result: Option<Result<crate::engine::releases::versions::Versions, String>>,
+    /// Set to stop the run when another is asked for.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl VersionsState {
-    /// Asked for and not answered.
+    /// Asked for and not wholly answered.
     pub fn running(&self) -> bool {
-        self.key.is_some() && self.result.is_none()
+        self.key.is_some()
+            && match &self.result {
+                None => true,
+                Some(Ok(v)) => !v.pending.is_empty(),
+                Some(Err(_)) => false,
+            }
     }
 
     /// The key for the function `func` with `settings`.

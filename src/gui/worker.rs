@@ -527,13 +527,17 @@ pub fn start_sweep(
 }
 
 /// The function allocated by every built-in regalloc2 release, each under
-/// the function's default budget and [`DEADLINE`].
+/// the function's default budget and [`DEADLINE`]. The table is delivered
+/// after every release (its `pending` lists those to come), until `wanted`
+/// says the app asked for another.
 pub fn start_versions(
     input: Arc<Input>,
     func_index: u32,
     settings: Settings,
+    wanted: impl Fn() -> bool + Send + 'static,
     deliver: Deliver<Result<crate::engine::releases::versions::Versions, String>>,
 ) {
+    let partial = Arc::clone(&deliver);
     on_thread(
         "spillscope-versions",
         move || {
@@ -541,8 +545,13 @@ pub fn start_versions(
                 session::prepare(&input, func_index, settings).map_err(|e| e.to_string())?;
             let mut limits = prepared.default_limits();
             limits.deadline = Some(Instant::now() + DEADLINE);
-            session::versions(&input, &prepared, settings.algorithm, limits)
-                .map_err(|e| e.to_string())
+            session::versions_each(&input, &prepared, settings.algorithm, limits, |so_far| {
+                if !so_far.pending.is_empty() {
+                    partial(Ok(so_far.clone()));
+                }
+                wanted()
+            })
+            .map_err(|e| e.to_string())
         },
         deliver,
     )

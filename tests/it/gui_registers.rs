@@ -176,7 +176,10 @@ fn picking_a_release_retraces_and_the_releases_tab_lists_every_release() {
 
     // The Releases tab: one row per release, 0.11.3 looping, the rest ok.
     h.get_by_label("Releases").click();
-    common::gui::run_until(&mut h, "every release", |a| a.versions().is_some());
+    common::gui::run_until(&mut h, "every release", |a| {
+        a.versions()
+            .is_some_and(|r| r.as_ref().is_ok_and(|v| v.pending.is_empty()))
+    });
     let v = h.state().versions().unwrap().as_ref().unwrap().clone();
     assert_eq!(v.rows.len(), Release::ALL.len());
     for row in &v.rows {

@@ -462,3 +462,146 @@ fn scan_with_a_release_finds_the_loop_and_its_fix_does_not() {
         old["summary"]["ok"].as_u64().unwrap() + 1
     );
 }
+
+/// The unpacked source of a registry crate, where cargo keeps it.
+fn registry_source(name: &str) -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|d| d.path().join(name))
+        .find(|p| p.join("Cargo.toml").is_file())
+}
+
+/// Runs spillscope with runners cached beside the test binaries.
+fn spillscope_cached(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
+        .args(args)
+        .env("SPILLSCOPE_CACHE_DIR", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .unwrap()
+}
+
+/// `--regalloc2 PATH` on the unpacked regalloc2 0.11.3 crate: a runner built
+/// against it reproduces the loop, read live and diagnosed. Skipped where the
+/// crate's source is not unpacked (CI requires it:
+/// `SPILLSCOPE_REQUIRE_RA_TREE=1`).
+#[test]
+fn a_regalloc2_source_tree_reproduces_the_loop() {
+    let Some(tree) = registry_source("regalloc2-0.11.3") else {
+        assert!(
+            std::env::var_os("SPILLSCOPE_REQUIRE_RA_TREE").is_none(),
+            "SPILLSCOPE_REQUIRE_RA_TREE is set, but regalloc2 0.11.3's source is not unpacked"
+        );
+        eprintln!("skipped: regalloc2 0.11.3's source is not in cargo's registry");
+        return;
+    };
+    let hang = common::samples_dir().join("hang/loop.clif");
+    let out = spillscope_cached(&[
+        "trace",
+        hang.to_str().unwrap(),
+        "--func",
+        "0",
+        "--target",
+        "x86_64",
+        "--regalloc2",
+        tree.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        t["summary"]["regalloc2_tree"]
+            .as_str()
+            .unwrap()
+            .starts_with("0.11.3 at "),
+        "{}",
+        t["summary"]
+    );
+    assert!(
+        t["diagnosis"]["looping"].as_bool().unwrap(),
+        "{}",
+        t["diagnosis"]
+    );
+    assert!(
+        t["diagnosis"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("minimal-bundle split loop")
+    );
+    // The same steps as the built-in 0.11.3 takes in-process.
+    let inside = common::json(&[
+        "trace",
+        hang.to_str().unwrap(),
+        "--func",
+        "0",
+        "--target",
+        "x86_64",
+        "--regalloc2",
+        "0.11.3",
+        "--json",
+    ]);
+    assert_eq!(t["steps"], inside["steps"]);
+}
+
+/// What is not a usable tree is one line, before anything is built.
+#[test]
+fn a_folder_that_is_no_regalloc2_tree_is_refused_in_one_line() {
+    let hang = common::samples_dir().join("hang/loop.clif");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |tree: &std::path::Path| {
+        let out = spillscope_cached(&[
+            "trace",
+            hang.to_str().unwrap(),
+            "--func",
+            "0",
+            "--regalloc2",
+            tree.to_str().unwrap(),
+        ]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(run(&empty).contains("not a regalloc2 source tree"));
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(other.join("src")).unwrap();
+    std::fs::write(
+        other.join("Cargo.toml"),
+        "[package]\nname = \"smallvec\"\nversion = \"1.0.0\"\n",
+    )
+    .unwrap();
+    assert!(run(&other).contains("`smallvec`"));
+    let old = dir.path().join("old");
+    std::fs::create_dir_all(old.join("src")).unwrap();
+    std::fs::write(old.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        old.join("Cargo.toml"),
+        "[package]\nname = \"regalloc2\"\nversion = \"0.8.1\"\n",
+    )
+    .unwrap();
+    assert!(run(&old).contains("older than 0.9"));
+    // A tree that does not build: cargo's first error.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(broken.join("src")).unwrap();
+    std::fs::write(broken.join("src/lib.rs"), "pub fn oops( {\n").unwrap();
+    std::fs::write(
+        broken.join("Cargo.toml"),
+        "[package]\nname = \"regalloc2\"\nversion = \"0.11.9\"\nedition = \"2021\"\n\n\
+         [features]\ntrace-log = []\nenable-serde = []\nchecker = []\n",
+    )
+    .unwrap();
+    let err = run(&broken);
+    assert!(
+        err.contains("building a runner against") && err.contains("error"),
+        "{err}"
+    );
+}

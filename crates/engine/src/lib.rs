@@ -42,6 +42,7 @@
 //! - [`triage`]: reduce, scan, merge, fidelity, for hangs and failures
 //! - [`layout`]: a module's linear memory under runtime profiles (beside the pipeline)
 //! - [`export`]: the chart as SVG or PNG, an HTML report, a bug bundle (beside the pipeline)
+//! - [`process`]: child processes in their own group, killed as a group
 //! - [`memory`]: bytes in use, the memory budget, an allocation failure said in words
 
 pub mod capture;
@@ -52,6 +53,7 @@ pub mod input;
 pub mod layout;
 pub mod memory;
 pub mod opening;
+pub mod process;
 pub mod releases;
 pub mod replay;
 pub mod runs;

@@ -795,6 +795,58 @@ fn reproducer_from_bytes(
     })
 }
 
+/// The prepared function allocated by a user's own regalloc2 source tree,
+/// through a runner built against it (see [`crate::compile::releases::tree`]).
+pub fn trace_tree(
+    input: &Input,
+    prepared: Prepared,
+    tree: &crate::compile::releases::tree::Tree,
+    limits: CaptureLimits,
+) -> EngineResult<FunctionTrace> {
+    use crate::compile::releases::tree::{self, TreeEnd};
+    let func = rebuild_function(input, &prepared)?;
+    let runner =
+        tree::build_runner(tree).map_err(|m| compile_error(&input.path, &prepared.label, m))?;
+    let started = Instant::now();
+    let (trace, end) = tree::allocate(tree, &runner, &func, limits, LoopDetector::default())
+        .map_err(|m| compile_error(&input.path, &prepared.label, m))?;
+    let trace_elapsed = started.elapsed();
+    let (end, checker) = match end {
+        TreeEnd::Allocated { checker } if checker == "ok" => {
+            (CompileEnd::AllocatedOnly, CheckerVerdict::Ok)
+        }
+        TreeEnd::Allocated { checker } => {
+            (CompileEnd::AllocatedOnly, CheckerVerdict::Failed(checker))
+        }
+        TreeEnd::Stopped(s) => (CompileEnd::Stopped(s), CheckerVerdict::NotRun),
+        TreeEnd::Failed(why) => {
+            return Err(compile_error(
+                &input.path,
+                &prepared.label,
+                format!(
+                    "regalloc2 {} at {}: {why}",
+                    tree.version,
+                    tree.path.display()
+                ),
+            ));
+        }
+    };
+    let records = trace.records;
+    let trace = Arc::new(trace);
+    let replay = Replay::new(Arc::clone(&trace));
+    Ok(FunctionTrace {
+        origin: TraceOrigin::Compiled(Box::new(prepared)),
+        traced: TracedCompile {
+            end,
+            trace,
+            checker,
+            records,
+        },
+        replay,
+        trace_elapsed,
+    })
+}
+
 /// The prepared function allocated by every built-in regalloc2 release
 /// with `algorithm`, each traced under `limits` with the loop detector.
 pub fn versions(
@@ -803,13 +855,26 @@ pub fn versions(
     algorithm: Algorithm,
     limits: CaptureLimits,
 ) -> EngineResult<crate::releases::versions::Versions> {
+    versions_each(input, prepared, algorithm, limits, |_| true)
+}
+
+/// [`versions`], showing the table to `each` after every release (see
+/// [`crate::releases::versions::versions_each`]).
+pub fn versions_each(
+    input: &Input,
+    prepared: &Prepared,
+    algorithm: Algorithm,
+    limits: CaptureLimits,
+    each: impl FnMut(&crate::releases::versions::Versions) -> bool,
+) -> EngineResult<crate::releases::versions::Versions> {
     let func = rebuild_function(input, prepared)?;
-    Ok(crate::releases::versions::versions(
+    Ok(crate::releases::versions::versions_each(
         &func,
         &func.env,
         algorithm,
         limits,
         &Release::ALL,
+        each,
     ))
 }
 

@@ -103,6 +103,9 @@ pub struct Versions {
     /// The first release whose allocation differs from the one before it
     /// that finished.
     pub first_difference: Option<Release>,
+    /// Releases still to run (a table shown while it fills).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<Release>,
 }
 
 /// `func` in `env` allocated by each of `releases` with `algorithm`, each
@@ -114,10 +117,32 @@ pub fn versions(
     limits: CaptureLimits,
     releases: &[Release],
 ) -> Versions {
+    versions_each(func, env, algorithm, limits, releases, |_| true)
+}
+
+/// [`versions`], showing the table to `each` after every release (its
+/// `pending` says which are still to run); `each` returning false stops it
+/// there (the app moved on). The deadline of `limits` is each release's: the
+/// time it leaves from now is given to every release in turn.
+pub fn versions_each(
+    func: &RebuiltFunction,
+    env: &MachineEnv,
+    algorithm: Algorithm,
+    limits: CaptureLimits,
+    releases: &[Release],
+    mut each: impl FnMut(&Versions) -> bool,
+) -> Versions {
     let mut rows = Vec::with_capacity(releases.len());
     let mut previous: Option<Output> = None;
     let mut first_difference = None;
-    for &release in releases {
+    let span = limits
+        .deadline
+        .map(|d| d.saturating_duration_since(Instant::now()));
+    for (k, &release) in releases.iter().enumerate() {
+        let limits = CaptureLimits {
+            deadline: span.map(|s| Instant::now() + s),
+            ..limits
+        };
         let (row, output) = one(func, env, Allocator { release, algorithm }, limits);
         let mut row = row;
         if let Some(out) = &output {
@@ -131,11 +156,21 @@ pub fn versions(
             previous = output;
         }
         rows.push(row);
+        let so_far = Versions {
+            algorithm,
+            rows: rows.clone(),
+            first_difference,
+            pending: releases[k + 1..].to_vec(),
+        };
+        if !each(&so_far) {
+            return so_far;
+        }
     }
     Versions {
         algorithm,
         rows,
         first_difference,
+        pending: Vec::new(),
     }
 }
 

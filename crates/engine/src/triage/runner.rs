@@ -93,22 +93,6 @@ fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
-/// Kills the process group `pgid` (the child's pid, as it leads its group).
-#[cfg(unix)]
-fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    // SAFETY: killpg only sends a signal, to the group the child leads.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
-}
-
-/// Without process groups the child alone is killed (by the caller).
-#[cfg(not(unix))]
-fn kill_group(_pgid: u32) {}
-
 /// The command in a process group of its own, so the timeout's kill reaches
 /// whatever it started.
 #[cfg(unix)]
@@ -214,7 +198,7 @@ impl CommandRunner {
                 Ok(Some(status)) => break Some(status),
                 Ok(None) => {}
                 Err(e) => {
-                    kill_group(child.id());
+                    crate::process::kill_group(child.id());
                     let _ = child.kill();
                     return Err(RunnerError::Command {
                         command: self.template.clone(),
@@ -223,7 +207,7 @@ impl CommandRunner {
                 }
             }
             if started.elapsed() >= self.timeout {
-                kill_group(child.id());
+                crate::process::kill_group(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;

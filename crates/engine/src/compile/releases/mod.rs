@@ -4,8 +4,11 @@
 //!
 //! - [`port`]: one release behind the engine's types (written once, per
 //!   release by a macro)
+//! - [`tree`]: a user's own regalloc2 source tree, through a runner built
+//!   against it
 
 mod port;
+pub mod tree;
 
 use regalloc2::{MachineEnv, Output};
 
