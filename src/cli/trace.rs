@@ -436,30 +436,9 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         let tree = crate::engine::compile::releases::tree::Tree::open(path)
             .map_err(|e| anyhow::anyhow!(e))?;
         let t = session::trace_tree(&input, prepared, &tree, limits)?;
-        let trace = &t.traced.trace;
-        let mut summary = summarize(
-            &t.replay,
-            t.target(),
-            t.checker().text(),
-            t.replay.state_at(t.replay.len()).bundles.len(),
-            "regalloc2",
-        );
-        summary.regalloc2_tree = Some(format!("{} at {}", tree.version, tree.path.display()));
-        let mut report = TraceReport {
-            function: t.label().to_string(),
-            index,
-            target: t.target().to_string(),
-            steps: step_rows(trace, &t.replay, names),
-            summary,
-            diagnosis: diagnose::diagnose(trace),
-            import: None,
-            registers: None,
-            glossary: None,
-            single_pass: None,
-        };
-        if args.narrate {
-            narrate_into(&mut report, &t.replay, names);
-        }
+        let mut report = compiled_report(&t, index, names, "regalloc2", None, args.narrate);
+        report.summary.regalloc2_tree =
+            Some(format!("{} at {}", tree.version, tree.path.display()));
         return Ok(report);
     }
     let (t, registers) = match args.registers {
@@ -480,17 +459,38 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
             None,
         ),
     };
+    let compiled_by = if registers.is_some() || settings.release != Release::CRANELIFT {
+        "regalloc2"
+    } else {
+        t.compiled_by()
+    };
+    Ok(compiled_report(
+        &t,
+        index,
+        names,
+        compiled_by,
+        registers,
+        args.narrate,
+    ))
+}
+
+/// The report of a trace made here (a compile, or an allocation made again),
+/// its pressure limited to the registers kept, if fewer.
+fn compiled_report(
+    t: &session::FunctionTrace,
+    index: u32,
+    names: Option<RegNames>,
+    compiled_by: &'static str,
+    registers: Option<(RegisterCounts, RegistersKept)>,
+    narrate: bool,
+) -> TraceReport {
     let trace = &t.traced.trace;
     let mut summary = summarize(
         &t.replay,
         t.target(),
         t.checker().text(),
         t.replay.state_at(t.replay.len()).bundles.len(),
-        if registers.is_some() || settings.release != Release::CRANELIFT {
-            "regalloc2"
-        } else {
-            t.compiled_by()
-        },
+        compiled_by,
     );
     if let Some((counts, _)) = &registers {
         for p in &mut summary.max_pressure {
@@ -511,10 +511,10 @@ fn run_compile(args: &TraceArgs) -> anyhow::Result<TraceReport> {
         glossary: None,
         single_pass: single_pass_report(trace, names),
     };
-    if args.narrate {
+    if narrate {
         narrate_into(&mut report, &t.replay, names);
     }
-    Ok(report)
+    report
 }
 
 fn run_log(path: &std::path::Path, narrate: bool) -> anyhow::Result<TraceReport> {

@@ -569,36 +569,31 @@ fn a_folder_that_is_no_regalloc2_tree_is_refused_in_one_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
         err
     };
-    let empty = dir.path().join("empty");
-    std::fs::create_dir(&empty).unwrap();
-    assert!(run(&empty).contains("not a regalloc2 source tree"));
-    let other = dir.path().join("other");
-    std::fs::create_dir_all(other.join("src")).unwrap();
-    std::fs::write(
-        other.join("Cargo.toml"),
-        "[package]\nname = \"smallvec\"\nversion = \"1.0.0\"\n",
-    )
-    .unwrap();
-    assert!(run(&other).contains("`smallvec`"));
-    let old = dir.path().join("old");
-    std::fs::create_dir_all(old.join("src")).unwrap();
-    std::fs::write(old.join("src/lib.rs"), "").unwrap();
-    std::fs::write(
-        old.join("Cargo.toml"),
-        "[package]\nname = \"regalloc2\"\nversion = \"0.8.1\"\n",
-    )
-    .unwrap();
-    assert!(run(&old).contains("older than 0.9"));
+    // A folder with this Cargo.toml and src/lib.rs.
+    let tree = |name: &str, manifest: &str, lib: &str| {
+        let t = dir.path().join(name);
+        std::fs::create_dir_all(t.join("src")).unwrap();
+        std::fs::write(t.join("src/lib.rs"), lib).unwrap();
+        if !manifest.is_empty() {
+            std::fs::write(t.join("Cargo.toml"), manifest).unwrap();
+        }
+        t
+    };
+    let package = |name: &str, version: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n\n\
+             [features]\ntrace-log = []\nenable-serde = []\nchecker = []\n"
+        )
+    };
+    assert!(run(&tree("empty", "", "")).contains("not a regalloc2 source tree"));
+    assert!(run(&tree("other", &package("smallvec", "1.0.0"), "")).contains("`smallvec`"));
+    assert!(run(&tree("old", &package("regalloc2", "0.8.1"), "")).contains("older than 0.9"));
     // A tree that does not build: cargo's first error.
-    let broken = dir.path().join("broken");
-    std::fs::create_dir_all(broken.join("src")).unwrap();
-    std::fs::write(broken.join("src/lib.rs"), "pub fn oops( {\n").unwrap();
-    std::fs::write(
-        broken.join("Cargo.toml"),
-        "[package]\nname = \"regalloc2\"\nversion = \"0.11.9\"\nedition = \"2021\"\n\n\
-         [features]\ntrace-log = []\nenable-serde = []\nchecker = []\n",
-    )
-    .unwrap();
+    let broken = tree(
+        "broken",
+        &package("regalloc2", "0.11.9"),
+        "pub fn oops( {\n",
+    );
     let err = run(&broken);
     assert!(
         err.contains("building a runner against") && err.contains("error"),
