@@ -317,29 +317,23 @@ fn versions_json_and_reproducer_files_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = common::json(&[
-        "trace",
-        "--reproducer",
-        bin.to_str().unwrap(),
-        "--written-by",
-        "0.11.3",
-        "--regalloc2",
-        "0.11.3",
-        "--json",
-    ]);
+    // The 0.11.3 file, stepped by a release.
+    let step_with = |release: &str| {
+        common::json(&[
+            "trace",
+            "--reproducer",
+            bin.to_str().unwrap(),
+            "--written-by",
+            "0.11.3",
+            "--regalloc2",
+            release,
+            "--json",
+        ])
+    };
+    let t = step_with("0.11.3");
     assert_eq!(t["summary"]["regalloc2"], "0.11.3");
     assert!(t["diagnosis"]["looping"].as_bool().unwrap());
-    let t = common::json(&[
-        "trace",
-        "--reproducer",
-        bin.to_str().unwrap(),
-        "--written-by",
-        "0.11.3",
-        "--regalloc2",
-        "0.12.2",
-        "--json",
-    ]);
-    assert_eq!(t["summary"]["checker"], "ok");
+    assert_eq!(step_with("0.12.2")["summary"]["checker"], "ok");
 
     // Not a reproducer: one line naming the file.
     let junk = dir.path().join("junk.bin");

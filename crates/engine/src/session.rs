@@ -769,14 +769,6 @@ pub fn trace_reproducer_bytes(
 }
 
 /// A reproducer file's function, and the release whose format it is.
-pub fn read_reproducer(
-    path: &Path,
-    read_as: Option<Release>,
-) -> EngineResult<(Release, RebuiltFunction)> {
-    let bytes = crate::input::file::read(path, crate::input::file::FileKind::Module)?;
-    reproducer_from_bytes(path, &bytes, read_as)
-}
-
 fn reproducer_from_bytes(
     path: &Path,
     bytes: &[u8],
