@@ -30,6 +30,7 @@ pub mod compile;
 pub mod diff;
 pub mod export;
 pub mod fidelity;
+pub mod gate;
 pub mod layout;
 pub mod list;
 pub mod map;
@@ -68,6 +69,8 @@ pub enum Command {
     Reduce(reduce::ReduceArgs),
     /// Compile every function of many inputs under a budget; report loops, checker failures, panics.
     Scan(scan::ScanArgs),
+    /// A release gate: every function of a corpus allocated by a baseline and a candidate regalloc2 release; new loops, panics and checker failures fail it.
+    Gate(gate::GateArgs),
     /// Compare our recompile of every function with Wasmtime's own code.
     Fidelity(fidelity::FidelityArgs),
 }
@@ -274,6 +277,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a),
         Command::Reduce(a) => reduce::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Gate(a) => gate::run(a),
         Command::Fidelity(a) => fidelity::run(a),
     }
 }

@@ -55,6 +55,11 @@ runs the shards: `#SBATCH --array=1-8` and
 `spillscope scan corpus/ --shard $SLURM_ARRAY_TASK_ID/8 --json > shard-$SLURM_ARRAY_TASK_ID.json`;
 over ssh, GNU parallel does: `parallel -S host1,host2 --workdir . --return
 shard-{}.json 'spillscope scan corpus/ --shard {}/8 --json > shard-{}.json' ::: $(seq 8)`.
+--shard auto reads the index a scheduler sets: a Kubernetes Indexed Job
+(JOB_COMPLETION_INDEX; write auto/N, N the Job's completions), a Slurm array
+(SLURM_ARRAY_TASK_ID, _MIN, _COUNT), GitLab (CI_NODE_INDEX/CI_NODE_TOTAL),
+CircleCI, Buildkite, or SPILLSCOPE_SHARD_INDEX/SPILLSCOPE_SHARD_COUNT set by a
+CI matrix.
 
 Exit status:
   0  every function ok, no module error
@@ -101,8 +106,9 @@ pub struct ScanArgs {
     /// Worker threads (default: the available parallelism)
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Scan only this shard of the work: I/N, I from 1 to N
-    #[arg(long)]
+    /// Scan only this shard of the work: I/N, I from 1 to N; or auto (auto/N),
+    /// the index a Kubernetes Indexed Job, a Slurm array or a CI matrix gives
+    #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
     /// Target: host, x86_64, aarch64, riscv64, s390x
     #[arg(long, default_value = "host")]
@@ -122,6 +128,11 @@ pub struct ScanArgs {
     /// any regalloc2 record the parser did not understand
     #[arg(long, conflicts_with = "test")]
     pub traced: bool,
+    /// Neither regalloc2's checker nor a record budget: each function compiled
+    /// untraced, as Wasmtime compiles it; only the deadline's watchdog stops a
+    /// compile that does not end (the fastest scan, for crashes and hangs)
+    #[arg(long, conflicts_with_all = ["test", "traced", "budget"])]
+    pub unchecked: bool,
     /// List ok functions too (text output)
     #[arg(long, visible_alias = "verbose")]
     pub all: bool,
@@ -135,11 +146,22 @@ pub struct ScanArgs {
     pub jsonl: bool,
 }
 
+/// `--shard I/N`, `auto` or `auto/N` (the scheduler's index, said on stderr).
+pub fn shard_arg(spec: Option<&str>) -> anyhow::Result<Shard> {
+    match spec {
+        None => Ok(Shard::default()),
+        Some(s) if s.starts_with("auto") => {
+            let (shard, from) =
+                Shard::auto(s, |name| std::env::var(name).ok()).map_err(anyhow::Error::msg)?;
+            eprintln!("shard {shard}, from {from}");
+            Ok(shard)
+        }
+        Some(s) => Shard::parse(s).map_err(|e| anyhow::anyhow!("--shard: {e}")),
+    }
+}
+
 fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
-    let shard = match &args.shard {
-        Some(s) => Shard::parse(s).map_err(|e| anyhow::anyhow!("--shard: {e}"))?,
-        None => Shard::default(),
-    };
+    let shard = shard_arg(args.shard.as_deref())?;
     if args.jobs == Some(0) {
         anyhow::bail!("--jobs must be at least 1");
     }
@@ -170,10 +192,12 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
         shard,
         test,
         traced: args.traced,
+        gate: None,
+        unchecked: args.unchecked,
     })
 }
 
-fn print_text(
+pub fn print_text(
     out: &mut impl std::io::Write,
     report: &ScanReport,
     all: bool,

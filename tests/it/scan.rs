@@ -285,31 +285,55 @@ fn a_missing_path_is_an_error_before_scanning() {
     assert!(out.stdout.is_empty());
 }
 
-/// The scan translates with Wasmtime's single-pass allocator so that a loop in
-/// the backtracking one cannot hang the translation; the CLIF must not change.
+/// The scan compiles each function alone inside Wasmtime's compiler, in the
+/// module's environment translated once: its verdicts are about Wasmtime's
+/// own code, whose size every function's report gives.
 #[test]
-fn the_scan_translation_gives_the_same_clif_as_the_default_one() {
-    let settings = Settings::default();
-    for path in common::sample_paths() {
-        let input = Input::load(&path).unwrap();
-        if input.kind() == InputKind::Clif {
+fn the_scan_compiles_every_function_as_wasmtime_does() {
+    let settings = Settings {
+        target: spillscope::engine::input::isa::Target::X86_64,
+        ..Settings::default()
+    };
+    let paths: Vec<_> = common::sample_paths()
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e != "clif"))
+        .collect();
+    let options = scan::ScanOptions {
+        settings,
+        jobs: 2,
+        ..scan::ScanOptions::default()
+    };
+    let report = scan::scan(&paths, &options);
+    let mut compared = 0;
+    for (path, file) in paths.iter().zip(&report.files) {
+        let input = Input::load(path).unwrap();
+        assert_ne!(input.kind(), InputKind::Clif);
+        let wasmtime =
+            translate::translate_module(path, input.wasm().unwrap(), settings.wasmtime());
+        // A module Wasmtime refuses is a module error of the scan too.
+        let Ok(wasmtime) = wasmtime else {
+            assert!(file.error.is_some(), "{}: {file:?}", path.display());
             continue;
-        }
-        let wasm = input.wasm().unwrap();
-        let default = translate::translate_module(&path, wasm, settings.wasmtime()).unwrap();
-        let scanned = scan::translate_single_pass(&input, settings, false).unwrap();
-        assert_eq!(default.len(), scanned.len());
-        for (d, s) in default.iter().zip(&scanned) {
-            assert_eq!(d.func_index, s.func_index);
+        };
+        assert_eq!(file.functions.len(), wasmtime.len(), "{}", path.display());
+        for (f, t) in file.functions.iter().zip(&wasmtime) {
+            assert_eq!(f.index, t.func_index);
+            if f.status != scan::Status::Ok {
+                continue;
+            }
+            let theirs = t.wasmtime_code.as_ref().map(Vec::len);
             assert_eq!(
-                d.clif_optimized,
-                s.clif_optimized,
-                "{} function {}",
+                f.code_bytes,
+                theirs,
+                "{} function {}: {}",
                 path.display(),
-                d.func_index
+                f.index,
+                f.details
             );
+            compared += 1;
         }
     }
+    assert!(compared >= 60, "only {compared} functions compared");
 }
 
 /// The one function a report lists for `path`.

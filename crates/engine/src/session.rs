@@ -18,7 +18,7 @@ use crate::compile::{
 };
 use crate::error::{EngineError, EngineResult};
 use crate::input::clif::ClifTarget;
-use crate::input::environ::{self, EngineSettings};
+use crate::input::environ::{self, WasmModule};
 use crate::input::isa::{Algorithm, CompilerFlags, Flag, OptLevel, Target};
 use crate::input::translate::{self, Translation, WasmtimeSettings};
 use crate::input::{Body, Input};
@@ -75,8 +75,9 @@ pub enum Route {
     /// A Wasm function compiled alone by Wasmtime's own compiler, from the
     /// module's bytes: the allocation is Wasmtime's.
     Wasm {
-        wasm: Arc<[u8]>,
-        engine: Box<EngineSettings>,
+        /// The module, shared by every function prepared from it (a scan's
+        /// functions share one environment translation).
+        module: Arc<WasmModule>,
         /// Size of the function's body in bytes.
         body_bytes: usize,
     },
@@ -175,8 +176,7 @@ pub fn prepare_with(
                 clif: String::new(),
                 flags: engine.flags.clone(),
                 route: Route::Wasm {
-                    wasm,
-                    engine: Box::new(engine),
+                    module: Arc::new(WasmModule::new(wasm, engine)),
                     body_bytes: info.body_bytes as usize,
                 },
                 translate_elapsed: started.elapsed(),
@@ -230,6 +230,55 @@ pub fn prepare_with(
             })
         }
     }
+}
+
+/// `input`'s module with Wasmtime's settings for `settings`, its environment
+/// translated: prepare any number of its functions on it
+/// ([`prepare_in_module`]) and they share that one translation.
+pub fn prepare_module(input: &Input, settings: Settings) -> EngineResult<Arc<WasmModule>> {
+    let wasm = input.wasm_shared().ok_or_else(|| EngineError::Io {
+        path: input.path.clone(),
+        message: "not a Wasm module".into(),
+    })?;
+    let engine = environ::engine_settings(&input.path, settings.wasmtime(), None)?;
+    let module = WasmModule::new(Arc::clone(wasm), engine);
+    module
+        .translate()
+        .map_err(|message| EngineError::Wasmtime {
+            path: input.path.clone(),
+            message,
+        })?;
+    Ok(Arc::new(module))
+}
+
+/// The function `func_index` of `input`, on a module [`prepare_module`] made
+/// from it.
+pub fn prepare_in_module(
+    input: &Input,
+    module: &Arc<WasmModule>,
+    func_index: u32,
+) -> EngineResult<Prepared> {
+    let info = input.select(&func_index.to_string())?;
+    let label = info.label();
+    crate::memory::check_function_fits(&input.path, &label, u64::from(info.body_bytes), false)?;
+    if info.imported {
+        return Err(compile_error(
+            &input.path,
+            &label,
+            "the function is imported: it has no body to compile",
+        ));
+    }
+    Ok(Prepared {
+        func_index,
+        label,
+        clif: String::new(),
+        flags: module.settings.flags.clone(),
+        route: Route::Wasm {
+            module: Arc::clone(module),
+            body_bytes: info.body_bytes as usize,
+        },
+        translate_elapsed: Duration::ZERO,
+    })
 }
 
 /// The one function of a CLIF file Wasmtime's compiler wrote.
@@ -401,8 +450,8 @@ impl Prepared {
         let mut overrides = self.overrides(algorithm, checker);
         overrides.extend_from_slice(extra);
         Ok(match &self.route {
-            Route::Wasm { wasm, engine, .. } => {
-                Box::new(WasmJob::new(path, wasm, self.func_index, engine, overrides))
+            Route::Wasm { module, .. } => {
+                Box::new(WasmJob::new(path, module, self.func_index, overrides))
             }
             Route::Clif { function, .. } => Box::new(OwnedClifJob {
                 function,
@@ -412,6 +461,28 @@ impl Prepared {
                     .map_err(|m| compile_error(path, &self.label, m))?,
             }),
         })
+    }
+
+    /// [`Prepared::job`] that writes no CLIF (Wasm route; a CLIF function
+    /// is at hand anyway): for compiles whose CLIF nobody reads, such as a
+    /// corpus scan's.
+    pub fn job_without_clif<'a>(
+        &'a self,
+        path: &'a Path,
+        algorithm: Algorithm,
+        checker: bool,
+    ) -> EngineResult<Box<dyn CompileJob + 'a>> {
+        if let Route::Wasm { module, .. } = &self.route {
+            let mut job = WasmJob::new(
+                path,
+                module,
+                self.func_index,
+                self.overrides(algorithm, checker),
+            );
+            job.write_clif = false;
+            return Ok(Box::new(job));
+        }
+        self.job(path, algorithm, checker)
     }
 
     /// The CLIF function, on the CLIF route.
@@ -932,6 +1003,26 @@ pub fn compile_prepared(
             ))
         }
     }
+}
+
+/// The function as CLIF: the CLIF route's own, or on the Wasm route what
+/// Wasmtime's compiler writes for it, from an untraced compile with its
+/// single-pass allocator (which cannot loop, so the file is always written).
+pub fn clif_function<'p>(
+    path: &Path,
+    prepared: &'p Prepared,
+) -> EngineResult<std::borrow::Cow<'p, Function>> {
+    if let Some(f) = prepared.function() {
+        return Ok(std::borrow::Cow::Borrowed(f));
+    }
+    let job = prepared.job(path, Algorithm::SinglePass, false)?;
+    if let CompileEnd::Panicked(p) = compile::compile_untraced(&*job) {
+        return Err(panicked(path, &prepared.label, &p));
+    }
+    let text = job
+        .written_clif()
+        .ok_or_else(|| compile_error(path, &prepared.label, "Wasmtime's compiler wrote no CLIF"))?;
+    parse_wasmtime_clif(path, &prepared.label, &text).map(std::borrow::Cow::Owned)
 }
 
 /// The default limits for a CLIF function: a record budget scaled to its text.

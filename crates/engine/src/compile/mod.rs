@@ -227,8 +227,14 @@ fn run_with(func: &Function, isa: &dyn TargetIsa, disasm: bool) -> Result<Compil
 
 /// Compiles without capturing; panics are caught.
 pub fn compile_untraced(job: &dyn CompileJob) -> CompileEnd {
+    compile_untraced_listing(job, true)
+}
+
+/// [`compile_untraced`], with the machine code's listing (a disassembly,
+/// which costs) or without.
+pub fn compile_untraced_listing(job: &dyn CompileJob, listing: bool) -> CompileEnd {
     let r = capture::quietly(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.compile(true)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.compile(listing)))
     });
     match r {
         Ok(Ok(c)) => CompileEnd::Done(c),
@@ -330,16 +336,18 @@ pub fn compile_checked(job: &dyn CompileJob) -> (CompileEnd, CheckerVerdict, usi
         max_records: u64::MAX,
         deadline: None,
     };
-    let (end, checker, spill_slots, _) = compile_checked_within(job, unlimited);
+    let (end, checker, spill_slots, _) = compile_checked_within(job, unlimited, true);
     (end, checker, spill_slots)
 }
 
 /// [`compile_checked`] under `limits`, also giving the number of records: every
 /// regalloc2 record counts towards the budget (the logger sees them all),
-/// though only the summary sources are parsed.
+/// though only the summary sources are parsed. `listing`: disassemble the
+/// code (it costs; a corpus scan does without).
 pub fn compile_checked_within(
     job: &dyn CompileJob,
     limits: CaptureLimits,
+    listing: bool,
 ) -> (CompileEnd, CheckerVerdict, usize, u64) {
     let (outcome, builder, records) = capture::capture_sources(
         TraceBuilder::new()
@@ -347,7 +355,7 @@ pub fn compile_checked_within(
             .released_by(Release::CRANELIFT),
         limits,
         capture::Sources::SUMMARY_ONLY,
-        || job.compile(true),
+        || job.compile(listing),
     );
     let trace = builder.finish();
     let end = end_of(outcome);

@@ -347,6 +347,7 @@ pub fn sweep(
                 Ok(releases::Allocated {
                     output: out,
                     checker,
+                    ..
                 }) => SweepPoint {
                     registers: n,
                     splits: out.stats.splits,

@@ -12,19 +12,22 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::compile::{CompileJob, CompiledCode, fidelity, reloc_kind_size, srclocs_of};
-use crate::input::environ::{EngineSettings, ModuleEnv};
+use crate::input::environ::WasmModule;
 use crate::input::isa::Algorithm;
 use crate::input::translate;
 
 /// One function of a module, ready to compile any number of times.
 pub struct WasmJob<'a> {
     pub path: &'a Path,
-    pub wasm: &'a [u8],
+    /// The module, its environment translated once for all its functions.
+    pub module: &'a WasmModule,
     /// Index in the module's function index space.
     pub func_index: u32,
-    pub settings: &'a EngineSettings,
     /// Cranelift settings on top of Wasmtime's (algorithm, checker).
     pub overrides: Vec<(&'static str, &'static str)>,
+    /// Whether Wasmtime's compiler writes the function's CLIF (a file per
+    /// compile: a corpus scan that shows no CLIF goes without).
+    pub write_clif: bool,
     /// The CLIF the last compile wrote.
     clif: RefCell<Option<String>>,
 }
@@ -32,17 +35,16 @@ pub struct WasmJob<'a> {
 impl<'a> WasmJob<'a> {
     pub fn new(
         path: &'a Path,
-        wasm: &'a [u8],
+        module: &'a WasmModule,
         func_index: u32,
-        settings: &'a EngineSettings,
         overrides: Vec<(&'static str, &'static str)>,
     ) -> WasmJob<'a> {
         WasmJob {
             path,
-            wasm,
+            module,
             func_index,
-            settings,
             overrides,
+            write_clif: true,
             clif: RefCell::new(None),
         }
     }
@@ -62,7 +64,7 @@ impl CompileJob for WasmJob<'_> {
             .rev()
             .find(|(n, _)| *n == "regalloc_checker")
             .is_some_and(|(_, v)| *v == "true")
-            || self.settings.flags.shared_value("regalloc_checker") == Some("true")
+            || self.module.settings.flags.shared_value("regalloc_checker") == Some("true")
     }
 
     fn algorithm(&self) -> Algorithm {
@@ -72,7 +74,11 @@ impl CompileJob for WasmJob<'_> {
             .rev()
             .find(|(n, _)| *n == "regalloc_algorithm")
             .map(|(_, v)| *v)
-            .or(self.settings.flags.shared_value("regalloc_algorithm"));
+            .or(self
+                .module
+                .settings
+                .flags
+                .shared_value("regalloc_algorithm"));
         if set == Some(Algorithm::SinglePass.name()) {
             Algorithm::SinglePass
         } else {
@@ -82,33 +88,43 @@ impl CompileJob for WasmJob<'_> {
 
     fn compile(&self, listing: bool) -> Result<CompiledCode, String> {
         let started = Instant::now();
-        let dir = translate::clif_tempdir(self.path).map_err(|e| e.to_string())?;
-        let compiler = self.settings.flags.build_compiler(
-            &self.settings.tunables,
+        let dir = if self.write_clif {
+            Some(translate::clif_tempdir(self.path).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        let settings = &self.module.settings;
+        let compiler = settings.flags.build_compiler(
+            &settings.tunables,
             &self.overrides,
-            Some(dir.path()),
+            dir.as_ref().map(|d| d.path()),
         )?;
-        let mut env = ModuleEnv::translate(self.wasm, self.settings, &*compiler)?;
-        let (key, data) = env.take_body(self.func_index)?;
-        let body = data.body.clone();
         let symbol = self.symbol();
-        let finished = compiler
-            .compile_function(&env.translation, key, data, &env.types, &symbol)
-            .map_err(|e| compile_error_text(&e))
-            .and_then(|mut out| {
-                let inliner = compiler
-                    .inlining_compiler()
-                    .ok_or("Wasmtime's compiler cannot finish a function")?;
-                inliner
-                    .finish_compiling(&mut out, Some(body), &symbol)
-                    .map_err(|e| format!("{e:#}"))?;
-                Ok::<_, String>(out)
-            });
+        let finished = self
+            .module
+            .with_body(self.func_index, |env, key, data| {
+                let body = data.body.clone();
+                compiler
+                    .compile_function(&env.translation, key, data, &env.types, &symbol)
+                    .map_err(|e| compile_error_text(&e))
+                    .and_then(|mut out| {
+                        let inliner = compiler
+                            .inlining_compiler()
+                            .ok_or("Wasmtime's compiler cannot finish a function")?;
+                        inliner
+                            .finish_compiling(&mut out, Some(body), &symbol)
+                            .map_err(|e| format!("{e:#}"))?;
+                        Ok::<_, String>(out)
+                    })
+            })
+            .and_then(|r| r);
         // Written after the compile, also when it returned an error.
-        let file = dir
-            .path()
-            .join(format!("{}.clif", symbol.replace(':', "-")));
-        *self.clif.borrow_mut() = std::fs::read_to_string(file).ok();
+        if let Some(dir) = &dir {
+            let file = dir
+                .path()
+                .join(format!("{}.clif", symbol.replace(':', "-")));
+            *self.clif.borrow_mut() = std::fs::read_to_string(file).ok();
+        }
         let out = finished?;
         let f = out
             .code
@@ -122,7 +138,7 @@ impl CompileJob for WasmJob<'_> {
             .map(|r| r.offset as usize..r.offset as usize + reloc_kind_size(r.kind))
             .collect();
         let (final_vcode, machine_insts) = if listing {
-            let isa = self.settings.flags.build_isa(&[])?;
+            let isa = settings.flags.build_isa(&[])?;
             fidelity::listing(&code, &*isa)
         } else {
             (String::new(), 0)

@@ -7,6 +7,7 @@
 //! - [`png`]: a scene rasterized (rectangles, lines, text from an embedded font)
 //! - [`html`]: one file, no network: steps, explanations, chart, linked code
 //! - [`bundle`]: CLIF, flags, the log cut at the budget, the diagnosis, a README
+//! - [`gate`]: a release gate's report as one page with its plots
 //!
 //! Every file is written whole or not at all ([`write_whole`]): into a
 //! temporary file beside it, renamed into place when complete.
@@ -17,6 +18,7 @@ use std::path::Path;
 use crate::error::{EngineError, EngineResult};
 
 pub mod bundle;
+pub mod gate;
 pub mod html;
 pub mod png;
 pub mod scene;

@@ -7,14 +7,16 @@
 //! cheap (under a millisecond) and gives those settings exactly. With them, the
 //! module environment is translated as Wasmtime's `build_module_artifacts` and
 //! `prepare_translation` do (wasmtime 48 `src/compile.rs`): one pass over the
-//! sections, bodies only sliced, not parsed.
+//! sections, bodies only sliced, not parsed. [`WasmModule`] keeps one
+//! translation for every function compiled from a module.
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use wasmtime_environ::wasmparser;
 use wasmtime_environ::{
-    EntityRef, FuncIndex, FunctionBodyData, ModuleEnvironment, ModuleTranslation,
-    ModuleTypesBuilder, StaticModuleIndex, Tunables,
+    FuncIndex, FunctionBodyData, ModuleEnvironment, ModuleTranslation, ModuleTypesBuilder,
+    StaticModuleIndex, Tunables,
 };
 
 use crate::error::{EngineError, EngineResult};
@@ -105,10 +107,10 @@ impl<'d> ModuleEnv<'d> {
         Ok(ModuleEnv { translation, types })
     }
 
-    /// Takes the body of `func_index` (function index space) out of the
-    /// environment, with its key for the compiler.
-    pub fn take_body(
-        &mut self,
+    /// The body of `func_index` (function index space), with its key for the
+    /// compiler: a copy, so the environment serves any number of compiles.
+    pub fn body(
+        &self,
         func_index: u32,
     ) -> Result<(wasmtime_environ::FuncKey, FunctionBodyData<'d>), String> {
         let def = self
@@ -118,14 +120,92 @@ impl<'d> ModuleEnv<'d> {
             .ok_or_else(|| {
                 format!("function {func_index} is imported: it has no body to compile")
             })?;
-        let inputs = std::mem::take(&mut self.translation.function_body_inputs);
-        let (_, data) = inputs
-            .into_iter()
-            .nth(def.index())
+        let data = self
+            .translation
+            .function_body_inputs
+            .get(def)
             .ok_or_else(|| format!("the module has no function {func_index}"))?;
+        let v = &data.validator;
+        let data = FunctionBodyData {
+            body: data.body.clone(),
+            validator: wasmparser::FuncToValidate {
+                resources: v.resources.clone(),
+                index: v.index,
+                ty: v.ty,
+                features: v.features,
+            },
+        };
         Ok((
             wasmtime_environ::FuncKey::DefinedWasmFunction(StaticModuleIndex::from_u32(0), def),
             data,
         ))
+    }
+}
+
+self_cell::self_cell!(
+    /// A module's environment beside the bytes it borrows.
+    struct OwnedEnv {
+        owner: Arc<[u8]>,
+        #[not_covariant]
+        dependent: ModuleEnv,
+    }
+);
+
+/// A Wasm module ready for compiling its functions one at a time: its bytes,
+/// Wasmtime's settings, and its environment, translated on first use and
+/// then shared by every compile of every function, on any thread (as
+/// Wasmtime's own parallel compile shares it).
+pub struct WasmModule {
+    pub wasm: Arc<[u8]>,
+    pub settings: EngineSettings,
+    env: OnceLock<Result<OwnedEnv, String>>,
+}
+
+// Shared by a scan's worker threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<WasmModule>();
+};
+
+impl WasmModule {
+    pub fn new(wasm: Arc<[u8]>, settings: EngineSettings) -> WasmModule {
+        WasmModule {
+            wasm,
+            settings,
+            env: OnceLock::new(),
+        }
+    }
+
+    /// Translates the environment now (once), or says why it cannot be.
+    pub fn translate(&self) -> Result<(), String> {
+        self.env().map(|_| ())
+    }
+
+    fn env(&self) -> Result<&OwnedEnv, String> {
+        self.env
+            .get_or_init(|| {
+                // The page alignment is the target's, whatever the overrides.
+                let compiler =
+                    self.settings
+                        .flags
+                        .build_compiler(&self.settings.tunables, &[], None)?;
+                OwnedEnv::try_new(Arc::clone(&self.wasm), |wasm| {
+                    ModuleEnv::translate(wasm, &self.settings, &*compiler)
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Runs `f` on the environment and a copy of `func_index`'s body.
+    pub fn with_body<R>(
+        &self,
+        func_index: u32,
+        f: impl for<'d> FnOnce(&ModuleEnv<'d>, wasmtime_environ::FuncKey, FunctionBodyData<'d>) -> R,
+    ) -> Result<R, String> {
+        self.env()?.with_dependent(|_, env| {
+            let (key, data) = env.body(func_index)?;
+            Ok(f(env, key, data))
+        })
     }
 }

@@ -8,12 +8,13 @@
 //! route difference that the traced route does not have is explained as such.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::compile::fidelity::{self, FirstDifference};
 use crate::error::EngineError;
+use crate::input::environ::WasmModule;
 use crate::input::translate::{self, Translation};
 use crate::input::{Input, InputKind};
 use crate::session::{self, Settings};
@@ -172,9 +173,14 @@ fn check_module(
         }
         let wasm = input.wasm().unwrap_or_default();
         let translations = translate::translate_module(path, wasm, settings.wasmtime())?;
-        Ok((input, translations))
+        // The traced route's functions share one environment translation.
+        let module = match route {
+            FidelityRoute::Wasmtime => Some(session::prepare_module(&input, settings)?),
+            FidelityRoute::Clif => None,
+        };
+        Ok((input, translations, module))
     });
-    let (input, translations) = match translated {
+    let (input, translations, module) = match translated {
         Ok(t) => t,
         Err(e) => {
             out.error = Some(e.to_string());
@@ -198,7 +204,7 @@ fn check_module(
                     let Some(t) = task.lock().ok().and_then(|mut t| t.take()) else {
                         continue;
                     };
-                    let result = check_function(&input, t, settings, route);
+                    let result = check_function(&input, t, settings, module.as_ref());
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(result);
                     }
@@ -213,12 +219,14 @@ fn check_module(
     out
 }
 
-/// The function compiled by `route`, untraced, with the ISA to disassemble it.
+/// The function compiled untraced, with the ISA to disassemble it: inside
+/// Wasmtime's compiler when there is a `module` (the traced route), else from
+/// Wasmtime's CLIF.
 fn compile_by(
     input: &Input,
     t: &Translation,
     settings: Settings,
-    route: FidelityRoute,
+    module: Option<&Arc<WasmModule>>,
 ) -> Result<
     (
         session::FunctionCompile,
@@ -227,11 +235,9 @@ fn compile_by(
     EngineError,
 > {
     let index = t.func_index;
-    let prepared = match route {
-        FidelityRoute::Clif => {
-            session::prepare_translation(&input.path, format!("function {index}"), t.clone())?
-        }
-        FidelityRoute::Wasmtime => session::prepare(input, index, settings)?,
+    let prepared = match module {
+        None => session::prepare_translation(&input.path, format!("function {index}"), t.clone())?,
+        Some(module) => session::prepare_in_module(input, module, index)?,
     };
     let isa = prepared.isa(&input.path, settings.algorithm, false)?;
     let c = session::compile_prepared(input, prepared, settings, false)?;
@@ -242,7 +248,7 @@ fn check_function(
     input: &Input,
     t: Translation,
     settings: Settings,
-    route: FidelityRoute,
+    module: Option<&Arc<WasmModule>>,
 ) -> FunctionFidelity {
     let index = t.func_index;
     let name = input
@@ -265,7 +271,7 @@ fn check_function(
         return out;
     };
     out.wasmtime_bytes = theirs.len();
-    let (c, isa) = match compile_by(input, &t, settings, route) {
+    let (c, isa) = match compile_by(input, &t, settings, module) {
         Ok(x) => x,
         Err(e) => {
             out.error = Some(e.to_string());
@@ -280,7 +286,7 @@ fn check_function(
     } else {
         out.status = FidelityStatus::Differs;
         out.first_difference = fidelity::first_difference(&report, &c.code, &theirs, &*isa);
-        if route == FidelityRoute::Clif {
+        if module.is_none() {
             out.explanation = explain_clif_difference(input, &t, settings, &theirs);
         }
     }
@@ -295,7 +301,8 @@ fn explain_clif_difference(
     settings: Settings,
     theirs: &[u8],
 ) -> Option<String> {
-    let (c, _) = compile_by(input, t, settings, FidelityRoute::Wasmtime).ok()?;
+    let module = session::prepare_module(input, settings).ok()?;
+    let (c, _) = compile_by(input, t, settings, Some(&module)).ok()?;
     fidelity::compare(&c.code, theirs).identical().then(|| {
         "compiled inside Wasmtime's compiler (the route `trace` and the app use) the code is \
          Wasmtime's: the difference comes from lowering Wasmtime's optimized CLIF again outside it"

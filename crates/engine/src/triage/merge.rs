@@ -138,6 +138,8 @@ pub fn merge(reports: Vec<(PathBuf, ScanReport)>) -> Result<ScanReport, MergeErr
         .collect();
     check_deal(&reports, &first.summary.inputs, &order, count)?;
 
+    // A gate's summary is counted again from the merged functions.
+    let gate_of_first = first.gate.clone();
     let mut summary = ScanSummary {
         shard: Shard::default().to_string(),
         test: first.summary.test.clone(),
@@ -172,8 +174,13 @@ pub fn merge(reports: Vec<(PathBuf, ScanReport)>) -> Result<ScanReport, MergeErr
     for f in &mut files {
         f.functions.sort_by_key(|func| func.index);
     }
-    summary.count(&files);
-    Ok(ScanReport { files, summary })
+    let mut merged = ScanReport {
+        files,
+        summary,
+        gate: gate_of_first,
+    };
+    merged.recount();
+    Ok(merged)
 }
 
 fn older(path: &Path) -> MergeError {

@@ -46,16 +46,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::capture::{self, CaptureLimits};
-use crate::compile::releases::{self, Refused};
-use crate::compile::{self, CheckerVerdict, CompileEnd, realloc, rebuild};
+use crate::compile::{self, CheckerVerdict, CompileEnd, rebuild};
 use crate::error::{EngineError, EngineResult};
 use crate::input::clif::ClifDialect;
+use crate::input::environ::WasmModule;
 use crate::input::file::{self, FileKind};
 use crate::input::release::Release;
-use crate::input::translate::{self, Translation};
 use crate::input::{Body, Input, InputKind};
 use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
 use crate::session::{self, Prepared, Settings};
+use crate::triage::gate::{self, GateFunction, GatePair, GateSummary};
 use crate::triage::reduce;
 use crate::triage::runner::{CommandEnd, CommandRun, CommandRunner};
 
@@ -112,6 +112,113 @@ impl Shard {
         })
     }
 
+    /// The shard a job scheduler gave this process, for `--shard auto` or
+    /// `--shard auto/N`: from a Kubernetes Indexed Job
+    /// (`JOB_COMPLETION_INDEX`, 0-based; N from `auto/N` or
+    /// `SPILLSCOPE_SHARD_COUNT`, as Kubernetes does not say it), a Slurm
+    /// array (`SLURM_ARRAY_TASK_ID` less `SLURM_ARRAY_TASK_MIN`, of
+    /// `SLURM_ARRAY_TASK_COUNT`, step 1), GitLab's `parallel:`
+    /// (`CI_NODE_INDEX`, 1-based, of `CI_NODE_TOTAL`), CircleCI
+    /// (`CIRCLE_NODE_INDEX`/`_TOTAL`), Buildkite
+    /// (`BUILDKITE_PARALLEL_JOB`/`_COUNT`), or a CI matrix that sets
+    /// `SPILLSCOPE_SHARD_INDEX` (1-based) and `SPILLSCOPE_SHARD_COUNT`; the
+    /// first found, in that order. `env` reads a variable. Also the source,
+    /// in words.
+    pub fn auto(
+        spec: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Shard, String), String> {
+        let given = match spec.strip_prefix("auto") {
+            Some("") => None,
+            Some(rest) => match rest.strip_prefix('/').map(str::trim) {
+                Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Some(
+                    n.parse::<usize>()
+                        .map_err(|_| format!("shard `{spec}`: N is too big"))?,
+                ),
+                _ => {
+                    return Err(format!(
+                        "shard `{spec}` must be auto or auto/N, such as auto/8"
+                    ));
+                }
+            },
+            None => return Err(format!("shard `{spec}` must be auto or auto/N")),
+        };
+        let number = |name: &str| -> Result<Option<usize>, String> {
+            match env(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .map(Some)
+                    .map_err(|_| format!("{name}=`{v}` is not a whole number")),
+            }
+        };
+        let make = |index0: usize, count: usize, from: String| -> Result<(Shard, String), String> {
+            if let Some(n) = given
+                && n != count
+            {
+                return Err(format!(
+                    "--shard {spec}: {from} says {count} shards, not {n}"
+                ));
+            }
+            let text = format!("{}/{count}", index0 + 1);
+            Shard::parse(&text)
+                .map(|s| (s, from.clone()))
+                .map_err(|e| format!("--shard {spec} ({from}): {e}"))
+        };
+        let count_given =
+            || -> Result<Option<usize>, String> { Ok(given.or(number("SPILLSCOPE_SHARD_COUNT")?)) };
+        if let Some(i) = number("JOB_COMPLETION_INDEX")? {
+            let Some(n) = count_given()? else {
+                return Err(format!(
+                    "--shard {spec}: a Kubernetes Indexed Job gives the index (JOB_COMPLETION_INDEX={i}) \
+                     but not the number of shards: write --shard auto/N, N being the Job's completions"
+                ));
+            };
+            return make(i, n, format!("Kubernetes JOB_COMPLETION_INDEX={i}"));
+        }
+        if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
+            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            if number("SLURM_ARRAY_TASK_STEP")?.is_some_and(|s| s != 1) {
+                return Err(format!(
+                    "--shard {spec}: the Slurm array has a step other than 1; give --shard I/N"
+                ));
+            }
+            let n = number("SLURM_ARRAY_TASK_COUNT")?.or(given).ok_or_else(|| {
+                format!("--shard {spec}: SLURM_ARRAY_TASK_COUNT is not set; write --shard auto/N")
+            })?;
+            let i = id.checked_sub(min).ok_or_else(|| {
+                format!(
+                    "--shard {spec}: SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"
+                )
+            })?;
+            return make(i, n, format!("Slurm array task {id} (from {min})"));
+        }
+        let pairs: [(&str, &str, usize); 4] = [
+            ("CI_NODE_INDEX", "CI_NODE_TOTAL", 1),
+            ("CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", 0),
+            ("BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", 0),
+            ("SPILLSCOPE_SHARD_INDEX", "SPILLSCOPE_SHARD_COUNT", 1),
+        ];
+        for (index_var, count_var, base) in pairs {
+            let Some(i) = number(index_var)? else {
+                continue;
+            };
+            let n = number(count_var)?.or(given).ok_or_else(|| {
+                format!("--shard {spec}: {index_var} is set but {count_var} is not; write --shard auto/N")
+            })?;
+            let i = i
+                .checked_sub(base)
+                .ok_or_else(|| format!("--shard {spec}: {index_var}={i} counts from {base}"))?;
+            return make(i, n, format!("{index_var}={}", i + base));
+        }
+        Err(format!(
+            "--shard {spec}: no job scheduler's index is set (JOB_COMPLETION_INDEX, \
+             SLURM_ARRAY_TASK_ID, CI_NODE_INDEX, CIRCLE_NODE_INDEX, BUILDKITE_PARALLEL_JOB \
+             or SPILLSCOPE_SHARD_INDEX)"
+        ))
+    }
+
     /// Whether the unit at `pos` in the global list is this shard's.
     pub fn takes(self, pos: usize) -> bool {
         pos % self.count == self.index
@@ -153,6 +260,13 @@ pub struct ScanOptions {
     /// Trace every function, not only those over budget: each report then
     /// has its allocator steps and the records the parser did not understand.
     pub traced: bool,
+    /// A release gate: each function lowered once and allocated by both
+    /// releases ([`gate`]) instead of compiled by `settings.release`.
+    pub gate: Option<GatePair>,
+    /// Neither regalloc2's checker nor the record budget: each function
+    /// compiled as Wasmtime compiles it, untraced; only the watchdog stops
+    /// a compile that does not end (its worker is abandoned).
+    pub unchecked: bool,
 }
 
 impl Default for ScanOptions {
@@ -165,6 +279,8 @@ impl Default for ScanOptions {
             shard: Shard::default(),
             test: None,
             traced: false,
+            gate: None,
+            unchecked: false,
         }
     }
 }
@@ -226,6 +342,9 @@ pub struct FunctionReport {
     /// What the test command did (with a test command only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<TestResult>,
+    /// Both releases' allocations (a release gate only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateFunction>,
 }
 
 /// One run of the test command on a function.
@@ -313,13 +432,19 @@ pub struct ScanConditions {
     pub opt: String,
     pub algorithm: String,
     /// The regalloc2 release that allocated (reports of older builds have
-    /// none: Cranelift's).
+    /// none: Cranelift's); a gate's candidate.
     #[serde(default)]
     pub regalloc2: Option<String>,
+    /// A gate's baseline release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     /// `None`: scaled to each function's size.
     pub budget: Option<u64>,
     pub timeout_ms: u64,
     pub traced: bool,
+    /// Neither checker nor budget (absent: both were on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchecked: bool,
     pub test: Option<String>,
     pub expect_exit: Option<i32>,
     pub clif_dialect: Option<String>,
@@ -331,10 +456,17 @@ impl ScanConditions {
             target: options.settings.target.name().to_string(),
             opt: options.settings.opt.name().to_string(),
             algorithm: options.settings.algorithm.name().to_string(),
-            regalloc2: Some(options.settings.release.to_string()),
+            regalloc2: Some(
+                options
+                    .gate
+                    .map_or(options.settings.release, |g| g.candidate)
+                    .to_string(),
+            ),
+            baseline: options.gate.map(|g| g.baseline.to_string()),
             budget: options.budget,
             timeout_ms: options.timeout.as_millis() as u64,
             traced: options.traced,
+            unchecked: options.unchecked,
             test: options.test.as_ref().map(|t| t.command.clone()),
             expect_exit: options.test.as_ref().and_then(|t| t.expect_exit),
             clif_dialect: options
@@ -411,6 +543,23 @@ impl ScanSummary {
 pub struct ScanReport {
     pub files: Vec<FileReport>,
     pub summary: ScanSummary,
+    /// A release gate's findings over the corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateSummary>,
+}
+
+impl ScanReport {
+    /// Counts the summary (and a gate's) again from the files.
+    pub fn recount(&mut self) {
+        self.summary.count(&self.files);
+        if let Some(g) = &self.gate {
+            let pair = GatePair {
+                baseline: g.baseline,
+                candidate: g.candidate,
+            };
+            self.gate = Some(GateSummary::of(pair, &self.files));
+        }
+    }
 }
 
 fn is_scannable(path: &Path) -> bool {
@@ -469,8 +618,9 @@ struct FunctionTask {
 }
 
 enum FunctionSource {
-    /// From the whole-module translation.
-    Wasm(Translation),
+    /// A function of a Wasm module, compiled alone by Wasmtime's compiler
+    /// in the module's environment, translated once for all its functions.
+    Wasm(Arc<Input>, Arc<WasmModule>),
     /// The `index`th function of a CLIF file.
     Clif(Arc<Input>),
 }
@@ -512,13 +662,13 @@ fn list_input(path: &Path) -> (Option<String>, EngineResult<Listing>) {
     (Some(sha256), listing)
 }
 
-/// Loads an input again and readies the chosen functions for compiling.
+/// Loads an input again and readies the chosen functions for compiling: a
+/// Wasm module's environment is translated here, once.
 fn ready_input(
     path: &Path,
     sha256: &str,
     chosen: &[(u32, String)],
     settings: Settings,
-    parallel: bool,
 ) -> EngineResult<Vec<FunctionSource>> {
     let bytes = file::read(path, FileKind::Module)?;
     if sha256_hex(&bytes) != sha256 {
@@ -537,22 +687,12 @@ fn ready_input(
             .map(|_| FunctionSource::Clif(Arc::clone(&input)))
             .collect());
     }
-    let mut by_index: HashMap<u32, Translation> = translate_for_scan(&input, settings, parallel)?
-        .into_iter()
-        .map(|t| (t.func_index, t))
-        .collect();
-    chosen
+    let module = session::prepare_module(&input, settings)?;
+    let input = Arc::new(input);
+    Ok(chosen
         .iter()
-        .map(|(index, _)| {
-            by_index
-                .remove(index)
-                .map(FunctionSource::Wasm)
-                .ok_or_else(|| EngineError::Wasmtime {
-                    path: path.to_path_buf(),
-                    message: format!("Wasmtime translated no function {index}"),
-                })
-        })
-        .collect()
+        .map(|_| FunctionSource::Wasm(Arc::clone(&input), Arc::clone(&module)))
+        .collect())
 }
 
 /// Why a pool task on an input gave no result, naming the input.
@@ -709,23 +849,13 @@ pub fn scan_streaming(
             Arc::clone(&chosen),
             Arc::clone(&hashes),
         );
-        // Wasmtime's own threads for a module that is most of its batch, or
-        // when there are fewer modules than workers: it would otherwise be
-        // the one long task the other workers wait for.
-        let bytes: usize = batch.iter().map(|&f| sizes[f]).sum();
-        let parallel: Vec<bool> = batch
-            .iter()
-            .map(|&f| jobs > 1 && (batch.len() < jobs || sizes[f] * 2 > bytes))
-            .collect();
         let readied = run_pool(
-            batch.iter().copied().zip(parallel).collect(),
+            batch.clone(),
             jobs,
             WATCHDOG_GRACE,
             // A whole module legitimately takes much longer than one function.
             |_| options.timeout * 10,
-            Arc::new(move |(file, parallel): (usize, bool)| {
-                ready_input(&p[file], &h[file], &c[file], settings, parallel)
-            }),
+            Arc::new(move |file: usize| ready_input(&p[file], &h[file], &c[file], settings)),
         );
         translate_ms += translate_started.elapsed().as_millis() as u64;
         let mut tasks = Vec::new();
@@ -805,7 +935,12 @@ pub fn scan_streaming(
     summary.load_ms = load_ms;
     summary.translate_ms = translate_ms;
     summary.compile_ms = summary.elapsed_ms.saturating_sub(load_ms + translate_ms);
-    ScanReport { files, summary }
+    let gate = options.gate.map(|pair| GateSummary::of(pair, &files));
+    ScanReport {
+        files,
+        summary,
+        gate,
+    }
 }
 
 /// Tells `sink` of `file`'s error when the file is this shard's.
@@ -816,51 +951,6 @@ fn tell_error(sink: &mut dyn FnMut(ScanEvent<'_>), file: &FileReport, in_shard: 
             module_error: error,
         });
     }
-}
-
-/// The whole module through Wasmtime with its single-pass allocator (see the
-/// module comment); if Wasmtime cannot do that, with its default one.
-/// `parallel` lets Wasmtime spread the module's functions over its own threads;
-/// without it the compile stays on this thread, where the watchdog sees it and
-/// a panic is caught quietly.
-pub fn translate_for_scan(
-    input: &Input,
-    settings: Settings,
-    parallel: bool,
-) -> EngineResult<Vec<Translation>> {
-    translate_single_pass(input, settings, parallel)
-        .or_else(|_| translate_whole(input, settings, parallel, false))
-}
-
-/// The whole module through Wasmtime with its single-pass allocator.
-pub fn translate_single_pass(
-    input: &Input,
-    settings: Settings,
-    parallel: bool,
-) -> EngineResult<Vec<Translation>> {
-    translate_whole(input, settings, parallel, true)
-}
-
-/// The whole module through Wasmtime, with its single-pass allocator or its
-/// default one.
-fn translate_whole(
-    input: &Input,
-    settings: Settings,
-    parallel: bool,
-    single_pass: bool,
-) -> EngineResult<Vec<Translation>> {
-    let wasm = input.wasm().ok_or_else(|| EngineError::Io {
-        path: input.path.clone(),
-        message: "a Wasm input without its bytes".into(),
-    })?;
-    let hook = |config: &mut wasmtime::Config| {
-        if single_pass {
-            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
-        }
-        config.parallel_compilation(parallel);
-        Ok(())
-    };
-    translate::translate_module_with(&input.path, wasm, settings.wasmtime(), Some(&hook))
 }
 
 /// A report with only a status and details; the rest filled in by the caller.
@@ -880,23 +970,24 @@ fn bare_report(index: u32, name: String, status: Status, details: String) -> Fun
         unparsed: None,
         diagnosis: None,
         test: None,
+        gate: None,
     }
 }
 
-/// Scans one function with another regalloc2 release than Cranelift's: the
-/// function Cranelift gives regalloc2 is rebuilt, then allocated by the
-/// release with its checker, counting records against the budget (none is
-/// formatted); one that does not finish is allocated again, traced with the
-/// loop detector, for the diagnosis.
-fn release_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> FunctionReport {
-    let started = Instant::now();
+/// The function Cranelift gives regalloc2, rebuilt (see [`rebuild`]), and its
+/// capture limits; or the report of why it could not be.
+fn rebuild_task(
+    path: &Path,
+    task: FunctionTask,
+    options: &ScanOptions,
+) -> Result<(rebuild::RebuiltFunction, CaptureLimits), FunctionReport> {
     let (index, name) = (task.index, task.name.clone());
     let settings = options.settings;
-    let by = settings.allocator();
     let rebuilt = capture::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let prepared = prepare_task(path, task, settings)?;
-            let job = prepared.job(path, crate::input::isa::Algorithm::SinglePass, false)?;
+            let prepared = prepare_task(task, settings)?;
+            let job =
+                prepared.job_without_clif(path, crate::input::isa::Algorithm::SinglePass, false)?;
             let func = rebuild::rebuild(&*job, &prepared.flags.triple).map_err(|message| {
                 EngineError::Compile {
                     path: path.to_path_buf(),
@@ -911,73 +1002,95 @@ fn release_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> F
             Ok::<_, EngineError>((func, limits))
         }))
     });
-    let (func, limits) = match rebuilt {
-        Ok(Ok(x)) => x,
+    match rebuilt {
+        Ok(Ok(x)) => Ok(x),
         Ok(Err(EngineError::Panicked { message, .. })) => {
-            return bare_report(index, name, Status::Panicked, message);
+            Err(bare_report(index, name, Status::Panicked, message))
         }
-        Ok(Err(e)) => return bare_report(index, name, Status::CompileError, e.to_string()),
-        Err(p) => return bare_report(index, name, Status::Panicked, capture::panic_message(&p)),
+        Ok(Err(e)) => Err(bare_report(
+            index,
+            name,
+            Status::CompileError,
+            e.to_string(),
+        )),
+        Err(p) => Err(bare_report(
+            index,
+            name,
+            Status::Panicked,
+            capture::panic_message(&p),
+        )),
+    }
+}
+
+/// Scans one function with another regalloc2 release than Cranelift's: the
+/// function Cranelift gives regalloc2 is rebuilt, then allocated by the
+/// release with its checker, counting records against the budget (none is
+/// formatted); one that does not finish is allocated again, traced with the
+/// loop detector, for the diagnosis.
+fn release_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> FunctionReport {
+    let started = Instant::now();
+    let (index, name) = (task.index, task.name.clone());
+    let (func, limits) = match rebuild_task(path, task, options) {
+        Ok(x) => x,
+        Err(report) => return report,
     };
-    let limits = CaptureLimits {
-        deadline: Some(Instant::now() + options.timeout),
-        ..limits
-    };
-    let mut report = bare_report(index, name, Status::Ok, String::new());
-    report.budget = limits.max_records;
+    let by = options.settings.allocator();
+    let run = gate::allocate_side(&func, by, limits, options.timeout);
+    let side = run.side;
     let r = by.release;
-    match releases::allocate(r, &func, &func.env, by.algorithm, true, Some(limits)) {
-        Ok(a) => {
-            let edits = realloc::EditCounts::of(&a.output);
-            report.spill_slots = Some(a.output.num_spillslots);
-            if let CheckerVerdict::Failed(e) = a.checker {
-                report.status = Status::CheckerFailed;
-                report.details = e;
-            } else {
-                report.details = format!(
-                    "regalloc2 {r}: {} spills, {} reloads, {} moves, {} spill slots",
-                    edits.spills, edits.reloads, edits.moves, a.output.num_spillslots
-                );
-            }
-        }
-        Err(Refused::CannotTake(why)) => {
-            report.status = Status::CompileError;
-            report.details = format!("regalloc2 {r} cannot take the function: {why}");
-        }
-        Err(Refused::Error(e)) => {
-            report.status = Status::CompileError;
-            report.details = e;
-        }
-        Err(Refused::Panicked(p)) => {
-            report.status = Status::Panicked;
-            report.details = format!("regalloc2 {r} panicked: {p}");
-        }
-        Err(Refused::Stopped(stop)) => {
-            report.status = Status::OverBudget;
-            report.details = format!("regalloc2 {r}: the allocation {stop}");
-            let limits = CaptureLimits {
-                deadline: Some(Instant::now() + options.timeout),
-                ..limits
-            };
-            let (traced, _) = capture::quietly(|| {
-                realloc::allocate_traced(&func, &func.env, by, limits, LoopDetector::default())
-            });
-            let diagnosis = diagnose::diagnose(&traced.trace);
-            if diagnosis.looping {
-                report.details = format!("{}; {}", report.details, diagnosis.description);
-            }
-            report.steps = Some(traced.trace.steps.len());
-            report.traced_records = Some(traced.records);
-            report.diagnosis = Some(diagnosis);
-        }
+    let details = match (&side.outcome, side.edits, side.slots) {
+        (gate::SideOutcome::Ok, Some(e), Some(slots)) => format!(
+            "regalloc2 {r}: {} spills, {} reloads, {} moves, {slots} spill slots",
+            e.spills, e.reloads, e.moves
+        ),
+        (outcome, ..) => format!("regalloc2 {r} {}", outcome.text()),
+    };
+    let mut report = bare_report(index, name, side.outcome.status(), details);
+    report.budget = limits.max_records;
+    report.spill_slots = side.slots;
+    if let Some((diagnosis, steps, records)) = run.traced {
+        report.steps = Some(steps);
+        report.traced_records = Some(records);
+        report.diagnosis = Some(diagnosis);
     }
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report
 }
 
-fn prepare_task(path: &Path, task: FunctionTask, settings: Settings) -> EngineResult<Prepared> {
+/// Gates one function: lowered once, allocated by both releases.
+fn gate_task(
+    path: &Path,
+    task: FunctionTask,
+    options: &ScanOptions,
+    pair: GatePair,
+) -> FunctionReport {
+    let started = Instant::now();
+    let (index, name) = (task.index, task.name.clone());
+    let (func, limits) = match rebuild_task(path, task, options) {
+        Ok(x) => x,
+        Err(report) => return report,
+    };
+    let g = gate::gate_function(
+        &func,
+        options.settings.algorithm,
+        pair,
+        limits,
+        options.timeout,
+    );
+    let status = g.regression().map_or(Status::Ok, gate::SideOutcome::status);
+    let mut report = bare_report(index, name, status, gate::details(&g));
+    report.budget = limits.max_records;
+    report.spill_slots = g.candidate.slots;
+    report.gate = Some(g);
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+fn prepare_task(task: FunctionTask, settings: Settings) -> EngineResult<Prepared> {
     match task.source {
-        FunctionSource::Wasm(t) => session::prepare_translation(path, task.name, t),
+        FunctionSource::Wasm(input, module) => {
+            session::prepare_in_module(&input, &module, task.index)
+        }
         FunctionSource::Clif(input) => session::prepare(&input, task.index, settings),
     }
 }
@@ -988,6 +1101,9 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
     if let Some(test) = &options.test {
         return test_function(path, task, options, test);
     }
+    if let Some(pair) = options.gate {
+        return gate_task(path, task, options, pair);
+    }
     if options.settings.release != Release::CRANELIFT {
         return release_function(path, task, options);
     }
@@ -996,8 +1112,9 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
     let settings = options.settings;
     let outcome = capture::quietly(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let prepared = prepare_task(path, task, settings)?;
-            let job = prepared.job(path, settings.algorithm, true)?;
+            let prepared = prepare_task(task, settings)?;
+            let checker = !options.unchecked;
+            let job = prepared.job_without_clif(path, settings.algorithm, checker)?;
             let mut limits = prepared.default_limits();
             if let Some(b) = options.budget {
                 limits.max_records = b;
@@ -1014,8 +1131,12 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
                     traced.records,
                     Some(seen),
                 )
+            } else if options.unchecked {
+                let end = compile::compile_untraced_listing(&*job, false);
+                (end, CheckerVerdict::NotRun, 0, 0, None)
             } else {
-                let (end, verdict, slots, records) = compile::compile_checked_within(&*job, limits);
+                let (end, verdict, slots, records) =
+                    compile::compile_checked_within(&*job, limits, false);
                 (end, verdict, slots, records, None)
             };
             drop(job);
@@ -1043,13 +1164,12 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
             report.status = Status::CheckerFailed;
             report.details = e;
         }
+        (CompileEnd::Done(code), _) if options.unchecked => {
+            report.details = format!("{} bytes (unchecked)", code.code.len());
+            report.code_bytes = Some(code.code.len());
+        }
         (CompileEnd::Done(code), _) => {
-            report.details = format!(
-                "{} bytes, {} instructions, {} spill slots",
-                code.code.len(),
-                code.machine_insts,
-                spill_slots
-            );
+            report.details = format!("{} bytes, {} spill slots", code.code.len(), spill_slots);
             report.code_bytes = Some(code.code.len());
             report.spill_slots = Some(spill_slots);
         }
@@ -1077,7 +1197,7 @@ fn scan_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> Func
             let traced = capture::quietly(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let traced = prepared
-                        .job(path, settings.algorithm, true)
+                        .job_without_clif(path, settings.algorithm, true)
                         .map(|job| compile::compile_traced(&*job, limits, LoopDetector::default()))
                         .map_err(|e| e.to_string())?;
                     let diagnosis = diagnose::diagnose(&traced.trace);
@@ -1131,22 +1251,31 @@ fn test_function(
                     let text = input.clif_text().unwrap_or("");
                     (Some(reduce::header_of(text)), ClifDialect::of(text))
                 }
-                FunctionSource::Wasm(_) => (None, ClifDialect::Current),
+                FunctionSource::Wasm(..) => (None, ClifDialect::Current),
             };
             let dialect = test.dialect.unwrap_or(dialect);
-            let prepared = prepare_task(path, task, settings)?;
+            let prepared = prepare_task(task, settings)?;
             let header = match clif_header {
                 Some(h) => h,
-                None => reduce::header_for_isa(&*prepared.isa(path, settings.algorithm, false)?),
+                // Wasmtime's CLIF is already optimized: compiled at opt
+                // level `none`, as its CLIF files are recompiled here.
+                None => reduce::header_for_isa(
+                    &*prepared
+                        .flags
+                        .build_isa(&[
+                            ("regalloc_algorithm", settings.algorithm.name()),
+                            ("regalloc_checker", "false"),
+                            ("opt_level", "none"),
+                        ])
+                        .map_err(|m| EngineError::Compile {
+                            path: path.to_path_buf(),
+                            function: prepared.label.clone(),
+                            message: m,
+                        })?,
+                ),
             };
-            // Scans compile CLIF (Wasmtime's or the input's): a function to
-            // write out is always there.
-            let function = prepared.function().ok_or_else(|| EngineError::Compile {
-                path: path.to_path_buf(),
-                function: prepared.label.clone(),
-                message: "no CLIF function to give the test command".into(),
-            })?;
-            Ok::<_, EngineError>(reduce::render_in(&header, function, dialect))
+            let function = session::clif_function(path, &prepared)?;
+            Ok::<_, EngineError>(reduce::render_in(&header, &function, dialect))
         }))
     });
     let text = match rendered {

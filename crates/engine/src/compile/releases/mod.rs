@@ -53,6 +53,8 @@ pub(crate) fn port(
 pub struct Allocated {
     pub output: Output,
     pub checker: CheckerVerdict,
+    /// The allocation alone (the checker not included).
+    pub elapsed: std::time::Duration,
 }
 
 /// How an untraced allocation by one release ended.
@@ -103,6 +105,7 @@ pub fn allocate(
     limits: Option<CaptureLimits>,
 ) -> Result<Allocated, Refused> {
     let mut held = port(release, func, env).map_err(Refused::CannotTake)?;
+    let started = std::time::Instant::now();
     let output = match limits {
         Some(limits) => {
             let (outcome, _, _) =
@@ -131,12 +134,17 @@ pub fn allocate(
             }
         }
     };
+    let elapsed = started.elapsed();
     let checker = if check {
         capture::quietly(|| held.check())
     } else {
         CheckerVerdict::NotRun
     };
-    Ok(Allocated { output, checker })
+    Ok(Allocated {
+        output,
+        checker,
+        elapsed,
+    })
 }
 
 /// `func` in `env` as `release`'s reproducer file: its

@@ -1,0 +1,586 @@
+//! A release gate: every function of a corpus lowered once and allocated by
+//! two regalloc2 releases, a baseline and a candidate, each with its own
+//! checker under the same budget and deadline. Per function the two
+//! outcomes and the quality deltas; over the corpus the candidate's new
+//! failures (loops, timeouts, panics, checker failures, functions it cannot
+//! take) and the distribution of deltas with the worst functions by each
+//! metric. The check that would have stopped regalloc2 0.11.3.
+//!
+//! A gate is a scan ([`crate::triage::scan`]) whose functions are judged by
+//! [`gate_function`]: reading, sharding, batching, worker threads, the
+//! watchdog, streaming and `--merge` are the scan's. A function's status is
+//! the candidate's *new* failure, if it has one (ok otherwise, also when
+//! both releases fail alike); [`GateSummary`] is recomputed from the
+//! functions, so a merged report has the one an unsharded gate would have.
+
+use std::time::{Duration, Instant};
+
+use regalloc2::Output;
+
+use crate::capture::{self, CaptureLimits};
+use crate::compile::CheckerVerdict;
+use crate::compile::realloc::{self, Allocator, EditCounts};
+use crate::compile::rebuild::RebuiltFunction;
+use crate::compile::releases::{self, Refused};
+use crate::input::isa::Algorithm;
+use crate::input::release::Release;
+use crate::releases::versions::same_allocation;
+use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
+use crate::triage::scan::{FileReport, Status};
+
+/// The two releases a gate compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatePair {
+    pub baseline: Release,
+    pub candidate: Release,
+}
+
+/// How one release's allocation of a function ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SideOutcome {
+    Ok,
+    /// The budget or the deadline stopped it, and the traced re-run shows a
+    /// loop: the diagnosis and the step it was detected at.
+    Loops {
+        diagnosis: String,
+        detected_at: usize,
+    },
+    /// The budget or the deadline stopped it; no loop was seen.
+    Stopped {
+        why: String,
+    },
+    Panicked {
+        message: String,
+    },
+    /// Its own checker found a wrong allocation.
+    CheckerFailed {
+        message: String,
+    },
+    CannotTake {
+        why: String,
+    },
+    Error {
+        message: String,
+    },
+}
+
+impl SideOutcome {
+    /// One word, as reports and tables show it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            SideOutcome::Ok => "ok",
+            SideOutcome::Loops { .. } => "loops",
+            SideOutcome::Stopped { .. } => "timeout",
+            SideOutcome::Panicked { .. } => "panicked",
+            SideOutcome::CheckerFailed { .. } => "checker failed",
+            SideOutcome::CannotTake { .. } => "cannot take",
+            SideOutcome::Error { .. } => "error",
+        }
+    }
+
+    /// The outcome in a sentence.
+    pub fn text(&self) -> String {
+        match self {
+            SideOutcome::Ok => "ok".into(),
+            SideOutcome::Loops {
+                diagnosis,
+                detected_at,
+            } => format!("loops (detected at step {detected_at}): {diagnosis}"),
+            SideOutcome::Stopped { why } => format!("did not finish: {why}"),
+            SideOutcome::Panicked { message } => format!("panicked: {message}"),
+            SideOutcome::CheckerFailed { message } => format!("its checker failed: {message}"),
+            SideOutcome::CannotTake { why } => format!("cannot take the function: {why}"),
+            SideOutcome::Error { message } => message.clone(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        *self == SideOutcome::Ok
+    }
+
+    /// The scan status this outcome gives a function.
+    pub fn status(&self) -> Status {
+        match self {
+            SideOutcome::Ok => Status::Ok,
+            SideOutcome::Loops { .. } | SideOutcome::Stopped { .. } => Status::OverBudget,
+            SideOutcome::Panicked { .. } => Status::Panicked,
+            SideOutcome::CheckerFailed { .. } => Status::CheckerFailed,
+            SideOutcome::CannotTake { .. } | SideOutcome::Error { .. } => Status::CompileError,
+        }
+    }
+}
+
+/// One release's allocation of one function.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Side {
+    pub release: Release,
+    pub outcome: SideOutcome,
+    /// When it finished: its edits by kind and the spill slots it used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edits: Option<Edits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<usize>,
+    /// The allocation alone (records counted, none formatted; the checker
+    /// not included), in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation_ms: Option<f64>,
+}
+
+/// [`EditCounts`], as reports keep them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Edits {
+    pub spills: usize,
+    pub reloads: usize,
+    pub moves: usize,
+    pub stack_moves: usize,
+}
+
+impl From<EditCounts> for Edits {
+    fn from(e: EditCounts) -> Edits {
+        Edits {
+            spills: e.spills,
+            reloads: e.reloads,
+            moves: e.moves,
+            stack_moves: e.stack_moves,
+        }
+    }
+}
+
+/// What a gate found for one function.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GateFunction {
+    pub baseline: Side,
+    pub candidate: Side,
+    /// Whether the two allocations (edits and final locations) are the
+    /// same; none unless both finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_allocation: Option<bool>,
+}
+
+impl GateFunction {
+    /// The candidate's failure that the baseline does not have, if any.
+    pub fn regression(&self) -> Option<&SideOutcome> {
+        let c = &self.candidate.outcome;
+        (c.status() != Status::Ok && c.status() != self.baseline.outcome.status()).then_some(c)
+    }
+
+    /// Whether the baseline failed and the candidate did not.
+    pub fn fixed(&self) -> bool {
+        self.baseline.outcome.status() != Status::Ok && self.candidate.outcome == SideOutcome::Ok
+    }
+
+    /// The candidate's value of `metric` minus the baseline's, when both
+    /// finished.
+    pub fn delta(&self, metric: Metric) -> Option<f64> {
+        Some(metric.of(&self.candidate)? - metric.of(&self.baseline)?)
+    }
+}
+
+/// A quality metric of an allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Spills,
+    Reloads,
+    Moves,
+    StackMoves,
+    Slots,
+    AllocationMs,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 6] = [
+        Metric::Spills,
+        Metric::Reloads,
+        Metric::Moves,
+        Metric::StackMoves,
+        Metric::Slots,
+        Metric::AllocationMs,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Spills => "spills",
+            Metric::Reloads => "reloads",
+            Metric::Moves => "moves",
+            Metric::StackMoves => "stack moves",
+            Metric::Slots => "spill slots",
+            Metric::AllocationMs => "allocation ms",
+        }
+    }
+
+    /// The side's value, when it finished.
+    pub fn of(self, side: &Side) -> Option<f64> {
+        if side.outcome != SideOutcome::Ok {
+            return None;
+        }
+        let e = side.edits?;
+        Some(match self {
+            Metric::Spills => e.spills as f64,
+            Metric::Reloads => e.reloads as f64,
+            Metric::Moves => e.moves as f64,
+            Metric::StackMoves => e.stack_moves as f64,
+            Metric::Slots => side.slots? as f64,
+            Metric::AllocationMs => side.allocation_ms?,
+        })
+    }
+
+    /// Whether a difference of `delta` counts: any count; a time beyond a
+    /// tenth of the baseline's and a twentieth of a millisecond (timer noise).
+    fn counts(self, delta: f64, baseline: f64) -> bool {
+        match self {
+            Metric::AllocationMs => delta.abs() > (baseline * 0.1).max(0.05),
+            _ => delta != 0.0,
+        }
+    }
+}
+
+/// One release's allocation, with what the report of a scan keeps of it.
+pub struct SideRun {
+    pub side: Side,
+    /// The output, when it finished.
+    pub output: Option<Output>,
+    /// The traced re-run of an allocation that did not finish: its
+    /// diagnosis, steps and records.
+    pub traced: Option<(Diagnosis, usize, u64)>,
+}
+
+/// One release's allocation of `func`, under `limits` (the deadline is
+/// given afresh from `timeout`), checked by its own checker; one that does
+/// not finish is allocated again, traced with the loop detector, for the
+/// diagnosis.
+pub fn allocate_side(
+    func: &RebuiltFunction,
+    by: Allocator,
+    limits: CaptureLimits,
+    timeout: Duration,
+) -> SideRun {
+    let release = by.release;
+    let mut side = Side {
+        release,
+        outcome: SideOutcome::Ok,
+        edits: None,
+        slots: None,
+        allocation_ms: None,
+    };
+    if by.algorithm == Algorithm::SinglePass && !release.has_single_pass() {
+        side.outcome = SideOutcome::CannotTake {
+            why: "it has no single-pass allocator (that came in 0.11)".into(),
+        };
+        return SideRun::bare(side);
+    }
+    let limits = CaptureLimits {
+        deadline: Some(Instant::now() + timeout),
+        ..limits
+    };
+    match releases::allocate(release, func, &func.env, by.algorithm, true, Some(limits)) {
+        Ok(a) => {
+            side.edits = Some(EditCounts::of(&a.output).into());
+            side.slots = Some(a.output.num_spillslots);
+            side.allocation_ms = Some((a.elapsed.as_secs_f64() * 1e6).round() / 1e3);
+            if let CheckerVerdict::Failed(message) = a.checker {
+                side.outcome = SideOutcome::CheckerFailed { message };
+                return SideRun::bare(side);
+            }
+            SideRun {
+                side,
+                output: Some(a.output),
+                traced: None,
+            }
+        }
+        Err(Refused::CannotTake(why)) => {
+            side.outcome = SideOutcome::CannotTake { why };
+            SideRun::bare(side)
+        }
+        Err(Refused::Error(message)) => {
+            side.outcome = SideOutcome::Error { message };
+            SideRun::bare(side)
+        }
+        Err(Refused::Panicked(message)) => {
+            side.outcome = SideOutcome::Panicked { message };
+            SideRun::bare(side)
+        }
+        Err(Refused::Stopped(stop)) => {
+            let limits = CaptureLimits {
+                deadline: Some(Instant::now() + timeout),
+                ..limits
+            };
+            let (traced, _) = capture::quietly(|| {
+                realloc::allocate_traced(func, &func.env, by, limits, LoopDetector::default())
+            });
+            let diagnosis = diagnose::diagnose(&traced.trace);
+            let steps = traced.trace.steps.len();
+            side.outcome = if diagnosis.looping {
+                SideOutcome::Loops {
+                    diagnosis: diagnosis.description.clone(),
+                    detected_at: steps,
+                }
+            } else {
+                SideOutcome::Stopped {
+                    why: format!("the allocation {stop}"),
+                }
+            };
+            SideRun {
+                side,
+                output: None,
+                traced: Some((diagnosis, steps, traced.records)),
+            }
+        }
+    }
+}
+
+impl SideRun {
+    fn bare(side: Side) -> SideRun {
+        SideRun {
+            side,
+            output: None,
+            traced: None,
+        }
+    }
+}
+
+/// Both releases' allocations of one lowered function.
+pub fn gate_function(
+    func: &RebuiltFunction,
+    algorithm: Algorithm,
+    pair: GatePair,
+    limits: CaptureLimits,
+    timeout: Duration,
+) -> GateFunction {
+    let side = |release| {
+        let by = Allocator { release, algorithm };
+        allocate_side(func, by, limits, timeout)
+    };
+    let b = side(pair.baseline);
+    let c = side(pair.candidate);
+    let same_allocation = match (&b.output, &c.output) {
+        (Some(b), Some(c)) => Some(same_allocation(b, c)),
+        _ => None,
+    };
+    GateFunction {
+        baseline: b.side,
+        candidate: c.side,
+        same_allocation,
+    }
+}
+
+/// The line a gated function's report gives.
+pub fn details(g: &GateFunction) -> String {
+    let (b, c) = (&g.baseline, &g.candidate);
+    if let Some(r) = g.regression() {
+        return format!(
+            "regalloc2 {} {} (regalloc2 {} {})",
+            c.release,
+            r.text(),
+            b.release,
+            b.outcome.text()
+        );
+    }
+    if b.outcome != SideOutcome::Ok || c.outcome != SideOutcome::Ok {
+        return format!(
+            "regalloc2 {}: {}; regalloc2 {}: {}",
+            b.release,
+            b.outcome.text(),
+            c.release,
+            c.outcome.text()
+        );
+    }
+    let deltas: Vec<String> = [
+        Metric::Spills,
+        Metric::Reloads,
+        Metric::Moves,
+        Metric::Slots,
+    ]
+    .into_iter()
+    .filter_map(|m| {
+        let d = g.delta(m)?;
+        (d != 0.0).then(|| format!("{} {d:+}", m.name()))
+    })
+    .collect();
+    match (g.same_allocation, deltas.is_empty()) {
+        (Some(true), _) => "the same allocation".into(),
+        (_, true) => "a different allocation, the same counts".into(),
+        _ => format!("a different allocation: {}", deltas.join(", ")),
+    }
+}
+
+/// A function picked out by a metric.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Worst {
+    pub file: String,
+    pub index: u32,
+    pub name: String,
+    pub baseline: f64,
+    pub candidate: f64,
+    pub delta: f64,
+}
+
+/// The distribution of one metric's deltas over the functions both
+/// releases finished.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MetricSummary {
+    pub metric: Metric,
+    pub baseline_total: f64,
+    pub candidate_total: f64,
+    /// Functions where the candidate's value is lower, higher, the same
+    /// (for time: within a tenth of the baseline or 0.05 ms).
+    pub better: usize,
+    pub worse: usize,
+    pub same: usize,
+    /// Deltas at the 1st, 10th, 50th, 90th and 99th percentile.
+    pub percentiles: [f64; 5],
+    /// The functions where the candidate is worst (largest delta first).
+    pub worst: Vec<Worst>,
+}
+
+/// How many functions each metric's list of worst ones holds.
+pub const WORST: usize = 10;
+
+/// What a gate found over the whole corpus.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GateSummary {
+    pub baseline: Release,
+    pub candidate: Release,
+    pub functions: usize,
+    /// Functions both releases allocated.
+    pub compared: usize,
+    /// Of those, how many got the very same allocation.
+    pub same_allocation: usize,
+    /// The candidate's new failures, by kind.
+    pub new_loops: usize,
+    pub new_timeouts: usize,
+    pub new_panics: usize,
+    pub new_checker_failures: usize,
+    pub new_cannot_take: usize,
+    /// Functions the baseline fails and the candidate allocates.
+    pub fixed: usize,
+    /// Functions both fail the same way.
+    pub both_fail: usize,
+    /// Functions that could not be lowered (no release saw them).
+    pub not_lowered: usize,
+    pub metrics: Vec<MetricSummary>,
+}
+
+impl GateSummary {
+    /// The candidate's new failures in all.
+    pub fn new_failures(&self) -> usize {
+        self.new_loops
+            + self.new_timeouts
+            + self.new_panics
+            + self.new_checker_failures
+            + self.new_cannot_take
+    }
+
+    /// Counted from the functions of a gate's report.
+    pub fn of(pair: GatePair, files: &[FileReport]) -> GateSummary {
+        let mut s = GateSummary {
+            baseline: pair.baseline,
+            candidate: pair.candidate,
+            functions: 0,
+            compared: 0,
+            same_allocation: 0,
+            new_loops: 0,
+            new_timeouts: 0,
+            new_panics: 0,
+            new_checker_failures: 0,
+            new_cannot_take: 0,
+            fixed: 0,
+            both_fail: 0,
+            not_lowered: 0,
+            metrics: Vec::new(),
+        };
+        let gated = || {
+            files.iter().flat_map(|f| {
+                f.functions
+                    .iter()
+                    .filter_map(move |func| Some((f, func, func.gate.as_ref()?)))
+            })
+        };
+        for file in files {
+            s.functions += file.functions.len();
+            s.not_lowered += file.functions.iter().filter(|f| f.gate.is_none()).count();
+        }
+        for (_, _, g) in gated() {
+            match g.regression() {
+                Some(SideOutcome::Loops { .. }) => s.new_loops += 1,
+                Some(SideOutcome::Stopped { .. }) => s.new_timeouts += 1,
+                Some(SideOutcome::Panicked { .. }) => s.new_panics += 1,
+                Some(SideOutcome::CheckerFailed { .. }) => s.new_checker_failures += 1,
+                Some(_) => s.new_cannot_take += 1,
+                None if g.fixed() => s.fixed += 1,
+                None if g.candidate.outcome != SideOutcome::Ok => s.both_fail += 1,
+                None => {}
+            }
+            if g.baseline.outcome == SideOutcome::Ok && g.candidate.outcome == SideOutcome::Ok {
+                s.compared += 1;
+            }
+            if g.same_allocation == Some(true) {
+                s.same_allocation += 1;
+            }
+        }
+        for metric in Metric::ALL {
+            let mut m = MetricSummary {
+                metric,
+                baseline_total: 0.0,
+                candidate_total: 0.0,
+                better: 0,
+                worse: 0,
+                same: 0,
+                percentiles: [0.0; 5],
+                worst: Vec::new(),
+            };
+            let mut deltas = Vec::new();
+            let mut worst = Vec::new();
+            for (file, func, g) in gated() {
+                let (Some(b), Some(c)) = (metric.of(&g.baseline), metric.of(&g.candidate)) else {
+                    continue;
+                };
+                let d = c - b;
+                m.baseline_total += b;
+                m.candidate_total += c;
+                match (metric.counts(d, b), d > 0.0) {
+                    (false, _) => m.same += 1,
+                    (true, true) => m.worse += 1,
+                    (true, false) => m.better += 1,
+                }
+                deltas.push(d);
+                if d > 0.0 && metric.counts(d, b) {
+                    worst.push(Worst {
+                        file: file.path.clone(),
+                        index: func.index,
+                        name: func.name.clone(),
+                        baseline: b,
+                        candidate: c,
+                        delta: d,
+                    });
+                }
+            }
+            deltas.sort_by(f64::total_cmp);
+            for (k, q) in [0.01, 0.1, 0.5, 0.9, 0.99].into_iter().enumerate() {
+                m.percentiles[k] = percentile(&deltas, q);
+            }
+            // Largest delta first; ties in report order.
+            worst.sort_by(|a, b| b.delta.total_cmp(&a.delta));
+            worst.truncate(WORST);
+            m.worst = worst;
+            m.baseline_total = round3(m.baseline_total);
+            m.candidate_total = round3(m.candidate_total);
+            s.metrics.push(m);
+        }
+        s
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+/// The `q` quantile of sorted `values` (nearest rank); 0 when empty.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    round3(sorted[rank - 1])
+}

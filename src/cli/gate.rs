@@ -1,0 +1,266 @@
+//! `spillscope gate CORPUS... --candidate V [--baseline V]`: a release gate.
+//! Every function is lowered once and allocated by both releases; the
+//! candidate's new loops, timeouts, panics, checker failures and functions
+//! it cannot take fail the gate (exit 2); the quality deltas are reported.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::engine::input::isa::{Algorithm, OptLevel, Target};
+use crate::engine::releases::Release;
+use crate::engine::session::Settings;
+use crate::engine::triage::gate::{GatePair, GateSummary, SideOutcome};
+use crate::engine::triage::merge;
+use crate::engine::triage::scan::{self, ScanOptions, ScanReport};
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Every defined function of every input is lowered once, by Wasmtime's compiler
+alone in its module's environment (translated once per module), and the
+function Cranelift gives regalloc2 is allocated by the baseline release and by
+the candidate, each with its own checker, under the same record budget and
+deadline. An allocation that trips either is allocated again, traced with the
+loop detector, and diagnosed.
+
+The candidate's new failures (a loop, a timeout, a panic, a checker failure,
+a function it cannot take, where the baseline has none of these) fail the
+gate: exit status 2. Functions both releases fail alike are counted, not
+failed. For the rest: the spills, reloads, moves, stack moves, spill slots
+and allocation time of each, the distribution of the candidate's deltas and
+the worst functions by each metric.
+
+--html OUT writes a self-contained page: the summary, the failures, a scatter
+of baseline against candidate spills per function and a histogram of the
+deltas. Sharding and --merge work as for `scan` (a gate is a scan whose
+functions two releases allocate); --shard auto reads a Kubernetes Indexed Job,
+a Slurm array or a CI matrix's index.
+
+Exit status:
+  0  no new failure, no module error
+  2  the candidate has a new failure, or a function could not be lowered, or
+     an input failed as a whole
+  1  a usage or I/O error before the gate
+
+Examples:
+  spillscope gate sample-modules --candidate 0.11.3 --baseline 0.12.2
+  spillscope gate corpus/ --candidate 0.14.0 --json > gate.json --html gate.html
+  spillscope gate corpus/ --candidate 0.14.0 --shard auto/8 --json > shard-$JOB_COMPLETION_INDEX.json
+  spillscope gate --merge shard-*.json --html gate.html")]
+pub struct GateArgs {
+    /// Inputs: .wasm, .wat or .clif files, or folders to search (with
+    /// --merge: the shards' JSON reports)
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Combine the `--json` reports of shards 1/N .. N/N into one report
+    #[arg(long, conflicts_with_all = ["shard", "budget"])]
+    pub merge: bool,
+    /// The release under test: 0.9.3 … 0.15.2, oldest or newest
+    #[arg(long, value_name = "VERSION", value_parser = super::parse_release, required_unless_present = "merge")]
+    pub candidate: Option<Release>,
+    /// The release it is compared with (default: Cranelift's, 0.15.2)
+    #[arg(long, value_name = "VERSION", default_value = "0.15.2", value_parser = super::parse_release)]
+    pub baseline: Release,
+    /// regalloc2 records allowed per allocation (default: scaled to the
+    /// function's size, at least 2,000,000)
+    #[arg(long, value_parser = super::parse_budget)]
+    pub budget: Option<u64>,
+    /// Wall-clock limit of one release's allocation of one function, in seconds
+    #[arg(long, default_value = "30")]
+    pub timeout: super::Seconds,
+    /// Worker threads (default: the available parallelism)
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Gate only this shard of the work: I/N, I from 1 to N; or auto (auto/N)
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+    /// Target: host, x86_64, aarch64, riscv64, s390x
+    #[arg(long, default_value = "host")]
+    pub target: Target,
+    /// Cranelift opt level: none, speed, speed_and_size
+    #[arg(long, default_value = "speed")]
+    pub opt: OptLevel,
+    /// Register allocator: backtracking or single_pass
+    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
+    pub algorithm: Algorithm,
+    /// List every function (text output), not only the new failures
+    #[arg(long, visible_alias = "verbose")]
+    pub all: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as a self-contained HTML page
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+}
+
+fn options(args: &GateArgs, candidate: Release) -> anyhow::Result<ScanOptions> {
+    if args.jobs == Some(0) {
+        anyhow::bail!("--jobs must be at least 1");
+    }
+    let defaults = ScanOptions::default();
+    Ok(ScanOptions {
+        settings: Settings {
+            target: args.target,
+            opt: args.opt,
+            algorithm: args.algorithm,
+            release: candidate,
+        },
+        budget: args.budget,
+        timeout: args.timeout.0,
+        jobs: args.jobs.unwrap_or(defaults.jobs),
+        shard: super::scan::shard_arg(args.shard.as_deref())?,
+        gate: Some(GatePair {
+            baseline: args.baseline,
+            candidate,
+        }),
+        ..defaults
+    })
+}
+
+/// The gate's own lines after the scan's: the new failures, the deltas.
+pub fn print_summary(out: &mut impl std::io::Write, g: &GateSummary) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "gate: regalloc2 {} (candidate) against {} (baseline), {} functions: {} new failures \
+         ({} loops, {} timeouts, {} panics, {} checker failures, {} it cannot take); \
+         {} fixed, {} fail in both, {} not lowered",
+        g.candidate,
+        g.baseline,
+        g.functions,
+        g.new_failures(),
+        g.new_loops,
+        g.new_timeouts,
+        g.new_panics,
+        g.new_checker_failures,
+        g.new_cannot_take,
+        g.fixed,
+        g.both_fail,
+        g.not_lowered
+    )?;
+    writeln!(
+        out,
+        "  {} allocated by both, {} of them the very same allocation",
+        g.compared, g.same_allocation
+    )?;
+    for m in &g.metrics {
+        writeln!(
+            out,
+            "  {:<14} total {} -> {}: {} better, {} worse, {} same; deltas p1 {} p50 {} p99 {}",
+            m.metric.name(),
+            m.baseline_total,
+            m.candidate_total,
+            m.better,
+            m.worse,
+            m.same,
+            m.percentiles[0],
+            m.percentiles[2],
+            m.percentiles[4]
+        )?;
+        if let Some(w) = m.worst.first() {
+            writeln!(
+                out,
+                "    worst: {} function {} {} ({} -> {})",
+                w.file, w.index, w.name, w.baseline, w.candidate
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn print_text(
+    out: &mut impl std::io::Write,
+    report: &ScanReport,
+    all: bool,
+) -> std::io::Result<()> {
+    for file in &report.files {
+        if let Some(e) = &file.error {
+            let message = e
+                .strip_prefix(&file.path)
+                .and_then(|m| m.strip_prefix(": "))
+                .unwrap_or(e);
+            writeln!(out, "{}: module error: {message}", file.path)?;
+        }
+        for f in &file.functions {
+            let interesting = match &f.gate {
+                Some(g) => g.regression().is_some() || g.candidate.outcome != SideOutcome::Ok,
+                None => true,
+            };
+            if interesting || all {
+                writeln!(
+                    out,
+                    "{}: function {} {}: {}: {}",
+                    file.path,
+                    f.index,
+                    f.name,
+                    f.status.name(),
+                    f.details
+                )?;
+            }
+        }
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "gated {} functions in {} modules in {:.2} s ({} jobs{})",
+        s.functions,
+        s.modules,
+        s.elapsed_ms as f64 / 1000.0,
+        s.jobs,
+        if s.shard == "1/1" {
+            String::new()
+        } else {
+            format!(", shard {}", s.shard)
+        }
+    )?;
+    if let Some(g) = &report.gate {
+        print_summary(out, g)?;
+    }
+    Ok(())
+}
+
+pub fn run(args: GateArgs) -> anyhow::Result<()> {
+    let report = if args.merge {
+        let reports = args
+            .paths
+            .iter()
+            .map(|p| merge::read_report(p).map(|r| (p.clone(), r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let merged = merge::merge(reports)?;
+        if merged.gate.is_none() {
+            anyhow::bail!("these are `scan` reports, not a gate's: merge them with `scan --merge`");
+        }
+        merged
+    } else {
+        let Some(candidate) = args.candidate else {
+            anyhow::bail!("--candidate is required");
+        };
+        let options = options(&args, candidate)?;
+        let paths = scan::collect_inputs(&args.paths)?;
+        if paths.is_empty() {
+            anyhow::bail!("no .wasm, .wat or .clif files under the given paths");
+        }
+        scan::scan(&paths, &options)
+    };
+    if let Some(out) = &args.html {
+        crate::engine::export::write_whole(
+            out,
+            crate::engine::export::gate::html(&report).as_bytes(),
+        )?;
+    }
+    if args.json {
+        super::print_json(&report)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        match print_text(&mut out, &report, args.all) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        }
+    }
+    if report.summary.any_failure() {
+        let _ = std::io::stdout().flush();
+        std::process::exit(2);
+    }
+    Ok(())
+}
