@@ -14,6 +14,7 @@ use crate::engine::session::Settings;
 
 use super::command::Command;
 use super::compiled::{Compiled, Loaded, LoadedId};
+use super::corpus_view::CorpusState;
 use super::layout_model::{Effects, LayoutModel, LayoutState};
 use super::state::{App, Busy, Persisted, STORAGE_KEY, ViewState};
 use super::tabs::{CentralTab, CodeTab, SideTab};
@@ -87,7 +88,17 @@ impl App {
             measuring: false,
             measure_wanted: false,
             deferred: None,
+            corpus: None,
+            runs_after_open: None,
         };
+        // A gate's report opens the Corpus window over the file last open.
+        let (path, report) = match path {
+            Some(p) if is_report(&p) => (None, Some(p)),
+            p => (p, None),
+        };
+        if let Some(r) = report {
+            app.apply(Command::OpenGateReport(r));
+        }
         let (source, func) = match path {
             Some(p) => (Source::Path(p), func),
             None => match persisted.path.clone().filter(|p| p.is_file()) {
@@ -162,6 +173,9 @@ impl App {
             | Command::EditProfile(..)
             | Command::ResetProfile(..)
             | Command::OpenProfileTrace(..) => self.apply_memory(command),
+            Command::OpenGateReport(..)
+            | Command::OpenCorpusFunction(..)
+            | Command::CloseCorpus => self.apply_corpus(command),
             Command::OpenPath(..)
             | Command::OpenBytes(..)
             | Command::OpenSample
@@ -643,6 +657,10 @@ impl App {
     /// Opening files, the file dialog, the error banner.
     fn apply_files(&mut self, command: Command) -> bool {
         match command {
+            Command::OpenPath(p) if is_report(&p) => {
+                self.view.dialog_note = None;
+                return self.apply(Command::OpenGateReport(p));
+            }
             Command::OpenPath(p) => {
                 self.view.dialog_note = None;
                 self.view.path_text = p.display().to_string();
@@ -749,6 +767,13 @@ impl App {
                 let start_step = self.start_registers.and(self.start_step);
                 self.show_compiled(LoadedId::Request(generation), compiled);
                 self.compare_wanted = true;
+                if let Some((func, a, b)) = self.runs_after_open.take() {
+                    if self.selected == Some(func) {
+                        self.apply(Command::CompareRuns(a, b));
+                    } else {
+                        self.runs_after_open = Some((func, a, b));
+                    }
+                }
                 if let Some(counts) = self.start_registers.take() {
                     self.start_step = start_step;
                     self.view.side = SideTab::Registers;
@@ -852,8 +877,8 @@ impl App {
             .spawn(move || {
                 let picked = rfd::FileDialog::new()
                     .add_filter(
-                        "Wasm, WAT, CLIF, regalloc2 log or reproducer",
-                        &["wasm", "wat", "wast", "clif", "log", "txt", "bin"],
+                        "Wasm, WAT, CLIF, regalloc2 log or reproducer, gate report",
+                        &["wasm", "wat", "wast", "clif", "log", "txt", "bin", "json"],
                     )
                     .add_filter("all files", &["*"])
                     .pick_file();
@@ -926,6 +951,46 @@ impl App {
         if self.sweep.key.map(|(f, s, _)| (f, s)) != current {
             self.sweep = Default::default();
         }
+    }
+
+    fn apply_corpus(&mut self, command: Command) -> bool {
+        match command {
+            Command::OpenGateReport(p) => match CorpusState::read(&p) {
+                Ok(state) => {
+                    self.corpus = Some(state);
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e),
+            },
+            Command::CloseCorpus => {
+                if let Some(c) = &mut self.corpus {
+                    c.open = false;
+                }
+            }
+            Command::OpenCorpusFunction(file, func) => {
+                let Some(c) = &self.corpus else {
+                    return false;
+                };
+                let path = c.module_path(&file);
+                let a = format!("regalloc2={}", c.gate.baseline);
+                let b = format!("regalloc2={}", c.gate.candidate);
+                self.view.runs_a = a.clone();
+                self.view.runs_b = b.clone();
+                self.apply(Command::SetCentral(CentralTab::Compare));
+                let open_already = matches!(&self.source, Some(Source::Path(p)) if *p == path)
+                    && self.input.is_some();
+                if open_already {
+                    self.apply(Command::SelectFunction(func));
+                    self.apply(Command::CompareRuns(a, b));
+                } else {
+                    self.view.path_text = path.display().to_string();
+                    self.runs_after_open = Some((func, a, b));
+                    self.open(Source::Path(path), Some(func.to_string()));
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn open(&mut self, source: Source, func: Option<String>) {
@@ -1101,4 +1166,11 @@ fn deliver_to<T: 'static>(
             ctx.request_repaint();
         }
     })
+}
+
+/// Whether `path` names a JSON report (a release gate's) rather than an
+/// input to open.
+fn is_report(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }

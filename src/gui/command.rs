@@ -122,6 +122,12 @@ pub enum Command {
         Vec<String>,
         Result<Vec<crate::engine::layout::measure::MeasuredMemory>, String>,
     ),
+    /// Read a release gate's JSON report into the Corpus window.
+    OpenGateReport(PathBuf),
+    /// Open this function of this module (as the report names it) in
+    /// Compare runs, the gate's baseline against its candidate.
+    OpenCorpusFunction(String, u32),
+    CloseCorpus,
     /// Show this list under the summary (Events, Lineage, Moves, Registers).
     SetSide(SideTab),
     /// What the worker reported.

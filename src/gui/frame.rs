@@ -363,6 +363,9 @@ impl App {
         }
         egui::CentralPanel::default()
             .show(ui, |ui| self.central_ui(ui, allocator_tab, &mut commands));
+        if let Some(corpus) = self.corpus.as_mut().filter(|c| c.open) {
+            super::corpus_view::corpus_window(&ctx, corpus, &mut commands);
+        }
 
         // A file dragged over the window: say what dropping it does.
         if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
@@ -375,7 +378,7 @@ impl App {
             painter.text(
                 screen.center(),
                 egui::Align2::CENTER_CENTER,
-                "Drop a .wasm, .wat, .clif file or a regalloc2 log to open it",
+                "Drop a .wasm, .wat, .clif file, a regalloc2 log or a gate report to open it",
                 egui::FontId::proportional(24.0),
                 egui::Color32::WHITE,
             );

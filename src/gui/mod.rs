@@ -12,7 +12,8 @@
 //! - one file per panel: [`chart`], [`lineage`], [`layout_view`], [`summary`],
 //!   [`stepper`], [`explain_panel`], [`events`], [`function_list`],
 //!   [`code_views`], [`moves_panel`], [`registers_panel`], [`runs_view`],
-//!   [`export_menu`], [`open`]
+//!   [`export_menu`], [`open`]; the Corpus window, a release gate's report
+//!   ([`corpus_view`])
 
 pub mod apply;
 pub mod chart;
@@ -20,6 +21,7 @@ pub mod chart_model;
 pub mod code_views;
 pub mod command;
 pub mod compiled;
+pub mod corpus_view;
 pub mod events;
 pub mod explain_panel;
 pub mod export_menu;

@@ -254,6 +254,11 @@ pub struct App {
     pub(super) measure_wanted: bool,
     /// A request made during a measurement, sent when it ends.
     pub(super) deferred: Option<(super::worker::Job, String)>,
+    /// The Corpus window's gate report.
+    pub(super) corpus: Option<super::corpus_view::CorpusState>,
+    /// Compare runs to start once this function has compiled (a Corpus
+    /// row opened another module).
+    pub(super) runs_after_open: Option<(u32, String, String)>,
 }
 
 impl App {
@@ -325,6 +330,18 @@ impl App {
     /// compile).
     pub fn loaded_registers(&self) -> Option<RegisterCounts> {
         self.loaded.as_ref().map(|l| l.compiled.registers)
+    }
+
+    /// The Corpus window's report: its rows in the order shown (module,
+    /// function index), while the window is open.
+    pub fn corpus_rows(&self) -> Option<Vec<(String, u32)>> {
+        let c = self.corpus.as_ref().filter(|c| c.open)?;
+        Some(c.rows.iter().map(|r| (r.module.clone(), r.index)).collect())
+    }
+
+    /// The two run specs of the Compare runs tab.
+    pub fn runs_specs(&self) -> (&str, &str) {
+        (&self.view.runs_a, &self.view.runs_b)
     }
 
     /// The regalloc2 release whose allocation is on screen (none for a log).

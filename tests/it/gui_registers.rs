@@ -242,3 +242,56 @@ fn a_reproducer_file_opens_in_the_app_and_steps_with_the_chosen_release() {
             .is_some()
     );
 }
+
+/// A release gate's report opens in the Corpus window: every function a
+/// row, sortable; a function's row opens it in Compare runs, the baseline
+/// against the candidate.
+#[test]
+fn the_corpus_window_opens_a_gate_function_in_compare_runs() {
+    use spillscope::engine::releases::Release;
+    use spillscope::engine::triage::gate::GatePair;
+    use spillscope::engine::triage::scan::{self, ScanOptions};
+
+    let lessons = common::samples_dir().join("lessons");
+    let inputs = [lessons.join("calls.wat"), lessons.join("pressure.wat")];
+    let options = ScanOptions {
+        jobs: 1,
+        gate: Some(GatePair {
+            baseline: Release::V0_12,
+            candidate: Release::V0_13,
+        }),
+        ..ScanOptions::default()
+    };
+    let report = scan::scan(&inputs, &options);
+    assert_eq!(report.summary.functions, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("gate.json");
+    std::fs::write(&json, serde_json::to_vec(&report).unwrap()).unwrap();
+
+    let mut h = harness(App::new(None, Some(json), None));
+    common::gui::run_until(&mut h, "the sample to compile", ready);
+    let rows = h.state().corpus_rows().expect("the Corpus window is open");
+    assert_eq!(rows.len(), 2);
+    h.get_by_label_contains("regalloc2 0.13.5 (candidate) against 0.12.2 (baseline)");
+    // Sorting by a column reorders the rows, and again reverses them.
+    h.get_by_label("module").click();
+    h.run_steps(2);
+    let by_module = h.state().corpus_rows().unwrap();
+    assert_eq!(by_module[0].0, "calls.wat");
+    h.get_by_label("module ▲").click();
+    h.run_steps(2);
+    assert_eq!(h.state().corpus_rows().unwrap()[0].0, "pressure.wat");
+
+    h.get_by_label("function 1 across_a_call").click();
+    common::gui::run_until(&mut h, "the two releases' runs", |a| {
+        a.runs_report().is_some()
+    });
+    assert_eq!(
+        h.state().runs_specs(),
+        ("regalloc2=0.12.2", "regalloc2=0.13.5")
+    );
+    assert!(h.state().view.path_text.ends_with("calls.wat"));
+    let pair = h.state().runs_report().unwrap();
+    assert!(pair.is_ok(), "{:?}", pair.as_ref().err());
+    h.get_by_label_contains("a: backtracking");
+}

@@ -9,6 +9,7 @@ mod diff;
 mod engine;
 mod export;
 mod fidelity;
+mod gate;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]

@@ -79,9 +79,15 @@ fn counted(p: *mut u8, size: usize, grown: usize) -> *mut u8 {
         }
         out_of_memory(size);
     }
-    COUNTING.store(true, Ordering::Relaxed);
+    // Plain loads before stores: one atomic write per allocation, not three
+    // (allocation is hot in every compile).
+    if !COUNTING.load(Ordering::Relaxed) {
+        COUNTING.store(true, Ordering::Relaxed);
+    }
     let now = IN_USE.fetch_add(grown, Ordering::Relaxed) + grown;
-    PEAK.fetch_max(now, Ordering::Relaxed);
+    if now > PEAK.load(Ordering::Relaxed) {
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
     p
 }
 

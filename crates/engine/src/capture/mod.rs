@@ -35,6 +35,9 @@ pub enum Source {
     /// cranelift-codegen's `machinst::lower`: each CLIF instruction lowered
     /// and the VCode instructions it emitted (only for a link map: they cost).
     Lower,
+    /// Only the warnings and errors of [`Source::Compile`] (the checker's
+    /// errors), delivered as `Compile`; never a record's own source.
+    CompileErrors,
 }
 
 impl Source {
@@ -167,28 +170,33 @@ impl Sources {
     pub const ALL: Sources = Sources(!(1 << Source::Lower as u32));
     /// Lowering and the compile's own records (VCode text): a link map.
     pub const LOWERING: Sources = Sources(1 << Source::Lower as u32 | 1 << Source::Compile as u32);
-    /// Only the move-insertion and compile records: enough for the spill slots
-    /// and the checker's verdict, without regalloc2's state dumps.
+    /// Only the move-insertion records and Cranelift's errors: enough for the
+    /// spill slots and the checker's verdict, without regalloc2's state dumps
+    /// or the VCode text (formatting it costs a tenth of a compile).
     pub const SUMMARY_ONLY: Sources =
-        Sources(1 << Source::Moves as u32 | 1 << Source::Compile as u32);
+        Sources(1 << Source::Moves as u32 | 1 << Source::CompileErrors as u32);
 
     pub fn contains(self, s: Source) -> bool {
         self.0 & (1 << s as u32) != 0
     }
 }
 
-/// What the logger does with records from one call site.
+/// What the logger does with records from one call site, and whether they
+/// are regalloc2's (which count towards the budget).
 #[derive(Clone, Copy)]
-enum Site {
-    Skip,
-    Deliver(Source),
+struct Site {
+    deliver: Option<Source>,
+    allocator: bool,
 }
 
 /// A direct-mapped table from call site to [`Site`], with a map behind it for
-/// collisions: one probe per record in the common case.
+/// collisions: one probe per record in the common case. Entries carry the
+/// generation they were made in, so emptying the table is one increment: a
+/// thread keeps its table from capture to capture ([`SPARE_SITES`]).
 #[derive(Default)]
 struct SiteCache {
-    slots: Vec<Option<((usize, u32), Site)>>,
+    slots: Vec<Option<(u32, (usize, u32), Site)>>,
+    generation: u32,
     overflow: rustc_hash::FxHashMap<(usize, u32), Site>,
 }
 
@@ -201,7 +209,7 @@ impl SiteCache {
 
     fn get(&self, key: (usize, u32)) -> Option<Site> {
         match self.slots.get(Self::slot(key)) {
-            Some(Some((k, site))) if *k == key => Some(*site),
+            Some(Some((g, k, site))) if *g == self.generation && *k == key => Some(*site),
             _ => self.overflow.get(&key).copied(),
         }
     }
@@ -210,19 +218,43 @@ impl SiteCache {
         if self.slots.is_empty() {
             self.slots = vec![None; Self::SLOTS];
         }
+        let generation = self.generation;
         let slot = &mut self.slots[Self::slot(key)];
         match slot {
-            Some((k, s)) if *k == key => *s = site,
-            None => *slot = Some((key, site)),
-            Some(_) => {
+            Some((g, k, s)) if *g == generation && *k == key => *s = site,
+            Some((g, ..)) if *g == generation => {
                 self.overflow.insert(key, site);
             }
+            _ => *slot = Some((generation, key, site)),
         }
     }
 
     fn clear(&mut self) {
-        self.slots.clear();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.iter_mut().for_each(|s| *s = None);
+        }
         self.overflow.clear();
+    }
+}
+
+thread_local! {
+    /// The site table of this thread's last capture, for its next one.
+    static SPARE_SITES: RefCell<Option<SiteCache>> = const { RefCell::new(None) };
+}
+
+/// The source a record of `target` at `level` is delivered as, if `wanted`.
+fn wanted_source(wanted: Sources, target: &str, level: log::Level) -> Option<Source> {
+    match Source::from_target(target)? {
+        Source::Compile
+            if !wanted.contains(Source::Compile)
+                && wanted.contains(Source::CompileErrors)
+                && level <= log::Level::Warn =>
+        {
+            Some(Source::Compile)
+        }
+        s if wanted.contains(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -250,9 +282,10 @@ impl Active {
         {
             return (site, key);
         }
-        let site = match Source::from_target(record.target()) {
-            Some(s) if self.wanted.contains(s) => Site::Deliver(s),
-            _ => Site::Skip,
+        let target = record.target();
+        let site = Site {
+            deliver: wanted_source(self.wanted, target, record.level()),
+            allocator: target.starts_with("regalloc2"),
         };
         if let Some(k) = key {
             self.sites.insert(k, site);
@@ -262,14 +295,23 @@ impl Active {
 
     /// Handles one record; `Some` when the capture must stop.
     fn log(&mut self, record: &log::Record) -> Option<CaptureStop> {
+        // A capture that only counts (an allocation under a budget) needs no
+        // site table: every regalloc2 record counts, none is delivered.
+        if self.wanted.0 == 0 {
+            if !record.target().starts_with("regalloc2") {
+                return None;
+            }
+            self.records += 1;
+            return self.over_limits();
+        }
+        let (site, key) = self.site(record);
         // Only regalloc2's records count: the budget is the allocator's, and
         // the rest of the compile (translation, e-graph, lowering) logs too.
-        let allocator = record.target().starts_with("regalloc2");
+        let allocator = site.allocator;
         if allocator {
             self.records += 1;
         }
-        let (site, key) = self.site(record);
-        if let Site::Deliver(source) = site {
+        if let Some(source) = site.deliver {
             self.buf.clear();
             let _ = write!(self.buf, "{}", record.args());
             match self.sink.record(source, record.level(), &self.buf) {
@@ -277,7 +319,13 @@ impl Active {
                 Verdict::Stop => return Some(CaptureStop::SinkStopped),
                 Verdict::IgnoreSite => {
                     if let Some(k) = key {
-                        self.sites.insert(k, Site::Skip);
+                        self.sites.insert(
+                            k,
+                            Site {
+                                deliver: None,
+                                allocator,
+                            },
+                        );
                     }
                 }
             }
@@ -287,6 +335,12 @@ impl Active {
         if !allocator {
             return None;
         }
+        self.over_limits()
+    }
+
+    /// After a regalloc2 record: the budget, every 4096th record the
+    /// deadline and the memory budget.
+    fn over_limits(&self) -> Option<CaptureStop> {
         if self.records >= self.limits.max_records {
             return Some(CaptureStop::RecordBudget {
                 records: self.records,
@@ -323,8 +377,7 @@ impl log::Log for CaptureLogger {
         ACTIVE.with(|a| {
             a.try_borrow().is_ok_and(|g| {
                 g.as_ref().is_some_and(|active| {
-                    Source::from_target(metadata.target())
-                        .is_some_and(|s| active.wanted.contains(s))
+                    wanted_source(active.wanted, metadata.target(), metadata.level()).is_some()
                 })
             })
         })
@@ -467,7 +520,13 @@ pub fn capture_sources<S: RecordSink, R>(
         *a.borrow_mut() = Some(Active {
             sink: Box::new(sink),
             wanted: sources,
-            sites: Default::default(),
+            sites: SPARE_SITES
+                .with(|s| s.borrow_mut().take())
+                .map(|mut sites| {
+                    sites.clear();
+                    sites
+                })
+                .unwrap_or_default(),
             buf: String::with_capacity(256),
             records: 0,
             limits,
@@ -479,6 +538,7 @@ pub fn capture_sources<S: RecordSink, R>(
         .with(|a| a.borrow_mut().take())
         .expect("the capture state is set above and only cleared here");
     let records = active.records;
+    SPARE_SITES.with(|s| *s.borrow_mut() = Some(active.sites));
     let sink: Box<dyn std::any::Any> = active.sink;
     let sink = *sink
         .downcast::<S>()

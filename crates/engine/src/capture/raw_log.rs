@@ -30,7 +30,7 @@ fn target_of(source: Source) -> &'static str {
         Source::Moves => "regalloc2::ion::moves",
         Source::Checker => "regalloc2::checker",
         Source::Other => "regalloc2",
-        Source::Compile => "cranelift_codegen::machinst::compile",
+        Source::Compile | Source::CompileErrors => "cranelift_codegen::machinst::compile",
         Source::Lower => "cranelift_codegen::machinst::lower",
     }
 }

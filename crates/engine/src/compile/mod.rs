@@ -352,7 +352,8 @@ pub fn compile_checked_within(
     let (outcome, builder, records) = capture::capture_sources(
         TraceBuilder::new()
             .allocated_by(job.algorithm())
-            .released_by(Release::CRANELIFT),
+            .released_by(Release::CRANELIFT)
+            .spill_slots_only(),
         limits,
         capture::Sources::SUMMARY_ONLY,
         || job.compile(listing),

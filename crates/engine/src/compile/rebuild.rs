@@ -32,11 +32,26 @@ use crate::capture::{self, CaptureLimits, CaptureOutcome, RecordSink, Source, So
 /// Rebuilds the function `job` compiles. `job` must use the single-pass
 /// allocator (whose log carries the function); `triple` is its target.
 pub fn rebuild(job: &dyn CompileJob, triple: &str) -> Result<RebuiltFunction, String> {
+    rebuild_with(job, triple, true)
+}
+
+/// [`rebuild`], keeping Cranelift's VCode text or not (`vcode` stays none):
+/// formatting it costs about as much as reading the function, and a corpus
+/// gate shows no code.
+pub fn rebuild_with(
+    job: &dyn CompileJob,
+    triple: &str,
+    keep_vcode: bool,
+) -> Result<RebuiltFunction, String> {
     let limits = CaptureLimits {
         max_records: u64::MAX,
         deadline: None,
     };
-    let wanted = Sources(1 << Source::Other as u32 | 1 << Source::Compile as u32);
+    let wanted = if keep_vcode {
+        Sources(1 << Source::Other as u32 | 1 << Source::Compile as u32)
+    } else {
+        Sources(1 << Source::Other as u32)
+    };
     let (outcome, log, _) =
         capture::capture_sources(FunctionLog::new(triple), limits, wanted, || {
             job.compile(false)

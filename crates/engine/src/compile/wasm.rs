@@ -94,11 +94,15 @@ impl CompileJob for WasmJob<'_> {
             None
         };
         let settings = &self.module.settings;
-        let compiler = settings.flags.build_compiler(
-            &settings.tunables,
-            &self.overrides,
-            dir.as_ref().map(|d| d.path()),
-        )?;
+        let compiler: std::sync::Arc<dyn wasmtime_environ::Compiler> = match &dir {
+            // The CLIF folder is the compiler's own: a compiler per compile.
+            Some(d) => std::sync::Arc::from(settings.flags.build_compiler(
+                &settings.tunables,
+                &self.overrides,
+                Some(d.path()),
+            )?),
+            None => self.module.compiler(&self.overrides)?,
+        };
         let symbol = self.symbol();
         let finished = self
             .module

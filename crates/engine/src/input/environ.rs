@@ -11,7 +11,7 @@
 //! translation for every function compiled from a module.
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime_environ::wasmparser;
 use wasmtime_environ::{
@@ -159,7 +159,14 @@ pub struct WasmModule {
     pub wasm: Arc<[u8]>,
     pub settings: EngineSettings,
     env: OnceLock<Result<OwnedEnv, String>>,
+    /// Compilers that write no CLIF, by their overrides: one serves every
+    /// function and thread, and keeps Cranelift's contexts between compiles
+    /// as Wasmtime's own does.
+    compilers: Mutex<Vec<(Overrides, SharedCompiler)>>,
 }
+
+type Overrides = Vec<(&'static str, &'static str)>;
+type SharedCompiler = Arc<dyn wasmtime_environ::Compiler>;
 
 // Shared by a scan's worker threads.
 const _: fn() = || {
@@ -173,7 +180,27 @@ impl WasmModule {
             wasm,
             settings,
             env: OnceLock::new(),
+            compilers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Wasmtime's compiler with `overrides` on top of its settings, writing
+    /// no CLIF: built once per set of overrides, then shared.
+    pub fn compiler(
+        &self,
+        overrides: &[(&'static str, &'static str)],
+    ) -> Result<SharedCompiler, String> {
+        let mut cache = self.compilers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, c)) = cache.iter().find(|(o, _)| o == overrides) {
+            return Ok(Arc::clone(c));
+        }
+        let built: SharedCompiler = Arc::from(self.settings.flags.build_compiler(
+            &self.settings.tunables,
+            overrides,
+            None,
+        )?);
+        cache.push((overrides.to_vec(), Arc::clone(&built)));
+        Ok(built)
     }
 
     /// Translates the environment now (once), or says why it cannot be.

@@ -122,6 +122,8 @@ pub struct TraceBuilder {
     pub(super) ignore_site: bool,
     /// Move-insertion records seen after the allocation passes finished.
     pub(super) moves_after_finish: bool,
+    /// Of the move-insertion records, read only those naming spill slots.
+    slots_only: bool,
     /// The move records so far (see `moves`).
     pub(super) moves: MovesState,
     /// Who watches steps as they complete (see [`TraceBuilder::observed_by`]).
@@ -176,6 +178,7 @@ impl TraceBuilder {
             last_probe: None,
             ignore_site: false,
             moves_after_finish: false,
+            slots_only: false,
             moves: Default::default(),
             observer: None,
             steps_over: false,
@@ -200,6 +203,14 @@ impl TraceBuilder {
     pub fn released_by(mut self, release: Release) -> TraceBuilder {
         self.trace.release = Some(release);
         self.trace.dialect = Dialect::only(release.minor());
+        self
+    }
+
+    /// Reads only the spill slots of the move-insertion records (a checked
+    /// compile that shows no moves): every other of their call sites is
+    /// skipped unformatted.
+    pub fn spill_slots_only(mut self) -> TraceBuilder {
+        self.slots_only = true;
         self
     }
 
@@ -539,7 +550,7 @@ impl RecordSink for TraceBuilder {
                         }
                     }
                     None => {
-                        if !self.moves_record(message) {
+                        if self.slots_only || !self.moves_record(message) {
                             self.ignore_site = true;
                         }
                     }
@@ -568,7 +579,11 @@ impl RecordSink for TraceBuilder {
                 self.trace.dialect.narrow(Dialect::ONLY_0_9);
                 self.ignore_site = true;
             }
-            Source::LiveRanges | Source::Requirement | Source::Checker | Source::Lower => {
+            Source::LiveRanges
+            | Source::Requirement
+            | Source::Checker
+            | Source::Lower
+            | Source::CompileErrors => {
                 self.close_dump();
                 self.ignore_site = true;
             }

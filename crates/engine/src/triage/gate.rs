@@ -125,6 +125,10 @@ pub struct Side {
     /// not included), in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation_ms: Option<f64>,
+    /// The allocation is the very one the baseline made and its checker
+    /// passed, so this release's checker was not run again on it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checked_as_baseline: bool,
 }
 
 /// [`EditCounts`], as reports keep them.
@@ -256,6 +260,18 @@ pub fn allocate_side(
     limits: CaptureLimits,
     timeout: Duration,
 ) -> SideRun {
+    allocate_side_after(func, by, limits, timeout, None)
+}
+
+/// [`allocate_side`]; an allocation identical to `checked` (one its own
+/// release's checker passed) is not checked again.
+fn allocate_side_after(
+    func: &RebuiltFunction,
+    by: Allocator,
+    limits: CaptureLimits,
+    timeout: Duration,
+    checked: Option<&Output>,
+) -> SideRun {
     let release = by.release;
     let mut side = Side {
         release,
@@ -263,6 +279,7 @@ pub fn allocate_side(
         edits: None,
         slots: None,
         allocation_ms: None,
+        checked_as_baseline: false,
     };
     if by.algorithm == Algorithm::SinglePass && !release.has_single_pass() {
         side.outcome = SideOutcome::CannotTake {
@@ -274,8 +291,14 @@ pub fn allocate_side(
         deadline: Some(Instant::now() + timeout),
         ..limits
     };
-    match releases::allocate(release, func, &func.env, by.algorithm, true, Some(limits)) {
+    let mut same = false;
+    let check = |out: &Output| {
+        same = checked.is_some_and(|c| same_allocation(c, out));
+        !same
+    };
+    match releases::allocate_checking(release, func, &func.env, by.algorithm, check, Some(limits)) {
         Ok(a) => {
+            side.checked_as_baseline = same;
             side.edits = Some(EditCounts::of(&a.output).into());
             side.slots = Some(a.output.num_spillslots);
             side.allocation_ms = Some((a.elapsed.as_secs_f64() * 1e6).round() / 1e3);
@@ -348,12 +371,14 @@ pub fn gate_function(
     limits: CaptureLimits,
     timeout: Duration,
 ) -> GateFunction {
-    let side = |release| {
+    let side = |release, checked| {
         let by = Allocator { release, algorithm };
-        allocate_side(func, by, limits, timeout)
+        allocate_side_after(func, by, limits, timeout, checked)
     };
-    let b = side(pair.baseline);
-    let c = side(pair.candidate);
+    let b = side(pair.baseline, None);
+    // The candidate's checker runs on what the baseline's did not pass.
+    let passed = b.output.as_ref().filter(|_| b.side.outcome.is_ok());
+    let c = side(pair.candidate, passed);
     let same_allocation = match (&b.output, &c.output) {
         (Some(b), Some(c)) => Some(same_allocation(b, c)),
         _ => None,

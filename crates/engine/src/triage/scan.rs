@@ -988,13 +988,14 @@ fn rebuild_task(
             let prepared = prepare_task(task, settings)?;
             let job =
                 prepared.job_without_clif(path, crate::input::isa::Algorithm::SinglePass, false)?;
-            let func = rebuild::rebuild(&*job, &prepared.flags.triple).map_err(|message| {
-                EngineError::Compile {
-                    path: path.to_path_buf(),
-                    function: prepared.label.clone(),
-                    message,
-                }
-            })?;
+            let func =
+                rebuild::rebuild_with(&*job, &prepared.flags.triple, false).map_err(|message| {
+                    EngineError::Compile {
+                        path: path.to_path_buf(),
+                        function: prepared.label.clone(),
+                        message,
+                    }
+                })?;
             let mut limits = prepared.default_limits();
             if let Some(b) = options.budget {
                 limits.max_records = b;

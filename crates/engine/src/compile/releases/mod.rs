@@ -104,6 +104,20 @@ pub fn allocate(
     check: bool,
     limits: Option<CaptureLimits>,
 ) -> Result<Allocated, Refused> {
+    allocate_checking(release, func, env, algorithm, |_| check, limits)
+}
+
+/// [`allocate`], with the checker run when `check` says so of the output
+/// (a gate skips the candidate's checker on an allocation identical to one
+/// already checked).
+pub fn allocate_checking(
+    release: Release,
+    func: &RebuiltFunction,
+    env: &MachineEnv,
+    algorithm: Algorithm,
+    check: impl FnOnce(&Output) -> bool,
+    limits: Option<CaptureLimits>,
+) -> Result<Allocated, Refused> {
     let mut held = port(release, func, env).map_err(Refused::CannotTake)?;
     let started = std::time::Instant::now();
     let output = match limits {
@@ -135,7 +149,7 @@ pub fn allocate(
         }
     };
     let elapsed = started.elapsed();
-    let checker = if check {
+    let checker = if check(&output) {
         capture::quietly(|| held.check())
     } else {
         CheckerVerdict::NotRun
