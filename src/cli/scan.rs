@@ -21,15 +21,18 @@ use crate::engine::triage::scan::{self, ScanOptions, ScanReport, Shard, Status, 
 Every defined function of every input is compiled with regalloc2's checker on,
 under a record budget and a deadline. Folders are searched recursively for .wasm,
 .wat and .clif files, in sorted order. A function that trips the budget is
-compiled again, traced, and diagnosed for a loop. A Wasm module is translated
-once, whole, by Wasmtime (with its single-pass allocator, so a loop in the
-backtracking one cannot hang the translation; it gets 10x --timeout). A compile
+compiled again, traced, and diagnosed for a loop. Each function is compiled
+alone inside Wasmtime's own compiler, in its module's environment, translated
+once per module and shared by every worker (it gets 10x --timeout). A compile
 that ignores its deadline (a loop that logs nothing) is abandoned after
-2x --timeout + 10 s and reported over budget.
+2x --timeout + 10 s and reported over budget. --unchecked compiles without the
+checker and the record budget (the fastest scan; the watchdog still abandons a
+compile that does not end).
 
 Status per function: ok, over_budget, checker_failed, panicked, compile_error
-(Cranelift refused the function, such as CLIF that does not verify). An input
-that cannot be read or that Wasmtime refuses is a module error; the scan goes on.
+(Cranelift refused the function, such as CLIF that does not verify, or a body
+Wasmtime's translator finds invalid). An input that cannot be read or whose
+environment Wasmtime refuses is a module error; the scan goes on.
 
 With --test 'CMD {}', the functions are not compiled here: each one is written
 as a CLIF file (its input's `set`/`target` lines, or for Wasm lines for

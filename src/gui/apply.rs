@@ -659,7 +659,7 @@ impl App {
         match command {
             Command::OpenPath(p) if is_report(&p) => {
                 self.view.dialog_note = None;
-                return self.apply(Command::OpenGateReport(p));
+                self.apply(Command::OpenGateReport(p))
             }
             Command::OpenPath(p) => {
                 self.view.dialog_note = None;

@@ -195,7 +195,7 @@ struct Site {
 /// thread keeps its table from capture to capture ([`SPARE_SITES`]).
 #[derive(Default)]
 struct SiteCache {
-    slots: Vec<Option<(u32, (usize, u32), Site)>>,
+    slots: Vec<Option<Slot>>,
     generation: u32,
     overflow: rustc_hash::FxHashMap<(usize, u32), Site>,
 }
@@ -237,6 +237,10 @@ impl SiteCache {
         self.overflow.clear();
     }
 }
+
+/// A table entry: its generation, the call site (file address, line), and
+/// what to do with its records.
+type Slot = (u32, (usize, u32), Site);
 
 thread_local! {
     /// The site table of this thread's last capture, for its next one.

@@ -26,7 +26,6 @@ use crate::input::isa::Algorithm;
 use crate::input::release::Release;
 use crate::releases::versions::same_allocation;
 use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
-use crate::triage::scan::{FileReport, Status};
 
 /// The two releases a gate compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,16 +98,27 @@ impl SideOutcome {
         *self == SideOutcome::Ok
     }
 
-    /// The scan status this outcome gives a function.
-    pub fn status(&self) -> Status {
-        match self {
-            SideOutcome::Ok => Status::Ok,
-            SideOutcome::Loops { .. } | SideOutcome::Stopped { .. } => Status::OverBudget,
-            SideOutcome::Panicked { .. } => Status::Panicked,
-            SideOutcome::CheckerFailed { .. } => Status::CheckerFailed,
-            SideOutcome::CannotTake { .. } | SideOutcome::Error { .. } => Status::CompileError,
-        }
+    /// The kind of failure, as a scan counts them (a loop and a timeout
+    /// are both over budget; an error and "cannot take" both fail to
+    /// compile); none when it finished.
+    pub fn failure(&self) -> Option<Failure> {
+        Some(match self {
+            SideOutcome::Ok => return None,
+            SideOutcome::Loops { .. } | SideOutcome::Stopped { .. } => Failure::OverBudget,
+            SideOutcome::Panicked { .. } => Failure::Panicked,
+            SideOutcome::CheckerFailed { .. } => Failure::CheckerFailed,
+            SideOutcome::CannotTake { .. } | SideOutcome::Error { .. } => Failure::CannotCompile,
+        })
     }
+}
+
+/// A failed allocation's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    OverBudget,
+    Panicked,
+    CheckerFailed,
+    CannotCompile,
 }
 
 /// One release's allocation of one function.
@@ -166,12 +176,13 @@ impl GateFunction {
     /// The candidate's failure that the baseline does not have, if any.
     pub fn regression(&self) -> Option<&SideOutcome> {
         let c = &self.candidate.outcome;
-        (c.status() != Status::Ok && c.status() != self.baseline.outcome.status()).then_some(c)
+        let failure = c.failure()?;
+        (Some(failure) != self.baseline.outcome.failure()).then_some(c)
     }
 
     /// Whether the baseline failed and the candidate did not.
     pub fn fixed(&self) -> bool {
-        self.baseline.outcome.status() != Status::Ok && self.candidate.outcome == SideOutcome::Ok
+        !self.baseline.outcome.is_ok() && self.candidate.outcome.is_ok()
     }
 
     /// The candidate's value of `metric` minus the baseline's, when both
@@ -462,6 +473,16 @@ pub struct MetricSummary {
 /// How many functions each metric's list of worst ones holds.
 pub const WORST: usize = 10;
 
+/// One function of a gate's report, for [`GateSummary::of`].
+#[derive(Clone, Copy)]
+pub struct Gated<'a> {
+    pub file: &'a str,
+    pub index: u32,
+    pub name: &'a str,
+    /// None when it could not be lowered.
+    pub gate: Option<&'a GateFunction>,
+}
+
 /// What a gate found over the whole corpus.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GateSummary {
@@ -498,11 +519,11 @@ impl GateSummary {
     }
 
     /// Counted from the functions of a gate's report.
-    pub fn of(pair: GatePair, files: &[FileReport]) -> GateSummary {
+    pub fn of(pair: GatePair, functions: &[Gated<'_>]) -> GateSummary {
         let mut s = GateSummary {
             baseline: pair.baseline,
             candidate: pair.candidate,
-            functions: 0,
+            functions: functions.len(),
             compared: 0,
             same_allocation: 0,
             new_loops: 0,
@@ -512,21 +533,11 @@ impl GateSummary {
             new_cannot_take: 0,
             fixed: 0,
             both_fail: 0,
-            not_lowered: 0,
+            not_lowered: functions.iter().filter(|f| f.gate.is_none()).count(),
             metrics: Vec::new(),
         };
-        let gated = || {
-            files.iter().flat_map(|f| {
-                f.functions
-                    .iter()
-                    .filter_map(move |func| Some((f, func, func.gate.as_ref()?)))
-            })
-        };
-        for file in files {
-            s.functions += file.functions.len();
-            s.not_lowered += file.functions.iter().filter(|f| f.gate.is_none()).count();
-        }
-        for (_, _, g) in gated() {
+        let gated = || functions.iter().filter_map(|f| Some((f, f.gate?)));
+        for (_, g) in gated() {
             match g.regression() {
                 Some(SideOutcome::Loops { .. }) => s.new_loops += 1,
                 Some(SideOutcome::Stopped { .. }) => s.new_timeouts += 1,
@@ -557,7 +568,7 @@ impl GateSummary {
             };
             let mut deltas = Vec::new();
             let mut worst = Vec::new();
-            for (file, func, g) in gated() {
+            for (f, g) in gated() {
                 let (Some(b), Some(c)) = (metric.of(&g.baseline), metric.of(&g.candidate)) else {
                     continue;
                 };
@@ -572,9 +583,9 @@ impl GateSummary {
                 deltas.push(d);
                 if d > 0.0 && metric.counts(d, b) {
                     worst.push(Worst {
-                        file: file.path.clone(),
-                        index: func.index,
-                        name: func.name.clone(),
+                        file: f.file.to_string(),
+                        index: f.index,
+                        name: f.name.to_string(),
                         baseline: b,
                         candidate: c,
                         delta: d,

@@ -3,15 +3,15 @@
 //! under a record budget and a wall-clock deadline, on worker threads.
 //!
 //! The pipeline per input is the one of [`crate::session`], arranged for volume:
-//! - a Wasm module is translated once, whole ([`translate::translate_module_with`]),
-//!   not once per function. Wasmtime's own compile runs the allocator too, and a
-//!   function that sends regalloc2's backtracking allocator into a loop would hang
-//!   it there, before we could watch; so this translation uses Wasmtime's
-//!   single-pass allocator. The CLIF Wasmtime writes is the function after its
-//!   mid-end, which the allocator never changes (a test checks the two
-//!   translations agree), and our compile sets its own algorithm anyway.
+//! - a Wasm module's environment is translated once
+//!   ([`session::prepare_module`]) and shared by every function's compile,
+//!   on every worker: each function is compiled alone inside Wasmtime's own
+//!   compiler, as `trace` and the app compile it, so a verdict is about
+//!   Wasmtime's code; compilers are built once per module and settings, and
+//!   keep Cranelift's contexts between compiles, as Wasmtime's own do;
 //! - each function is compiled with the checker on inside a capture that parses
-//!   only the summary records ([`compile::compile_checked_within`]) but counts
+//!   only the summary records ([`compile::compile_checked_within`]), writing no
+//!   CLIF and disassembling nothing, but counts
 //!   every record regalloc2 logs against the budget, so the budget and the
 //!   checker come in one compile, close to the cost of an untraced one;
 //! - a function that hits the budget or the deadline is compiled again, traced
@@ -19,6 +19,11 @@
 //! - a watchdog gives up on a worker whose task outlives its deadline by far (a
 //!   loop that logs nothing cannot be stopped from inside): the task is reported
 //!   over budget and a fresh worker takes its place.
+//!
+//! - [`ScanOptions::unchecked`] compiles untraced, with neither checker nor
+//!   budget: only the watchdog stops a compile that does not end;
+//! - [`ScanOptions::gate`] makes the scan a release gate ([`gate`]): each
+//!   function rebuilt once and allocated by two releases.
 //!
 //! Inputs are read twice: once, all of them, to list their functions (the
 //! shard needs the whole list), then again batch by batch (about
@@ -557,7 +562,33 @@ impl ScanReport {
                 baseline: g.baseline,
                 candidate: g.candidate,
             };
-            self.gate = Some(GateSummary::of(pair, &self.files));
+            self.gate = Some(GateSummary::of(pair, &gated(&self.files)));
+        }
+    }
+}
+
+/// Every function of `files`, as a gate's summary counts them.
+fn gated(files: &[FileReport]) -> Vec<gate::Gated<'_>> {
+    files
+        .iter()
+        .flat_map(|f| {
+            f.functions.iter().map(move |func| gate::Gated {
+                file: &f.path,
+                index: func.index,
+                name: &func.name,
+                gate: func.gate.as_ref(),
+            })
+        })
+        .collect()
+}
+
+impl From<gate::Failure> for Status {
+    fn from(f: gate::Failure) -> Status {
+        match f {
+            gate::Failure::OverBudget => Status::OverBudget,
+            gate::Failure::Panicked => Status::Panicked,
+            gate::Failure::CheckerFailed => Status::CheckerFailed,
+            gate::Failure::CannotCompile => Status::CompileError,
         }
     }
 }
@@ -935,7 +966,9 @@ pub fn scan_streaming(
     summary.load_ms = load_ms;
     summary.translate_ms = translate_ms;
     summary.compile_ms = summary.elapsed_ms.saturating_sub(load_ms + translate_ms);
-    let gate = options.gate.map(|pair| GateSummary::of(pair, &files));
+    let gate = options
+        .gate
+        .map(|pair| GateSummary::of(pair, &gated(&files)));
     ScanReport {
         files,
         summary,
@@ -980,7 +1013,7 @@ fn rebuild_task(
     path: &Path,
     task: FunctionTask,
     options: &ScanOptions,
-) -> Result<(rebuild::RebuiltFunction, CaptureLimits), FunctionReport> {
+) -> Result<(rebuild::RebuiltFunction, CaptureLimits), Box<FunctionReport>> {
     let (index, name) = (task.index, task.name.clone());
     let settings = options.settings;
     let rebuilt = capture::quietly(|| {
@@ -1005,21 +1038,24 @@ fn rebuild_task(
     });
     match rebuilt {
         Ok(Ok(x)) => Ok(x),
-        Ok(Err(EngineError::Panicked { message, .. })) => {
-            Err(bare_report(index, name, Status::Panicked, message))
-        }
-        Ok(Err(e)) => Err(bare_report(
+        Ok(Err(EngineError::Panicked { message, .. })) => Err(Box::new(bare_report(
+            index,
+            name,
+            Status::Panicked,
+            message,
+        ))),
+        Ok(Err(e)) => Err(Box::new(bare_report(
             index,
             name,
             Status::CompileError,
             e.to_string(),
-        )),
-        Err(p) => Err(bare_report(
+        ))),
+        Err(p) => Err(Box::new(bare_report(
             index,
             name,
             Status::Panicked,
             capture::panic_message(&p),
-        )),
+        ))),
     }
 }
 
@@ -1033,7 +1069,7 @@ fn release_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> F
     let (index, name) = (task.index, task.name.clone());
     let (func, limits) = match rebuild_task(path, task, options) {
         Ok(x) => x,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let by = options.settings.allocator();
     let run = gate::allocate_side(&func, by, limits, options.timeout);
@@ -1046,7 +1082,8 @@ fn release_function(path: &Path, task: FunctionTask, options: &ScanOptions) -> F
         ),
         (outcome, ..) => format!("regalloc2 {r} {}", outcome.text()),
     };
-    let mut report = bare_report(index, name, side.outcome.status(), details);
+    let status = side.outcome.failure().map_or(Status::Ok, Status::from);
+    let mut report = bare_report(index, name, status, details);
     report.budget = limits.max_records;
     report.spill_slots = side.slots;
     if let Some((diagnosis, steps, records)) = run.traced {
@@ -1069,7 +1106,7 @@ fn gate_task(
     let (index, name) = (task.index, task.name.clone());
     let (func, limits) = match rebuild_task(path, task, options) {
         Ok(x) => x,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let g = gate::gate_function(
         &func,
@@ -1078,7 +1115,10 @@ fn gate_task(
         limits,
         options.timeout,
     );
-    let status = g.regression().map_or(Status::Ok, gate::SideOutcome::status);
+    let status = g
+        .regression()
+        .and_then(gate::SideOutcome::failure)
+        .map_or(Status::Ok, Status::from);
     let mut report = bare_report(index, name, status, gate::details(&g));
     report.budget = limits.max_records;
     report.spill_slots = g.candidate.slots;
