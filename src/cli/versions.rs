@@ -12,7 +12,7 @@ use crate::engine::session::{self, Settings};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  spillscope versions sample-modules/hang/loop.clif --func 0\n  spillscope versions module.wasm --func 12 --json"
+    after_help = "Examples:\n  spillscope versions sample-modules/hang/loop.clif --func 0\n  spillscope versions module.wasm --func 12 --json\n  spillscope versions module.wasm --func 12 --regalloc2 ../regalloc2   # and your checkout"
 )]
 pub struct VersionsArgs {
     /// Input: .wasm, .wat or .clif
@@ -36,6 +36,10 @@ pub struct VersionsArgs {
     /// Stop each release's allocation after this many seconds
     #[arg(long, default_value = "60")]
     pub timeout: super::Seconds,
+    /// Also allocate with your own regalloc2: the path of a source tree (a
+    /// git checkout or an unpacked crate), built once into a runner (cached)
+    #[arg(long = "regalloc2", value_name = "PATH")]
+    pub tree: Option<std::path::PathBuf>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -57,6 +61,13 @@ pub fn run(args: VersionsArgs) -> anyhow::Result<()> {
         algorithm: args.algorithm,
         ..Settings::default()
     };
+    // A tree that is not one is refused before any work.
+    let tree = match &args.tree {
+        Some(path) => Some(
+            crate::engine::compile::releases::tree::Tree::open(path).map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
     let input = Input::load(&args.file)?;
     let index = input.select(&args.func)?.index;
     let prepared = session::prepare(&input, index, settings)?;
@@ -67,7 +78,12 @@ pub fn run(args: VersionsArgs) -> anyhow::Result<()> {
     limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
     let target = prepared.flags.triple.clone();
     let label = prepared.label.clone();
-    let versions = session::versions(&input, &prepared, args.algorithm, limits)?;
+    let mut versions = session::versions(&input, &prepared, args.algorithm, limits)?;
+    if let Some(tree) = &tree {
+        // The tree gets the time limit afresh, as each release does.
+        limits.deadline = Some(std::time::Instant::now() + args.timeout.0);
+        versions.tree = Some(session::versions_tree(&input, &prepared, tree, limits)?);
+    }
     let report = VersionsReport {
         function: label,
         index,
@@ -134,6 +150,21 @@ fn print_text(r: &VersionsReport) -> anyhow::Result<()> {
                 Some(false) => "same",
                 None => "-",
             }
+        );
+    }
+    if let Some(t) = &v.tree {
+        outln!(
+            "{:<8} {:<11} {:>6} {:>6} {:>6} {:>7}  checker {}  traced {:.0} ms  (regalloc2 {} at {})",
+            "yours",
+            t.outcome.word(),
+            t.counts.steps,
+            t.counts.splits,
+            t.counts.evictions,
+            t.counts.spilled,
+            t.checker,
+            t.traced_ms,
+            t.version,
+            super::terminal_safe(&t.path)
         );
     }
     match v.first_difference {

@@ -542,6 +542,39 @@ fn a_regalloc2_source_tree_reproduces_the_loop() {
         "--json",
     ]);
     assert_eq!(t["steps"], inside["steps"]);
+    // `versions` gives the tree a row of its own beside the built-in ones,
+    // the same outcome as the built-in 0.11.3's.
+    let out = spillscope_cached(&[
+        "versions",
+        hang.to_str().unwrap(),
+        "--func",
+        "0",
+        "--target",
+        "x86_64",
+        "--regalloc2",
+        tree.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &v["tree"];
+    assert_eq!(row["version"], "0.11.3", "{row}");
+    assert_eq!(row["outcome"]["kind"], "loops", "{row}");
+    let built_in = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["release"] == "0.11.3")
+        .unwrap();
+    assert_eq!(
+        row["outcome"]["detected_at"],
+        built_in["outcome"]["detected_at"]
+    );
+    assert_eq!(row["steps"], built_in["steps"]);
 }
 
 /// What is not a usable tree is one line, before anything is built.

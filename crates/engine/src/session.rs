@@ -858,6 +858,18 @@ fn reproducer_from_bytes(
     })
 }
 
+/// The function Cranelift gave regalloc2, allocated by a runner built
+/// against a regalloc2 source tree: a row beside `versions`' table.
+pub fn versions_tree(
+    input: &Input,
+    prepared: &Prepared,
+    tree: &crate::compile::releases::tree::Tree,
+    limits: CaptureLimits,
+) -> EngineResult<crate::releases::versions::TreeRow> {
+    let func = rebuild_function(input, prepared)?;
+    Ok(crate::releases::versions::tree_row(tree, &func, limits))
+}
+
 /// The prepared function allocated by a user's own regalloc2 source tree,
 /// through a runner built against it (see [`crate::compile::releases::tree`]).
 pub fn trace_tree(

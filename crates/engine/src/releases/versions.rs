@@ -106,6 +106,72 @@ pub struct Versions {
     /// Releases still to run (a table shown while it fills).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<Release>,
+    /// A user's own regalloc2 source tree's allocation, beside the
+    /// built-in releases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree: Option<TreeRow>,
+}
+
+/// The allocation by a runner built against a regalloc2 source tree.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TreeRow {
+    pub path: String,
+    /// The version its `Cargo.toml` says.
+    pub version: String,
+    pub outcome: Outcome,
+    #[serde(flatten)]
+    pub counts: StepCounts,
+    /// Its own checker's verdict: `ok`, `not run`, or the error.
+    pub checker: String,
+    /// The traced allocation, the runner's start included, in milliseconds.
+    pub traced_ms: f64,
+}
+
+/// `func` allocated by a runner built against `tree` (built once, cached),
+/// traced live with the loop detector under `limits`.
+pub fn tree_row(
+    tree: &crate::compile::releases::tree::Tree,
+    func: &RebuiltFunction,
+    limits: CaptureLimits,
+) -> TreeRow {
+    use crate::compile::releases::tree::{self, TreeEnd};
+    let started = Instant::now();
+    let mut row = TreeRow {
+        path: tree.path.display().to_string(),
+        version: tree.version.clone(),
+        outcome: Outcome::Ok,
+        counts: StepCounts::default(),
+        checker: "not run".into(),
+        traced_ms: 0.0,
+    };
+    let run = tree::build_runner(tree)
+        .and_then(|runner| tree::allocate(tree, &runner, func, limits, LoopDetector::default()));
+    row.traced_ms = millis(started.elapsed());
+    let (trace, end) = match run {
+        Ok(x) => x,
+        Err(message) => {
+            row.outcome = Outcome::Error { message };
+            return row;
+        }
+    };
+    row.counts = trace.counts();
+    row.outcome = match end {
+        TreeEnd::Allocated { checker } => {
+            row.checker = checker;
+            Outcome::Ok
+        }
+        TreeEnd::Stopped(CaptureStop::LoopDetected { steps }) => {
+            let d = diagnose::diagnose(&trace);
+            Outcome::Loops {
+                diagnosis: d.description,
+                from_step: d.from_step,
+                detected_at: steps,
+            }
+        }
+        TreeEnd::Stopped(s) => Outcome::Stopped { why: s.to_string() },
+        TreeEnd::Failed(message) => Outcome::Error { message },
+    };
+    row
 }
 
 /// `func` in `env` allocated by each of `releases` with `algorithm`, each
@@ -161,6 +227,7 @@ pub fn versions_each(
             rows: rows.clone(),
             first_difference,
             pending: releases[k + 1..].to_vec(),
+            tree: None,
         };
         if !each(&so_far) {
             return so_far;
@@ -171,6 +238,7 @@ pub fn versions_each(
         rows,
         first_difference,
         pending: Vec::new(),
+        tree: None,
     }
 }
 
