@@ -968,9 +968,10 @@ impl App {
                 }
             }
             Command::OpenCorpusFunction(file, func) => {
-                let Some(c) = &self.corpus else {
+                let Some(c) = &mut self.corpus else {
                     return false;
                 };
+                c.fold = true;
                 let path = c.module_path(&file);
                 let a = format!("regalloc2={}", c.gate.baseline);
                 let b = format!("regalloc2={}", c.gate.candidate);

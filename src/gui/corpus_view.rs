@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use egui::{Color32, RichText};
-use egui_plot::{Line, Plot, PlotPoints, Points};
+use egui_plot::{HoverPosition, Line, Plot, PlotPoints, Points};
 
 use crate::engine::input::file::{self, FileKind};
 use crate::engine::triage::gate::{GateSummary, Metric};
@@ -59,6 +59,9 @@ pub struct CorpusState {
     pub rows: Vec<Row>,
     pub sort: (Column, bool),
     pub open: bool,
+    /// Fold the window to its title bar on the next frame (a function was
+    /// opened: Compare runs is under it).
+    pub fold: bool,
     /// What the report says of the run (functions, time, jobs).
     pub about: String,
 }
@@ -90,7 +93,8 @@ impl CorpusState {
                     Some(g) => (
                         g.baseline.outcome.word().to_string(),
                         g.candidate.outcome.word().to_string(),
-                        METRICS.map(|m| g.delta(m)),
+                        // Times to the microsecond (differences of floats).
+                        METRICS.map(|m| g.delta(m).map(|d| (d * 1e3).round() / 1e3)),
                         Metric::Spills
                             .of(&g.baseline)
                             .zip(Metric::Spills.of(&g.candidate)),
@@ -118,6 +122,7 @@ impl CorpusState {
             rows,
             sort: (Column::Status, false),
             open: true,
+            fold: false,
             about: format!(
                 "{} functions in {} modules, {} module errors; {:.1} s on {} jobs",
                 s.functions,
@@ -144,7 +149,12 @@ impl CorpusState {
         let (column, descending) = self.sort;
         // Failures first, then the worst delta: what a release manager reads first.
         let key = |r: &Row| -> (u8, f64, String, u32) {
-            let failing = u8::from(r.status == Status::Ok);
+            // New failures, then functions both releases fail, then the rest.
+            let failing = match (r.status == Status::Ok, r.candidate == "ok") {
+                (false, _) => 0,
+                (true, false) => 1,
+                (true, true) => 2,
+            };
             match column {
                 Column::Status => (
                     failing,
@@ -193,9 +203,24 @@ impl CorpusState {
 /// The window, while open.
 pub fn corpus_window(ctx: &egui::Context, state: &mut CorpusState, commands: &mut Vec<Command>) {
     let mut open = state.open;
+    let screen = ctx.content_rect();
+    let id = egui::Id::unique("corpus_window");
+    if std::mem::take(&mut state.fold) {
+        let mut folding = egui::collapsing_header::CollapsingState::load_with_default_open(
+            ctx,
+            id.with("collapsing"),
+            true,
+        );
+        folding.set_open(false);
+        folding.store(ctx);
+    }
     egui::Window::new("Corpus")
+        .id(id)
         .open(&mut open)
-        .default_size([980.0, 620.0])
+        .default_size([
+            (screen.width() * 0.8).clamp(640.0, 1400.0),
+            (screen.height() * 0.8).clamp(400.0, 1000.0),
+        ])
         .resizable(true)
         .show(ctx, |ui| corpus_ui(ui, state, commands));
     if !open {
@@ -255,42 +280,74 @@ fn corpus_ui(ui: &mut egui::Ui, state: &mut CorpusState, commands: &mut Vec<Comm
 /// Baseline (x) against candidate (y) spills per function, with the
 /// diagonal; a click opens the nearest function.
 fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command>) {
-    let points: Vec<[f64; 2]> = state
-        .rows
-        .iter()
-        .filter_map(|r| r.spills.map(|(b, c)| [b, c]))
-        .collect();
-    let max = points.iter().map(|p| p[0].max(p[1])).fold(1.0f64, f64::max);
-    let (worse, rest): (Vec<[f64; 2]>, Vec<[f64; 2]>) = points.iter().partition(|p| p[1] > p[0]);
-    let (better, same): (Vec<[f64; 2]>, Vec<[f64; 2]>) = rest.iter().partition(|p| p[1] < p[0]);
+    // A square-root scale: most functions spill a little, a few a lot. Each
+    // series keeps its rows, for the hover's function name.
+    const SERIES: [(&str, Color32); 3] = [
+        ("same spills", Color32::from_rgb(121, 192, 255)),
+        ("fewer under the candidate", Color32::from_rgb(126, 231, 135)),
+        ("more under the candidate", Color32::from_rgb(255, 123, 114)),
+    ];
+    let mut series: [Vec<(usize, [f64; 2])>; 3] = Default::default();
+    let mut max = 1.0f64;
+    for (i, r) in state.rows.iter().enumerate() {
+        let Some((b, c)) = r.spills else { continue };
+        let k = match c.partial_cmp(&b) {
+            Some(std::cmp::Ordering::Less) => 1,
+            Some(std::cmp::Ordering::Greater) => 2,
+            _ => 0,
+        };
+        let p = [b.sqrt(), c.sqrt()];
+        max = max.max(p[0]).max(p[1]);
+        series[k].push((i, p));
+    }
+    let rows = &state.rows;
+    let named = &series;
     let response = Plot::new("corpus_scatter")
-        .height(200.0)
-        .data_aspect(1.0)
+        .height(220.0)
+        .include_x(0.0)
+        .include_y(0.0)
+        .x_axis_formatter(|mark, _| format!("{}", mark.value.powi(2).round()))
+        .y_axis_formatter(|mark, _| format!("{}", mark.value.powi(2).round()))
+        .label_formatter(move |hover| {
+            Some(match hover {
+                HoverPosition::NearDataPoint {
+                    plot_name,
+                    position,
+                    index,
+                } => {
+                    let (b, c) = (position.x.powi(2).round(), position.y.powi(2).round());
+                    let k = SERIES.iter().position(|(n, _)| n == plot_name);
+                    match k.and_then(|k| named[k].get(*index)) {
+                        Some(&(i, _)) => format!(
+                            "{} function {} {}\nspills {b} → {c}",
+                            rows[i].module, rows[i].index, rows[i].name
+                        ),
+                        None => format!("{plot_name}\nbaseline {b}, candidate {c}"),
+                    }
+                }
+                HoverPosition::Elsewhere { position } => format!(
+                    "baseline {}, candidate {}",
+                    position.x.powi(2).round(),
+                    position.y.powi(2).round()
+                ),
+            })
+        })
         .x_axis_label(format!("baseline {} spills", state.gate.baseline))
         .y_axis_label(format!("candidate {} spills", state.gate.candidate))
         .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
         .allow_scroll(false)
         .show(ui, |plot| {
             plot.line(
-                Line::new("same", PlotPoints::from(vec![[0.0, 0.0], [max, max]]))
-                    .color(Color32::GRAY)
-                    .style(egui_plot::LineStyle::dashed_dense()),
+                Line::new(
+                    "candidate = baseline",
+                    PlotPoints::from(vec![[0.0, 0.0], [max, max]]),
+                )
+                .color(Color32::GRAY)
+                .style(egui_plot::LineStyle::dashed_dense()),
             );
-            let series = [
-                ("same spills", same, Color32::from_rgb(121, 192, 255)),
-                (
-                    "fewer under the candidate",
-                    better,
-                    Color32::from_rgb(126, 231, 135),
-                ),
-                (
-                    "more under the candidate",
-                    worse,
-                    Color32::from_rgb(255, 123, 114),
-                ),
-            ];
-            for (name, pts, colour) in series {
+            for ((name, colour), pts) in SERIES.into_iter().zip(&series) {
                 if !pts.is_empty() {
+                    let pts: Vec<[f64; 2]> = pts.iter().map(|(_, p)| *p).collect();
                     plot.points(Points::new(name, pts).radius(3.0).color(colour));
                 }
             }
@@ -298,17 +355,18 @@ fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command
         });
     if response.response.clicked()
         && let Some(at) = response.inner
-        && let Some(row) = nearest(&state.rows, at.x, at.y, max / 20.0)
+        && let Some(row) = nearest(&state.rows, at.x, at.y, max / 30.0)
     {
         commands.push(Command::OpenCorpusFunction(row.file.clone(), row.index));
     }
 }
 
-/// The row whose spills point is nearest `(x, y)`, within `reach`.
+/// The row whose spills point is nearest `(x, y)` (square-root scale),
+/// within `reach`.
 fn nearest(rows: &[Row], x: f64, y: f64, reach: f64) -> Option<&Row> {
     rows.iter()
         .filter_map(|r| {
-            let (b, c) = r.spills?;
+            let (b, c) = r.spills.map(|(b, c)| (b.sqrt(), c.sqrt()))?;
             let d = ((b - x).powi(2) + (c - y).powi(2)).sqrt();
             (d <= reach).then_some((d, r))
         })
@@ -386,10 +444,17 @@ fn table_ui(ui: &mut egui::Ui, state: &mut CorpusState, commands: &mut Vec<Comma
                     cell(ui, 4, if failing { cand.color(error) } else { cand })
                         .on_hover_text(&r.details);
                     for (k, d) in r.deltas.iter().enumerate() {
+                        let shown = |d: f64| {
+                            if METRICS[k] == Metric::AllocationMs {
+                                format!("{d:+.3}")
+                            } else {
+                                format!("{d:+}")
+                            }
+                        };
                         let text = match d {
                             None => RichText::new("–").weak(),
-                            Some(d) if *d > 0.0 => RichText::new(format!("{d:+}")).color(error),
-                            Some(d) if *d < 0.0 => RichText::new(format!("{d:+}"))
+                            Some(d) if *d > 0.0 => RichText::new(shown(*d)).color(error),
+                            Some(d) if *d < 0.0 => RichText::new(shown(*d))
                                 .color(Color32::from_rgb(126, 231, 135)),
                             Some(_) => RichText::new("0").weak(),
                         };

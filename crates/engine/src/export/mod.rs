@@ -76,9 +76,31 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> EngineResult<()> {
         .tempfile_in(parent_of(&target))
         .map_err(error)?;
     file.write_all(bytes).map_err(error)?;
+    // A temporary file is private (0600); the file it becomes keeps the
+    // permissions of the one it replaces, or gets a new file's usual ones.
+    let permissions = match std::fs::metadata(&target) {
+        Ok(meta) => meta.permissions(),
+        Err(_) => new_file_permissions(file.as_file()).map_err(error)?,
+    };
+    file.as_file().set_permissions(permissions).map_err(error)?;
     file.as_file().sync_all().map_err(error)?;
     file.persist(&target).map_err(|e| error(e.error))?;
     Ok(())
+}
+
+/// Read and write for the owner, read for the rest (0644), as a file made
+/// under the usual umask; on other systems, the file's own.
+fn new_file_permissions(file: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = file;
+        Ok(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        file.metadata().map(|m| m.permissions())
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +130,17 @@ mod tests {
             write_whole(&link, b"third").unwrap();
             assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
             assert_eq!(std::fs::read(&path).unwrap(), b"third");
+        }
+        // A new file is readable by others, as a file made under the usual
+        // umask; a replaced one keeps its permissions.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| p.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o644);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            write_whole(&path, b"fourth").unwrap();
+            assert_eq!(mode(&path), 0o600);
         }
         // A device is written in place, never replaced.
         write_whole(Path::new("/dev/null"), b"gone").unwrap();

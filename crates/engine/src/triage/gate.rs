@@ -588,7 +588,7 @@ impl GateSummary {
                         name: f.name.to_string(),
                         baseline: b,
                         candidate: c,
-                        delta: d,
+                        delta: round3(d),
                     });
                 }
             }
