@@ -284,7 +284,10 @@ fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command
     // series keeps its rows, for the hover's function name.
     const SERIES: [(&str, Color32); 3] = [
         ("same spills", Color32::from_rgb(121, 192, 255)),
-        ("fewer under the candidate", Color32::from_rgb(126, 231, 135)),
+        (
+            "fewer under the candidate",
+            Color32::from_rgb(126, 231, 135),
+        ),
         ("more under the candidate", Color32::from_rgb(255, 123, 114)),
     ];
     let mut series: [Vec<(usize, [f64; 2])>; 3] = Default::default();
@@ -454,8 +457,9 @@ fn table_ui(ui: &mut egui::Ui, state: &mut CorpusState, commands: &mut Vec<Comma
                         let text = match d {
                             None => RichText::new("–").weak(),
                             Some(d) if *d > 0.0 => RichText::new(shown(*d)).color(error),
-                            Some(d) if *d < 0.0 => RichText::new(shown(*d))
-                                .color(Color32::from_rgb(126, 231, 135)),
+                            Some(d) if *d < 0.0 => {
+                                RichText::new(shown(*d)).color(Color32::from_rgb(126, 231, 135))
+                            }
                             Some(_) => RichText::new("0").weak(),
                         };
                         cell(ui, 5 + k, text);
