@@ -8,9 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::releases::Release;
-use crate::engine::session::Settings;
 use crate::engine::triage::gate::{GatePair, GateSummary, SideOutcome};
 use crate::engine::triage::merge;
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport};
@@ -69,21 +67,8 @@ pub struct GateArgs {
     /// Wall-clock limit of one release's allocation of one function, in seconds
     #[arg(long, default_value = "30")]
     pub timeout: super::Seconds,
-    /// Worker threads (default: the available parallelism)
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Gate only this shard of the work: I/N, I from 1 to N; or auto (auto/N)
-    #[arg(long, value_name = "I/N|auto")]
-    pub shard: Option<String>,
-    /// Target: host, x86_64, aarch64, riscv64, s390x
-    #[arg(long, default_value = "host")]
-    pub target: Target,
-    /// Cranelift opt level: none, speed, speed_and_size
-    #[arg(long, default_value = "speed")]
-    pub opt: OptLevel,
-    /// Register allocator: backtracking or single_pass
-    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
-    pub algorithm: Algorithm,
+    #[command(flatten)]
+    pub corpus: super::scan::CorpusArgs,
     /// List every function (text output), not only the new failures
     #[arg(long, visible_alias = "verbose")]
     pub all: bool,
@@ -96,26 +81,14 @@ pub struct GateArgs {
 }
 
 fn options(args: &GateArgs, candidate: Release) -> anyhow::Result<ScanOptions> {
-    if args.jobs == Some(0) {
-        anyhow::bail!("--jobs must be at least 1");
-    }
-    let defaults = ScanOptions::default();
     Ok(ScanOptions {
-        settings: Settings {
-            target: args.target,
-            opt: args.opt,
-            algorithm: args.algorithm,
-            release: candidate,
-        },
         budget: args.budget,
         timeout: args.timeout.0,
-        jobs: args.jobs.unwrap_or(defaults.jobs),
-        shard: super::scan::shard_arg(args.shard.as_deref())?,
         gate: Some(GatePair {
             baseline: args.baseline,
             candidate,
         }),
-        ..defaults
+        ..args.corpus.options(candidate)?
     })
 }
 
@@ -124,19 +97,12 @@ pub fn print_summary(out: &mut impl std::io::Write, g: &GateSummary) -> std::io:
     writeln!(
         out,
         "gate: regalloc2 {} (candidate) against {} (baseline), {} functions: {} new failures \
-         ({} loops, {} timeouts, {} panics, {} checker failures, {} it cannot take); \
-         {} fixed, {} fail in both, {} not lowered",
+         ({}), {} not lowered",
         g.candidate,
         g.baseline,
         g.functions,
         g.new_failures(),
-        g.new_loops,
-        g.new_timeouts,
-        g.new_panics,
-        g.new_checker_failures,
-        g.new_cannot_take,
-        g.fixed,
-        g.both_fail,
+        g.failures_text(),
         g.not_lowered
     )?;
     writeln!(

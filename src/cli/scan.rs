@@ -106,22 +106,8 @@ pub struct ScanArgs {
     /// With --test: the exit code that means over budget (a timeout always does)
     #[arg(long, requires = "test", allow_hyphen_values = true, value_parser = super::parse_exit_code)]
     pub expect_exit: Option<i32>,
-    /// Worker threads (default: the available parallelism)
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Scan only this shard of the work: I/N, I from 1 to N; or auto (auto/N),
-    /// the index a Kubernetes Indexed Job, a Slurm array or a CI matrix gives
-    #[arg(long, value_name = "I/N|auto")]
-    pub shard: Option<String>,
-    /// Target: host, x86_64, aarch64, riscv64, s390x
-    #[arg(long, default_value = "host")]
-    pub target: Target,
-    /// Cranelift opt level: none, speed, speed_and_size
-    #[arg(long, default_value = "speed")]
-    pub opt: OptLevel,
-    /// Register allocator: backtracking or single_pass
-    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
-    pub algorithm: Algorithm,
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
     /// regalloc2 release that allocates every function: 0.9.3 … 0.15.2
     /// (Cranelift's, the default), oldest or newest; another than Cranelift's
     /// allocates the function Cranelift gave regalloc2 again, in-process
@@ -149,6 +135,51 @@ pub struct ScanArgs {
     pub jsonl: bool,
 }
 
+/// What `scan` and `gate` share: threads, shard, and how functions compile.
+#[derive(Args, Debug)]
+pub struct CorpusArgs {
+    /// Worker threads (default: the available parallelism)
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Only this shard of the work: I/N, I from 1 to N; or auto (auto/N),
+    /// the index a Kubernetes Indexed Job, a Slurm array or a CI matrix gives
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+    /// Target: host, x86_64, aarch64, riscv64, s390x
+    #[arg(long, default_value = "host")]
+    pub target: Target,
+    /// Cranelift opt level: none, speed, speed_and_size
+    #[arg(long, default_value = "speed")]
+    pub opt: OptLevel,
+    /// Register allocator: backtracking or single_pass
+    #[arg(long, default_value = "backtracking", value_parser = super::parse_algorithm)]
+    pub algorithm: Algorithm,
+}
+
+impl CorpusArgs {
+    /// Options with these threads, shard and settings; `release` allocates.
+    pub fn options(
+        &self,
+        release: crate::engine::releases::Release,
+    ) -> anyhow::Result<ScanOptions> {
+        if self.jobs == Some(0) {
+            anyhow::bail!("--jobs must be at least 1");
+        }
+        let defaults = ScanOptions::default();
+        Ok(ScanOptions {
+            settings: Settings {
+                target: self.target,
+                opt: self.opt,
+                algorithm: self.algorithm,
+                release,
+            },
+            jobs: self.jobs.unwrap_or(defaults.jobs),
+            shard: shard_arg(self.shard.as_deref())?,
+            ..defaults
+        })
+    }
+}
+
 /// `--shard I/N`, `auto` or `auto/N` (the scheduler's index, said on stderr).
 pub fn shard_arg(spec: Option<&str>) -> anyhow::Result<Shard> {
     match spec {
@@ -164,11 +195,7 @@ pub fn shard_arg(spec: Option<&str>) -> anyhow::Result<Shard> {
 }
 
 fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
-    let shard = shard_arg(args.shard.as_deref())?;
-    if args.jobs == Some(0) {
-        anyhow::bail!("--jobs must be at least 1");
-    }
-
+    let base = args.corpus.options(args.regalloc2)?;
     let test = match &args.test {
         Some(command) => {
             // The same check of the template as `reduce --test`.
@@ -181,22 +208,13 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
         }
         None => None,
     };
-    let defaults = ScanOptions::default();
     Ok(ScanOptions {
-        settings: Settings {
-            target: args.target,
-            opt: args.opt,
-            algorithm: args.algorithm,
-            release: args.regalloc2,
-        },
         budget: args.budget,
         timeout: args.timeout.0,
-        jobs: args.jobs.unwrap_or(defaults.jobs),
-        shard,
         test,
         traced: args.traced,
-        gate: None,
         unchecked: args.unchecked,
+        ..base
     })
 }
 

@@ -250,15 +250,8 @@ fn corpus_ui(ui: &mut egui::Ui, state: &mut CorpusState, commands: &mut Vec<Comm
         ui.label(RichText::new(verdict).strong().color(colour));
     });
     ui.label(format!(
-        "{} loops, {} timeouts, {} panics, {} checker failures, {} it cannot take; {} fixed, \
-         {} fail in both; {} allocated by both, {} the very same allocation. {}.",
-        g.new_loops,
-        g.new_timeouts,
-        g.new_panics,
-        g.new_checker_failures,
-        g.new_cannot_take,
-        g.fixed,
-        g.both_fail,
+        "{}; {} allocated by both, {} the very same allocation. {}.",
+        g.failures_text(),
         g.compared,
         g.same_allocation,
         state.about

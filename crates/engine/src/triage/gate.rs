@@ -509,6 +509,21 @@ pub struct GateSummary {
 }
 
 impl GateSummary {
+    /// The new failures by kind, then the shared ones, in words.
+    pub fn failures_text(&self) -> String {
+        format!(
+            "{} loops, {} timeouts, {} panics, {} checker failures, {} it cannot take; \
+             {} fixed, {} fail in both",
+            self.new_loops,
+            self.new_timeouts,
+            self.new_panics,
+            self.new_checker_failures,
+            self.new_cannot_take,
+            self.fixed,
+            self.both_fail
+        )
+    }
+
     /// The candidate's new failures in all.
     pub fn new_failures(&self) -> usize {
         self.new_loops
