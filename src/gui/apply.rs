@@ -160,6 +160,7 @@ impl App {
             Command::Sweep(..)
             | Command::SweepDone(..)
             | Command::RunVersions
+            | Command::StepTree(..)
             | Command::VersionsDone(..)
             | Command::CompareRuns(..)
             | Command::RunsDone(..)
@@ -414,6 +415,25 @@ impl App {
                     self.settings,
                     class,
                     self.deliver(move |r| Command::SweepDone(key, r)),
+                );
+                true
+            }
+            Command::StepTree(tree) => {
+                let (Some(input), Some(func_index)) = (self.input.clone(), self.selected) else {
+                    return false;
+                };
+                self.playing = false;
+                self.view.layout.central = CentralTab::Allocator;
+                let stage = format!("allocating with the regalloc2 at {}", tree.display());
+                self.submit(
+                    Job::Tree {
+                        input,
+                        func_index,
+                        settings: self.settings,
+                        budget: self.budget,
+                        tree,
+                    },
+                    stage,
                 );
                 true
             }

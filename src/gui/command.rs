@@ -91,6 +91,8 @@ pub enum Command {
         (u32, crate::engine::session::Settings, regalloc2::RegClass),
         Result<Vec<SweepPoint>, String>,
     ),
+    /// Step the function as a regalloc2 source tree allocates it.
+    StepTree(PathBuf),
     /// Allocate the function with every built-in regalloc2 release.
     RunVersions,
     /// Their answer, for the function and settings asked for.

@@ -215,7 +215,14 @@ impl App {
         }
         ui.separator();
         if self.view.layout.central == CentralTab::Releases {
-            releases_view::releases_ui(ui, &self.versions, self.selected, self.settings, commands);
+            releases_view::releases_ui(
+                ui,
+                &self.versions,
+                self.selected,
+                self.settings,
+                &mut self.view.tree_path,
+                commands,
+            );
             return;
         }
         if self.view.layout.central == CentralTab::Compare {

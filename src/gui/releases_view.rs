@@ -19,12 +19,14 @@ pub fn releases_ui(
     state: &VersionsState,
     selected: Option<u32>,
     settings: Settings,
+    tree_path: &mut String,
     commands: &mut Vec<Command>,
 ) {
     let Some(func) = selected else {
         ui.label("Choose a function on the left: every regalloc2 release allocates it here.");
         return;
     };
+    tree_ui(ui, tree_path, commands);
     let key = VersionsState::key_for(func, settings);
     if state.key != Some(key) {
         commands.push(Command::RunVersions);
@@ -48,6 +50,34 @@ pub fn releases_ui(
             });
         }
     }
+}
+
+/// Your own regalloc2: a source tree's path, and a button that steps the
+/// function as a runner built against it allocates it.
+fn tree_ui(ui: &mut egui::Ui, path: &mut String, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label("Your own regalloc2:");
+        let field = ui.add(
+            egui::TextEdit::singleline(path)
+                .hint_text("a regalloc2 source tree (a checkout or an unpacked crate)")
+                .desired_width(360.0),
+        );
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let trimmed = path.trim();
+        if (ui
+            .add_enabled(!trimmed.is_empty(), egui::Button::new("Step it"))
+            .on_hover_text(
+                "Builds a small runner against the tree once (cargo, cached by its content), \
+                 then steps its allocation of this function, read live with the loop detector",
+            )
+            .clicked()
+            || entered)
+            && !trimmed.is_empty()
+        {
+            commands.push(Command::StepTree(trimmed.into()));
+        }
+    });
+    ui.add_space(4.0);
 }
 
 fn outcome_color(ui: &egui::Ui, outcome: &Outcome) -> Color32 {

@@ -158,6 +158,8 @@ pub struct ViewState {
     /// The step panel tells each step plainly, with a glossary.
     pub teaching: bool,
     /// The two run specs of the Compare runs tab.
+    /// The Releases tab's path of a user's own regalloc2 source tree.
+    pub tree_path: String,
     pub runs_a: String,
     pub runs_b: String,
     /// The selection the function list last scrolled to.
@@ -182,6 +184,7 @@ impl Default for ViewState {
             functions_by_size: false,
             registers_edit: RegisterCounts::default(),
             teaching: false,
+            tree_path: String::new(),
             runs_a: String::new(),
             runs_b: "registers=int:6".into(),
             functions_scrolled_to: None,

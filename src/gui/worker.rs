@@ -67,6 +67,15 @@ pub enum Job {
         budget: Budget,
         registers: RegisterCounts,
     },
+    /// Allocate the function with a runner built against a regalloc2 source
+    /// tree (built once, cached), traced live.
+    Tree {
+        input: Arc<Input>,
+        func_index: u32,
+        settings: Settings,
+        budget: Budget,
+        tree: PathBuf,
+    },
     /// Compile one function under each memory profile (the layout view's
     /// code-effect table), keeping every trace for the allocator view.
     Compare {
@@ -371,6 +380,13 @@ fn run_job(ctx: &Ctx, job: Job) {
             profiles,
             settings,
         } => return compare(ctx, &input, &module, func_index, &profiles, settings),
+        Job::Tree {
+            input,
+            func_index,
+            settings,
+            budget,
+            tree,
+        } => return step_tree(ctx, &input, func_index, settings, budget, &tree),
     };
     if ctx.superseded() {
         return;
@@ -796,6 +812,65 @@ fn open_reproducer(ctx: &Ctx, source: Source, settings: Settings, budget: Budget
     ctx.send(Reply::LogOpened {
         generation: ctx.generation,
         source,
+        compiled: Box::new(compiled),
+    });
+}
+
+/// The function allocated by a user's own regalloc2 (see [`Job::Tree`]).
+fn step_tree(
+    ctx: &Ctx,
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    budget: Budget,
+    path: &std::path::Path,
+) {
+    use crate::engine::compile::releases::tree::Tree;
+    let tree = match Tree::open(path) {
+        Ok(t) => t,
+        Err(e) => return ctx.fail(false, e),
+    };
+    ctx.progress(format!(
+        "building a runner against regalloc2 {} at {} (once; cached), then allocating",
+        tree.version,
+        tree.path.display()
+    ));
+    // Built (or found in the cache) before the time limit starts.
+    if let Err(e) = crate::engine::compile::releases::tree::build_runner(&tree) {
+        return ctx.fail(false, e);
+    }
+    ctx.progress(format!(
+        "allocating with regalloc2 {} at {}",
+        tree.version,
+        tree.path.display()
+    ));
+    // Cranelift's own lowering, with the backtracking allocator the runner runs.
+    let settings = Settings {
+        release: Default::default(),
+        algorithm: crate::engine::input::isa::Algorithm::Backtracking,
+        ..settings
+    };
+    let traced = session::prepare(input, func_index, settings).and_then(|prepared| {
+        let limits = budget.limits(prepared.default_limits());
+        session::trace_tree(input, prepared, &tree, limits)
+    });
+    let trace = match traced {
+        Ok(t) => t,
+        Err(e) => return ctx.fail(false, e.to_string()),
+    };
+    if ctx.superseded() {
+        return;
+    }
+    ctx.progress("building the chart");
+    let label = format!(
+        "{} (regalloc2 {} at {})",
+        trace.label(),
+        tree.version,
+        tree.path.display()
+    );
+    let compiled = Compiled::from_trace(func_index, label, settings, trace);
+    ctx.send(Reply::Compiled {
+        generation: ctx.generation,
         compiled: Box::new(compiled),
     });
 }

@@ -295,3 +295,37 @@ fn the_corpus_window_opens_a_gate_function_in_compare_runs() {
     assert!(pair.is_ok(), "{:?}", pair.as_ref().err());
     h.get_by_label_contains("a: backtracking");
 }
+
+/// Your own regalloc2 in the app: the Releases tab's path field steps the
+/// function as a runner built against the unpacked 0.11.3 crate allocates
+/// it, and the loop detector stops it. Skipped where the crate's source is
+/// not unpacked (CI requires it: `SPILLSCOPE_REQUIRE_RA_TREE=1`).
+#[test]
+fn a_regalloc2_source_tree_steps_in_the_app() {
+    let Some(tree) = common::registry_source("regalloc2-0.11.3") else {
+        assert!(
+            std::env::var_os("SPILLSCOPE_REQUIRE_RA_TREE").is_none(),
+            "SPILLSCOPE_REQUIRE_RA_TREE is set, but regalloc2 0.11.3's source is not unpacked"
+        );
+        eprintln!("skipped: regalloc2 0.11.3's source is not in cargo's registry");
+        return;
+    };
+    let path = common::samples_dir().join("hang/loop.clif");
+    let mut h = harness(App::new(None, Some(path), Some("0".into())));
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    assert!(!h.state().trace_stopped());
+    h.get_by_label("Releases").click();
+    h.run_steps(2);
+    h.state_mut().view.tree_path = tree.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Step it").click();
+    // The first run builds the runner (cached after): minutes on a cold cache.
+    common::gui::run_until_within(
+        &mut h,
+        "the tree's allocation",
+        std::time::Duration::from_secs(600),
+        |a| ready(a) && a.trace_stopped(),
+    );
+    h.get_by_label_contains("Loop detected");
+    h.get_by_label_contains("regalloc2 0.11.3 at");
+}

@@ -457,23 +457,14 @@ fn scan_with_a_release_finds_the_loop_and_its_fix_does_not() {
     );
 }
 
-/// The unpacked source of a registry crate, where cargo keeps it.
-fn registry_source(name: &str) -> Option<std::path::PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))?;
-    std::fs::read_dir(home.join("registry/src"))
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|d| d.path().join(name))
-        .find(|p| p.join("Cargo.toml").is_file())
-}
-
-/// Runs spillscope with runners cached beside the test binaries.
+/// Runs spillscope with runners cached where `SPILLSCOPE_CACHE_DIR` says
+/// (CI shares one cache with the app's test), else beside the test binaries.
 fn spillscope_cached(args: &[&str]) -> std::process::Output {
+    let cache = std::env::var_os("SPILLSCOPE_CACHE_DIR")
+        .unwrap_or_else(|| env!("CARGO_TARGET_TMPDIR").into());
     std::process::Command::new(env!("CARGO_BIN_EXE_spillscope"))
         .args(args)
-        .env("SPILLSCOPE_CACHE_DIR", env!("CARGO_TARGET_TMPDIR"))
+        .env("SPILLSCOPE_CACHE_DIR", cache)
         .output()
         .unwrap()
 }
@@ -484,7 +475,7 @@ fn spillscope_cached(args: &[&str]) -> std::process::Output {
 /// `SPILLSCOPE_REQUIRE_RA_TREE=1`).
 #[test]
 fn a_regalloc2_source_tree_reproduces_the_loop() {
-    let Some(tree) = registry_source("regalloc2-0.11.3") else {
+    let Some(tree) = common::registry_source("regalloc2-0.11.3") else {
         assert!(
             std::env::var_os("SPILLSCOPE_REQUIRE_RA_TREE").is_none(),
             "SPILLSCOPE_REQUIRE_RA_TREE is set, but regalloc2 0.11.3's source is not unpacked"

@@ -19,12 +19,19 @@ pub fn ready(app: &App) -> bool {
 
 /// Runs frames until `done` holds, sleeping between them; fails after 120 s.
 pub fn run_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
+    run_until_within(harness, what, Duration::from_secs(120), done)
+}
+
+/// [`run_until`], failing after `limit`.
+pub fn run_until_within(
+    harness: &mut Harness<'_, App>,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&App) -> bool,
+) {
     let started = Instant::now();
     while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}"
-        );
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -177,3 +177,15 @@ pub fn ra0113_or_skip() -> Option<PathBuf> {
     );
     None
 }
+
+/// The unpacked source of a registry crate, where cargo keeps it.
+pub fn registry_source(name: &str) -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|d| d.path().join(name))
+        .find(|p| p.join("Cargo.toml").is_file())
+}
