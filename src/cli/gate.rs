@@ -3,14 +3,12 @@
 //! candidate's new loops, timeouts, panics, checker failures and functions
 //! it cannot take fail the gate (exit 2); the quality deltas are reported.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::engine::releases::Release;
 use crate::engine::triage::gate::{GatePair, GateSummary, SideOutcome};
-use crate::engine::triage::merge;
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport};
 
 #[derive(Args, Debug)]
@@ -188,12 +186,7 @@ fn print_text(
 
 pub fn run(args: GateArgs) -> anyhow::Result<()> {
     let report = if args.merge {
-        let reports = args
-            .paths
-            .iter()
-            .map(|p| merge::read_report(p).map(|r| (p.clone(), r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let merged = merge::merge(reports)?;
+        let merged = super::scan::merged(&args.paths)?;
         if merged.gate.is_none() {
             anyhow::bail!("these are `scan` reports, not a gate's: merge them with `scan --merge`");
         }
@@ -215,18 +208,5 @@ pub fn run(args: GateArgs) -> anyhow::Result<()> {
             crate::engine::export::gate::html(&report).as_bytes(),
         )?;
     }
-    if args.json {
-        super::print_json(&report)?;
-    } else {
-        let mut out = std::io::stdout().lock();
-        match print_text(&mut out, &report, args.all) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            other => other?,
-        }
-    }
-    if report.summary.any_failure() {
-        let _ = std::io::stdout().flush();
-        std::process::exit(2);
-    }
-    Ok(())
+    super::scan::finish(&report, args.json, |out| print_text(out, &report, args.all))
 }

@@ -275,12 +275,7 @@ pub fn print_text(
 
 pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     let report = if args.merge {
-        let reports = args
-            .paths
-            .iter()
-            .map(|p| merge::read_report(p).map(|r| (p.clone(), r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        merge::merge(reports)?
+        merged(&args.paths)?
     } else {
         let options = options(&args)?;
         let paths = scan::collect_inputs(&args.paths)?;
@@ -292,23 +287,42 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         }
         scan::scan(&paths, &options)
     };
-    if args.json {
-        super::print_json(&report)?;
+    finish(&report, args.json, |out| print_text(out, &report, args.all))
+}
+
+/// Prints a report (JSON, or text by `text`), then exits 2 when it holds
+/// anything that is not ok.
+pub fn finish(
+    report: &ScanReport,
+    json: bool,
+    text: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    if json {
+        super::print_json(report)?;
     } else {
         let mut out = std::io::stdout().lock();
-        match print_text(&mut out, &report, args.all) {
+        match text(&mut out) {
             // A closed pipe (`| head`) is the reader's choice, not an error.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
             other => other?,
         }
     }
     if report.summary.any_failure() {
-        // Exit status 2 says "the scan found something", apart from the 1 that
+        // Exit status 2 says "something was found", apart from the 1 that
         // `main` gives errors.
         let _ = std::io::stdout().flush();
         std::process::exit(2);
     }
     Ok(())
+}
+
+/// The shard reports at `paths`, merged.
+pub fn merged(paths: &[PathBuf]) -> anyhow::Result<ScanReport> {
+    let reports = paths
+        .iter()
+        .map(|p| merge::read_report(p).map(|r| (p.clone(), r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(merge::merge(reports)?)
 }
 
 /// `scan --jsonl`: each result printed and flushed as it is known, the

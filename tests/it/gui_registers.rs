@@ -302,12 +302,7 @@ fn the_corpus_window_opens_a_gate_function_in_compare_runs() {
 /// not unpacked (CI requires it: `SPILLSCOPE_REQUIRE_RA_TREE=1`).
 #[test]
 fn a_regalloc2_source_tree_steps_in_the_app() {
-    let Some(tree) = common::registry_source("regalloc2-0.11.3") else {
-        assert!(
-            std::env::var_os("SPILLSCOPE_REQUIRE_RA_TREE").is_none(),
-            "SPILLSCOPE_REQUIRE_RA_TREE is set, but regalloc2 0.11.3's source is not unpacked"
-        );
-        eprintln!("skipped: regalloc2 0.11.3's source is not in cargo's registry");
+    let Some(tree) = common::ra0113_source_or_skip() else {
         return;
     };
     let path = common::samples_dir().join("hang/loop.clif");

@@ -475,12 +475,7 @@ fn spillscope_cached(args: &[&str]) -> std::process::Output {
 /// `SPILLSCOPE_REQUIRE_RA_TREE=1`).
 #[test]
 fn a_regalloc2_source_tree_reproduces_the_loop() {
-    let Some(tree) = common::registry_source("regalloc2-0.11.3") else {
-        assert!(
-            std::env::var_os("SPILLSCOPE_REQUIRE_RA_TREE").is_none(),
-            "SPILLSCOPE_REQUIRE_RA_TREE is set, but regalloc2 0.11.3's source is not unpacked"
-        );
-        eprintln!("skipped: regalloc2 0.11.3's source is not in cargo's registry");
+    let Some(tree) = common::ra0113_source_or_skip() else {
         return;
     };
     let hang = common::samples_dir().join("hang/loop.clif");

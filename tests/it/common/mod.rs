@@ -189,3 +189,17 @@ pub fn registry_source(name: &str) -> Option<std::path::PathBuf> {
         .map(|d| d.path().join(name))
         .find(|p| p.join("Cargo.toml").is_file())
 }
+
+/// regalloc2 0.11.3's unpacked source, or `None` after saying the test is
+/// skipped (a failure when `SPILLSCOPE_REQUIRE_RA_TREE` is set, as in CI).
+pub fn ra0113_source_or_skip() -> Option<std::path::PathBuf> {
+    let tree = registry_source("regalloc2-0.11.3");
+    if tree.is_none() {
+        assert!(
+            std::env::var_os("SPILLSCOPE_REQUIRE_RA_TREE").is_none(),
+            "SPILLSCOPE_REQUIRE_RA_TREE is set, but regalloc2 0.11.3's source is not unpacked"
+        );
+        eprintln!("skipped: regalloc2 0.11.3's source is not in cargo's registry");
+    }
+    tree
+}

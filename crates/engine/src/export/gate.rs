@@ -224,7 +224,7 @@ fn scatter(h: &mut String, g: &GateSummary, files: &[FileReport]) {
         y0 = size - pad,
         x1 = size - pad
     );
-    for t in ticks(max) {
+    for t in sqrt_ticks(max, scale, 30.0) {
         let p = scale(t);
         let _ = write!(
             h,
@@ -266,20 +266,22 @@ fn scatter(h: &mut String, g: &GateSummary, files: &[FileReport]) {
     );
 }
 
-/// Round tick values from 0 to `max` (about five).
-fn ticks(max: f64) -> Vec<f64> {
-    let raw = max / 4.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|k| k * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(mag * 10.0)
-        .max(1.0);
-    (0..)
-        .map(|k| k as f64 * step)
-        .take_while(|t| *t <= max)
-        .collect()
+/// Round tick values from 0 to `max` for a square-root axis (1, 2, 5 × a
+/// power of ten), at least `gap` pixels apart as `place` puts them.
+fn sqrt_ticks(max: f64, place: impl Fn(f64) -> f64, gap: f64) -> Vec<f64> {
+    let mut out = vec![0.0];
+    let mut mag = 1.0;
+    while mag <= max {
+        for k in [1.0, 2.0, 5.0] {
+            let t = k * mag;
+            let last = *out.last().unwrap_or(&0.0);
+            if t <= max && place(t) - place(last) >= gap {
+                out.push(t);
+            }
+        }
+        mag *= 10.0;
+    }
+    out
 }
 
 /// A histogram of the candidate's deltas of `metric` (candidate − baseline)
