@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::engine::releases::Release;
-use crate::engine::triage::gate::{GatePair, GateSummary, SideOutcome};
+use crate::engine::triage::gate::{GatePair, GateSummary};
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport};
 
 #[derive(Args, Debug)]
@@ -138,32 +138,10 @@ fn print_text(
     report: &ScanReport,
     all: bool,
 ) -> std::io::Result<()> {
-    for file in &report.files {
-        if let Some(e) = &file.error {
-            let message = e
-                .strip_prefix(&file.path)
-                .and_then(|m| m.strip_prefix(": "))
-                .unwrap_or(e);
-            writeln!(out, "{}: module error: {message}", file.path)?;
-        }
-        for f in &file.functions {
-            let interesting = match &f.gate {
-                Some(g) => g.regression().is_some() || g.candidate.outcome != SideOutcome::Ok,
-                None => true,
-            };
-            if interesting || all {
-                writeln!(
-                    out,
-                    "{}: function {} {}: {}: {}",
-                    file.path,
-                    f.index,
-                    f.name,
-                    f.status.name(),
-                    f.details
-                )?;
-            }
-        }
-    }
+    // The candidate's failures (new or shared) and what was not lowered.
+    super::scan::print_files(out, report, |f| {
+        all || f.gate.as_ref().is_none_or(|g| !g.candidate.outcome.is_ok())
+    })?;
     let s = &report.summary;
     writeln!(
         out,

@@ -14,7 +14,9 @@ use crate::engine::input::isa::{Algorithm, OptLevel, Target};
 use crate::engine::session::Settings;
 use crate::engine::triage::merge;
 use crate::engine::triage::runner::CommandRunner;
-use crate::engine::triage::scan::{self, ScanOptions, ScanReport, Shard, Status, TestCommand};
+use crate::engine::triage::scan::{
+    self, FunctionReport, ScanOptions, ScanReport, Shard, Status, TestCommand,
+};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -218,10 +220,11 @@ fn options(args: &ScanArgs) -> anyhow::Result<ScanOptions> {
     })
 }
 
-pub fn print_text(
+/// Each input's module error and each function `shown` keeps, a line each.
+pub fn print_files(
     out: &mut impl std::io::Write,
     report: &ScanReport,
-    all: bool,
+    shown: impl Fn(&FunctionReport) -> bool,
 ) -> std::io::Result<()> {
     for file in &report.files {
         if let Some(e) = &file.error {
@@ -233,7 +236,7 @@ pub fn print_text(
             writeln!(out, "{}: module error: {message}", file.path)?;
         }
         for f in &file.functions {
-            if f.status == Status::Ok && !all {
+            if !shown(f) {
                 continue;
             }
             writeln!(
@@ -247,6 +250,15 @@ pub fn print_text(
             )?;
         }
     }
+    Ok(())
+}
+
+pub fn print_text(
+    out: &mut impl std::io::Write,
+    report: &ScanReport,
+    all: bool,
+) -> std::io::Result<()> {
+    print_files(out, report, |f| all || f.status != Status::Ok)?;
     let s = &report.summary;
     let compile_errors = if s.compile_errors > 0 {
         format!(", {} compile errors", s.compile_errors)

@@ -64,6 +64,11 @@ pub struct CorpusState {
     pub fold: bool,
     /// What the report says of the run (functions, time, jobs).
     pub about: String,
+    /// The scatter's points by series (same, fewer, more spills under the
+    /// candidate), each with its row, on a square-root scale; and the
+    /// largest coordinate. Placed again when the rows are sorted.
+    points: [Vec<(usize, [f64; 2])>; 3],
+    max: f64,
 }
 
 impl CorpusState {
@@ -123,6 +128,8 @@ impl CorpusState {
             sort: (Column::Status, false),
             open: true,
             fold: false,
+            points: Default::default(),
+            max: 1.0,
             about: format!(
                 "{} functions in {} modules, {} module errors; {:.1} s on {} jobs",
                 s.functions,
@@ -183,6 +190,24 @@ impl CorpusState {
         });
         if descending && !matches!(column, Column::Delta(_)) {
             self.rows.reverse();
+        }
+        self.place_points();
+    }
+
+    /// The scatter's points for the rows in their order (see `points`).
+    fn place_points(&mut self) {
+        self.points = Default::default();
+        self.max = 1.0;
+        for (i, r) in self.rows.iter().enumerate() {
+            let Some((b, c)) = r.spills else { continue };
+            let k = match c.partial_cmp(&b) {
+                Some(std::cmp::Ordering::Less) => 1,
+                Some(std::cmp::Ordering::Greater) => 2,
+                _ => 0,
+            };
+            let p = [b.sqrt(), c.sqrt()];
+            self.max = self.max.max(p[0]).max(p[1]);
+            self.points[k].push((i, p));
         }
     }
 
@@ -274,7 +299,8 @@ fn corpus_ui(ui: &mut egui::Ui, state: &mut CorpusState, commands: &mut Vec<Comm
 /// diagonal; a click opens the nearest function.
 fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command>) {
     // A square-root scale: most functions spill a little, a few a lot. Each
-    // series keeps its rows, for the hover's function name.
+    // series keeps its rows, for the hover's function name (in the order of
+    // `CorpusState::points`).
     const SERIES: [(&str, Color32); 3] = [
         ("same spills", Color32::from_rgb(121, 192, 255)),
         (
@@ -283,21 +309,8 @@ fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command
         ),
         ("more under the candidate", Color32::from_rgb(255, 123, 114)),
     ];
-    let mut series: [Vec<(usize, [f64; 2])>; 3] = Default::default();
-    let mut max = 1.0f64;
-    for (i, r) in state.rows.iter().enumerate() {
-        let Some((b, c)) = r.spills else { continue };
-        let k = match c.partial_cmp(&b) {
-            Some(std::cmp::Ordering::Less) => 1,
-            Some(std::cmp::Ordering::Greater) => 2,
-            _ => 0,
-        };
-        let p = [b.sqrt(), c.sqrt()];
-        max = max.max(p[0]).max(p[1]);
-        series[k].push((i, p));
-    }
+    let (series, max) = (&state.points, state.max);
     let rows = &state.rows;
-    let named = &series;
     let response = Plot::new("corpus_scatter")
         .height(220.0)
         .include_x(0.0)
@@ -313,7 +326,7 @@ fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command
                 } => {
                     let (b, c) = (position.x.powi(2).round(), position.y.powi(2).round());
                     let k = SERIES.iter().position(|(n, _)| n == plot_name);
-                    match k.and_then(|k| named[k].get(*index)) {
+                    match k.and_then(|k| series[k].get(*index)) {
                         Some(&(i, _)) => format!(
                             "{} function {} {}\nspills {b} → {c}",
                             rows[i].module, rows[i].index, rows[i].name
@@ -341,7 +354,7 @@ fn scatter_ui(ui: &mut egui::Ui, state: &CorpusState, commands: &mut Vec<Command
                 .color(Color32::GRAY)
                 .style(egui_plot::LineStyle::dashed_dense()),
             );
-            for ((name, colour), pts) in SERIES.into_iter().zip(&series) {
+            for ((name, colour), pts) in SERIES.into_iter().zip(series) {
                 if !pts.is_empty() {
                     let pts: Vec<[f64; 2]> = pts.iter().map(|(_, p)| *p).collect();
                     plot.points(Points::new(name, pts).radius(3.0).color(colour));

@@ -127,7 +127,7 @@ fn failures(h: &mut String, files: &[FileReport]) {
         .iter()
         .flat_map(|f| f.functions.iter().map(move |func| (f, func)))
         .filter(|(_, func)| match &func.gate {
-            Some(g) => g.regression().is_some() || !g.candidate.outcome.is_ok(),
+            Some(g) => !g.candidate.outcome.is_ok(),
             None => true,
         })
         .collect();
