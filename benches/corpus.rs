@@ -6,9 +6,14 @@
 //!   against the budget (a function over it is traced for the loop detector);
 //! - `scan --unchecked`: neither checker nor budget, the watchdog only;
 //! - `gate`: every function lowered once and allocated by two releases, each
-//!   with its checker and budget.
+//!   with its checker and budget;
+//! - `scan` on its default jobs (one per core), the throughput a user gets.
 //!
-//! Throughput is Wasmtime's time over ours (1.0: as fast as Wasmtime).
+//! Throughput is Wasmtime's time over ours (1.0: as fast as Wasmtime). Each
+//! round runs Wasmtime and then every contender, so a ratio compares runs
+//! made under the same conditions on a shared machine: the best times' ratio
+//! and the median of the rounds' own ratios are both printed. Both sides use
+//! the binaries' counting allocator.
 //!
 //! `cargo bench --bench corpus -- [MODULE] [--target T] [--runs N]
 //! [--baseline V] [--candidate V]` (without a module: the C sample; defaults
@@ -24,6 +29,10 @@ use spillscope::engine::releases::Release;
 use spillscope::engine::session::Settings;
 use spillscope::engine::triage::gate::GatePair;
 use spillscope::engine::triage::scan::{self, ScanOptions};
+
+/// The allocator of spillscope's binaries, so both sides are measured as they run.
+#[global_allocator]
+static ALLOCATOR: spillscope::engine::memory::Guarded = spillscope::engine::memory::Guarded;
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -89,36 +98,64 @@ fn main() {
     };
     let config = translate::config(&module, settings.wasmtime(), Some(&hook)).unwrap();
     let engine = wasmtime::Engine::new(&config).unwrap();
-    let (wasmtime_time, _) = best(runs, || wasmtime::Module::new(&engine, &wasm).unwrap());
-
     let paths = vec![module.clone()];
-    let scan_with = |options: ScanOptions| {
-        best(runs, || {
-            let r = scan::scan(&paths, &options);
-            assert_eq!(r.summary.functions, defined, "{:?}", r.summary);
-            r
-        })
+    let scan_once = |options: &ScanOptions| {
+        let r = scan::scan(&paths, options);
+        assert_eq!(r.summary.functions, defined, "{:?}", r.summary);
+        r
     };
     let one_job = ScanOptions {
         settings,
         jobs: 1,
         ..ScanOptions::default()
     };
-    let (checked, checked_report) = scan_with(one_job.clone());
-    let (unchecked, _) = scan_with(ScanOptions {
-        unchecked: true,
-        ..one_job.clone()
-    });
-    let (gated, gate_report) = scan_with(ScanOptions {
-        gate: Some(GatePair {
-            baseline,
-            candidate,
-        }),
-        ..one_job.clone()
-    });
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let contenders = [
+        ("scan (checker, budget)".to_string(), one_job.clone()),
+        (
+            "scan --unchecked".to_string(),
+            ScanOptions {
+                unchecked: true,
+                ..one_job.clone()
+            },
+        ),
+        (
+            format!("gate {candidate} vs {baseline}"),
+            ScanOptions {
+                gate: Some(GatePair {
+                    baseline,
+                    candidate,
+                }),
+                ..one_job.clone()
+            },
+        ),
+        (
+            format!("scan, {jobs} jobs (default)"),
+            ScanOptions {
+                jobs,
+                ..one_job.clone()
+            },
+        ),
+    ];
+
+    // Rounds: Wasmtime, then each contender, so each ratio compares runs
+    // made under the same machine conditions; a shared machine drifts.
+    let mut wasmtime_times = Vec::new();
+    let mut times = vec![Vec::new(); contenders.len()];
+    let mut reports = vec![None; contenders.len()];
+    for _ in 0..runs.max(1) {
+        let (t, _) = best(1, || wasmtime::Module::new(&engine, &wasm).unwrap());
+        wasmtime_times.push(t);
+        for (i, (_, options)) in contenders.iter().enumerate() {
+            let (t, r) = best(1, || scan_once(options));
+            times[i].push(t);
+            reports[i] = Some(r);
+        }
+    }
+    let wasmtime_time = *wasmtime_times.iter().min().expect("one run");
 
     println!(
-        "{name}: {} bytes, {defined} defined functions, {target} target, best of {runs} runs, one thread",
+        "{name}: {} bytes, {defined} defined functions, {target} target, best of {runs} runs, one thread unless said",
         wasm.len(),
         target = target.name()
     );
@@ -126,20 +163,33 @@ fn main() {
         "wasmtime Module::new           {:>8.3} s",
         secs(wasmtime_time)
     );
-    let row = |what: &str, t: Duration| {
-        println!(
-            "{what:<30} {:>8.3} s  {:.2}x Wasmtime's throughput",
-            secs(t),
-            secs(wasmtime_time) / secs(t)
-        );
+    // Throughput: the best times' ratio, and the median of each round's own
+    // ratio (the same round's Wasmtime over ours).
+    let median_ratio = |ours: &[Duration]| {
+        let mut r: Vec<f64> = wasmtime_times
+            .iter()
+            .zip(ours)
+            .map(|(w, o)| secs(*w) / secs(*o))
+            .collect();
+        r.sort_by(f64::total_cmp);
+        r[r.len() / 2]
     };
-    row("scan (checker, budget)", checked);
-    row("scan --unchecked", unchecked);
-    row(&format!("gate {candidate} vs {baseline}"), gated);
+    for ((what, _), ts) in contenders.iter().zip(&times) {
+        let t = *ts.iter().min().expect("one run");
+        println!(
+            "{what:<30} {:>8.3} s  {:.2}x Wasmtime's throughput (median of rounds {:.2}x)",
+            secs(t),
+            secs(wasmtime_time) / secs(t),
+            median_ratio(ts)
+        );
+    }
+    let best_of = |i: usize| secs(*times[i].iter().min().expect("one run"));
     println!(
         "gate over scan                 {:.2}x",
-        secs(gated) / secs(checked)
+        best_of(2) / best_of(0)
     );
+    let checked_report = reports[0].take().expect("scanned");
+    let gate_report = reports[2].take().expect("gated");
     let s = &checked_report.summary;
     println!(
         "scan: {} ok, {} over budget, {} checker failed, {} panicked, {} compile errors",

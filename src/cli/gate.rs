@@ -4,11 +4,13 @@
 //! it cannot take fail the gate (exit 2); the quality deltas are reported.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 
+use crate::engine::compile::releases::tree::{self, Tree};
 use crate::engine::releases::Release;
-use crate::engine::triage::gate::{GatePair, GateSummary};
+use crate::engine::triage::gate::{GatePair, GateSummary, TreeCandidate};
 use crate::engine::triage::scan::{self, ScanOptions, ScanReport};
 
 #[derive(Args, Debug)]
@@ -27,6 +29,13 @@ failed. For the rest: the spills, reloads, moves, stack moves, spill slots
 and allocation time of each, the distribution of the candidate's deltas and
 the worst functions by each metric.
 
+--candidate PATH gates a regalloc2 source tree (a checkout or an unpacked
+crate, 0.9 or later): a runner is built against it once (cargo, cached under
+the user's cache directory) and each function is handed to it as the tree's
+reproducer file. Its allocations stay in its process, so they are not
+compared edit for edit with the baseline's ('the same allocation' counts
+built-in releases only).
+
 --html OUT writes a self-contained page: the summary, the failures, a scatter
 of baseline against candidate spills per function and a histogram of the
 deltas. Sharding and --merge work as for `scan` (a gate is a scan whose
@@ -42,6 +51,7 @@ Exit status:
 Examples:
   spillscope gate sample-modules --candidate 0.11.3 --baseline 0.12.2
   spillscope gate corpus/ --candidate 0.14.0 --json > gate.json --html gate.html
+  spillscope gate corpus/ --candidate ~/src/regalloc2 --baseline 0.15.2
   spillscope gate corpus/ --candidate 0.14.0 --shard auto/8 --json > shard-$JOB_COMPLETION_INDEX.json
   spillscope gate --merge shard-*.json --html gate.html")]
 pub struct GateArgs {
@@ -52,9 +62,11 @@ pub struct GateArgs {
     /// Combine the `--json` reports of shards 1/N .. N/N into one report
     #[arg(long, conflicts_with_all = ["shard", "budget"])]
     pub merge: bool,
-    /// The release under test: 0.9.3 … 0.15.2, oldest or newest
-    #[arg(long, value_name = "VERSION", value_parser = super::parse_release, required_unless_present = "merge")]
-    pub candidate: Option<Release>,
+    /// The release under test: 0.9.3 … 0.15.2, oldest or newest; or the
+    /// path of a regalloc2 source tree (0.9 or later), whose runner is built
+    /// once and cached
+    #[arg(long, value_name = "VERSION|PATH", value_parser = super::parse_regalloc, required_unless_present = "merge")]
+    pub candidate: Option<super::RegallocArg>,
     /// The release it is compared with (default: Cranelift's, 0.15.2)
     #[arg(long, value_name = "VERSION", default_value = "0.15.2", value_parser = super::parse_release)]
     pub baseline: Release,
@@ -78,16 +90,38 @@ pub struct GateArgs {
     pub html: Option<PathBuf>,
 }
 
-fn options(args: &GateArgs, candidate: Release) -> anyhow::Result<ScanOptions> {
-    Ok(ScanOptions {
+fn options(args: &GateArgs, candidate: &super::RegallocArg) -> anyhow::Result<ScanOptions> {
+    let (release, tree) = match candidate {
+        super::RegallocArg::Release(r) => (*r, None),
+        super::RegallocArg::Tree(path) => {
+            let tree = Tree::open(path).map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "building a runner against regalloc2 {} at {} (once: it is cached)",
+                tree.version,
+                path.display()
+            );
+            let runner = tree::build_runner(&tree).map_err(anyhow::Error::msg)?;
+            (tree.format, Some(Arc::new(TreeCandidate { tree, runner })))
+        }
+    };
+    let options = ScanOptions {
         budget: args.budget,
         timeout: args.timeout.0,
         gate: Some(GatePair {
             baseline: args.baseline,
-            candidate,
+            candidate: release,
         }),
-        ..args.corpus.options(candidate)?
-    })
+        candidate_tree: tree,
+        ..args.corpus.options(release)?
+    };
+    if options.candidate_tree.is_some()
+        && options.settings.algorithm != crate::engine::input::isa::Algorithm::Backtracking
+    {
+        anyhow::bail!(
+            "a regalloc2 source tree runs its backtracking allocator; leave --algorithm out"
+        );
+    }
+    Ok(options)
 }
 
 /// The gate's own lines after the scan's: the new failures, the deltas.
@@ -96,7 +130,7 @@ pub fn print_summary(out: &mut impl std::io::Write, g: &GateSummary) -> std::io:
         out,
         "gate: regalloc2 {} (candidate) against {} (baseline), {} functions: {} new failures \
          ({}), {} not lowered",
-        g.candidate,
+        g.candidate_name(),
         g.baseline,
         g.functions,
         g.new_failures(),
@@ -170,10 +204,10 @@ pub fn run(args: GateArgs) -> anyhow::Result<()> {
         }
         merged
     } else {
-        let Some(candidate) = args.candidate else {
+        let Some(candidate) = args.candidate.clone() else {
             anyhow::bail!("--candidate is required");
         };
-        let options = options(&args, candidate)?;
+        let options = options(&args, &candidate)?;
         let paths = scan::collect_inputs(&args.paths)?;
         if paths.is_empty() {
             anyhow::bail!("no .wasm, .wat or .clif files under the given paths");

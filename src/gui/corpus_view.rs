@@ -268,7 +268,8 @@ fn corpus_ui(ui: &mut egui::Ui, state: &mut CorpusState, commands: &mut Vec<Comm
         ui.label(
             RichText::new(format!(
                 "Release gate: regalloc2 {} (candidate) against {} (baseline) —",
-                g.candidate, g.baseline
+                g.candidate_name(),
+                g.baseline
             ))
             .strong(),
         );

@@ -80,6 +80,80 @@ fn the_yanked_release_fails_the_gate_with_a_new_loop() {
     assert!(page.matches("<svg").count() >= 3, "scatter and histograms");
 }
 
+/// A source tree as the candidate: regalloc2 0.11.3's own crate source,
+/// run by a runner built against it, loops on the real hang (a new loop
+/// against 0.12.2) and on every other function counts exactly what the
+/// built-in 0.11.3 counts.
+#[test]
+fn a_source_tree_candidate_is_gated_like_its_release() {
+    let Some(tree) = common::ra0113_source_or_skip() else {
+        return;
+    };
+    let samples = common::samples_dir();
+    let hang = samples.join("hang/loop.clif");
+    let small = samples.join("lessons/pressure.wat");
+    let kernels = samples.join("c/kernels.wasm");
+    let (code, report) = gate_json(&[
+        hang.to_str().unwrap(),
+        small.to_str().unwrap(),
+        "--candidate",
+        tree.to_str().unwrap(),
+        "--baseline",
+        "0.12.2",
+        "--budget",
+        "300000",
+    ]);
+    assert_eq!(code, 2, "{report:#}");
+    let g = &report["gate"];
+    assert_eq!(g["new_loops"], 1, "{g:#}");
+    assert!(
+        g["candidate_tree"]
+            .as_str()
+            .unwrap()
+            .starts_with("0.11.3 source tree at ")
+    );
+    let hung = &functions(&report)[0]["gate"]["candidate"];
+    assert_eq!(hung["source_tree"], true);
+    assert!(
+        hung["outcome"]["diagnosis"]
+            .as_str()
+            .unwrap()
+            .contains("minimal-bundle split loop"),
+        "{hung:#}"
+    );
+
+    // Against the built-in 0.11.3: the loop is in both, nothing is new, and
+    // every count of every other function is the same.
+    let (_, report) = gate_json(&[
+        hang.to_str().unwrap(),
+        kernels.to_str().unwrap(),
+        "--candidate",
+        tree.to_str().unwrap(),
+        "--baseline",
+        "0.11.3",
+        "--budget",
+        "300000",
+    ]);
+    let g = &report["gate"];
+    assert_eq!(g["new_loops"], 0, "{g:#}");
+    assert!(g["both_fail"].as_u64().unwrap() >= 1, "{g:#}");
+    for f in functions(&report) {
+        let sides = &f["gate"];
+        assert_eq!(
+            sides["baseline"]["outcome"]["kind"], sides["candidate"]["outcome"]["kind"],
+            "{f:#}"
+        );
+    }
+    assert!(g["compared"].as_u64().unwrap() >= 5, "{g:#}");
+    for m in g["metrics"].as_array().unwrap() {
+        if m["metric"] == "allocation_ms" {
+            continue;
+        }
+        assert_eq!((&m["better"], &m["worse"]), (&0.into(), &0.into()), "{m:#}");
+        assert_eq!(m["baseline_total"], m["candidate_total"], "{m:#}");
+    }
+}
+
 /// Every sample function allocated by 0.15.2 twice: the same allocation
 /// each time, no failure, no delta in any count.
 #[test]

@@ -33,12 +33,14 @@ pub fn html(report: &ScanReport) -> String {
     let _ = write!(
         h,
         "regalloc2 {} against {}</title><style>{STYLE}</style></head><body>",
-        g.candidate, g.baseline
+        escape(&g.candidate_name()),
+        g.baseline
     );
     let _ = write!(
         h,
         "<h1>Release gate: regalloc2 {} (candidate) against {} (baseline)</h1>",
-        g.candidate, g.baseline
+        escape(&g.candidate_name()),
+        g.baseline
     );
     let s = &report.summary;
     let conditions = s

@@ -21,6 +21,7 @@ use crate::capture::{self, CaptureLimits};
 use crate::compile::CheckerVerdict;
 use crate::compile::realloc::{self, Allocator, EditCounts};
 use crate::compile::rebuild::RebuiltFunction;
+use crate::compile::releases::tree::{self, CountedEnd, Tree};
 use crate::compile::releases::{self, Refused};
 use crate::input::isa::Algorithm;
 use crate::input::release::Release;
@@ -32,6 +33,28 @@ use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
 pub struct GatePair {
     pub baseline: Release,
     pub candidate: Release,
+}
+
+/// A regalloc2 source tree as a gate's candidate (`--candidate PATH`): the
+/// tree, and the runner built against it ([`tree::build_runner`]). Each
+/// function is handed to the runner as the tree's reproducer file; it counts
+/// its records against the budget, and one over it or the deadline is run
+/// again with every record read by the loop detector.
+#[derive(Clone, Debug)]
+pub struct TreeCandidate {
+    pub tree: Tree,
+    pub runner: std::path::PathBuf,
+}
+
+impl TreeCandidate {
+    /// The tree as reports name it.
+    pub fn label(&self) -> String {
+        format!(
+            "{} source tree at {}",
+            self.tree.version,
+            self.tree.path.display()
+        )
+    }
 }
 
 /// How one release's allocation of a function ended.
@@ -139,6 +162,10 @@ pub struct Side {
     /// passed, so this release's checker was not run again on it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub checked_as_baseline: bool,
+    /// Allocated by a source tree's runner, not by the built-in `release`
+    /// (the one whose reproducer format the tree reads).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source_tree: bool,
 }
 
 /// [`EditCounts`], as reports keep them.
@@ -291,6 +318,7 @@ fn allocate_side_after(
         slots: None,
         allocation_ms: None,
         checked_as_baseline: false,
+        source_tree: false,
     };
     if by.algorithm == Algorithm::SinglePass && !release.has_single_pass() {
         side.outcome = SideOutcome::CannotTake {
@@ -345,21 +373,109 @@ fn allocate_side_after(
             });
             let diagnosis = diagnose::diagnose(&traced.trace);
             let steps = traced.trace.steps.len();
-            side.outcome = if diagnosis.looping {
-                SideOutcome::Loops {
-                    diagnosis: diagnosis.description.clone(),
-                    detected_at: steps,
-                }
-            } else {
-                SideOutcome::Stopped {
-                    why: format!("the allocation {stop}"),
-                }
-            };
+            side.outcome = stopped_outcome(&diagnosis, steps, &stop);
             SideRun {
                 side,
                 output: None,
                 traced: Some((diagnosis, steps, traced.records)),
             }
+        }
+    }
+}
+
+/// The tree's allocation of `func`, as [`allocate_side`] gives a built-in
+/// release's (no output: the runner's allocation stays in its process).
+fn tree_side(
+    func: &RebuiltFunction,
+    candidate: &TreeCandidate,
+    limits: CaptureLimits,
+    timeout: Duration,
+) -> SideRun {
+    let mut side = Side {
+        release: candidate.tree.format,
+        outcome: SideOutcome::Ok,
+        edits: None,
+        slots: None,
+        allocation_ms: None,
+        checked_as_baseline: false,
+        source_tree: true,
+    };
+    let fresh = || CaptureLimits {
+        deadline: Some(Instant::now() + timeout),
+        ..limits
+    };
+    let (tree, runner) = (&candidate.tree, &candidate.runner);
+    side.outcome = match tree::allocate_counted(tree, runner, func, fresh()) {
+        Err(message) => SideOutcome::Error { message },
+        Ok((
+            CountedEnd::Allocated {
+                edits,
+                slots,
+                micros,
+                checker_error,
+            },
+            _,
+        )) => {
+            side.edits = Some(Edits {
+                spills: edits.spills,
+                reloads: edits.reloads,
+                moves: edits.moves,
+                stack_moves: edits.stack_moves,
+            });
+            side.slots = Some(slots);
+            side.allocation_ms = Some(micros as f64 / 1e3);
+            match checker_error {
+                Some(message) => SideOutcome::CheckerFailed { message },
+                None => SideOutcome::Ok,
+            }
+        }
+        Ok((CountedEnd::Refused(why), _)) => SideOutcome::CannotTake { why },
+        Ok((CountedEnd::Panicked(message), _)) => SideOutcome::Panicked { message },
+        Ok((CountedEnd::Failed(message), _)) => SideOutcome::Error { message },
+        Ok((CountedEnd::Stopped(stop), _)) => {
+            let (outcome, traced) =
+                match tree::allocate(tree, runner, func, fresh(), LoopDetector::default()) {
+                    Ok((trace, _)) => {
+                        let diagnosis = diagnose::diagnose(&trace);
+                        let steps = trace.steps.len();
+                        (
+                            stopped_outcome(&diagnosis, steps, &stop),
+                            Some((diagnosis, steps, trace.records)),
+                        )
+                    }
+                    Err(e) => (
+                        SideOutcome::Stopped {
+                            why: format!("the allocation {stop}; the traced re-run failed: {e}"),
+                        },
+                        None,
+                    ),
+                };
+            side.outcome = outcome;
+            return SideRun {
+                side,
+                output: None,
+                traced,
+            };
+        }
+    };
+    SideRun::bare(side)
+}
+
+/// An allocation the budget or the deadline stopped, as its traced re-run
+/// diagnoses it.
+fn stopped_outcome(
+    diagnosis: &Diagnosis,
+    steps: usize,
+    stop: &impl std::fmt::Display,
+) -> SideOutcome {
+    if diagnosis.looping {
+        SideOutcome::Loops {
+            diagnosis: diagnosis.description.clone(),
+            detected_at: steps,
+        }
+    } else {
+        SideOutcome::Stopped {
+            why: format!("the allocation {stop}"),
         }
     }
 }
@@ -374,11 +490,13 @@ impl SideRun {
     }
 }
 
-/// Both releases' allocations of one lowered function.
+/// Both releases' allocations of one lowered function; the candidate is
+/// `tree`'s when one is given.
 pub fn gate_function(
     func: &RebuiltFunction,
     algorithm: Algorithm,
     pair: GatePair,
+    tree: Option<&TreeCandidate>,
     limits: CaptureLimits,
     timeout: Duration,
 ) -> GateFunction {
@@ -389,7 +507,10 @@ pub fn gate_function(
     let b = side(pair.baseline, None);
     // The candidate's checker runs on what the baseline's did not pass.
     let passed = b.output.as_ref().filter(|_| b.side.outcome.is_ok());
-    let c = side(pair.candidate, passed);
+    let c = match tree {
+        Some(t) => tree_side(func, t, limits, timeout),
+        None => side(pair.candidate, passed),
+    };
     let same_allocation = match (&b.output, &c.output) {
         (Some(b), Some(c)) => Some(same_allocation(b, c)),
         _ => None,
@@ -436,6 +557,9 @@ pub fn details(g: &GateFunction) -> String {
     .collect();
     match (g.same_allocation, deltas.is_empty()) {
         (Some(true), _) => "the same allocation".into(),
+        // A source tree's allocation stays in its runner: only counts compare.
+        (None, true) => "the same counts".into(),
+        (None, false) => deltas.join(", "),
         (_, true) => "a different allocation, the same counts".into(),
         _ => format!("a different allocation: {}", deltas.join(", ")),
     }
@@ -506,9 +630,21 @@ pub struct GateSummary {
     /// Functions that could not be lowered (no release saw them).
     pub not_lowered: usize,
     pub metrics: Vec<MetricSummary>,
+    /// The candidate was a source tree ([`TreeCandidate::label`]), reading
+    /// `candidate`'s reproducer format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_tree: Option<String>,
 }
 
 impl GateSummary {
+    /// The candidate as reports name it: the release, or the source tree.
+    pub fn candidate_name(&self) -> String {
+        match &self.candidate_tree {
+            Some(tree) => format!("{tree} (read as {})", self.candidate),
+            None => self.candidate.to_string(),
+        }
+    }
+
     /// The new failures by kind, then the shared ones, in words.
     pub fn failures_text(&self) -> String {
         format!(
@@ -550,6 +686,7 @@ impl GateSummary {
             both_fail: 0,
             not_lowered: functions.iter().filter(|f| f.gate.is_none()).count(),
             metrics: Vec::new(),
+            candidate_tree: None,
         };
         let gated = || functions.iter().filter_map(|f| Some((f, f.gate?)));
         for (_, g) in gated() {

@@ -60,7 +60,7 @@ use crate::input::release::Release;
 use crate::input::{Body, Input, InputKind};
 use crate::replay::diagnose::{self, Diagnosis, LoopDetector};
 use crate::session::{self, Prepared, Settings};
-use crate::triage::gate::{self, GateFunction, GatePair, GateSummary};
+use crate::triage::gate::{self, GateFunction, GatePair, GateSummary, TreeCandidate};
 use crate::triage::reduce;
 use crate::triage::runner::{CommandEnd, CommandRun, CommandRunner};
 
@@ -268,6 +268,9 @@ pub struct ScanOptions {
     /// A release gate: each function lowered once and allocated by both
     /// releases ([`gate`]) instead of compiled by `settings.release`.
     pub gate: Option<GatePair>,
+    /// A gate's candidate is this source tree's runner, not the built-in
+    /// `gate.candidate` (the release whose reproducer format it reads).
+    pub candidate_tree: Option<Arc<TreeCandidate>>,
     /// Neither regalloc2's checker nor the record budget: each function
     /// compiled as Wasmtime compiles it, untraced; only the watchdog stops
     /// a compile that does not end (its worker is abandoned).
@@ -285,6 +288,7 @@ impl Default for ScanOptions {
             test: None,
             traced: false,
             gate: None,
+            candidate_tree: None,
             unchecked: false,
         }
     }
@@ -461,12 +465,13 @@ impl ScanConditions {
             target: options.settings.target.name().to_string(),
             opt: options.settings.opt.name().to_string(),
             algorithm: options.settings.algorithm.name().to_string(),
-            regalloc2: Some(
-                options
+            regalloc2: Some(match &options.candidate_tree {
+                Some(tree) => tree.label(),
+                None => options
                     .gate
                     .map_or(options.settings.release, |g| g.candidate)
                     .to_string(),
-            ),
+            }),
             baseline: options.gate.map(|g| g.baseline.to_string()),
             budget: options.budget,
             timeout_ms: options.timeout.as_millis() as u64,
@@ -562,7 +567,11 @@ impl ScanReport {
                 baseline: g.baseline,
                 candidate: g.candidate,
             };
-            self.gate = Some(GateSummary::of(pair, &gated(&self.files)));
+            let candidate_tree = g.candidate_tree.clone();
+            self.gate = Some(GateSummary {
+                candidate_tree,
+                ..GateSummary::of(pair, &gated(&self.files))
+            });
         }
     }
 }
@@ -966,9 +975,10 @@ pub fn scan_streaming(
     summary.load_ms = load_ms;
     summary.translate_ms = translate_ms;
     summary.compile_ms = summary.elapsed_ms.saturating_sub(load_ms + translate_ms);
-    let gate = options
-        .gate
-        .map(|pair| GateSummary::of(pair, &gated(&files)));
+    let gate = options.gate.map(|pair| GateSummary {
+        candidate_tree: options.candidate_tree.as_ref().map(|t| t.label()),
+        ..GateSummary::of(pair, &gated(&files))
+    });
     ScanReport {
         files,
         summary,
@@ -1112,6 +1122,7 @@ fn gate_task(
         &func,
         options.settings.algorithm,
         pair,
+        options.candidate_tree.as_deref(),
         limits,
         options.timeout,
     );

@@ -7,9 +7,10 @@
 //! live loop detector as an in-process allocation. The record budget, the
 //! deadline and the loop detector end the runner's process group.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
@@ -182,13 +183,20 @@ log = { version = "0.4", features = ["std"] }
 
 /// The runner: reads a reproducer file, allocates it with the backtracking
 /// allocator and the checker, and prints each `trace!` record as
-/// `LEVEL<TAB>target<TAB>message` (backslashes and newlines escaped).
-/// Exit codes: 0 allocated and checked, 2 unreadable file, 3 refused,
-/// 4 checker failed. Written against the API every release from 0.9 shares.
+/// `LEVEL<TAB>target<TAB>message` (backslashes and newlines escaped). With
+/// `--count BUDGET` it only counts the records, stops past the budget, and
+/// prints one `summary` line: records, spills, reloads, moves, stack moves,
+/// spill slots and the allocation's microseconds. Exit codes: 0 allocated
+/// and checked, 2 unreadable file, 3 refused, 4 checker failed, 5 over the
+/// budget. Written against the API every release from 0.9 shares.
 const RUNNER_MAIN: &str = r#"use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 static OUT: OnceLock<Mutex<std::io::BufWriter<std::io::Stdout>>> = OnceLock::new();
+static RECORDS_SEEN: AtomicU64 = AtomicU64::new(0);
+/// 0: print every record; otherwise count them against this budget.
+static BUDGET: AtomicU64 = AtomicU64::new(0);
 
 struct Records;
 
@@ -197,6 +205,15 @@ impl log::Log for Records {
         true
     }
     fn log(&self, r: &log::Record) {
+        let seen = RECORDS_SEEN.fetch_add(1, Ordering::Relaxed) + 1;
+        let budget = BUDGET.load(Ordering::Relaxed);
+        if budget != 0 {
+            if seen >= budget {
+                eprintln!("over the budget of {budget} records");
+                std::process::exit(5);
+            }
+            return;
+        }
         let message = format!("{}", r.args()).replace('\\', "\\\\").replace('\n', "\\n");
         if let Some(out) = OUT.get() {
             if let Ok(mut out) = out.lock() {
@@ -216,7 +233,11 @@ impl log::Log for Records {
 static RECORDS: Records = Records;
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_default();
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).cloned().unwrap_or_default();
+    if let Some(b) = args.iter().position(|a| a == "--count").and_then(|i| args.get(i + 1)) {
+        BUDGET.store(b.parse().unwrap_or(u64::MAX).max(1), Ordering::Relaxed);
+    }
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => {
@@ -238,10 +259,29 @@ fn main() {
     options.verbose_log = false;
     options.validate_ssa = false;
     let env = f.machine_env();
+    let started = std::time::Instant::now();
     let result = regalloc2::run(&f, env, &options);
+    let micros = started.elapsed().as_micros();
     log::logger().flush();
     match result {
         Ok(out) => {
+            if BUDGET.load(Ordering::Relaxed) != 0 {
+                let (mut spills, mut reloads, mut moves, mut stack_moves) = (0, 0, 0, 0);
+                for (_, edit) in &out.edits {
+                    let regalloc2::Edit::Move { from, to } = edit;
+                    match (from.is_stack(), to.is_stack()) {
+                        (false, false) => moves += 1,
+                        (false, true) => spills += 1,
+                        (true, false) => reloads += 1,
+                        (true, true) => stack_moves += 1,
+                    }
+                }
+                println!(
+                    "summary\t{}\t{spills}\t{reloads}\t{moves}\t{stack_moves}\t{}\t{micros}",
+                    RECORDS_SEEN.load(Ordering::Relaxed),
+                    out.num_spillslots
+                );
+            }
             let mut checker = regalloc2::checker::Checker::new(&f, env);
             checker.prepare(&out);
             if let Err(e) = checker.run() {
@@ -346,38 +386,8 @@ pub fn allocate(
     limits: CaptureLimits,
     watch: impl StepObserver + 'static,
 ) -> Result<(Trace, TreeEnd), String> {
-    let bin = super::to_bin(tree.format, func, &func.env)?;
-    let mut file = tempfile::Builder::new()
-        .prefix("spillscope-")
-        .suffix(".bin")
-        .tempfile()
-        .map_err(|e| format!("cannot write the reproducer file: {e}"))?;
-    file.write_all(&bin)
-        .and_then(|_| file.flush())
-        .map_err(|e| format!("cannot write the reproducer file: {e}"))?;
-    let mut cmd = Command::new(runner);
-    cmd.arg(file.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt as _;
-        cmd.process_group(0);
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the runner: {e}"))?;
+    let (_file, mut child, err_thread) = start(tree, runner, func, &[])?;
     let pid = child.id();
-    let stderr = child.stderr.take();
-    let err_thread = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut e) = stderr {
-            use std::io::Read as _;
-            let _ = e.by_ref().take(1 << 16).read_to_string(&mut text);
-        }
-        text
-    });
     let mut feed = Feed {
         builder: TraceBuilder::new()
             .allocated_by(crate::input::isa::Algorithm::Backtracking)
@@ -478,6 +488,194 @@ pub fn allocate(
         }
     };
     Ok((trace, end))
+}
+
+/// Writes `func` as the tree's reproducer file and starts the runner on it
+/// with `args`, in its own process group; the file (kept until the runner
+/// is done), the child, and a thread reading its first 64 KiB of stderr.
+fn start(
+    tree: &Tree,
+    runner: &Path,
+    func: &RebuiltFunction,
+    args: &[&str],
+) -> Result<(tempfile::NamedTempFile, Child, JoinHandle<String>), String> {
+    let bin = super::to_bin(tree.format, func, &func.env)?;
+    let mut file = tempfile::Builder::new()
+        .prefix("spillscope-")
+        .suffix(".bin")
+        .tempfile()
+        .map_err(|e| format!("cannot write the reproducer file: {e}"))?;
+    file.write_all(&bin)
+        .and_then(|_| file.flush())
+        .map_err(|e| format!("cannot write the reproducer file: {e}"))?;
+    let mut cmd = Command::new(runner);
+    cmd.arg(file.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        cmd.process_group(0);
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start the runner: {e}"))?;
+    let stderr = child.stderr.take();
+    let err_thread = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.by_ref().take(1 << 16).read_to_string(&mut text);
+        }
+        text
+    });
+    Ok((file, child, err_thread))
+}
+
+/// A finished allocation's edits by kind, as the runner counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunnerEdits {
+    pub spills: usize,
+    pub reloads: usize,
+    pub moves: usize,
+    pub stack_moves: usize,
+}
+
+/// How a counted allocation ([`allocate_counted`]) ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CountedEnd {
+    /// Allocated: its edits, spill slots and time; the checker's error, if
+    /// it failed.
+    Allocated {
+        edits: RunnerEdits,
+        slots: usize,
+        micros: u64,
+        checker_error: Option<String>,
+    },
+    /// The budget or the deadline stopped it.
+    Stopped(CaptureStop),
+    /// regalloc2 refused the function: its words.
+    Refused(String),
+    /// The runner panicked: the panic's message.
+    Panicked(String),
+    /// The runner could not run, or failed otherwise.
+    Failed(String),
+}
+
+/// Allocates `func` with the runner built against `tree`, counting its
+/// records without printing them (a corpus gate): the outcome, and the
+/// number of records. The budget stops the runner from inside; the
+/// deadline ends its process group.
+pub fn allocate_counted(
+    tree: &Tree,
+    runner: &Path,
+    func: &RebuiltFunction,
+    limits: CaptureLimits,
+) -> Result<(CountedEnd, u64), String> {
+    let budget = limits.max_records.max(1).to_string();
+    let started = Instant::now();
+    let (_file, mut child, err_thread) = start(tree, runner, func, &["--count", &budget])?;
+    let pid = child.id();
+    // A killer waits for the deadline unless told the runner is done.
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let deadline = limits.deadline;
+    let killer = std::thread::spawn(move || {
+        let Some(deadline) = deadline else {
+            let _ = wait.recv();
+            return false;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        match wait.recv_timeout(left) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                crate::process::kill_group(pid);
+                true
+            }
+            _ => false,
+        }
+    });
+    let mut out = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        let _ = stdout.take(1 << 16).read_to_string(&mut out);
+    }
+    let status = child.wait().map_err(|e| format!("the runner: {e}"));
+    let _ = done.send(());
+    let killed = killer.join().unwrap_or(false);
+    let stderr = err_thread.join().unwrap_or_default();
+    let status = status?;
+    let summary: Option<Vec<u64>> = out
+        .lines()
+        .find_map(|l| l.strip_prefix("summary\t"))
+        .map(|l| l.split('\t').filter_map(|n| n.parse().ok()).collect());
+    let records = summary
+        .as_ref()
+        .and_then(|n| n.first().copied())
+        .unwrap_or(0);
+    if killed {
+        let stop = CaptureStop::Deadline {
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        return Ok((CountedEnd::Stopped(stop), records));
+    }
+    let last_words = || {
+        stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string()
+    };
+    let allocated = |checker_error| match summary.as_deref() {
+        Some(&[records, spills, reloads, moves, stack_moves, slots, micros]) => Ok((
+            CountedEnd::Allocated {
+                edits: RunnerEdits {
+                    spills: spills as usize,
+                    reloads: reloads as usize,
+                    moves: moves as usize,
+                    stack_moves: stack_moves as usize,
+                },
+                slots: slots as usize,
+                micros,
+                checker_error,
+            },
+            records,
+        )),
+        _ => Err(format!(
+            "the runner allocated the function but printed no summary (is it this build's runner?): {}",
+            last_words()
+        )),
+    };
+    match status.code() {
+        Some(0) => allocated(None),
+        Some(4) => allocated(Some(
+            last_words().trim_start_matches("checker: ").to_string(),
+        )),
+        Some(5) => Ok((
+            CountedEnd::Stopped(CaptureStop::RecordBudget {
+                records: limits.max_records,
+            }),
+            limits.max_records,
+        )),
+        Some(3) => Ok((CountedEnd::Refused(last_words()), 0)),
+        Some(101) => {
+            // Rust's panic message: "thread 'main' panicked at FILE:LINE:" then the message.
+            let message = stderr
+                .lines()
+                .skip_while(|l| !l.contains("panicked at"))
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
+            Ok((CountedEnd::Panicked(message), 0))
+        }
+        Some(c) => Ok((
+            CountedEnd::Failed(format!("the runner exited with code {c}: {}", last_words())),
+            0,
+        )),
+        None => Ok((
+            CountedEnd::Failed("the runner was killed by a signal".into()),
+            0,
+        )),
+    }
 }
 
 fn unescape(m: &str) -> String {
