@@ -18,28 +18,12 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-#[derive(serde::Serialize)]
-struct Row<'a> {
-    index: u32,
-    name: Option<&'a str>,
-    imported: bool,
-    body_bytes: u32,
-}
-
 pub fn run(args: ListArgs) -> anyhow::Result<()> {
     let input = Input::load(&args.file)?;
     if args.json {
-        let rows: Vec<Row> = input
-            .functions
-            .iter()
-            .map(|f| Row {
-                index: f.index,
-                name: f.name.as_deref(),
-                imported: f.imported,
-                body_bytes: f.body_bytes,
-            })
-            .collect();
-        return super::print_json(&rows);
+        // Each function's index, name (demangled), `raw_name` (the symbol
+        // as written, when demangled), whether imported, and body size.
+        return super::print_json(&input.functions);
     }
     outln!("{:>6}  {:>8}  {:<8}  name", "index", "bytes", "kind");
     for f in &input.functions {

@@ -45,12 +45,7 @@ pub fn export_menu_ui(ui: &mut egui::Ui, have_trace: bool, commands: &mut Vec<Co
 
 /// A file name for `kind` of the function on screen.
 fn file_name(l: &Loaded, kind: ExportKind) -> String {
-    let label: String = l
-        .compiled
-        .label
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let label = crate::engine::input::names::file_stem(&l.compiled.label);
     match kind {
         ExportKind::Svg => format!("{label}-step{}.svg", l.cursor),
         ExportKind::Png => format!("{label}-step{}.png", l.cursor),

@@ -48,6 +48,9 @@ pub fn function_list_ui(
         .filter(|f| {
             needle.is_empty()
                 || f.label().to_lowercase().contains(&needle)
+                || f.raw_name
+                    .as_deref()
+                    .is_some_and(|r| r.to_lowercase().contains(&needle))
                 || f.index.to_string() == needle
         })
         .collect();
@@ -107,7 +110,10 @@ pub fn function_list_ui(
                 .wrap_mode(egui::TextWrapMode::Truncate);
             let resp = ui
                 .add_enabled(!f.imported, label)
-                .on_hover_text(f.label())
+                .on_hover_text(match &f.raw_name {
+                    Some(raw) => format!("{}\nsymbol: {raw}", f.label()),
+                    None => f.label(),
+                })
                 .on_disabled_hover_text(format!(
                     "{}: imported, so it has no body to compile",
                     f.label()

@@ -319,6 +319,15 @@ impl App {
         )
     }
 
+    /// The one-line headline of step `k` (1-based), as the step list shows it.
+    pub fn step_headline(&self, k: usize) -> Option<&str> {
+        let l = self.loaded.as_ref()?;
+        l.compiled
+            .headlines
+            .get(k.checked_sub(1)?)
+            .map(String::as_str)
+    }
+
     /// The steps (1-based) that match the step search.
     pub fn find_matches(&self) -> Vec<usize> {
         self.view.find.matches.iter().map(|i| i + 1).collect()

@@ -703,7 +703,7 @@ impl Preview {
             .name("spillscope-preview".into())
             .spawn(move || {
                 let steps = trace.steps.len();
-                let t = session::trace_so_far(label.clone(), trace);
+                let t = session::trace_so_far(label.clone(), settings.target, trace);
                 let queued = t
                     .replay
                     .state_at(steps)

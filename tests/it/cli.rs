@@ -917,3 +917,50 @@ fn dependency_messages_carry_no_rust_debug_text() {
         "{stderr}"
     );
 }
+
+/// A real Rust module whose name section keeps v0-mangled symbols: `list`
+/// shows each demangled with the symbol beside it in JSON, either name
+/// selects the function, and `trace` names it as people read it.
+#[test]
+fn mangled_rust_names_are_demangled_with_the_symbol_kept() {
+    let words = "tests/fixtures/modules/rust-words.wasm";
+    let list = common::json(&["list", words, "--json"]);
+    let functions = list.as_array().unwrap();
+    let mangled: Vec<_> = functions
+        .iter()
+        .filter(|f| f.get("raw_name").is_some())
+        .collect();
+    assert!(
+        mangled.len() >= 200,
+        "{} of {}",
+        mangled.len(),
+        functions.len()
+    );
+    for f in &mangled {
+        let (raw, name) = (f["raw_name"].as_str().unwrap(), f["name"].as_str().unwrap());
+        assert!(raw.starts_with("_R"), "{raw}");
+        assert!(
+            name.contains("::") && !name.starts_with("_R"),
+            "{raw} -> {name}"
+        );
+    }
+    let tally = mangled
+        .iter()
+        .find(|f| {
+            f["name"]
+                == "<std::collections::hash::map::HashMap<&str, usize> as words::Tally>::tally"
+        })
+        .expect("the crate's own trait method");
+    let raw = tally["raw_name"].as_str().unwrap();
+    let name = tally["name"].as_str().unwrap();
+    for selector in [raw, name] {
+        let trace = common::json(&["trace", words, "--func", selector, "--json"]);
+        assert_eq!(trace["function"], name);
+        assert_eq!(trace["index"], tally["index"]);
+    }
+    // The text listing shows the readable name too.
+    let out = common::spillscope(&["list", words]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("as words::Tally>::tally"), "{text}");
+    assert!(!text.contains(raw));
+}

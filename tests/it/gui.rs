@@ -438,6 +438,32 @@ fn stop_keeps_the_steps_so_far_and_frees_the_worker() {
     assert!(!h.state().showing_preview());
     let (_, kept) = h.state().cursor().unwrap();
     h.get_by_label_contains("where you stopped the compile");
+    // The steps so far name x86-64's registers, as a finished compile does.
+    let headlines: Vec<String> = (1..=kept)
+        .filter_map(|k| h.state().step_headline(k).map(str::to_string))
+        .collect();
+    let regalloc2_name = |w: &str| {
+        w.len() > 2
+            && w.starts_with('p')
+            && (w.ends_with('i') || w.ends_with('f') || w.ends_with('v'))
+            && w[1..w.len() - 1].chars().all(|c| c.is_ascii_digit())
+    };
+    let x86_name = |w: &str| {
+        [
+            "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+            "r14", "r15", "xmm",
+        ]
+        .iter()
+        .any(|r| w.starts_with(r))
+    };
+    let words = || {
+        headlines
+            .iter()
+            .flat_map(|h| h.split(|c: char| !c.is_ascii_alphanumeric()))
+    };
+    let some = &headlines[..headlines.len().min(8)];
+    assert!(words().any(x86_name), "{some:?}");
+    assert!(!words().any(regalloc2_name), "{some:?}");
     // The stopped compile's later replies are not shown.
     std::thread::sleep(Duration::from_secs(3));
     h.run_steps(5);
@@ -451,4 +477,23 @@ fn stop_keeps_the_steps_so_far_and_frees_the_worker() {
     common::gui::run_until(&mut h, "the next compile", |a| {
         ready(a) && a.loaded_function() == Some("sha256_block")
     });
+}
+
+/// A Rust module's v0-mangled symbols read as Rust paths in the function
+/// list and on the compiled function; no mangled symbol is on screen.
+#[test]
+fn mangled_names_read_demangled_in_the_app() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/modules/rust-words.wasm");
+    let mut h = harness(App::new(None, Some(path), Some("14".into())));
+    common::gui::run_until(&mut h, "the Rust function to compile", ready);
+    let name = "<std::collections::hash::map::HashMap<&str, usize> as words::Tally>::tally";
+    assert_eq!(h.state().loaded_function(), Some(name));
+    assert!(
+        h.query_all_by_label_contains("as words::Tally>::tally")
+            .count()
+            >= 1,
+        "the row and the title read as Rust"
+    );
+    assert!(h.query_all_by_label_contains("_RNv").next().is_none());
 }

@@ -533,7 +533,7 @@ pub enum TraceOrigin {
     Log { label: String },
     /// The steps so far of a compile still running (a watcher's snapshot):
     /// its CLIF and code come when it finishes.
-    Running { label: String },
+    Running { label: String, triple: String },
     /// A regalloc2 reproducer file (its `SerializableFunction`), read by
     /// `written_by`'s deserializer and allocated here: no CLIF, flags or code
     /// came with it.
@@ -556,7 +556,7 @@ impl FunctionTrace {
         match &self.origin {
             TraceOrigin::Compiled(p) => &p.label,
             TraceOrigin::Log { label }
-            | TraceOrigin::Running { label }
+            | TraceOrigin::Running { label, .. }
             | TraceOrigin::Reproducer { label, .. } => label,
         }
     }
@@ -571,7 +571,11 @@ impl FunctionTrace {
 
     /// The target triple the allocation ran for, when this build compiled it.
     pub fn triple(&self) -> Option<&str> {
-        self.prepared().map(|p| p.flags.triple.as_str())
+        match &self.origin {
+            // A compile still running knows its target before its flags.
+            TraceOrigin::Running { triple, .. } => Some(triple),
+            _ => self.prepared().map(|p| p.flags.triple.as_str()),
+        }
     }
 
     /// The target triple, or for a trace without one where it came from
@@ -1083,9 +1087,13 @@ pub fn raw_log(
 }
 
 /// A [`FunctionTrace`] for the steps so far of an allocation still running
-/// (a snapshot a watcher took): no code yet.
-pub fn trace_so_far(label: String, trace: crate::trace::Trace) -> FunctionTrace {
-    uncompiled(TraceOrigin::Running { label }, trace)
+/// (a snapshot a watcher took) for `target`: no code yet, but the target's
+/// register names.
+pub fn trace_so_far(label: String, target: Target, trace: crate::trace::Trace) -> FunctionTrace {
+    let triple = target
+        .triple()
+        .map_or_else(|| target_lexicon::HOST.to_string(), str::to_string);
+    uncompiled(TraceOrigin::Running { label, triple }, trace)
 }
 
 /// A [`FunctionTrace`] for a trace imported from a log: there is no function

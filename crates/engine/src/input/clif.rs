@@ -406,6 +406,7 @@ pub fn list_functions(path: &Path, text: &str) -> EngineResult<Vec<FunctionInfo>
             FunctionInfo {
                 index: i as u32,
                 name: Some(func.name.to_string()),
+                raw_name: None,
                 imported: false,
                 body_bytes: end.saturating_sub(start) as u32,
                 location: *line,

@@ -12,8 +12,13 @@ pub struct FunctionInfo {
     /// Index in the module's function index space (imports first), or the
     /// position of the function in a CLIF file.
     pub index: u32,
-    /// Name from the name section (Wasm) or the function's name (CLIF).
+    /// Name from the name section (Wasm), demangled when it is a mangled
+    /// Rust or C++ symbol, or the function's name (CLIF).
     pub name: Option<String>,
+    /// The symbol as the name section writes it, when `name` is its
+    /// demangled form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_name: Option<String>,
     pub imported: bool,
     /// Size of the body in bytes (Wasm) or of the function's text (CLIF); 0 for imports.
     pub body_bytes: u32,
@@ -58,6 +63,7 @@ pub fn list_wasm_functions(path: &Path, wasm: &[u8]) -> EngineResult<Vec<Functio
                         functions.push(FunctionInfo {
                             index: imported,
                             name: None,
+                            raw_name: None,
                             imported: true,
                             body_bytes: 0,
                             location: 0,
@@ -72,6 +78,7 @@ pub fn list_wasm_functions(path: &Path, wasm: &[u8]) -> EngineResult<Vec<Functio
                 functions.push(FunctionInfo {
                     index,
                     name: None,
+                    raw_name: None,
                     imported: false,
                     body_bytes: (range.end - range.start) as u32,
                     location: range.start,
@@ -94,7 +101,16 @@ pub fn list_wasm_functions(path: &Path, wasm: &[u8]) -> EngineResult<Vec<Functio
         }
     }
     for f in &mut functions {
-        f.name = names.remove(&f.index);
+        let Some(raw) = names.remove(&f.index) else {
+            continue;
+        };
+        match super::names::demangle(&raw) {
+            Some(readable) => {
+                f.name = Some(readable);
+                f.raw_name = Some(raw);
+            }
+            None => f.name = Some(raw),
+        }
     }
     Ok(functions)
 }

@@ -18,6 +18,7 @@ pub mod file;
 pub mod func_text;
 pub mod functions;
 pub mod isa;
+pub mod names;
 pub mod read;
 pub mod release;
 pub mod translate;

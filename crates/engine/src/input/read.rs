@@ -180,6 +180,7 @@ impl Input {
         let found = by_index.or_else(|| {
             self.functions.iter().find(|f| {
                 f.name.as_deref() == Some(sel)
+                    || f.raw_name.as_deref() == Some(sel)
                     || f.name.as_deref().map(|n| n.trim_start_matches('%')) == Some(sel)
             })
         });
