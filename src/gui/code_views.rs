@@ -36,7 +36,21 @@ fn tab_text(tab: CodeTab, l: &Loaded, busy: bool) -> Result<&str, String> {
         CodeTab::Final => t
             .code()
             .map(|c| c.final_vcode.as_str())
-            .ok_or_else(|| "the compile did not finish".to_string()),
+            .ok_or_else(|| why_no_code(l)),
+    }
+}
+
+/// Why the compile on screen has no final code, as of now.
+fn why_no_code(l: &Loaded) -> String {
+    let c = &l.compiled;
+    if c.running {
+        "the compile is still running: the final code comes when Cranelift emits it".into()
+    } else if c.stopped_by_user {
+        "you stopped the compile before Cranelift emitted code".into()
+    } else if let Some(stop) = &c.trace.traced.trace.stopped {
+        format!("the compile {stop}, so no code was emitted")
+    } else {
+        "the compile did not finish".into()
     }
 }
 
@@ -112,10 +126,19 @@ pub fn code_views_ui(
                 let link_state = match &l.link {
                     Some(Ok(_)) => None,
                     Some(Err(e)) => Some(format!("not linked: {e}")),
+                    None if l.compiled.running => {
+                        Some("the views are linked when the compile finishes".into())
+                    }
+                    None if l.compiled.stopped_by_user => {
+                        Some("the compile was stopped: the views are not linked".into())
+                    }
                     None if l.compiled.trace.compiled_by() == "wasmtime" => {
                         Some("linking the views…".into())
                     }
-                    None => Some("CLIF input: the views are not linked to Wasm".into()),
+                    None if l.compiled.trace.compiled_by() == "cranelift" => {
+                        Some("CLIF input: the views are not linked to Wasm".into())
+                    }
+                    None => Some("no compile here: the views are not linked".into()),
                 };
                 let what = match (l.selected, l.link()) {
                     (Some(e), Some(m)) => {

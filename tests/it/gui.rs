@@ -401,6 +401,9 @@ fn the_steps_so_far_show_and_step_while_the_compile_runs() {
         "a preview shows while the compile runs"
     );
     h.get_by_label_contains("the compile is still running");
+    // What the code views say is about now: the compile runs.
+    assert!(h.query_by_label_contains("CLIF input").is_none());
+    assert!(h.query_by_label_contains("did not finish").is_none());
     let (_, so_far) = h.state().cursor().unwrap();
     h.key_press(Key::ArrowRight);
     h.run_steps(2);
@@ -464,6 +467,10 @@ fn stop_keeps_the_steps_so_far_and_frees_the_worker() {
     let some = &headlines[..headlines.len().min(8)];
     assert!(words().any(x86_name), "{some:?}");
     assert!(!words().any(regalloc2_name), "{some:?}");
+    h.get_by_label("Final code (allocated)").click();
+    h.run_steps(2);
+    h.get_by_label_contains("you stopped the compile before Cranelift emitted code");
+    assert!(h.query_by_label_contains("CLIF input").is_none());
     // The stopped compile's later replies are not shown.
     std::thread::sleep(Duration::from_secs(3));
     h.run_steps(5);
