@@ -42,17 +42,28 @@ pub fn events_ui(
     let mut area = egui::ScrollArea::vertical()
         .id_salt("events")
         .auto_shrink([false, false]);
+    // The rows drawn last frame: a cursor row already among them is left
+    // where it is, so a click on a row never moves the list under the pointer.
+    let drawn_id = ui.scope_id().with("events_drawn");
+    let drawn: Option<std::ops::Range<usize>> = ui.data(|d| d.get_temp(drawn_id));
     if std::mem::take(scroll_to_cursor) {
-        // Keep the current row a few rows from the top.
         let at = if filtering {
             shown.partition_point(|&i| i + 1 < l.cursor)
         } else {
             l.cursor
         };
-        let row = at.saturating_sub(4) as f32;
-        area = area.vertical_scroll_offset(row * (ROW_H + ui.spacing().item_spacing.y));
+        // The cursor's own row (the row of step k is k - 1), on screen (the
+        // last row drawn may be cut off).
+        let row = if filtering { at } else { at.saturating_sub(1) };
+        let in_view = drawn.is_some_and(|d| row >= d.start && row + 1 < d.end);
+        if !in_view {
+            // Keep the current row a few rows from the top.
+            let top = at.saturating_sub(4) as f32;
+            area = area.vertical_scroll_offset(top * (ROW_H + ui.spacing().item_spacing.y));
+        }
     }
     area.show_rows(ui, ROW_H, count, |ui, rows| {
+        ui.data_mut(|d| d.insert_temp(drawn_id, rows.clone()));
         for row in rows {
             let i = if filtering { shown[row] } else { row };
             let k = i + 1;

@@ -100,8 +100,8 @@ pub fn explain_panel_ui(ui: &mut egui::Ui, loaded: Option<&Loaded>, teaching: &m
     ui.label(RichText::new(explain::headline(step, names)).strong());
     egui::ScrollArea::vertical()
         .id_salt("explain_scroll")
-        .max_height((ui.available_height() * 0.25).clamp(110.0, 260.0))
-        .auto_shrink([false, true])
+        .max_height(ui.available_height())
+        .auto_shrink([false, false])
         .show(ui, |ui| {
             if on {
                 narration_ui(ui, l, i);

@@ -119,23 +119,35 @@ impl App {
     /// summary, and the Events, Lineage, Moves and Registers lists.
     fn step_panel_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.set_min_width(ui.available_width());
-        if let Some(l) = &self.loaded
-            && let Some(log) = &l.compiled.log
-        {
-            log_info_ui(ui, log, commands);
-            ui.separator();
-        }
-        match self
-            .loaded
-            .as_ref()
-            .and_then(|l| Some((l, l.single_pass()?)))
-        {
-            Some((l, log)) => single_pass_view::explain_ui(ui, l, log),
-            None => {
-                explain_panel::explain_panel_ui(ui, self.loaded.as_ref(), &mut self.view.teaching)
-            }
-        }
-        ui.separator();
+        // The explanation keeps one height whatever the step says (the user
+        // drags its edge to change it), so the lists below never move under
+        // the pointer when a click changes the step.
+        let whole = ui.available_height();
+        egui::Panel::top("step_explain")
+            .resizable(true)
+            .default_size((whole * 0.4).clamp(160.0, 460.0))
+            .size_range(100.0..=(whole * 0.8).max(120.0))
+            .show(ui, |ui| {
+                ui.set_min_height(ui.available_height());
+                if let Some(l) = &self.loaded
+                    && let Some(log) = &l.compiled.log
+                {
+                    log_info_ui(ui, log, commands);
+                    ui.separator();
+                }
+                match self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| Some((l, l.single_pass()?)))
+                {
+                    Some((l, log)) => single_pass_view::explain_ui(ui, l, log),
+                    None => explain_panel::explain_panel_ui(
+                        ui,
+                        self.loaded.as_ref(),
+                        &mut self.view.teaching,
+                    ),
+                }
+            });
         if let Some(l) = &self.loaded {
             ui.strong(if l.compiled.log.is_some() {
                 "Trace from the log"

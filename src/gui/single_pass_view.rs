@@ -382,8 +382,8 @@ pub fn explain_ui(ui: &mut egui::Ui, l: &Loaded, log: &SinglePassLog) {
     ui.label(RichText::new(single_pass::headline(step, names)).strong());
     egui::ScrollArea::vertical()
         .id_salt("sp_explain_scroll")
-        .max_height((ui.available_height() * 0.35).clamp(120.0, 320.0))
-        .auto_shrink([false, true])
+        .max_height(ui.available_height())
+        .auto_shrink([false, false])
         .show(ui, |ui| {
             for line in single_pass::explain(step, names) {
                 ui.horizontal_wrapped(|ui| {

@@ -61,10 +61,21 @@ fn clicking_a_move_jumps_to_its_cause() {
     let mut h = linked("pressure.wat", "pressure");
     h.get_by_label("Moves").click();
     h.run_steps(3);
-    // A row of the list (the summary above it says "reloads" too).
-    h.get_all_by_label_contains("reload")
-        .find(|n| n.accesskit_node().label().is_some_and(|l| l.contains('→')))
+    // A row of the list (the summary above it says "reloads" too), whole on
+    // screen (the list draws a row or two past its bottom edge, clipped).
+    let window = h.ctx.content_rect();
+    let is_reload_row = |l: &str| l.contains("reload") && l.contains('→');
+    h.get_all_by(|n| n.label().is_some_and(|l| is_reload_row(&l)))
+        .next()
         .expect("a reload row")
+        .scroll_to_me();
+    h.run_steps(3);
+    h.get_all_by_label_contains("reload")
+        .find(|n| {
+            n.accesskit_node().label().is_some_and(|l| l.contains('→'))
+                && window.contains_rect(n.rect())
+        })
+        .expect("a reload row on screen")
         .click();
     h.run_steps(3);
     let app = h.state();
@@ -146,4 +157,57 @@ fn next_split_and_a_breakpoint_stop_where_they_should() {
         !a.is_playing()
     });
     assert_eq!(h.state().cursor().unwrap().0, first_spill);
+}
+
+/// Where each row of a list is on screen, by its text.
+fn row_places(h: &Harness<'static, App>, is_row: impl Fn(&str) -> bool) -> Vec<(String, f32)> {
+    h.get_all_by(|n| n.label().is_some_and(|l| is_row(&l)))
+        .map(|n| {
+            (
+                n.accesskit_node().label().unwrap_or_default(),
+                n.rect().min.y,
+            )
+        })
+        .collect()
+}
+
+/// A click that moves the replay to another step changes the explanation
+/// above the lists; the rows of the Moves and Events lists stay where they
+/// were, so a second click on the same spot picks the same row.
+#[test]
+fn list_rows_hold_still_when_a_click_changes_the_step() {
+    let mut h = linked("pressure.wat", "pressure");
+    h.get_by_label("Moves").click();
+    h.run_steps(3);
+    let is_move = |l: &str| l.contains('→') && (l.contains("spill") || l.contains("reload"));
+    let before = row_places(&h, is_move);
+    assert!(before.len() >= 4, "{before:?}");
+    h.get_by_label(&before[1].0).click();
+    h.run_steps(3);
+    assert!(
+        h.state().cursor().unwrap().0 > 0,
+        "the click moved the replay"
+    );
+    assert_eq!(row_places(&h, is_move), before, "the Moves rows moved");
+
+    h.get_by_label("Events").click();
+    h.run_steps(3);
+    let is_step = |l: &str| l.contains("  bundle ");
+    let before = row_places(&h, is_step);
+    assert!(before.len() >= 4, "{before:?}");
+    let cursor = h.state().cursor().unwrap().0;
+    let other = before
+        .iter()
+        .find(|(l, _)| !l.trim_start().starts_with(&format!("{cursor} ")))
+        .unwrap()
+        .0
+        .clone();
+    h.get_by_label(&other).click();
+    h.run_steps(3);
+    assert_ne!(
+        h.state().cursor().unwrap().0,
+        cursor,
+        "the click moved the replay"
+    );
+    assert_eq!(row_places(&h, is_step), before, "the step rows moved");
 }
