@@ -522,7 +522,7 @@ impl App {
                 side.seek(step);
                 true
             }
-            Command::RunsFocus(point) => {
+            Command::RunsFocus(point, vreg) => {
                 if !matches!(self.runs.result, Some(Ok(_))) {
                     return false;
                 }
@@ -532,6 +532,10 @@ impl App {
                 let range = ((at - half).max(0.0), at + half);
                 self.runs.view_a.set_x_range(range);
                 self.runs.view_b.set_x_range(range);
+                if let Some(v) = vreg {
+                    self.runs.view_a.bring_vreg(v);
+                    self.runs.view_b.bring_vreg(v);
+                }
                 self.runs.shown = Some(range);
                 true
             }

@@ -221,12 +221,28 @@ pub struct ChartView {
     pub hovered_inst: Option<u32>,
     /// Registers taken per point, per pressure track, at (compile, step).
     taken: Option<(LoadedId, usize, Vec<Vec<u32>>)>,
+    /// A value whose row to bring into view at the next draw (a clicked
+    /// difference of two runs).
+    pending_vreg: Option<VRegId>,
+    /// The values whose rows the last draw showed whole.
+    shown_vregs: Vec<VRegId>,
 }
 
 impl ChartView {
     /// The visible program points `[min, max)`.
     pub fn x_range(&self) -> (f32, f32) {
         (self.x_min, self.x_max)
+    }
+
+    /// Brings `v`'s row into view at the next draw (in the per-value rows;
+    /// the per-register rows have none).
+    pub fn bring_vreg(&mut self, v: VRegId) {
+        self.pending_vreg = Some(v);
+    }
+
+    /// The values whose rows the last draw showed whole (per-value rows).
+    pub fn shown_vregs(&self) -> &[VRegId] {
+        &self.shown_vregs
     }
 
     /// Shows program points `[min, max)` (another chart's window: two runs
@@ -254,6 +270,8 @@ impl Default for ChartView {
             compact: false,
             hovered_inst: None,
             taken: None,
+            pending_vreg: None,
+            shown_vregs: Vec::new(),
         }
     }
 }
@@ -503,7 +521,32 @@ fn canvas_ui(
     let max_top = (layout.rows.len() as f32 - visible_rows + 1.0).max(0.0);
     pan_and_zoom(ui, view, model, plot, &response);
     follow_step(view, scene, visible_rows);
+    if let Some(v) = view.pending_vreg.take()
+        && let Some(row) = layout
+            .rows
+            .iter()
+            .position(|r| matches!(r, RowLabel::VReg(x) if *x == v))
+    {
+        let row = row as f32;
+        if row < view.y_top || row >= view.y_top + visible_rows - 1.0 {
+            view.y_top = row - visible_rows / 3.0;
+        }
+    }
     view.y_top = view.y_top.clamp(0.0, max_top);
+    let first = view.y_top.ceil() as usize;
+    let last = ((view.y_top + visible_rows).floor() as usize).min(layout.rows.len());
+    view.shown_vregs.clear();
+    view.shown_vregs.extend(
+        layout
+            .rows
+            .get(first..last)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| match r {
+                RowLabel::VReg(v) => Some(*v),
+                _ => None,
+            }),
+    );
 
     let g = Geometry {
         rect,

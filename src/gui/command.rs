@@ -109,8 +109,9 @@ pub enum Command {
         b: bool,
         step: usize,
     },
-    /// Show this program point in both charts of the comparison.
-    RunsFocus(Point),
+    /// Show this program point in both charts of the comparison, and the
+    /// value's row when the difference names one.
+    RunsFocus(Point, Option<crate::engine::trace::VRegId>),
     /// Export the compile on screen (the chart at the current step, the
     /// report, a bug bundle).
     Export(ExportKind),

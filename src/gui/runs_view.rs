@@ -149,7 +149,9 @@ fn side_ui(
         ui.strong(format!("{name}: {}", c.label));
         ui.weak(format!(
             "{} steps · {} splits · {} spills · {} reloads · checker {}",
-            counts.steps,
+            // A single-pass run's own steps (its counts are the backtracking
+            // allocator's).
+            loaded.steps(),
             counts.splits,
             c.moves.summary.spills,
             c.moves.summary.reloads,
@@ -226,7 +228,7 @@ fn differences_ui(ui: &mut egui::Ui, report: &DiffReport, commands: &mut Vec<Com
                             .on_hover_text(format!("show {} in both charts", p.text()))
                             .clicked()
                         {
-                            commands.push(Command::RunsFocus(p));
+                            commands.push(Command::RunsFocus(p, d.vreg));
                         }
                     }
                     _ => {

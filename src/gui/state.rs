@@ -400,6 +400,19 @@ impl App {
         (self.runs.view_a.x_range(), self.runs.view_b.x_range())
     }
 
+    /// The values whose rows the Compare runs tab's two charts show whole.
+    pub fn runs_shown_vregs(
+        &self,
+    ) -> (
+        &[crate::engine::trace::VRegId],
+        &[crate::engine::trace::VRegId],
+    ) {
+        (
+            self.runs.view_a.shown_vregs(),
+            self.runs.view_b.shown_vregs(),
+        )
+    }
+
     /// When a running compile first shows its steps so far, and how often
     /// after (half a second, then every 1.5 s, unless changed).
     pub fn set_preview_timing(&self, first: std::time::Duration, every: std::time::Duration) {

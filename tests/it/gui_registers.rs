@@ -87,8 +87,10 @@ fn two_runs_side_by_side_name_their_differences() {
         .find(|d| d.kind == "spilled")
         .expect("a value on the stack in b only");
     let (spilled, at) = (d.text.clone(), d.point.unwrap().0 as f32);
+    let value = d.vreg.expect("the spilled value");
     // Both runs are on screen, replayed to their ends, with the differences.
     assert_eq!(pair.a.cursor, pair.a.steps());
+    let pair_steps = (pair.a.steps(), pair.b.steps());
     h.get_by_label_contains("a: backtracking");
     h.get_by_label_contains("b: backtracking");
     h.get_by_label(&spilled).click();
@@ -96,6 +98,34 @@ fn two_runs_side_by_side_name_their_differences() {
     let (ra, rb) = h.state().runs_windows();
     assert_eq!(ra, rb, "both charts show the same program points");
     assert!(ra.0 <= at && at < ra.1, "{at} in {ra:?}");
+    // The value's row is in view in both charts.
+    let (a_rows, b_rows) = h.state().runs_shown_vregs();
+    assert!(a_rows.contains(&value), "v{value} in {a_rows:?}");
+    assert!(b_rows.contains(&value), "v{value} in {b_rows:?}");
+    // And each run's header counts its own steps.
+    h.get_by_label_contains(&format!("{} steps ·", pair_steps.0));
+    h.get_by_label_contains(&format!("{} steps ·", pair_steps.1));
+
+    // A single-pass run is counted by its own steps, in its header and in
+    // the totals.
+    h.get_by_label("single-pass").click();
+    common::gui::run_until(&mut h, "the single-pass run", |a| {
+        a.runs_report()
+            .is_some_and(|r| r.as_ref().is_ok_and(|p| p.b.single_pass().is_some()))
+    });
+    let Some(Ok(pair)) = h.state().runs_report() else {
+        panic!("no single-pass comparison");
+    };
+    let sp_steps = pair.b.steps();
+    assert!(sp_steps > 0);
+    assert_eq!(pair.report.b.counts.steps, sp_steps);
+    assert!(
+        h.query_all_by_label_contains(&format!("{sp_steps} steps · 0 splits"))
+            .next()
+            .is_some(),
+        "b's header counts its {sp_steps} steps"
+    );
+    assert!(h.query_by_label_contains("0 steps · 0 splits").is_none());
 }
 
 #[test]
