@@ -34,6 +34,10 @@ struct Cli {
     /// Write the app's exports into this folder without asking
     #[arg(long)]
     export_dir: Option<PathBuf>,
+    /// Time limit of a traced allocation in the app, in seconds (0: no
+    /// limit, only Stop ends it; default: scaled to the function's size)
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
     /// Register allocator to start with: backtracking or single_pass
     #[arg(long, value_parser = spillscope::cli::parse_algorithm)]
     algorithm: Option<spillscope::engine::input::isa::Algorithm>,
@@ -76,6 +80,7 @@ fn open_app(cli: Cli) -> anyhow::Result<()> {
         cli.registers,
         cli.export_dir,
         cli.algorithm,
+        cli.timeout,
     )
 }
 

@@ -20,6 +20,15 @@ use super::state::{App, Busy, Persisted, STORAGE_KEY, ViewState};
 use super::tabs::{CentralTab, CodeTab, SideTab};
 use super::worker::{self, Deliver, Job, Reply, Source, Worker};
 
+/// Choices the command line makes for a start, over the remembered ones.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Start {
+    /// The register allocator.
+    pub algorithm: Option<Algorithm>,
+    /// The time limit of a traced allocation.
+    pub time: Option<worker::TimeLimit>,
+}
+
 impl App {
     /// Opens `path` (else the last file from `storage`, else the built-in
     /// sample) and starts compiling `func` (else the remembered or default one).
@@ -28,21 +37,25 @@ impl App {
         path: Option<PathBuf>,
         func: Option<String>,
     ) -> App {
-        App::new_with_algorithm(storage, path, func, None)
+        App::new_with(storage, path, func, Start::default())
     }
 
-    /// [`App::new`], compiling with `algorithm` rather than the remembered one.
-    pub fn new_with_algorithm(
+    /// [`App::new`], starting with `start`'s choices rather than the
+    /// remembered ones.
+    pub fn new_with(
         storage: Option<&dyn eframe::Storage>,
         path: Option<PathBuf>,
         func: Option<String>,
-        algorithm: Option<Algorithm>,
+        start: Start,
     ) -> App {
         let mut persisted: Persisted = storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
-        if let Some(a) = algorithm {
+        if let Some(a) = start.algorithm {
             persisted.settings.algorithm = a;
+        }
+        if let Some(t) = start.time {
+            persisted.budget.time = t;
         }
         let repaint_ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let (inbox_tx, inbox) = std::sync::mpsc::channel();

@@ -46,8 +46,10 @@ pub mod worker;
 
 use std::path::PathBuf;
 
+pub use apply::Start;
 pub use command::Command;
 pub use state::App;
+pub use worker::TimeLimit;
 
 /// Opens the app on `path` (or the embedded default sample).
 pub fn run(
@@ -57,6 +59,7 @@ pub fn run(
     registers: Option<crate::engine::compile::realloc::RegisterCounts>,
     export_dir: Option<PathBuf>,
     algorithm: Option<crate::engine::input::isa::Algorithm>,
+    timeout_s: Option<u64>,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -70,10 +73,21 @@ pub fn run(
         options,
         Box::new(move |cc| {
             Ok(Box::new(
-                App::new_with_algorithm(cc.storage, path, func, algorithm)
-                    .starting_at_step(step)
-                    .starting_with_registers(registers)
-                    .exporting_to(export_dir),
+                App::new_with(
+                    cc.storage,
+                    path,
+                    func,
+                    Start {
+                        algorithm,
+                        time: timeout_s.map(|s| match s {
+                            0 => TimeLimit::Unlimited,
+                            s => TimeLimit::Seconds(s),
+                        }),
+                    },
+                )
+                .starting_at_step(step)
+                .starting_with_registers(registers)
+                .exporting_to(export_dir),
             ))
         }),
     )

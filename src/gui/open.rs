@@ -9,7 +9,7 @@ use crate::engine::session::Settings;
 
 use super::command::Command;
 use super::state::Busy;
-use super::worker::{Budget, Source};
+use super::worker::{Budget, Source, TimeLimit};
 
 /// The path field's id, so the app can focus it when the dialog fails.
 pub fn path_field_id() -> egui::Id {
@@ -200,6 +200,17 @@ const BUDGETS: [Option<u64>; 7] = [
     Some(100_000_000),
 ];
 
+/// Time limits offered.
+const TIME_LIMITS: [TimeLimit; 7] = [
+    TimeLimit::Auto,
+    TimeLimit::Seconds(10),
+    TimeLimit::Seconds(30),
+    TimeLimit::Seconds(120),
+    TimeLimit::Seconds(600),
+    TimeLimit::Seconds(3600),
+    TimeLimit::Unlimited,
+];
+
 fn budget_text(b: Option<u64>) -> String {
     match b {
         None => "auto".into(),
@@ -221,9 +232,25 @@ fn budget_ui(ui: &mut egui::Ui, budget: Budget, commands: &mut Vec<Command>) {
         })
         .response
         .labelled_by(label.id)
-        .on_hover_text(format!(
+        .on_hover_text(
             "Stop an allocation after this many regalloc2 trace records (auto: scaled to the \
-             function's size), or after {} s; the trace so far stays steppable",
+             function's size); the trace so far stays steppable",
+        );
+    let label = ui.label("Time");
+    egui::ComboBox::from_id_salt("time_limit")
+        .width(80.0)
+        .selected_text(b.time.text())
+        .show_ui(ui, |ui| {
+            for choice in TIME_LIMITS {
+                ui.selectable_value(&mut b.time, choice, choice.text());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(format!(
+            "Stop an allocation after this long (auto: {} s, plus about a second per KB of the \
+             function's Wasm body, at most 15 min; no limit: only Stop ends it); the trace so \
+             far stays steppable",
             super::worker::DEADLINE.as_secs()
         ));
     if b != budget {

@@ -328,6 +328,11 @@ impl App {
             .map(String::as_str)
     }
 
+    /// The record budget and time limit the next compile uses.
+    pub fn budget(&self) -> super::worker::Budget {
+        self.budget
+    }
+
     /// The steps (1-based) that match the step search.
     pub fn find_matches(&self) -> Vec<usize> {
         self.view.find.matches.iter().map(|i| i + 1).collect()

@@ -3,6 +3,7 @@
 
 use egui::{Color32, RichText};
 
+use crate::engine::capture::CaptureStop;
 use crate::engine::compile::CheckerVerdict;
 use crate::engine::replay::Status;
 use crate::engine::session::FunctionTrace;
@@ -62,7 +63,12 @@ impl Summary {
             machine_insts: t.code().map(|c| c.machine_insts),
             records: trace.records,
             unparsed_records: trace.unparsed,
-            stopped: trace.stopped.as_ref().map(ToString::to_string),
+            // Where to raise the limit that stopped it.
+            stopped: trace.stopped.as_ref().map(|stop| match stop {
+                CaptureStop::Deadline { .. } => format!("{stop} (the Time menu raises it)"),
+                CaptureStop::RecordBudget { .. } => format!("{stop} (the Budget menu raises it)"),
+                _ => stop.to_string(),
+            }),
             trace_ms: t.trace_elapsed.as_millis(),
             single_pass: match trace.allocation() {
                 crate::engine::trace::Allocation::SinglePass(log) => Some(log.counts()),

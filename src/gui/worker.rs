@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::engine::compile::realloc::{RegisterCounts, SweepPoint};
 use crate::engine::input::func_text::{self, FuncText};
@@ -93,14 +93,60 @@ pub struct Budget {
     /// regalloc2 records; `None` scales with the function (see
     /// `Prepared::default_limits`).
     pub records: Option<u64>,
+    /// Wall-clock limit of one traced allocation.
+    #[serde(default)]
+    pub time: TimeLimit,
 }
 
-/// Wall-clock limit of one traced allocation in the app.
-pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+/// The wall-clock limit of one traced allocation in the app.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TimeLimit {
+    /// Scaled to the function's size ([`auto_deadline`]).
+    #[default]
+    Auto,
+    Seconds(u64),
+    /// None: only Stop ends it.
+    Unlimited,
+}
+
+impl TimeLimit {
+    /// The limit for a function whose default limits are `base`; `None`:
+    /// no limit.
+    pub fn for_function(self, base: &crate::engine::capture::CaptureLimits) -> Option<Duration> {
+        match self {
+            TimeLimit::Auto => Some(auto_deadline(base)),
+            TimeLimit::Seconds(s) => Some(Duration::from_secs(s.max(1))),
+            TimeLimit::Unlimited => None,
+        }
+    }
+
+    /// `auto`, `2 min`, `no limit`: as the menu shows it.
+    pub fn text(self) -> String {
+        match self {
+            TimeLimit::Auto => "auto".into(),
+            TimeLimit::Seconds(s) if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+            TimeLimit::Seconds(s) if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+            TimeLimit::Seconds(s) => format!("{s} s"),
+            TimeLimit::Unlimited => "no limit".into(),
+        }
+    }
+}
+
+/// The shortest automatic time limit, for small functions.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The automatic time limit: [`DEADLINE`], plus a second for every 16 M
+/// records of the function's record budget (which grows with its size:
+/// about a second per KB of Wasm body), at most 15 minutes. A 129 KB
+/// function gets about 160 s.
+pub fn auto_deadline(base: &crate::engine::capture::CaptureLimits) -> Duration {
+    let extra = base.max_records / 16_000_000;
+    Duration::from_secs((DEADLINE.as_secs() + extra).min(15 * 60))
+}
 
 impl Budget {
-    /// `base` (the function's default limits) with this budget and the
-    /// app's deadline.
+    /// `base` (the function's default limits) with this budget's records
+    /// and time limit.
     pub fn limits(
         self,
         base: crate::engine::capture::CaptureLimits,
@@ -109,7 +155,7 @@ impl Budget {
         if let Some(r) = self.records {
             limits.max_records = r;
         }
-        limits.deadline = Some(Instant::now() + DEADLINE);
+        limits.deadline = self.time.for_function(&base).map(|d| Instant::now() + d);
         limits
     }
 }
@@ -560,7 +606,7 @@ pub fn start_versions(
             let prepared =
                 session::prepare(&input, func_index, settings).map_err(|e| e.to_string())?;
             let mut limits = prepared.default_limits();
-            limits.deadline = Some(Instant::now() + DEADLINE);
+            limits.deadline = Some(Instant::now() + auto_deadline(&limits));
             session::versions_each(&input, &prepared, settings.algorithm, limits, |so_far| {
                 if !so_far.pending.is_empty() {
                     partial(Ok(so_far.clone()));

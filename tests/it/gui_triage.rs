@@ -5,7 +5,9 @@ use crate::common;
 
 use egui::Key;
 use egui_kittest::kittest::Queryable;
-use spillscope::gui::App;
+use spillscope::engine::capture::CaptureLimits;
+use spillscope::gui::worker::auto_deadline;
+use spillscope::gui::{App, Start, TimeLimit};
 
 use common::gui::{harness, ready};
 
@@ -32,7 +34,7 @@ fn a_budget_stop_keeps_the_trace_and_the_ui_responsive() {
         "stopped trace has {steps} of {full_steps} steps"
     );
     h.get_by_label_contains("Trace stopped after");
-    h.get_by_label_contains("regalloc2 records (budget)");
+    h.get_by_label_contains("regalloc2 records (budget) (the Budget menu raises it)");
     h.get_by_label_contains("No loop found in the");
 
     // The stopped trace steps forward and back like any other.
@@ -57,6 +59,45 @@ fn a_budget_stop_keeps_the_trace_and_the_ui_responsive() {
     });
     assert_eq!(h.state().cursor(), Some((0, full_steps)));
     assert!(h.query_by_label_contains("Trace stopped").is_none());
+
+    // The time limit is the user's too: the Time menu sets it and the
+    // function is traced again under it.
+    let before = h.state().generation();
+    h.get_by_label("Time").click();
+    h.run_steps(2);
+    h.get_by_label("10 min").click();
+    common::gui::run_until(&mut h, "the compile under the new limit", |a| {
+        ready(a) && a.generation() > before
+    });
+    assert_eq!(h.state().budget().time, TimeLimit::Seconds(600));
+    assert_eq!(h.state().cursor(), Some((0, full_steps)));
+}
+
+/// `--timeout` starts the app with its own time limit; without one the limit
+/// grows with the function (30 s for a small one, minutes for a big one).
+#[test]
+fn the_time_limit_comes_from_the_command_line_or_the_function_size() {
+    let path = common::samples_dir().join("lessons/pressure.wat");
+    let start = Start {
+        algorithm: None,
+        time: Some(TimeLimit::Unlimited),
+    };
+    let mut h = harness(App::new_with(None, Some(path), None, start));
+    common::gui::run_until(&mut h, "the function to compile", ready);
+    assert_eq!(h.state().budget().time, TimeLimit::Unlimited);
+
+    let small = CaptureLimits {
+        max_records: 2_000_000,
+        deadline: None,
+    };
+    assert_eq!(auto_deadline(&small).as_secs(), 30);
+    // A 129 KB Wasm body: about 5 MB of CLIF, its budget 400 records a byte.
+    let big = CaptureLimits {
+        max_records: 129 * 1024 * 40 * 400,
+        deadline: None,
+    };
+    let secs = auto_deadline(&big).as_secs();
+    assert!((150..=170).contains(&secs), "{secs} s");
 }
 
 #[test]
