@@ -51,6 +51,7 @@ impl App {
         let mut persisted: Persisted = storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
+        let func_arg = func.clone();
         if let Some(a) = start.algorithm {
             persisted.settings.algorithm = a;
         }
@@ -103,6 +104,7 @@ impl App {
             deferred: None,
             corpus: None,
             runs_after_open: None,
+            held: None,
         };
         // A gate's report opens the Corpus window over the file last open.
         let (path, report) = match path {
@@ -126,7 +128,11 @@ impl App {
         if let Source::Path(p) = &source {
             app.view.path_text = p.display().to_string();
         }
-        app.open(source, func);
+        // A function the command line did not name (the one remembered from
+        // the last session) is traced only when it is quick; a big one waits
+        // for the user (its last trace may have run into the time limit).
+        let hold = func_arg.is_none().then_some(worker::HOLD_BODY_BYTES);
+        app.open_holding(source, func, hold);
         app
     }
 
@@ -134,6 +140,12 @@ impl App {
     pub fn starting_at_step(mut self, step: Option<usize>) -> App {
         self.start_step = step;
         self
+    }
+
+    /// Opens `path` as a restart would reopen it, holding back a function
+    /// bigger than `bytes` (tests: the functions here are small).
+    pub fn reopen_holding_above(&mut self, path: PathBuf, func: &str, bytes: u32) {
+        self.open_holding(Source::Path(path), Some(func.into()), Some(bytes));
     }
 
     /// Write exports into `dir` without asking (tests, scripted sessions).
@@ -352,9 +364,10 @@ impl App {
     fn apply_compile(&mut self, command: Command) -> bool {
         match command {
             Command::SelectFunction(index) => {
-                if self.selected == Some(index) && self.busy.is_none() {
+                if self.selected == Some(index) && self.busy.is_none() && self.held.is_none() {
                     return false;
                 }
+                self.held = None;
                 self.selected = Some(index);
                 self.all_registers();
                 self.compile_selected();
@@ -876,6 +889,14 @@ impl App {
                     l.link = Some(link);
                 }
             }
+            Reply::Held {
+                func_index,
+                body_bytes,
+                ..
+            } => {
+                self.selected = Some(func_index);
+                self.held = Some((func_index, body_bytes));
+            }
             Reply::Failed {
                 message, loading, ..
             } => {
@@ -1032,6 +1053,13 @@ impl App {
     }
 
     fn open(&mut self, source: Source, func: Option<String>) {
+        self.open_holding(source, func, None);
+    }
+
+    /// [`App::open`]; a function bigger than `hold_above` bytes is selected
+    /// but not traced until the user asks.
+    fn open_holding(&mut self, source: Source, func: Option<String>, hold_above: Option<u32>) {
+        self.held = None;
         self.playing = false;
         self.all_registers();
         self.sweep = Default::default();
@@ -1042,6 +1070,7 @@ impl App {
                 func,
                 settings: self.settings,
                 budget: self.budget,
+                hold_above,
             },
             stage,
         );

@@ -312,6 +312,27 @@ impl App {
                     ui.label("waiting for the compile…");
                 });
             }
+            None if self.held.is_some() => {
+                let (func, bytes) = self.held.unwrap_or_default();
+                let name = self
+                    .input
+                    .as_ref()
+                    .and_then(|i| i.functions.get(func as usize))
+                    .map_or_else(|| format!("function {func}"), |f| f.label());
+                let limit = match self.budget.time {
+                    super::worker::TimeLimit::Auto => "the automatic time limit".to_string(),
+                    t => format!("the time limit ({})", t.text()),
+                };
+                ui.label(format!(
+                    "{name} ({} KB of Wasm) was open when spillscope last closed. Tracing a \
+                     function this big takes a while (up to {limit}; the Time menu changes it), \
+                     so it waits for you.",
+                    bytes.div_ceil(1024)
+                ));
+                if ui.button("Trace it").clicked() {
+                    commands.push(Command::SelectFunction(func));
+                }
+            }
             None => {
                 ui.label("Nothing compiled. Open a file or choose a function on the left.");
             }

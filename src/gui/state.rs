@@ -262,6 +262,9 @@ pub struct App {
     /// Compare runs to start once this function has compiled (a Corpus
     /// row opened another module).
     pub(super) runs_after_open: Option<(u32, String, String)>,
+    /// A big function a restart reopened without tracing it, and its body
+    /// size: the central panel asks before tracing it.
+    pub(super) held: Option<(u32, u32)>,
 }
 
 impl App {
@@ -326,6 +329,12 @@ impl App {
             .headlines
             .get(k.checked_sub(1)?)
             .map(String::as_str)
+    }
+
+    /// The function a restart reopened but did not trace (too big to
+    /// trace without asking).
+    pub fn held_function(&self) -> Option<u32> {
+        self.held.map(|(f, _)| f)
     }
 
     /// The record budget and time limit the next compile uses.

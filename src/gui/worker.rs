@@ -56,6 +56,9 @@ pub enum Job {
         func: Option<String>,
         settings: Settings,
         budget: Budget,
+        /// Open without tracing a function whose body is bigger than this
+        /// many bytes (a restart reopening what was open: the user asks).
+        hold_above: Option<u32>,
     },
     /// Compile another function, or the same one with other settings;
     /// with `registers` reduced, allocate it again by regalloc2 alone with
@@ -132,6 +135,10 @@ impl TimeLimit {
     }
 }
 
+/// The biggest function body a restart traces without asking: bigger ones
+/// take more than a few seconds.
+pub const HOLD_BODY_BYTES: u32 = 32 * 1024;
+
 /// The shortest automatic time limit, for small functions.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -206,6 +213,13 @@ pub enum Reply {
         report: CompareReport,
         compiled: Vec<Option<Box<Compiled>>>,
     },
+    /// The file opened on a function too big to trace without asking
+    /// ([`Job::Open`]'s `hold_above`): selected, not compiled.
+    Held {
+        generation: u64,
+        func_index: u32,
+        body_bytes: u32,
+    },
     /// The request failed; `loading` tells whether the file itself did not load.
     Failed {
         generation: u64,
@@ -230,6 +244,7 @@ impl Reply {
             | Reply::Extras { generation, .. }
             | Reply::Linked { generation, .. }
             | Reply::Compared { generation, .. }
+            | Reply::Held { generation, .. }
             | Reply::Failed { generation, .. }
             | Reply::Done { generation, .. } => *generation,
         }
@@ -368,6 +383,7 @@ fn run_job(ctx: &Ctx, job: Job) {
             func,
             settings,
             budget,
+            hold_above,
         } => {
             let is_log = match &source {
                 Source::Sample => false,
@@ -408,7 +424,17 @@ fn run_job(ctx: &Ctx, job: Job) {
                 }),
             };
             match chosen {
-                Ok(i) => (input, i, settings, budget, RegisterCounts::default()),
+                Ok(i) => {
+                    let body_bytes = input.functions.get(i as usize).map_or(0, |f| f.body_bytes);
+                    if hold_above.is_some_and(|limit| body_bytes > limit) {
+                        return ctx.send(Reply::Held {
+                            generation: ctx.generation,
+                            func_index: i,
+                            body_bytes,
+                        });
+                    }
+                    (input, i, settings, budget, RegisterCounts::default())
+                }
                 Err(e) => return ctx.fail(false, e),
             }
         }

@@ -162,3 +162,25 @@ fn a_log_without_regalloc2_records_is_an_error_and_the_trace_on_screen_stays() {
     assert_eq!(h.state().cursor(), before);
     assert_eq!(h.state().loaded_function(), Some("pressure"));
 }
+
+/// A restart reopens the file and function it had open, but a function too
+/// big to trace in a few seconds waits for the user: selected, described,
+/// traced when they press "Trace it".
+#[test]
+fn a_big_function_reopened_waits_to_be_traced() {
+    let path = common::samples_dir().join("c/kernels.wasm");
+    let mut h = harness(App::new(None, Some(path.clone()), Some("8".into())));
+    common::gui::run_until(&mut h, "kernels function 8 to compile", ready);
+    // printf_core's body is 8,981 bytes: over a 4 KB threshold.
+    h.state_mut()
+        .reopen_holding_above(path, "printf_core", 4096);
+    common::gui::run_until(&mut h, "the file to reopen", |a| !a.is_busy());
+    assert_eq!(h.state().held_function(), Some(49));
+    assert!(h.state().cursor().is_none(), "nothing traced yet");
+    h.get_by_label_contains("printf_core (9 KB of Wasm) was open when spillscope last closed");
+    h.get_by_label("Trace it").click();
+    common::gui::run_until(&mut h, "printf_core to compile", |a| {
+        ready(a) && a.loaded_function() == Some("printf_core")
+    });
+    assert_eq!(h.state().held_function(), None);
+}
