@@ -105,6 +105,7 @@ impl App {
             corpus: None,
             runs_after_open: None,
             held: None,
+            exporting: None,
         };
         // A gate's report opens the Corpus window over the file last open.
         let (path, report) = match path {
@@ -191,7 +192,9 @@ impl App {
             | Command::RunsDone(..)
             | Command::RunsSeek { .. }
             | Command::RunsFocus(..) => self.apply_runs(command),
-            Command::Export(..) | Command::ExportDone(..) => self.apply_export(command),
+            Command::Export(..) | Command::ExportDone(..) | Command::CancelExport => {
+                self.apply_export(command)
+            }
             Command::MeasureLayout
             | Command::MeasureDone(..)
             | Command::SetCentral(..)
@@ -582,13 +585,18 @@ impl App {
                 use super::export_menu;
                 match kind {
                     ExportKind::Bundle => match (&self.input, l.compiled.log.is_some()) {
-                        (Some(input), false) => export_menu::save_bundle(
-                            l,
-                            Arc::clone(input),
-                            l.compiled.settings,
-                            self.export_dir.clone(),
-                            deliver,
-                        ),
+                        (Some(input), false) => {
+                            let watch = super::state::ExportWatch::default();
+                            export_menu::save_bundle(
+                                l,
+                                Arc::clone(input),
+                                l.compiled.settings,
+                                self.export_dir.clone(),
+                                (watch.clone(), Arc::clone(&self.repaint_ctx)),
+                                deliver,
+                            );
+                            self.exporting = Some(watch);
+                        }
                         _ => {
                             self.view.dialog_note = Some(
                                 "a bug bundle needs a function compiled here, not a log".into(),
@@ -609,7 +617,15 @@ impl App {
                 self.view.dialog_note = Some("exporting…".into());
                 true
             }
+            Command::CancelExport => {
+                if let Some(w) = &self.exporting {
+                    w.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.view.dialog_note = Some("cancelling the export…".into());
+                }
+                true
+            }
             Command::ExportDone(result) => {
+                self.exporting = None;
                 self.view.dialog_note = Some(match result {
                     Ok(s) => s,
                     Err(e) => format!("export failed: {e}"),

@@ -116,6 +116,8 @@ pub enum Command {
     /// report, a bug bundle).
     Export(ExportKind),
     /// Where an export went, or why it did not.
+    /// Stop the bug bundle being written; nothing is written.
+    CancelExport,
     ExportDone(Result<String, String>),
     /// Make the module's memories with Wasmtime under each host profile and
     /// compare with the model.

@@ -5,7 +5,8 @@
 //! (or why not) is said in the toolbar.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
 use crate::engine::export::{bundle, html, png, scene, svg};
 use crate::engine::input::Input;
@@ -14,6 +15,7 @@ use crate::engine::session::Settings;
 
 use super::command::{Command, ExportKind};
 use super::compiled::Loaded;
+use super::state::ExportWatch;
 use super::worker::{Deliver, on_thread};
 
 /// The menu in the toolbar.
@@ -31,7 +33,7 @@ pub fn export_menu_ui(ui: &mut egui::Ui, have_trace: bool, commands: &mut Vec<Co
                 (
                     ExportKind::Bundle,
                     "Bug bundle…",
-                    "A folder: CLIF, flags, the regalloc2 log cut at the budget, the diagnosis, a README",
+                    "A folder to attach to an issue: CLIF, flags, regalloc2's log (its first and last records when long), the allocator input in regalloc2's own format, the diagnosis, a README",
                 ),
             ] {
                 if ui.button(label).on_hover_text(hint).clicked() {
@@ -156,6 +158,7 @@ pub fn save_bundle(
     input: Arc<Input>,
     settings: Settings,
     dir: Option<PathBuf>,
+    (watch, repaint): (ExportWatch, Arc<OnceLock<egui::Context>>),
     deliver: Deliver<Result<String, String>>,
 ) {
     let name = file_name(l, ExportKind::Bundle);
@@ -164,7 +167,15 @@ pub fn save_bundle(
         "spillscope-bundle",
         move || {
             let (dir, chosen) = destination(dir, &name, true);
-            bundle::write_function(&input, func_index, settings, None, &dir)
+            let progress = move |bytes, records| {
+                watch.bytes.store(bytes, Ordering::Relaxed);
+                watch.records.store(records, Ordering::Relaxed);
+                if let Some(ctx) = repaint.get() {
+                    ctx.request_repaint();
+                }
+                !watch.cancel.load(Ordering::Relaxed)
+            };
+            bundle::write_function_watched(&input, func_index, settings, None, &dir, progress)
                 .map(|_| said(&dir, chosen))
                 .map_err(|e| e.to_string())
         },

@@ -362,6 +362,32 @@ impl App {
                 &mut commands,
             );
         });
+        if let Some(w) = &self.exporting {
+            let (bytes, records) = (
+                w.bytes.load(std::sync::atomic::Ordering::Relaxed),
+                w.records.load(std::sync::atomic::Ordering::Relaxed),
+            );
+            egui::Panel::top("export_progress").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!(
+                        "Writing the bug bundle: regalloc2's log so far {} ({} records; the \
+                         bundle keeps its first and last {}, and stops the allocation at {})",
+                        crate::engine::error::size_text(bytes),
+                        crate::engine::capture::digits_grouped(records),
+                        crate::engine::error::size_text(
+                            crate::engine::export::bundle::LOG_KEEP_BYTES as u64
+                        ),
+                        crate::engine::error::size_text(
+                            crate::engine::export::bundle::LOG_STOP_BYTES
+                        ),
+                    ));
+                    if ui.button("Cancel").clicked() {
+                        commands.push(Command::CancelExport);
+                    }
+                });
+            });
+        }
         if let Some(err) = &self.error {
             egui::Panel::top("error_banner")
                 .frame(

@@ -40,6 +40,16 @@ pub struct Persisted {
     pub budget: Budget,
 }
 
+/// A bug bundle's export in progress, shared with its thread.
+#[derive(Clone, Default)]
+pub struct ExportWatch {
+    /// regalloc2's log so far: bytes and records.
+    pub bytes: Arc<std::sync::atomic::AtomicU64>,
+    pub records: Arc<std::sync::atomic::AtomicU64>,
+    /// Set by Cancel; the export stops at its next progress report.
+    pub cancel: Arc<std::sync::atomic::AtomicBool>,
+}
+
 /// The key of [`Persisted`] in eframe's storage.
 pub const STORAGE_KEY: &str = "spillscope";
 
@@ -259,6 +269,9 @@ pub struct App {
     pub(super) deferred: Option<(super::worker::Job, String)>,
     /// The Corpus window's gate report.
     pub(super) corpus: Option<super::corpus_view::CorpusState>,
+    /// A bug bundle being written: its log so far, and the flag that
+    /// cancels it.
+    pub(super) exporting: Option<ExportWatch>,
     /// Compare runs to start once this function has compiled (a Corpus
     /// row opened another module).
     pub(super) runs_after_open: Option<(u32, String, String)>,
@@ -335,6 +348,11 @@ impl App {
     /// trace without asking).
     pub fn held_function(&self) -> Option<u32> {
         self.held.map(|(f, _)| f)
+    }
+
+    /// Whether a bug bundle is being written.
+    pub fn is_exporting(&self) -> bool {
+        self.exporting.is_some()
     }
 
     /// The record budget and time limit the next compile uses.

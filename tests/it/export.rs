@@ -191,8 +191,18 @@ fn a_bug_bundle_reproduces_the_trace_with_its_own_command() {
         "printf_core",
         &["--bundle", out.to_str().unwrap()],
     );
-    for f in spillscope::engine::export::bundle::FILES {
+    // printf_core's log runs past twice what a bundle keeps: its first and
+    // last records are kept, compressed.
+    for f in [
+        "function.clif",
+        "flags.txt",
+        "regalloc2.log.gz",
+        "diagnosis.json",
+        "README.md",
+        "regalloc2-input.bin",
+    ] {
         assert!(out.join(f).is_file(), "{f}");
+        assert!(spillscope::engine::export::bundle::FILES.contains(&f));
     }
     // The allocator's input in regalloc2's own format, and the README line
     // that runs it.
@@ -225,14 +235,58 @@ fn a_bug_bundle_reproduces_the_trace_with_its_own_command() {
     let t = trace("c/kernels.wasm", "printf_core");
     assert_eq!(again["summary"]["steps"], t.replay.len());
     assert_eq!(again["summary"]["splits"], t.traced.trace.counts().splits);
+    let keep = spillscope::engine::export::bundle::LOG_KEEP_BYTES;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(
+            std::fs::File::open(out.join("regalloc2.log.gz")).unwrap(),
+        ),
+        &mut text,
+    )
+    .unwrap();
+    assert!(text.len() <= 2 * keep + 4096, "{}", text.len());
+    let marker = text
+        .lines()
+        .position(|l| l.starts_with("[spillscope]") && l.contains("left out here"))
+        .expect("the place of the cut is marked");
+    let records = text
+        .lines()
+        .filter(|l| l.starts_with("[TRACE regalloc2"))
+        .count();
+    assert!(marker > 1000 && records > 2000, "{marker} {records}");
+    assert!(
+        readme.contains("Kept, compressed: the first 8.0 MiB and the last"),
+        "{readme}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("diagnosis.json")).unwrap())
+            .unwrap();
+    assert!(json["log"]["left_out_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(json["log"]["file"], "regalloc2.log.gz");
+    let size: u64 = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(size < 25_000_000, "{size} bytes: attachable to an issue");
+
+    // A smaller function's bundle keeps its whole log, which replays the trace.
+    let small = dir.path().join("small");
+    export(
+        "c/kernels.wasm",
+        "8",
+        &["--bundle", small.to_str().unwrap()],
+    );
     let log = common::spillscope(&[
         "trace",
         "--log",
-        out.join("regalloc2.log").to_str().unwrap(),
+        small.join("regalloc2.log").to_str().unwrap(),
         "--json",
     ]);
     let from_log: serde_json::Value = serde_json::from_slice(&log.stdout).unwrap();
-    assert_eq!(from_log["summary"]["steps"], t.replay.len());
+    assert_eq!(
+        from_log["summary"]["steps"],
+        trace("c/kernels.wasm", "8").replay.len()
+    );
 }
 
 /// A control character in a function's name made the SVG invalid XML: it is

@@ -184,3 +184,31 @@ fn a_big_function_reopened_waits_to_be_traced() {
     });
     assert_eq!(h.state().held_function(), None);
 }
+
+/// A bug bundle is written on its own thread with its progress on screen
+/// and a Cancel that stops it with nothing written.
+#[test]
+fn a_bug_bundle_shows_its_progress_and_cancels_leaving_nothing() {
+    use spillscope::gui::Command;
+    use spillscope::gui::command::ExportKind;
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::samples_dir().join("c/kernels.wasm");
+    let app = App::new(None, Some(path), Some("printf_core".into()))
+        .exporting_to(Some(dir.path().to_path_buf()));
+    let mut h = harness(app);
+    common::gui::run_until(&mut h, "printf_core to compile", ready);
+    h.state_mut().apply(Command::Export(ExportKind::Bundle));
+    h.run_steps(1);
+    h.get_by_label_contains("Writing the bug bundle: regalloc2's log so far");
+    h.get_by_label("Cancel").click();
+    common::gui::run_until(&mut h, "the export to stop", |a| !a.is_exporting());
+    let note = h.state().note().unwrap_or_default().to_string();
+    assert!(note.contains("cancelled; nothing was written"), "{note}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // The app goes on: the trace on screen still steps.
+    assert!(h.state().cursor().is_some());
+}

@@ -1064,6 +1064,18 @@ pub fn raw_log(
     max_bytes: usize,
 ) -> EngineResult<String> {
     let sink = crate::capture::raw_log::RawLogSink::new(max_bytes);
+    raw_log_into(prepared, path, by, limits, sink).map(|s| s.text)
+}
+
+/// regalloc2's records for one compile, given to `sink` (which may stop the
+/// allocation); the sink back.
+pub fn raw_log_into<S: crate::capture::RecordSink>(
+    prepared: &Prepared,
+    path: &Path,
+    by: Allocator,
+    limits: CaptureLimits,
+    sink: S,
+) -> EngineResult<S> {
     if by.release != Release::CRANELIFT {
         let job = prepared.job(path, Algorithm::SinglePass, false)?;
         let func = rebuild::rebuild(&*job, &prepared.flags.triple)
@@ -1079,11 +1091,11 @@ pub fn raw_log(
             })?;
         let (_, sink, _) =
             crate::capture::capture(sink, limits, || held.allocate(by.algorithm, false));
-        return Ok(sink.text);
+        return Ok(sink);
     }
     let job = prepared.job(path, by.algorithm, true)?;
     let (_, sink, _) = crate::capture::capture(sink, limits, || job.compile(false));
-    Ok(sink.text)
+    Ok(sink)
 }
 
 /// A [`FunctionTrace`] for the steps so far of an allocation still running

@@ -133,7 +133,7 @@ impl std::fmt::Display for CaptureStop {
 }
 
 /// `34000` → `34,000`.
-fn digits_grouped(n: u64) -> String {
+pub fn digits_grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -1,11 +1,15 @@
 //! A bug bundle for allocator reports: a folder with the function as a CLIF
 //! file that compiles on its own (Cranelift's flags and target as `set` and
-//! `target` lines), the exact flags, regalloc2's log cut at the budget, the
-//! diagnosis in words and as JSON, and a README with the one-line command that
-//! reproduces it.
+//! `target` lines), the exact flags, regalloc2's log (whole when short; its
+//! first and last records, compressed, when long), the diagnosis in words and
+//! as JSON, the allocator's input in regalloc2's own format, and a README
+//! with the one-line command that reproduces it. Sized to attach to an issue
+//! (under 25 MB for a 110 KB function), made in bounded memory.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::capture::raw_log::{HeadTailLog, LogStop};
 use crate::error::{EngineError, EngineResult};
 use crate::input::Input;
 use crate::input::isa::CompilerFlags;
@@ -23,11 +27,10 @@ pub struct Bundle<'a> {
     /// is written with `opt_level=none` so Cranelift lowers it as it is.
     pub optimized: bool,
     pub flags: &'a CompilerFlags,
-    /// regalloc2's records as env_logger text, cut at the budget or at
-    /// [`LOG_MAX_BYTES`].
-    pub log: &'a str,
-    /// The log reached [`LOG_MAX_BYTES`] and the allocation was stopped there.
-    pub log_cut: bool,
+    /// regalloc2's records as env_logger text: the first and the last
+    /// [`LOG_KEEP_BYTES`] of them, the allocation stopped at the budget or at
+    /// [`LOG_STOP_BYTES`].
+    pub log: &'a HeadTailLog,
     pub records_budget: u64,
     pub diagnosis: &'a Diagnosis,
     /// `ok`, `failed: …`, `not run`.
@@ -39,17 +42,30 @@ pub struct Bundle<'a> {
     pub reproducer: Option<Vec<u8>>,
 }
 
-/// The most of regalloc2's log a bundle keeps. A loop shows itself long
-/// before this, and the log of a big function's whole allocation runs to
-/// gigabytes (12 GB for a 105 KB function), which no one reads or mails.
-pub const LOG_MAX_BYTES: usize = 256 << 20;
+/// How much of the start and of the end of regalloc2's log a bundle keeps.
+/// A log within twice this is kept whole, as text; a longer one keeps its
+/// first and last records, compressed (`regalloc2.log.gz`): the setup, and
+/// the records before the stop (where a loop repeats itself).
+pub const LOG_KEEP_BYTES: usize = 8 << 20;
 
-/// Files written, relative to the bundle folder (the reproducer file only
-/// when the release could write one).
-pub const FILES: [&str; 6] = [
+/// The log at which the export stops the allocation: the log of a big
+/// function's whole allocation runs to gigabytes (12 GB for a 105 KB
+/// function), which no one reads or mails. The steps and the diagnosis are
+/// traced on their own, of the whole allocation.
+pub const LOG_STOP_BYTES: u64 = 512 << 20;
+
+/// A text file bigger than this is written compressed (`NAME.gz`).
+pub const COMPRESS_ABOVE: usize = 8 << 20;
+
+/// Files a bundle may hold, relative to its folder: each text file as text
+/// or, when big, compressed; the reproducer file when the release could
+/// write one.
+pub const FILES: [&str; 8] = [
     "function.clif",
+    "function.clif.gz",
     "flags.txt",
     "regalloc2.log",
+    "regalloc2.log.gz",
     "diagnosis.json",
     "README.md",
     REPRODUCER,
@@ -144,7 +160,7 @@ pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
         .prefix(".spillscope-bundle-")
         .tempdir_in(parent)
         .map_err(error)?;
-    write_into(staging.path(), b)?;
+    let written = write_into(staging.path(), b)?;
     let aside = if dir.exists() {
         let old = tempfile::Builder::new()
             .prefix(".spillscope-old-bundle-")
@@ -167,19 +183,37 @@ pub fn write(dir: &Path, b: &Bundle) -> EngineResult<Vec<PathBuf>> {
     }
     // The old bundle, moved aside, goes when `aside` drops.
     drop(aside);
-    Ok(FILES
-        .iter()
-        .filter(|f| **f != REPRODUCER || b.reproducer.is_some())
-        .map(|f| dir.join(f))
-        .collect())
+    Ok(written.iter().map(|f| dir.join(f)).collect())
 }
 
-/// Writes the bundle's files into the folder `dir`.
-fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
-    write_file(
+/// Writes `text` as `name`, or compressed as `name.gz` when it is bigger than
+/// [`COMPRESS_ABOVE`] (or `compress`); the name written.
+fn write_text(dir: &Path, name: &str, text: &str, compress: bool) -> EngineResult<String> {
+    if !compress && text.len() <= COMPRESS_ABOVE {
+        write_file(dir, name, text)?;
+        return Ok(name.to_string());
+    }
+    let gz = format!("{name}.gz");
+    let path = dir.join(&gz);
+    let written = std::fs::File::create(&path).and_then(|f| {
+        let mut e = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(f),
+            flate2::Compression::default(),
+        );
+        e.write_all(text.as_bytes())?;
+        e.finish()?.flush()
+    });
+    written.map_err(|source| EngineError::Write { path, source })?;
+    Ok(gz)
+}
+
+/// Writes the bundle's files into the folder `dir`; their names.
+fn write_into(dir: &Path, b: &Bundle) -> EngineResult<Vec<String>> {
+    let clif_file = write_text(
         dir,
         "function.clif",
         &standalone_clif(b.clif, b.flags, b.optimized),
+        false,
     )?;
     let mut flags = format!("triple {}\n", b.flags.triple);
     for f in &b.flags.shared {
@@ -190,18 +224,28 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
         flags.push_str(&format!("{}={}\n", f.name, f.value));
     }
     write_file(dir, "flags.txt", &flags)?;
-    write_file(dir, "regalloc2.log", b.log)?;
+    let log = b.log;
+    let log_file = write_text(dir, "regalloc2.log", &log.text(), log.cut())?;
+    let mut written = vec![clif_file.clone(), "flags.txt".to_string(), log_file.clone()];
     if let Some(bin) = &b.reproducer {
         let path = dir.join(REPRODUCER);
         std::fs::write(&path, bin).map_err(|source| EngineError::Write { path, source })?;
+        written.push(REPRODUCER.into());
     }
+    let stopped_at_cap = log.stopped == Some(LogStop::Cap);
     let json = serde_json::json!({
         "source": b.source,
         "steps": b.steps,
         "checker": b.checker,
         "regalloc2": b.release,
         "records_budget": b.records_budget,
-        "log_cut_at_bytes": b.log_cut.then_some(LOG_MAX_BYTES),
+        "log": {
+            "file": log_file,
+            "records": log.records,
+            "bytes": log.total_bytes,
+            "left_out_bytes": log.left_out(),
+            "stopped_at_bytes": stopped_at_cap.then_some(LOG_STOP_BYTES),
+        },
         "diagnosis": b.diagnosis,
     });
     write_file(
@@ -209,13 +253,38 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
         "diagnosis.json",
         &serde_json::to_string_pretty(&json).unwrap_or_default(),
     )?;
-    let log_end = if b.log_cut {
+    written.push("diagnosis.json".into());
+    let size = |n: u64| crate::error::size_text(n);
+    let stop = if stopped_at_cap {
         format!(
-            "cut at {} (its records would go on; the steps and the diagnosis are of the whole allocation)",
-            crate::error::size_text(LOG_MAX_BYTES as u64)
+            "the export stopped the allocation when its log reached {} (the steps and the \
+             diagnosis are of the whole allocation)",
+            size(LOG_STOP_BYTES)
         )
     } else {
-        "cut at the budget".to_string()
+        "the allocation ran to its end or to the record budget".to_string()
+    };
+    let log_end = if log.cut() {
+        format!(
+            "{} records, {}: {stop}. Kept, compressed: the first {} and the last {}; the {} \
+             between are left out (a line in the file marks the place). `gunzip` it to read it",
+            crate::capture::digits_grouped(log.records),
+            size(log.total_bytes),
+            size(log.head.len() as u64),
+            size(log.total_bytes - log.head.len() as u64 - log.left_out()),
+            size(log.left_out())
+        )
+    } else {
+        format!(
+            "all {} records ({}): {stop}; `spillscope trace --log regalloc2.log` replays it",
+            crate::capture::digits_grouped(log.records),
+            size(log.total_bytes)
+        )
+    };
+    let clif_note = if clif_file.ends_with(".gz") {
+        " (compressed: `gunzip function.clif.gz` first)"
+    } else {
+        ""
     };
     let release_arg = if b.release == Release::CRANELIFT {
         String::new()
@@ -260,10 +329,9 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
          `function.clif` carries Wasmtime's Cranelift flags and target as `set` and `target` lines, so \
          Cranelift's own tools read it too (`clif-util compile -D function.clif`).\n\n\
          ## Files\n\n\
-         - `function.clif`: the function, as the allocator's input was lowered from it\n\
+         - `{clif_file}`: the function, as the allocator's input was lowered from it{clif_note}\n\
          - `flags.txt`: the target triple, Cranelift's shared flags and the ISA flags\n\
-         - `regalloc2.log`: regalloc2's records (env_logger text), {log_end}; \
-         `spillscope trace --log regalloc2.log` replays it\n\
+         - `{log_file}`: regalloc2's records (env_logger text), {log_end}\n\
          - `diagnosis.json`: the loop diagnosis and the checker's verdict\n\
          {reproducer_file}",
         source = b.source,
@@ -272,7 +340,9 @@ fn write_into(dir: &Path, b: &Bundle) -> EngineResult<()> {
         checker = b.checker,
         budget = b.records_budget,
     );
-    write_file(dir, "README.md", &readme)
+    write_file(dir, "README.md", &readme)?;
+    written.push("README.md".into());
+    Ok(written)
 }
 
 /// Traces function `func_index` of `input` (its log cut at `budget` records,
@@ -284,19 +354,34 @@ pub fn write_function(
     budget: Option<u64>,
     dir: &Path,
 ) -> EngineResult<Vec<PathBuf>> {
+    write_function_watched(input, func_index, settings, budget, dir, |_, _| true)
+}
+
+/// [`write_function`], telling `progress` the log's bytes and records so far
+/// while the allocation runs; when it returns `false` the export stops and
+/// writes nothing.
+pub fn write_function_watched(
+    input: &Input,
+    func_index: u32,
+    settings: Settings,
+    budget: Option<u64>,
+    dir: &Path,
+    progress: impl FnMut(u64, u64) -> bool + Send + 'static,
+) -> EngineResult<Vec<PathBuf>> {
     let prepared = session::prepare(input, func_index, settings)?;
     let mut limits = prepared.default_limits();
     if let Some(b) = budget {
         limits.max_records = b;
     }
-    let log = session::raw_log(
-        &prepared,
-        &input.path,
-        settings.allocator(),
-        limits,
-        LOG_MAX_BYTES,
-    )?;
-    let log_cut = log.len() >= LOG_MAX_BYTES;
+    let sink =
+        HeadTailLog::new(LOG_KEEP_BYTES, LOG_KEEP_BYTES, LOG_STOP_BYTES).with_progress(progress);
+    let log = session::raw_log_into(&prepared, &input.path, settings.allocator(), limits, sink)?;
+    if log.stopped == Some(LogStop::Cancelled) {
+        return Err(EngineError::Io {
+            path: dir.to_path_buf(),
+            message: "the export was cancelled; nothing was written".into(),
+        });
+    }
     // The allocator's input in the release's own format (a release that
     // cannot take the function has none to write).
     let reproducer = session::rebuild_function(input, &prepared)
@@ -329,7 +414,6 @@ pub fn write_function(
             optimized,
             flags: &prepared.flags,
             log: &log,
-            log_cut,
             records_budget: limits.max_records,
             diagnosis: &diagnosis,
             checker: t.checker().text(),
