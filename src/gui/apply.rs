@@ -15,7 +15,7 @@ use crate::engine::session::Settings;
 use super::command::Command;
 use super::compiled::{Compiled, Loaded, LoadedId};
 use super::corpus_view::CorpusState;
-use super::layout_model::{Effects, LayoutModel, LayoutState};
+use super::layout_model::{Effects, LayoutState};
 use super::state::{App, Busy, Persisted, STORAGE_KEY, ViewState};
 use super::tabs::{CentralTab, CodeTab, SideTab};
 use super::worker::{self, Deliver, Job, Reply, Source, Worker};
@@ -818,7 +818,14 @@ impl App {
             Reply::Layout { layout, .. } => {
                 let presets = self.layout.presets();
                 self.layout = match layout {
-                    Ok(module) => LayoutState::Ready(Box::new(LayoutModel::new(*module, presets))),
+                    Ok(mut model) => {
+                        // Chosen while the module was read: model those.
+                        if model.presets != presets {
+                            model.presets = presets;
+                            model.rebuild();
+                        }
+                        LayoutState::Ready(model)
+                    }
                     Err(message) => LayoutState::Failed(message),
                 };
                 self.request_compare();
@@ -1087,6 +1094,7 @@ impl App {
                 settings: self.settings,
                 budget: self.budget,
                 hold_above,
+                presets: self.layout.presets(),
             },
             stage,
         );

@@ -350,6 +350,11 @@ impl App {
         self.held.map(|(f, _)| f)
     }
 
+    /// The functions of the open input.
+    pub fn function_count(&self) -> usize {
+        self.input.as_ref().map_or(0, |i| i.functions.len())
+    }
+
     /// Whether a bug bundle is being written.
     pub fn is_exporting(&self) -> bool {
         self.exporting.is_some()

@@ -22,6 +22,7 @@ use crate::engine::session::{self, Settings};
 use crate::engine::trace::{BundleId, RangeId, StateDump, Step, StepObserver, Trace, VRegId};
 
 use super::compiled::{Compiled, Extras, LogInfo};
+use super::layout_model::{LayoutModel, PresetChoice};
 use super::link_model::{LinkModel, LinkTexts};
 
 /// The WAT sample opened when no file is given.
@@ -59,6 +60,8 @@ pub enum Job {
         /// Open without tracing a function whose body is bigger than this
         /// many bytes (a restart reopening what was open: the user asks).
         hold_above: Option<u32>,
+        /// The memory profiles to model the module's layout for.
+        presets: PresetChoice,
     },
     /// Compile another function, or the same one with other settings;
     /// with `registers` reduced, allocate it again by regalloc2 alone with
@@ -179,9 +182,11 @@ pub enum Reply {
         input: Arc<Input>,
     },
     /// The opened module's memory facts, or why they could not be read.
+    /// The module's memory layout, modelled for the profiles chosen (built
+    /// here: for a big module it takes a third of a second).
     Layout {
         generation: u64,
-        layout: Result<Box<ModuleLayout>, String>,
+        layout: Result<Box<LayoutModel>, String>,
     },
     Compiled {
         generation: u64,
@@ -384,6 +389,7 @@ fn run_job(ctx: &Ctx, job: Job) {
             settings,
             budget,
             hold_above,
+            presets,
         } => {
             let is_log = match &source {
                 Source::Sample => false,
@@ -410,7 +416,7 @@ fn run_job(ctx: &Ctx, job: Job) {
             });
             // Before the compile, so that a compile that fails still leaves
             // the memory tab its answer.
-            if let Some(reply) = layout_reply(ctx.generation, &input) {
+            if let Some(reply) = layout_reply(ctx.generation, &input, presets) {
                 ctx.progress("reading the module's memory");
                 ctx.send(reply);
             }
@@ -810,10 +816,10 @@ impl Preview {
 
 /// The module's memory facts for the memory tab, as a reply for
 /// `generation`; `None` for an input without a module (CLIF text).
-pub fn layout_reply(generation: u64, input: &Input) -> Option<Reply> {
+pub fn layout_reply(generation: u64, input: &Input, presets: PresetChoice) -> Option<Reply> {
     let wasm = input.wasm()?;
     let layout = ModuleLayout::from_wasm(&input.path, wasm)
-        .map(Box::new)
+        .map(|module| Box::new(LayoutModel::new(module, presets)))
         .map_err(|e| e.to_string());
     Some(Reply::Layout { generation, layout })
 }

@@ -141,7 +141,8 @@ fn a_layout_that_cannot_be_read_shows_its_error() {
         },
         functions: Vec::new(),
     };
-    let reply = worker::layout_reply(h.state().generation(), &input)
+    let presets = spillscope::gui::layout_model::PresetChoice::default();
+    let reply = worker::layout_reply(h.state().generation(), &input, presets)
         .expect("a Wasm input gets a layout reply");
     h.state_mut().apply(Command::Reply(reply));
     h.run_steps(3);
