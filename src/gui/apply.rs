@@ -85,7 +85,10 @@ impl App {
             dialog_open: false,
             inbox,
             inbox_tx,
-            view: ViewState::default(),
+            view: ViewState {
+                code_layout: persisted.code_layout,
+                ..ViewState::default()
+            },
             last_elapsed_ms: None,
             fonts_installed: false,
             layout: LayoutState::NoModule,
@@ -223,6 +226,15 @@ impl App {
                     return false;
                 }
                 self.view.side = tab;
+                true
+            }
+            Command::SetCodeLayout(layout) => {
+                if layout == self.view.code_layout {
+                    return false;
+                }
+                self.view.code_layout = layout;
+                // Each column scrolls to its marks afresh.
+                self.view.column_follow = Default::default();
                 true
             }
             Command::Reply(reply) => {

@@ -116,6 +116,8 @@ pub enum Command {
     /// report, a bug bundle).
     Export(ExportKind),
     /// Where an export went, or why it did not.
+    /// Lay the code views out in tabs or in columns.
+    SetCodeLayout(super::tabs::CodeLayout),
     /// Stop the bug bundle being written; nothing is written.
     CancelExport,
     ExportDone(Result<String, String>),

@@ -416,10 +416,12 @@ impl App {
                 .default_size(260.0)
                 .min_size(140.0)
                 .show(ui, |ui| {
+                    let mut layout = self.view.code_layout;
                     code_views::code_views_ui(
                         ui,
                         &mut self.view.tab,
-                        &mut self.view.code_follow,
+                        &mut layout,
+                        (&mut self.view.code_follow, &mut self.view.column_follow),
                         self.loaded.as_ref(),
                         self.busy.is_some(),
                         self.view.chart.hovered_inst,

@@ -38,6 +38,8 @@ pub struct Persisted {
     pub speed_steps_per_s: f32,
     #[serde(default)]
     pub budget: Budget,
+    #[serde(default)]
+    pub code_layout: super::tabs::CodeLayout,
 }
 
 /// A bug bundle's export in progress, shared with its thread.
@@ -149,6 +151,10 @@ pub struct ViewState {
     pub path_text: String,
     pub tab: CodeTab,
     pub code_follow: CodeFollow,
+    /// Tabs or columns, and which views the columns show.
+    pub code_layout: super::tabs::CodeLayout,
+    /// Each column's scroll state.
+    pub column_follow: [CodeFollow; 3],
     pub chart: ChartView,
     /// The single-pass chart's zoom.
     pub sp_view: super::single_pass_view::SpView,
@@ -183,6 +189,8 @@ impl Default for ViewState {
             path_text: String::new(),
             tab: CodeTab::VCode,
             code_follow: CodeFollow::default(),
+            code_layout: Default::default(),
+            column_follow: Default::default(),
             chart: ChartView::default(),
             sp_view: Default::default(),
             focus_path_field: false,
@@ -353,6 +361,11 @@ impl App {
     /// The functions of the open input.
     pub fn function_count(&self) -> usize {
         self.input.as_ref().map_or(0, |i| i.functions.len())
+    }
+
+    /// How the code panel lays out its views.
+    pub fn code_layout(&self) -> super::tabs::CodeLayout {
+        self.view.code_layout
     }
 
     /// Whether a bug bundle is being written.
@@ -571,10 +584,13 @@ impl App {
             Some(Source::Path(p)) => Some(p.clone()),
             _ => None,
         };
+        // A function held back at the start is still the one open.
         let func = self
             .loaded
             .as_ref()
-            .map(|l| l.compiled.func_index.to_string());
+            .map(|l| l.compiled.func_index)
+            .or(self.held.map(|(f, _)| f))
+            .map(|f| f.to_string());
         Persisted {
             path,
             func,
@@ -582,6 +598,7 @@ impl App {
             row_mode: self.row_mode,
             speed_steps_per_s: self.speed_steps_per_s,
             budget: self.budget,
+            code_layout: self.view.code_layout,
         }
     }
 }

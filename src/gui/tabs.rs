@@ -25,7 +25,7 @@ pub enum SideTab {
 }
 
 /// Which text the code panel shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CodeTab {
     Wasm,
     ClifTranslated,
@@ -51,5 +51,35 @@ impl CodeTab {
             CodeTab::VCode => "VCode (before regalloc)",
             CodeTab::Final => "Final code (allocated)",
         }
+    }
+}
+
+/// How the code panel lays out its views: one at a time in tabs, or two or
+/// three side by side in columns, each linked to the others as the tabs are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CodeLayout {
+    /// Columns rather than tabs.
+    pub columns: bool,
+    /// The views of the columns, left to right; the first `count` are shown.
+    pub views: [CodeTab; 3],
+    /// 2 or 3.
+    pub count: usize,
+}
+
+impl Default for CodeLayout {
+    /// Tabs; in columns, Wasm | CLIF | machine code.
+    fn default() -> Self {
+        CodeLayout {
+            columns: false,
+            views: [CodeTab::Wasm, CodeTab::ClifOptimized, CodeTab::Final],
+            count: 3,
+        }
+    }
+}
+
+impl CodeLayout {
+    /// The views shown in columns.
+    pub fn shown(&self) -> &[CodeTab] {
+        &self.views[..self.count.clamp(2, 3)]
     }
 }

@@ -211,3 +211,73 @@ fn list_rows_hold_still_when_a_click_changes_the_step() {
     );
     assert_eq!(row_places(&h, is_step), before, "the step rows moved");
 }
+
+/// eframe's storage, in memory: what a restart reads back.
+#[derive(Default)]
+struct Memory(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for Memory {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// Wasm, CLIF and machine code side by side: each column shows its text at
+/// once, a click in one marks its origin in the others, and the layout is
+/// there again after a restart.
+#[test]
+fn the_code_views_sit_side_by_side_linked_and_the_layout_is_kept() {
+    let mut h = linked("loop.wat", "loop");
+    h.get_by_label("Side by side").click();
+    h.run_steps(3);
+    assert!(h.state().code_layout().columns);
+    assert_eq!(
+        h.state().code_layout().shown(),
+        [CodeTab::Wasm, CodeTab::ClifOptimized, CodeTab::Final]
+    );
+    // Each column's text is on screen at once: the Wasm's operators, the
+    // CLIF function's first line, the machine code's Wasm origins.
+    assert!(h.query_all_by_label_contains("local.get").next().is_some());
+    assert!(
+        h.query_all_by_label_contains("function u0:")
+            .next()
+            .is_some()
+    );
+    for _ in 0..40 {
+        if h.query_all_by_label_contains("; @").next().is_some() {
+            break;
+        }
+        h.get_by_label("Forward >").click();
+        h.run_steps(3);
+    }
+    h.get_all_by_label_contains("; @").next().unwrap().click();
+    h.run_steps(3);
+    let selected = h.state().selected_link().expect("a line was selected");
+    let (wasm, _) = h.state().code_marks(CodeTab::Wasm);
+    let (clif, _) = h.state().code_marks(CodeTab::ClifOptimized);
+    assert_eq!(wasm.len(), 1, "{selected}: its operator in the Wasm column");
+    assert!(!clif.is_empty());
+
+    // Two columns, and the second shows VCode: kept across a restart.
+    h.get_by_label("2").click();
+    h.run_steps(3);
+    let mut storage = Memory::default();
+    eframe::set_value(
+        &mut storage,
+        spillscope::gui::state::STORAGE_KEY,
+        &h.state().persisted(),
+    );
+    let again = App::new(Some(&storage), None, None);
+    assert_eq!(
+        again.code_layout().shown(),
+        [CodeTab::Wasm, CodeTab::ClifOptimized]
+    );
+    assert!(again.code_layout().columns);
+}
