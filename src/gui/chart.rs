@@ -226,6 +226,8 @@ pub struct ChartView {
     pending_vreg: Option<VRegId>,
     /// The values whose rows the last draw showed whole.
     shown_vregs: Vec<VRegId>,
+    /// Where the last draw put the pressure strip.
+    strip: Option<Rect>,
 }
 
 impl ChartView {
@@ -238,6 +240,11 @@ impl ChartView {
     /// the per-register rows have none).
     pub fn bring_vreg(&mut self, v: VRegId) {
         self.pending_vreg = Some(v);
+    }
+
+    /// Where the last draw put the register-pressure strip.
+    pub fn pressure_strip(&self) -> Option<Rect> {
+        self.strip
     }
 
     /// The values whose rows the last draw showed whole (per-value rows).
@@ -272,6 +279,7 @@ impl Default for ChartView {
             taken: None,
             pending_vreg: None,
             shown_vregs: Vec::new(),
+            strip: None,
         }
     }
 }
@@ -279,7 +287,7 @@ impl Default for ChartView {
 const HEADER_H: f32 = 30.0;
 const FOOTER_H: f32 = 18.0;
 /// The register-pressure strip under the rows.
-const PRESSURE_H: f32 = 40.0;
+const PRESSURE_TRACK_H: f32 = 36.0;
 
 /// Colour of a physical register (the exports' colours, from the engine).
 pub fn preg_color(p: PReg) -> Color32 {
@@ -589,13 +597,10 @@ fn gutter_width(model: &ChartModel, layout: &Layout) -> f32 {
     (longest as f32 * 6.8 + 12.0).clamp(40.0, 110.0)
 }
 
-/// The height of the register-pressure strip under the rows.
+/// The height of the register-pressure strip under the rows: a track of
+/// [`PRESSURE_TRACK_H`] per register class, however big the function.
 fn strip_height(model: &ChartModel) -> f32 {
-    if model.pressure.is_empty() {
-        0.0
-    } else {
-        PRESSURE_H
-    }
+    model.pressure.len() as f32 * PRESSURE_TRACK_H
 }
 
 /// The whole function in view for a new compile or on a double click.
@@ -1046,6 +1051,7 @@ fn draw_pressure(
             Pos2::new(plot.left(), plot.bottom() + 2.0),
             Pos2::new(plot.right(), plot.bottom() + strip_h - 2.0),
         );
+        view.strip = Some(strip);
         let taken = view.taken.as_ref().map(|t| &t.2);
         pressure_strip(
             painter,
@@ -1082,6 +1088,52 @@ fn hover(
     );
     let hover = response.hover_pos().filter(|p| plot.contains(*p));
     let point_at = |pos: Pos2| g.point_at(pos);
+    // Over the pressure strip: each class's live values, registers taken and
+    // registers at the point under the pointer.
+    let strip = Rect::from_min_max(
+        Pos2::new(plot.left(), plot.bottom()),
+        Pos2::new(plot.right(), plot.bottom() + strip_h),
+    );
+    if let Some(pos) = response
+        .hover_pos()
+        .filter(|p| strip_h > 0.0 && strip.contains(*p))
+    {
+        let p = point_at(pos);
+        let at = p.0 as usize;
+        let taken = view.taken.as_ref().map(|t| &t.2);
+        let mut lines = vec![model.point_text(p)];
+        for (t, c) in model.pressure.iter().enumerate() {
+            let name = match c.class {
+                crate::engine::trace::RegClass::Int => "int",
+                crate::engine::trace::RegClass::Float => "float",
+                crate::engine::trace::RegClass::Vector => "vector",
+            };
+            let live = c.live.get(at).copied().unwrap_or(0);
+            let used = taken
+                .and_then(|all| all.get(t))
+                .and_then(|v| v.get(at).copied())
+                .unwrap_or(0);
+            lines.push(match c.registers {
+                Some(r) => format!(
+                    "{name}: {live} live of {r} registers, {used} taken at this step{}",
+                    if live > r {
+                        " (more live than registers)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => format!("{name}: {live} live, {used} registers taken at this step"),
+            });
+        }
+        painter.add(Shape::line_segment(
+            [
+                Pos2::new(pos.x, strip.top()),
+                Pos2::new(pos.x, strip.bottom()),
+            ],
+            Stroke::new(1.0, weak),
+        ));
+        response.clone().on_hover_text_at_pointer(lines.join("\n"));
+    }
     view.hovered_inst = hover.map(|pos| point_at(pos).inst());
     let footer_text = match hover {
         Some(pos) => {

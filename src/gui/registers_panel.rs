@@ -2,7 +2,8 @@
 //! class (regalloc2 alone, on the function Cranelift lowered), and a plot of
 //! splits, spills, reloads and moves against the register count of a class.
 
-use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use egui::{Color32, RichText};
+use egui_plot::{HoverPosition, Line, Plot, PlotPoints, VLine, uniform_grid_spacer};
 
 use crate::engine::compile::realloc::{self, RegisterCounts};
 use crate::engine::replay::pressure;
@@ -117,6 +118,12 @@ pub fn registers_ui(
     }
 }
 
+/// One count of a sweep's point.
+type Count = dyn Fn(&realloc::SweepPoint) -> usize;
+
+/// Where egui's memory keeps the sweep plot's last rectangle (for tests).
+pub const SWEEP_PLOT_RECT: &str = "register_sweep_rect";
+
 /// The sweep as lines; a click picks the nearest count.
 fn sweep_plot_ui(
     ui: &mut egui::Ui,
@@ -136,22 +143,65 @@ fn sweep_plot_ui(
     let all = points.first().map_or(0, |p| p.registers);
     let current = on_screen.get(class).unwrap_or(all);
     let name = realloc::class_name(class);
+    // The legend above the plot, never over its lines.
+    let lines: [(&str, Color32, &Count); 4] = [
+        ("spills", Color32::from_rgb(235, 100, 90), &|p| {
+            p.edits.spills
+        }),
+        ("reloads", Color32::from_rgb(240, 170, 60), &|p| {
+            p.edits.reloads
+        }),
+        ("moves", Color32::from_rgb(110, 160, 255), &|p| {
+            p.edits.moves
+        }),
+        ("splits", Color32::from_rgb(80, 210, 200), &|p| p.splits),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for (label, color, _) in &lines {
+            ui.label(RichText::new(format!("— {label}")).color(*color).small());
+        }
+        ui.label(RichText::new("┊ on screen").weak().small());
+    });
+    // At least 200 px tall, more when the panel has room.
+    let height = (ui.available_height() * 0.45).clamp(240.0, 380.0);
     let response = Plot::new("register_sweep")
-        .height(170.0)
-        .legend(Legend::default())
+        .height(height)
         .x_axis_label(format!("{name} registers"))
+        .y_axis_label("edits, splits")
+        // A tick at every count (every fifth on a wide sweep).
+        .x_grid_spacer(uniform_grid_spacer(|input| {
+            let span = input.bounds.1 - input.bounds.0;
+            if span > 24.0 {
+                [5.0, 10.0, 50.0]
+            } else {
+                [1.0, 5.0, 10.0]
+            }
+        }))
+        .label_formatter(move |pos| match pos {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } if !plot_name.is_empty() => Some(format!(
+                "{} {name} registers: {} {plot_name}",
+                position.x.round(),
+                position.y.round()
+            )),
+            _ => None,
+        })
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
         .include_y(0.0)
         .show(ui, |pui| {
-            pui.line(Line::new("spills", series(&|p| p.edits.spills)));
-            pui.line(Line::new("reloads", series(&|p| p.edits.reloads)));
-            pui.line(Line::new("moves", series(&|p| p.edits.moves)));
-            pui.line(Line::new("splits", series(&|p| p.splits)));
+            for (label, color, f) in &lines {
+                pui.line(Line::new(*label, series(*f)).color(*color));
+            }
             pui.vline(VLine::new("on screen", current as f64));
             pui.pointer_coordinate()
         });
+    let rect = response.response.rect;
+    ui.data_mut(|d| d.insert_temp(egui::Id::unique(SWEEP_PLOT_RECT), rect));
     if response.response.clicked()
         && let Some(at) = response.inner
         && let Some(p) = ok

@@ -363,6 +363,17 @@ impl App {
         self.input.as_ref().map_or(0, |i| i.functions.len())
     }
 
+    /// Where the Registers tab last drew its sweep plot.
+    pub fn sweep_plot(&self) -> Option<egui::Rect> {
+        let ctx = self.repaint_ctx.get()?;
+        ctx.data(|d| d.get_temp(egui::Id::unique(super::registers_panel::SWEEP_PLOT_RECT)))
+    }
+
+    /// Where the allocator chart last drew its register-pressure strip.
+    pub fn pressure_strip(&self) -> Option<egui::Rect> {
+        self.view.chart.pressure_strip()
+    }
+
     /// How the code panel lays out its views.
     pub fn code_layout(&self) -> super::tabs::CodeLayout {
         self.view.code_layout

@@ -504,3 +504,20 @@ fn mangled_names_read_demangled_in_the_app() {
     );
     assert!(h.query_all_by_label_contains("_RNv").next().is_none());
 }
+
+/// The register-pressure strip under the chart keeps a readable height per
+/// class, and the pointer over it reads out the point: values live,
+/// registers taken and registers there are.
+#[test]
+fn the_pressure_strip_reads_out_the_point_under_the_pointer() {
+    let mut h = sample_harness();
+    h.key_press(Key::End);
+    h.run_steps(3);
+    let strip = h.state().pressure_strip().expect("the strip is drawn");
+    assert!(strip.height() >= 30.0, "{strip:?}");
+    h.hover_at(strip.center());
+    h.run_steps(3);
+    h.get_by_label_contains("int: ");
+    h.get_by_label_contains(" live of ");
+    h.get_by_label_contains("taken at this step");
+}

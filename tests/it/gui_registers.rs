@@ -40,6 +40,11 @@ fn fewer_registers_reallocate_the_function_on_screen() {
             .all(|p| p.checked)
     );
     h.get_by_label_contains("Click the plot");
+    // A plot one can read: tall enough, its legend above the lines.
+    let plot = h.state().sweep_plot().expect("the sweep is drawn");
+    assert!(plot.height() >= 200.0, "{plot:?}");
+    h.get_by_label("— spills");
+    h.get_by_label("— splits");
 
     // Six integer registers: the allocation on screen is regalloc2's with six.
     let six: RegisterCounts = "int=6".parse().unwrap();
