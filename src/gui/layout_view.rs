@@ -22,7 +22,10 @@ use crate::engine::layout::units::{hex, human_bytes};
 use super::command::Command;
 use super::layout_model::{LayoutModel, LayoutState, LayoutViewState};
 
+/// A band's height when there is room; it shrinks (to [`BAND_MIN_H`]) so
+/// that every profile's row and the Differences list fit the tab.
 const BAND_H: f32 = 44.0;
+const BAND_MIN_H: f32 = 22.0;
 const NAME_H: f32 = 18.0;
 const ROW_GAP: f32 = 8.0;
 const RULER_H: f32 = 30.0;
@@ -65,14 +68,25 @@ pub fn layout_view_ui(
         });
         ui.separator();
         ui.vertical(|ui| {
-            bands_ui(ui, view, model);
+            // The Differences list gets a third of the tab at least.
+            let tab_h = ui.available_height();
+            // What is left for the bands once the Differences list has its third.
+            let rows = model.report.profiles.len().max(1) as f32;
+            let room = tab_h * 0.6 - 80.0 - RULER_H;
+            let band_h = (room / rows - NAME_H - ROW_GAP).clamp(BAND_MIN_H, BAND_H);
+            bands_ui(ui, view, model, band_h);
             notes_ui(ui, view, model);
             ui.separator();
             ui.strong("Differences");
-            egui::ScrollArea::vertical()
+            let third = (tab_h / 3.0).max(80.0);
+            let shown = egui::ScrollArea::vertical()
                 .id_salt("layout_differences")
-                .max_height((ui.available_height() * 0.45).max(80.0))
+                .min_scrolled_height(third)
+                .max_height(third.max(ui.available_height() * 0.5))
+                .auto_shrink([false, false])
                 .show(ui, |ui| differences_ui(ui, &model.report));
+            let rect = shown.inner_rect;
+            ui.data_mut(|d| d.insert_temp(egui::Id::unique(DIFFERENCES_RECT), (rect, tab_h)));
             ui.separator();
             measured_ui(ui, model, commands);
             ui.separator();
@@ -372,7 +386,7 @@ fn map_of(model: &LayoutModel, p: usize, memory: u32) -> Option<&AddressMap> {
         .find(|m| m.memory == memory)
 }
 
-fn bands_ui(ui: &mut egui::Ui, view: &mut LayoutViewState, model: &LayoutModel) {
+fn bands_ui(ui: &mut egui::Ui, view: &mut LayoutViewState, model: &LayoutModel, band_h: f32) {
     let memories = &model.report.module.memories;
     if memories.is_empty() {
         ui.label("No linear memory: the module defines and imports no memory; nothing to lay out.");
@@ -412,23 +426,30 @@ fn bands_ui(ui: &mut egui::Ui, view: &mut LayoutViewState, model: &LayoutModel) 
         ui.label("Choose a profile on the left.");
         return;
     }
-    let height = rows as f32 * (NAME_H + BAND_H + ROW_GAP) + RULER_H;
+    let height = rows as f32 * (NAME_H + band_h + ROW_GAP) + RULER_H;
     let full_w = ui.available_width();
     egui::ScrollArea::horizontal()
         .id_salt("layout_bands")
         .show(ui, |ui| {
             let width = (full_w * view.zoom).max(200.0);
             let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
-            bands_canvas_ui(ui, rect, &response, model, view.memory);
+            bands_canvas_ui(ui, rect, &response, model, (view.memory, band_h));
         });
 }
+
+/// Where egui's memory keeps the narrowest region the bands last drew, in
+/// points (tests: every region must show).
+pub const NARROWEST_REGION: &str = "layout_narrowest_region";
+
+/// Where egui's memory keeps the Differences list's last rectangle.
+pub const DIFFERENCES_RECT: &str = "layout_differences_rect";
 
 fn bands_canvas_ui(
     ui: &egui::Ui,
     rect: Rect,
     response: &egui::Response,
     model: &LayoutModel,
-    memory: u32,
+    (memory, band_h): (u32, f32),
 ) {
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals();
@@ -436,17 +457,39 @@ fn bands_canvas_ui(
     let maps: Vec<Option<&AddressMap>> = (0..model.report.profiles.len())
         .map(|p| map_of(model, p, memory))
         .collect();
+    // The axis breaks at region boundaries (and around the markers as a
+    // whole): each region gets a width that grows with the log of its size,
+    // so a 32 MiB guard and an 8 GiB reservation both show without
+    // scrolling. Markers (data segments, stack, heap) sit inside by
+    // position; a module with hundreds of segments no longer spends the
+    // width on them.
     let mut points = Vec::new();
     for m in maps.iter().flatten() {
         for r in &m.regions {
             points.push(r.start_bytes);
             points.push(r.end_bytes);
         }
-        for k in &m.markers {
-            points.push(k.start_bytes as i128);
-            points.push(k.end_bytes as i128);
-        }
+        let starts = m.markers.iter().map(|k| k.start_bytes as i128);
+        let ends = m.markers.iter().map(|k| k.end_bytes as i128);
+        points.extend(starts.min());
+        points.extend(ends.max());
     }
+    // Regions that differ from the first profile's of the same kind.
+    let first_regions: Vec<(RegionKind, i128, i128)> = maps
+        .iter()
+        .flatten()
+        .next()
+        .map(|m| {
+            m.regions
+                .iter()
+                .map(|r| (r.kind, r.start_bytes, r.end_bytes))
+                .collect()
+        })
+        .unwrap_or_default();
+    let differs = |r: &crate::engine::layout::map::Region| {
+        !first_regions.contains(&(r.kind, r.start_bytes, r.end_bytes))
+    };
+    let mut narrowest = f32::INFINITY;
     let inner_left = rect.left() + 6.0;
     let inner_w = rect.width() - 12.0;
     let axis = Axis::new(points, inner_left, inner_w);
@@ -454,10 +497,10 @@ fn bands_canvas_ui(
     let text_color = visuals.text_color();
 
     let band_rect = |row: usize| {
-        let top = rect.top() + row as f32 * (NAME_H + BAND_H + ROW_GAP) + NAME_H;
+        let top = rect.top() + row as f32 * (NAME_H + band_h + ROW_GAP) + NAME_H;
         Rect::from_min_max(
             Pos2::new(inner_left, top),
-            Pos2::new(inner_left + inner_w, top + BAND_H),
+            Pos2::new(inner_left + inner_w, top + band_h),
         )
     };
     // The base: one line through every band.
@@ -475,6 +518,11 @@ fn bands_canvas_ui(
             name.push_str("  — rejects the module");
         } else if failed {
             name.push_str("  — instantiation fails");
+        }
+        if let Some(m) = map
+            && rejected.is_none()
+        {
+            name.push_str(&format!("  ·  {}", m.summary()));
         }
         painter.text(
             Pos2::new(rect.left() + 6.0, band.top() - 2.0),
@@ -508,13 +556,16 @@ fn bands_canvas_ui(
             let x0 = axis.x_of(r.start_bytes);
             let x1 = axis.x_of(r.end_bytes);
             let rr = Rect::from_min_max(Pos2::new(x0, band.top()), Pos2::new(x1, band.bottom()));
+            narrowest = narrowest.min(rr.width());
             painter.rect_filled(rr, 0.0, region_color(r.kind));
-            painter.rect_stroke(
-                rr,
-                0.0,
-                Stroke::new(1.0, visuals.extreme_bg_color),
-                StrokeKind::Inside,
-            );
+            // A region another profile does not have, or has elsewhere:
+            // outlined, so the rows' differences show at a glance.
+            let (edge, width) = if row > 0 && differs(r) {
+                (Color32::from_rgb(255, 220, 90), 2.0)
+            } else {
+                (visuals.extreme_bg_color, 1.0)
+            };
+            painter.rect_stroke(rr, 0.0, Stroke::new(width, edge), StrokeKind::Inside);
             let label = format!("{} {}", short_region(r.kind), human_bytes(r.size_bytes()));
             let galley = painter.layout_no_wrap(label, small.clone(), Color32::WHITE);
             if galley.size().x + 6.0 < rr.width() {
@@ -554,9 +605,9 @@ fn bands_canvas_ui(
                 }
                 MarkerKind::DataSegment | MarkerKind::Stack | MarkerKind::AppHeap => {
                     let (top, bottom) = if k.kind != MarkerKind::DataSegment {
-                        (band.top() + BAND_H * 0.5, band.bottom() - 12.0)
+                        (band.top() + band_h * 0.5, band.bottom() - band_h * 0.27)
                     } else {
-                        (band.top() + 3.0, band.top() + BAND_H * 0.45)
+                        (band.top() + 3.0, band.top() + band_h * 0.45)
                     };
                     let mr = Rect::from_min_max(Pos2::new(x0, top), Pos2::new(x1, bottom));
                     painter.rect_filled(mr, 1.0, color);
@@ -585,6 +636,7 @@ fn bands_canvas_ui(
         ],
         Stroke::new(1.5, text_color),
     );
+    ui.data_mut(|d| d.insert_temp(egui::Id::unique(NARROWEST_REGION), narrowest));
     // Ruler: addresses at the breaks where there is room.
     let ruler_y = band_rect(maps.len() - 1).bottom() + 6.0;
     let mut last_right = f32::MIN;
@@ -715,6 +767,10 @@ fn legend_ui(ui: &mut egui::Ui) {
             (
                 Color32::from_rgb(255, 80, 70),
                 "misplaced under this profile",
+            ),
+            (
+                Color32::from_rgb(255, 220, 90),
+                "outlined: not as in the first row",
             ),
         ];
         for (color, word) in items {

@@ -363,6 +363,17 @@ impl App {
         self.input.as_ref().map_or(0, |i| i.functions.len())
     }
 
+    /// The Memory tab's last draw: its narrowest region band (points), and
+    /// the Differences list's height against the tab's.
+    pub fn layout_drawn(&self) -> Option<(f32, f32, f32)> {
+        let ctx = self.repaint_ctx.get()?;
+        let narrowest: f32 =
+            ctx.data(|d| d.get_temp(egui::Id::unique(super::layout_view::NARROWEST_REGION)))?;
+        let (rect, tab): (egui::Rect, f32) =
+            ctx.data(|d| d.get_temp(egui::Id::unique(super::layout_view::DIFFERENCES_RECT)))?;
+        Some((narrowest, rect.height(), tab))
+    }
+
     /// Where the Registers tab last drew its sweep plot.
     pub fn sweep_plot(&self) -> Option<egui::Rect> {
         let ctx = self.repaint_ctx.get()?;

@@ -271,3 +271,34 @@ fn a_runtime_that_rejects_the_module_shows_why_and_no_layout() {
         3
     );
 }
+
+/// At 1280×800 with seven profiles, every profile's regions show without
+/// scrolling (the axis breaks at regions, not at each data segment), and the
+/// Differences list keeps a third of the tab.
+#[test]
+fn seven_profiles_fit_the_memory_tab_at_a_glance() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-modules/c/kernels.wasm");
+    let app = App::new(None, Some(path), Some("8".into()));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    common::gui::run_until(&mut h, "kernels.wasm to compile", |a| {
+        !a.is_busy() && a.cursor().is_some()
+    });
+    h.get_by_label("Memory layout").click();
+    h.run_steps(3);
+    for profile in [
+        "V8 15.0, no trap handler (explicit checks)",
+        "WAMR 2.4.5, software bounds checks",
+        "Wasmer 7.3.0",
+        "wasm3 0.9.0 (HEAD)",
+    ] {
+        h.get_by_label(profile).click();
+        h.run_steps(2);
+    }
+    h.run_steps(3);
+    assert_eq!(h.state().layout_profiles().len(), 7);
+    let (narrowest, differences, tab) = h.state().layout_drawn().expect("the tab was drawn");
+    assert!(narrowest >= 3.0, "a region {narrowest} points wide");
+    assert!(differences >= tab / 3.0 - 1.0, "{differences} of {tab}");
+}

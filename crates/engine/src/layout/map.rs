@@ -155,6 +155,39 @@ pub struct AddressMap {
     pub notes: Vec<String>,
 }
 
+impl AddressMap {
+    /// The map in one line, as a row's caption: "4 GiB reserved, guard
+    /// 32 MiB before and 4 GiB after; 128 MiB initial; checks 426703
+    /// elided, 0 explicit".
+    pub fn summary(&self) -> String {
+        if let Instantiation::Rejected { .. } = self.instantiation {
+            return "rejects the module".into();
+        }
+        let guard = match (self.guard_before_bytes, self.guard_after_bytes) {
+            (0, 0) => "no guard".to_string(),
+            (0, a) => format!("guard {} after", human_bytes(a)),
+            (b, 0) => format!("guard {} before", human_bytes(b)),
+            (b, a) => format!(
+                "guard {} before and {} after",
+                human_bytes(b),
+                human_bytes(a)
+            ),
+        };
+        let mut line = format!(
+            "{} reserved, {guard}; {} initial",
+            human_bytes(self.capacity_bytes),
+            human_bytes(self.committed_bytes)
+        );
+        if let Some(c) = &self.checks {
+            line.push_str(&format!(
+                "; checks {} elided, {} explicit",
+                c.elided, c.explicit
+            ));
+        }
+        line
+    }
+}
+
 fn page_words(bytes: u128, page_size_bytes: u64) -> String {
     plural(pages_from_bytes_ceil(bytes, page_size_bytes), "page")
 }
