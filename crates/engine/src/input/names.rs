@@ -11,6 +11,13 @@ const MAX_CPP_SYMBOL: usize = 16 * 1024;
 /// `raw` demangled, when it is a mangled Rust or C++ symbol; `None` for a
 /// name that is already plain (or that neither demangler accepts).
 pub fn demangle(raw: &str) -> Option<String> {
+    // A tool's note after the symbol (wasm-bindgen's "… externref shim"):
+    // the symbol demangled, the note kept.
+    if let Some((symbol, note)) = raw.split_once(' ')
+        && (symbol.starts_with("_Z") || symbol.starts_with("_R") || symbol.starts_with("__Z"))
+    {
+        return demangle(symbol).map(|d| format!("{d} {note}"));
+    }
     if let Ok(d) = rustc_demangle::try_demangle(raw) {
         // The alternate form leaves out legacy symbols' hash suffix.
         let text = format!("{d:#}");
@@ -63,6 +70,11 @@ mod tests {
             Some("SkMatrix::invert()")
         );
         assert_eq!(demangle("printf_core"), None);
+        // wasm-bindgen writes a note after some symbols.
+        assert_eq!(
+            demangle("_ZN6js_sys5Array3get17h50047979bb164d91E externref shim").as_deref(),
+            Some("js_sys::Array::get externref shim")
+        );
         assert_eq!(demangle("_Zgarbage"), None);
     }
 
