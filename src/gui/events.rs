@@ -60,6 +60,8 @@ pub fn events_ui(
             // Keep the current row a few rows from the top.
             let top = at.saturating_sub(4) as f32;
             area = area.vertical_scroll_offset(top * (ROW_H + ui.spacing().item_spacing.y));
+            // The rows drawn this frame are the old ones: draw again.
+            ui.ctx().request_repaint();
         }
     }
     area.show_rows(ui, ROW_H, count, |ui, rows| {

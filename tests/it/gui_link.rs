@@ -281,3 +281,24 @@ fn the_code_views_sit_side_by_side_linked_and_the_layout_is_kept() {
     );
     assert!(again.code_layout().columns);
 }
+
+/// Stepping back from the end walks the cursor off the top of the step
+/// list: the list follows it.
+#[test]
+fn the_step_list_follows_the_cursor_off_its_edge() {
+    let mut h = linked("pressure.wat", "pressure");
+    h.get_by_label("Last »").click();
+    h.run_steps(3);
+    let steps = h.state().cursor().unwrap().1;
+    for _ in 0..30 {
+        h.get_by_label("< Back").click();
+        h.run_steps(2);
+    }
+    let k = h.state().cursor().unwrap().0;
+    assert_eq!(k, steps - 30);
+    let row = format!("{k:>5}  bundle ");
+    assert!(
+        h.query_all_by_label_contains(&row).next().is_some(),
+        "step {k}'s row is on screen"
+    );
+}
