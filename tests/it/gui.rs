@@ -8,7 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use spillscope::gui::App;
 
-use common::gui::{harness, ready};
+use common::gui::{MemoryStorage, harness, ready};
 
 fn sample_harness() -> Harness<'static, App> {
     let mut h = harness(App::new(None, None, None));
@@ -238,23 +238,6 @@ fn choosing_a_target_recompiles_for_it() {
     assert!(h.state().error().is_none(), "{:?}", h.state().error());
     assert_eq!(h.state().settings().target, Target::Aarch64);
     assert_eq!(h.state().cursor().map(|c| c.0), Some(0));
-}
-
-/// A storage in memory, standing in for eframe's file.
-#[derive(Default)]
-struct MemoryStorage(std::collections::HashMap<String, String>);
-
-impl eframe::Storage for MemoryStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-    fn flush(&mut self) {}
 }
 
 #[test]

@@ -22,14 +22,9 @@ fn linked(file: &str, func: &str) -> Harness<'static, App> {
     h
 }
 
-#[test]
-fn clicking_a_final_code_line_marks_its_wasm_and_clif_origins() {
-    let mut h = linked("loop.wat", "loop");
-    h.get_by_label("Final code (allocated)").click();
-    h.run_steps(3);
-    assert_eq!(h.state().code_tab(), CodeTab::Final);
-    // Step until the code view, following the step's bundle, shows a line
-    // with a Wasm origin (the first lines are the prologue).
+/// Steps until the final code shows a line with a Wasm origin (the first
+/// lines are the prologue), clicks it, and gives the selection.
+fn click_a_line_with_a_wasm_origin(h: &mut Harness<'static, App>) -> String {
     for _ in 0..40 {
         if h.query_all_by_label_contains("; @").next().is_some() {
             break;
@@ -39,7 +34,16 @@ fn clicking_a_final_code_line_marks_its_wasm_and_clif_origins() {
     }
     h.get_all_by_label_contains("; @").next().unwrap().click();
     h.run_steps(3);
-    let selected = h.state().selected_link().expect("a line was selected");
+    h.state().selected_link().expect("a line was selected")
+}
+
+#[test]
+fn clicking_a_final_code_line_marks_its_wasm_and_clif_origins() {
+    let mut h = linked("loop.wat", "loop");
+    h.get_by_label("Final code (allocated)").click();
+    h.run_steps(3);
+    assert_eq!(h.state().code_tab(), CodeTab::Final);
+    let selected = click_a_line_with_a_wasm_origin(&mut h);
     assert!(selected.starts_with('@'), "{selected}");
     let app = h.state();
     let (wasm, _) = app.code_marks(CodeTab::Wasm);
@@ -212,23 +216,6 @@ fn list_rows_hold_still_when_a_click_changes_the_step() {
     assert_eq!(row_places(&h, is_step), before, "the step rows moved");
 }
 
-/// eframe's storage, in memory: what a restart reads back.
-#[derive(Default)]
-struct Memory(std::collections::HashMap<String, String>);
-
-impl eframe::Storage for Memory {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-    fn flush(&mut self) {}
-}
-
 /// Wasm, CLIF and machine code side by side: each column shows its text at
 /// once, a click in one marks its origin in the others, and the layout is
 /// there again after a restart.
@@ -250,16 +237,7 @@ fn the_code_views_sit_side_by_side_linked_and_the_layout_is_kept() {
             .next()
             .is_some()
     );
-    for _ in 0..40 {
-        if h.query_all_by_label_contains("; @").next().is_some() {
-            break;
-        }
-        h.get_by_label("Forward >").click();
-        h.run_steps(3);
-    }
-    h.get_all_by_label_contains("; @").next().unwrap().click();
-    h.run_steps(3);
-    let selected = h.state().selected_link().expect("a line was selected");
+    let selected = click_a_line_with_a_wasm_origin(&mut h);
     let (wasm, _) = h.state().code_marks(CodeTab::Wasm);
     let (clif, _) = h.state().code_marks(CodeTab::ClifOptimized);
     assert_eq!(wasm.len(), 1, "{selected}: its operator in the Wasm column");
@@ -268,7 +246,7 @@ fn the_code_views_sit_side_by_side_linked_and_the_layout_is_kept() {
     // Two columns, and the second shows VCode: kept across a restart.
     h.get_by_label("2").click();
     h.run_steps(3);
-    let mut storage = Memory::default();
+    let mut storage = common::gui::MemoryStorage::default();
     eframe::set_value(
         &mut storage,
         spillscope::gui::state::STORAGE_KEY,

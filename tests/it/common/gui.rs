@@ -38,3 +38,21 @@ pub fn run_until_within(
     // A few more frames so the panels show the new state.
     harness.run_steps(3);
 }
+
+/// eframe's storage in memory, standing in for its file: what a restart
+/// reads back.
+#[derive(Default)]
+pub struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
