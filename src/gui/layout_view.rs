@@ -86,7 +86,12 @@ pub fn layout_view_ui(
                 .auto_shrink([false, false])
                 .show(ui, |ui| differences_ui(ui, &model.report));
             let rect = shown.inner_rect;
-            ui.data_mut(|d| d.insert_temp(egui::Id::unique(DIFFERENCES_RECT), (rect, tab_h)));
+            ui.data_mut(|d| {
+                d.insert_temp(
+                    egui::Id::unique(super::tabs::DIFFERENCES_RECT),
+                    (rect, tab_h),
+                )
+            });
             ui.separator();
             measured_ui(ui, model, commands);
             ui.separator();
@@ -437,13 +442,6 @@ fn bands_ui(ui: &mut egui::Ui, view: &mut LayoutViewState, model: &LayoutModel, 
         });
 }
 
-/// Where egui's memory keeps the narrowest region the bands last drew, in
-/// points (tests: every region must show).
-pub const NARROWEST_REGION: &str = "layout_narrowest_region";
-
-/// Where egui's memory keeps the Differences list's last rectangle.
-pub const DIFFERENCES_RECT: &str = "layout_differences_rect";
-
 fn bands_canvas_ui(
     ui: &egui::Ui,
     rect: Rect,
@@ -636,7 +634,7 @@ fn bands_canvas_ui(
         ],
         Stroke::new(1.5, text_color),
     );
-    ui.data_mut(|d| d.insert_temp(egui::Id::unique(NARROWEST_REGION), narrowest));
+    ui.data_mut(|d| d.insert_temp(egui::Id::unique(super::tabs::NARROWEST_REGION), narrowest));
     // Ruler: addresses at the breaks where there is room.
     let ruler_y = band_rect(maps.len() - 1).bottom() + 6.0;
     let mut last_right = f32::MIN;

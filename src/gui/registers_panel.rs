@@ -121,9 +121,6 @@ pub fn registers_ui(
 /// One count of a sweep's point.
 type Count = dyn Fn(&realloc::SweepPoint) -> usize;
 
-/// Where egui's memory keeps the sweep plot's last rectangle (for tests).
-pub const SWEEP_PLOT_RECT: &str = "register_sweep_rect";
-
 /// The sweep as lines; a click picks the nearest count.
 fn sweep_plot_ui(
     ui: &mut egui::Ui,
@@ -201,7 +198,7 @@ fn sweep_plot_ui(
             pui.pointer_coordinate()
         });
     let rect = response.response.rect;
-    ui.data_mut(|d| d.insert_temp(egui::Id::unique(SWEEP_PLOT_RECT), rect));
+    ui.data_mut(|d| d.insert_temp(egui::Id::unique(super::tabs::SWEEP_PLOT_RECT), rect));
     if response.response.clicked()
         && let Some(at) = response.inner
         && let Some(p) = ok

@@ -368,16 +368,16 @@ impl App {
     pub fn layout_drawn(&self) -> Option<(f32, f32, f32)> {
         let ctx = self.repaint_ctx.get()?;
         let narrowest: f32 =
-            ctx.data(|d| d.get_temp(egui::Id::unique(super::layout_view::NARROWEST_REGION)))?;
+            ctx.data(|d| d.get_temp(egui::Id::unique(super::tabs::NARROWEST_REGION)))?;
         let (rect, tab): (egui::Rect, f32) =
-            ctx.data(|d| d.get_temp(egui::Id::unique(super::layout_view::DIFFERENCES_RECT)))?;
+            ctx.data(|d| d.get_temp(egui::Id::unique(super::tabs::DIFFERENCES_RECT)))?;
         Some((narrowest, rect.height(), tab))
     }
 
     /// Where the Registers tab last drew its sweep plot.
     pub fn sweep_plot(&self) -> Option<egui::Rect> {
         let ctx = self.repaint_ctx.get()?;
-        ctx.data(|d| d.get_temp(egui::Id::unique(super::registers_panel::SWEEP_PLOT_RECT)))
+        ctx.data(|d| d.get_temp(egui::Id::unique(super::tabs::SWEEP_PLOT_RECT)))
     }
 
     /// Where the allocator chart last drew its register-pressure strip.

@@ -83,3 +83,10 @@ impl CodeLayout {
         &self.views[..self.count.clamp(2, 3)]
     }
 }
+
+/// Where a panel leaves, in egui's memory, the size of what it last drew,
+/// for the app's accessors (and so the tests) to read: the register sweep's
+/// plot, the memory tab's narrowest region band and its Differences list.
+pub const SWEEP_PLOT_RECT: &str = "register_sweep_rect";
+pub const NARROWEST_REGION: &str = "layout_narrowest_region";
+pub const DIFFERENCES_RECT: &str = "layout_differences_rect";
