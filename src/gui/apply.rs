@@ -109,6 +109,7 @@ impl App {
             runs_after_open: None,
             held: None,
             exporting: None,
+            draining: false,
         };
         // A gate's report opens the Corpus window over the file last open.
         let (path, report) = match path {
@@ -239,6 +240,10 @@ impl App {
             }
             Command::Reply(reply) => {
                 if reply.generation() != self.generation {
+                    // A stopped compile's end: the worker is free again.
+                    if matches!(reply, Reply::Done { .. }) {
+                        self.draining = false;
+                    }
                     return false; // superseded
                 }
                 self.apply_reply(reply);
@@ -420,6 +425,7 @@ impl App {
                 self.generation += 1;
                 self.worker.supersede(self.generation);
                 self.busy = None;
+                self.draining = true;
                 self.playing = false;
                 if let Some(l) = self.loaded.as_mut().filter(|l| l.compiled.running) {
                     l.compiled.running = false;
@@ -948,8 +954,10 @@ impl App {
                 }
             }
             Reply::Done { elapsed_ms, .. } => {
-                self.busy = None;
-                self.last_elapsed_ms = Some(elapsed_ms);
+                // From the request, so a wait for a stopped compile to let
+                // go of the worker counts too.
+                let asked = self.busy.take().map(|b| b.started.elapsed().as_millis());
+                self.last_elapsed_ms = Some(asked.unwrap_or(elapsed_ms).max(elapsed_ms));
                 if self.measure_wanted {
                     self.start_measure();
                 }
@@ -1012,6 +1020,13 @@ impl App {
             return;
         }
         self.generation += 1;
+        // A stopped compile finishes its last phase (move insertion, the
+        // checker, code emission) before the worker takes the next request.
+        let stage = if self.draining {
+            format!("{stage}, once the stopped compile lets go of the worker")
+        } else {
+            stage
+        };
         match self.worker.submit(self.generation, job) {
             Ok(()) => {
                 self.busy = Some(Busy {

@@ -280,6 +280,8 @@ pub struct App {
     /// A bug bundle being written: its log so far, and the flag that
     /// cancels it.
     pub(super) exporting: Option<ExportWatch>,
+    /// A compile was stopped and the worker has not yet said it let go.
+    pub(super) draining: bool,
     /// Compare runs to start once this function has compiled (a Corpus
     /// row opened another module).
     pub(super) runs_after_open: Option<(u32, String, String)>,
