@@ -138,11 +138,14 @@ pub fn code_views_ui(
     } else {
         *tab
     };
-    info_ui(ui, l, first);
+    let first_marks = marked_lines(first, l);
+    info_ui(ui, l, first_marks.1.len());
     if !layout.columns {
-        text_ui(ui, *tab, follow, l, busy, hovered_inst, None, commands);
+        let view = (*tab, first_marks);
+        text_ui(ui, view, follow, l, busy, hovered_inst, None, commands);
         return;
     }
+    let mut first_marks = Some(first_marks);
     let shown = layout.shown().to_vec();
     let mut views = layout.views;
     ui.columns(shown.len(), |cols| {
@@ -155,9 +158,14 @@ pub fn code_views_ui(
                         ui.selectable_value(&mut views[i], t, t.title());
                     }
                 });
+            // The first column's marks were made for the line above.
+            let marks = match first_marks.take() {
+                Some(m) if views[i] == first => m,
+                _ => marked_lines(views[i], l),
+            };
             text_ui(
                 col,
-                views[i],
+                (views[i], marks),
                 &mut column_follow[i],
                 l,
                 busy,
@@ -172,10 +180,10 @@ pub fn code_views_ui(
     }
 }
 
-/// The line over the views: what the selection became, the step's uses, the
-/// link's state, the move picked in the Moves list.
-fn info_ui(ui: &mut egui::Ui, l: &Loaded, tab: CodeTab) {
-    let (_, marked) = marked_lines(tab, l);
+/// The line over the views: what the selection became, the step's uses
+/// (`step_lines` of them in the first view), the link's state, the move
+/// picked in the Moves list.
+fn info_ui(ui: &mut egui::Ui, l: &Loaded, step_lines: usize) {
     ui.horizontal_wrapped(|ui| {
         let link_state = match &l.link {
             Some(Ok(_)) => None,
@@ -211,7 +219,7 @@ fn info_ui(ui: &mut egui::Ui, l: &Loaded, tab: CodeTab) {
         ui.label(RichText::new(what).small());
         if let Some(b) = l.focus.bundle {
             ui.label(
-                RichText::new(format!("· bundle {b}'s uses: {} lines", marked.len()))
+                RichText::new(format!("· bundle {b}'s uses: {step_lines} lines"))
                     .small()
                     .weak(),
             );
@@ -239,13 +247,14 @@ fn info_ui(ui: &mut egui::Ui, l: &Loaded, tab: CodeTab) {
     }
 }
 
-/// One view's text with its marks, scrolled to the selection or the step's
-/// uses when they change. In a `column`, long lines end in "…", whole on
+/// One view's text with its marks (the selection's lines and the step's,
+/// from [`marked_lines`]), scrolled to the selection or the step's uses when
+/// they change. In a `column`, long lines end in "…", whole on
 /// hover; in the tabs they scroll sideways.
 #[allow(clippy::too_many_arguments)]
 fn text_ui(
     ui: &mut egui::Ui,
-    tab: CodeTab,
+    (tab, (selected, marked)): (CodeTab, (Vec<usize>, Vec<usize>)),
     follow: &mut CodeFollow,
     l: &Loaded,
     busy: bool,
@@ -267,7 +276,6 @@ fn text_ui(
             return;
         }
     };
-    let (selected, marked) = marked_lines(tab, l);
     let lines: Vec<&str> = text.lines().collect();
     let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
     let row_step = row_h + ui.spacing().item_spacing.y;
