@@ -416,12 +416,7 @@ fn tree_side(
             },
             _,
         )) => {
-            side.edits = Some(Edits {
-                spills: edits.spills,
-                reloads: edits.reloads,
-                moves: edits.moves,
-                stack_moves: edits.stack_moves,
-            });
+            side.edits = Some(edits.into());
             side.slots = Some(slots);
             side.allocation_ms = Some(micros as f64 / 1e3);
             match checker_error {

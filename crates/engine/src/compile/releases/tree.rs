@@ -16,6 +16,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::capture::{CaptureLimits, CaptureStop, RecordSink as _, Source, Verdict};
+use crate::compile::realloc::EditCounts;
 use crate::compile::rebuild::RebuiltFunction;
 use crate::input::release::Release;
 use crate::trace::{StepObserver, Trace, TraceBuilder};
@@ -533,22 +534,13 @@ fn start(
     Ok((file, child, err_thread))
 }
 
-/// A finished allocation's edits by kind, as the runner counts them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RunnerEdits {
-    pub spills: usize,
-    pub reloads: usize,
-    pub moves: usize,
-    pub stack_moves: usize,
-}
-
 /// How a counted allocation ([`allocate_counted`]) ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CountedEnd {
     /// Allocated: its edits, spill slots and time; the checker's error, if
     /// it failed.
     Allocated {
-        edits: RunnerEdits,
+        edits: EditCounts,
         slots: usize,
         micros: u64,
         checker_error: Option<String>,
@@ -628,7 +620,7 @@ pub fn allocate_counted(
     let allocated = |checker_error| match summary.as_deref() {
         Some(&[records, spills, reloads, moves, stack_moves, slots, micros]) => Ok((
             CountedEnd::Allocated {
-                edits: RunnerEdits {
+                edits: EditCounts {
                     spills: spills as usize,
                     reloads: reloads as usize,
                     moves: moves as usize,
